@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test mantle has, on a fresh machine: installs what it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== go vet"
+go vet ./...
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
+
+echo "== go test (race)"
+go test -race -count=1 ./...
