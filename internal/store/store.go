@@ -1,0 +1,436 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns, wrapped with %w and tested with errors.Is.
+// They say nothing of HTTP or AWS codes: internal/iam maps them.
+var (
+	ErrNotFound      = errors.New("store: not found")
+	ErrAlreadyExists = errors.New("store: already exists")
+	// ErrConflict means the write lost a race with another writer (an
+	// optimistic check failed) or would break a reference.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is a backend: repositories bound to the database for reads, and Tx
+// for writes. A backend begins, commits and (on serialization failures)
+// retries the transaction; fn may therefore run more than once and must not
+// have side effects outside tx.
+type Store interface {
+	Repos
+	Tx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
+	Close() error
+}
+
+// Repos groups the repositories by entity. The same interfaces serve reads
+// outside a transaction (Store) and reads and writes inside one (Tx).
+type Repos interface {
+	Accounts() Accounts
+	Users() Users
+	AccessKeys() AccessKeys
+	LoginProfiles() LoginProfiles
+	Groups() Groups
+	Roles() Roles
+	Policies() Policies
+	Attachments() Attachments
+	InlinePolicies() InlinePolicies
+	InstanceProfiles() InstanceProfiles
+	MFADevices() MFADevices
+	OIDCProviders() OIDCProviders
+	SAMLProviders() SAMLProviders
+	Organizations() Organizations
+	SigningKeys() SigningKeys
+}
+
+// ListOptions pages through an account's entities in name order. Names
+// compare case-insensitively (IAM names are unique regardless of case), so
+// After is the lower-cased name of the last entity of the previous page.
+type ListOptions struct {
+	PathPrefix string // only entities whose path starts with it; "" or "/" for all
+	After      string // exclusive lower bound on the lower-cased name; "" from the start
+	Limit      int    // at most this many; 0 for no limit
+}
+
+// Tag is an IAM tag. Tags keep the caller's order.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Account is an AWS account with its root user.
+type Account struct {
+	ID        string // 12 digits
+	Name      string
+	Email     string
+	Alias     string // "" when none; unique across accounts
+	CreatedAt time.Time
+	// OrganizationID is "" for a standalone account.
+	OrganizationID string
+	// JoinedMethod is "CREATED" or "INVITED" once in an organization.
+	JoinedMethod string
+	Status       string // "ACTIVE"
+	// PasswordPolicy is nil when the account has none.
+	PasswordPolicy *PasswordPolicy
+}
+
+// PasswordPolicy is the account password policy (UpdateAccountPasswordPolicy).
+type PasswordPolicy struct {
+	MinimumPasswordLength      int
+	RequireSymbols             bool
+	RequireNumbers             bool
+	RequireUppercaseCharacters bool
+	RequireLowercaseCharacters bool
+	AllowUsersToChangePassword bool
+	MaxPasswordAge             int // days; 0 for none
+	PasswordReusePrevention    int // 0 for none
+	HardExpiry                 bool
+}
+
+type Accounts interface {
+	Create(ctx context.Context, a *Account) error
+	Get(ctx context.Context, id string) (*Account, error)
+	GetByAlias(ctx context.Context, alias string) (*Account, error)
+	Update(ctx context.Context, a *Account) error
+	// List returns every account, ordered by ID.
+	List(ctx context.Context) ([]*Account, error)
+}
+
+// User is an IAM user. Related records (keys, groups, policies) refer to it
+// by ID so renaming a user touches one row.
+type User struct {
+	AccountID           string
+	ID                  string // AIDA…
+	Name                string
+	Path                string
+	CreatedAt           time.Time
+	PermissionsBoundary string // policy ARN; "" when none
+	Tags                []Tag
+	PasswordLastUsed    *time.Time
+}
+
+type Users interface {
+	// Create fails with ErrAlreadyExists when the account has a user of the
+	// same name in any letter case.
+	Create(ctx context.Context, u *User) error
+	Get(ctx context.Context, accountID, name string) (*User, error) // name in any case
+	GetByID(ctx context.Context, id string) (*User, error)
+	// Update writes every field of the user with u.ID, renames included.
+	Update(ctx context.Context, u *User) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*User, error)
+	Count(ctx context.Context, accountID string) (int, error)
+}
+
+// AccessKey is a long-term access key. UserID is "" for the root user's keys.
+type AccessKey struct {
+	ID        string // AKIA…, unique across accounts
+	AccountID string
+	UserID    string
+	// Secret is the secret access key sealed under the master key; the store
+	// keeps it opaque.
+	Secret          []byte
+	Status          string // "Active" or "Inactive"
+	CreatedAt       time.Time
+	LastUsedAt      *time.Time
+	LastUsedService string
+	LastUsedRegion  string
+}
+
+type AccessKeys interface {
+	Create(ctx context.Context, k *AccessKey) error
+	Get(ctx context.Context, id string) (*AccessKey, error)
+	// ListForUser lists a user's keys (userID "" for root's) oldest first.
+	ListForUser(ctx context.Context, accountID, userID string) ([]*AccessKey, error)
+	Update(ctx context.Context, k *AccessKey) error
+	Delete(ctx context.Context, id string) error
+}
+
+// LoginProfile is a user's console password.
+type LoginProfile struct {
+	UserID                string
+	PasswordHash          string
+	PasswordResetRequired bool
+	CreatedAt             time.Time
+}
+
+type LoginProfiles interface {
+	Create(ctx context.Context, p *LoginProfile) error
+	Get(ctx context.Context, userID string) (*LoginProfile, error)
+	Update(ctx context.Context, p *LoginProfile) error
+	Delete(ctx context.Context, userID string) error
+}
+
+type Group struct {
+	AccountID string
+	ID        string // AGPA…
+	Name      string
+	Path      string
+	CreatedAt time.Time
+}
+
+type Groups interface {
+	Create(ctx context.Context, g *Group) error
+	Get(ctx context.Context, accountID, name string) (*Group, error)
+	GetByID(ctx context.Context, id string) (*Group, error)
+	Update(ctx context.Context, g *Group) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*Group, error)
+	Count(ctx context.Context, accountID string) (int, error)
+
+	// AddMember is idempotent: adding a member twice is not an error.
+	AddMember(ctx context.Context, groupID, userID string) error
+	// RemoveMember fails with ErrNotFound when the user is not a member.
+	RemoveMember(ctx context.Context, groupID, userID string) error
+	ListMembers(ctx context.Context, groupID string, opt ListOptions) ([]*User, error)
+	// ListForUser lists the groups a user belongs to, in name order.
+	ListForUser(ctx context.Context, userID string, opt ListOptions) ([]*Group, error)
+}
+
+type Role struct {
+	AccountID           string
+	ID                  string // AROA…
+	Name                string
+	Path                string
+	TrustPolicy         string // the document as the caller sent it
+	Description         string
+	MaxSessionDuration  int // seconds, 3600–43200
+	PermissionsBoundary string
+	Tags                []Tag
+	CreatedAt           time.Time
+	LastUsedAt          *time.Time
+	LastUsedRegion      string
+}
+
+type Roles interface {
+	Create(ctx context.Context, r *Role) error
+	Get(ctx context.Context, accountID, name string) (*Role, error)
+	GetByID(ctx context.Context, id string) (*Role, error)
+	Update(ctx context.Context, r *Role) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*Role, error)
+	Count(ctx context.Context, accountID string) (int, error)
+}
+
+// AWSAccount is the AccountID of AWS managed policies
+// (arn:aws:iam::aws:policy/…).
+const AWSAccount = "aws"
+
+// ManagedPolicy is a customer or AWS managed policy. Its documents are its
+// versions. The counters are kept by internal/iam in the same transaction as
+// the attachment or boundary change they count.
+type ManagedPolicy struct {
+	AccountID                     string // AWSAccount for AWS managed policies
+	ID                            string // ANPA…
+	Name                          string // unique per account in any case
+	Path                          string
+	Description                   string
+	DefaultVersionID              string // "v1", "v2", …
+	NextVersion                   int    // the number the next version gets; never reused
+	AttachmentCount               int
+	PermissionsBoundaryUsageCount int
+	Tags                          []Tag
+	CreatedAt                     time.Time
+	UpdatedAt                     time.Time
+}
+
+type PolicyVersion struct {
+	PolicyID  string
+	VersionID string
+	Document  string
+	CreatedAt time.Time
+}
+
+type Policies interface {
+	// Create stores the policy and its first version.
+	Create(ctx context.Context, p *ManagedPolicy, v *PolicyVersion) error
+	Get(ctx context.Context, accountID, name string) (*ManagedPolicy, error)
+	GetByID(ctx context.Context, id string) (*ManagedPolicy, error)
+	Update(ctx context.Context, p *ManagedPolicy) error
+	// Delete removes the policy with all its versions.
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
+	Count(ctx context.Context, accountID string) (int, error)
+
+	CreateVersion(ctx context.Context, v *PolicyVersion) error
+	GetVersion(ctx context.Context, policyID, versionID string) (*PolicyVersion, error)
+	// ListVersions lists versions newest first, as IAM does.
+	ListVersions(ctx context.Context, policyID string) ([]*PolicyVersion, error)
+	DeleteVersion(ctx context.Context, policyID, versionID string) error
+}
+
+// EntityType names the kind of principal a policy attaches to.
+type EntityType string
+
+const (
+	EntityUser  EntityType = "User"
+	EntityGroup EntityType = "Group"
+	EntityRole  EntityType = "Role"
+)
+
+type Attachment struct {
+	PolicyID   string
+	EntityType EntityType
+	EntityID   string
+}
+
+type Attachments interface {
+	// Attach is idempotent.
+	Attach(ctx context.Context, a Attachment) error
+	// Detach fails with ErrNotFound when the policy is not attached.
+	Detach(ctx context.Context, a Attachment) error
+	// ListForEntity lists the policies attached to one entity, in name order.
+	ListForEntity(ctx context.Context, t EntityType, entityID string) ([]*ManagedPolicy, error)
+	// ListForPolicy lists the entities a policy is attached to.
+	ListForPolicy(ctx context.Context, policyID string) ([]Attachment, error)
+}
+
+type InlinePolicy struct {
+	EntityType EntityType
+	EntityID   string
+	Name       string
+	Document   string
+}
+
+type InlinePolicies interface {
+	// Put creates or replaces the policy of that name (names compare in any case).
+	Put(ctx context.Context, p *InlinePolicy) error
+	Get(ctx context.Context, t EntityType, entityID, name string) (*InlinePolicy, error)
+	Delete(ctx context.Context, t EntityType, entityID, name string) error
+	// List lists an entity's inline policies in name order.
+	List(ctx context.Context, t EntityType, entityID string) ([]*InlinePolicy, error)
+}
+
+type InstanceProfile struct {
+	AccountID string
+	ID        string // AIPA…
+	Name      string
+	Path      string
+	RoleID    string // "" when it holds no role; IAM allows one
+	Tags      []Tag
+	CreatedAt time.Time
+}
+
+type InstanceProfiles interface {
+	Create(ctx context.Context, p *InstanceProfile) error
+	Get(ctx context.Context, accountID, name string) (*InstanceProfile, error)
+	Update(ctx context.Context, p *InstanceProfile) error
+	Delete(ctx context.Context, id string) error
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*InstanceProfile, error)
+	ListForRole(ctx context.Context, roleID string) ([]*InstanceProfile, error)
+	Count(ctx context.Context, accountID string) (int, error)
+}
+
+// MFADevice is a virtual MFA device. It belongs to a user once enabled.
+type MFADevice struct {
+	AccountID    string
+	SerialNumber string // arn:aws:iam::ACCOUNT:mfa/PATH…NAME, unique
+	Name         string
+	Path         string
+	Seed         []byte // the TOTP seed sealed under the master key
+	UserID       string // "" until enabled; the account ID when it is the root user's
+	EnabledAt    *time.Time
+	// LastCounter is the TOTP time step of the last code accepted, so a code
+	// is never accepted twice.
+	LastCounter int64
+	Tags        []Tag
+	CreatedAt   time.Time
+}
+
+type MFADevices interface {
+	Create(ctx context.Context, d *MFADevice) error
+	Get(ctx context.Context, serial string) (*MFADevice, error)
+	Update(ctx context.Context, d *MFADevice) error
+	Delete(ctx context.Context, serial string) error
+	// List lists the account's devices in serial-number order; After is a
+	// serial number.
+	List(ctx context.Context, accountID string, opt ListOptions) ([]*MFADevice, error)
+	ListForUser(ctx context.Context, userID string) ([]*MFADevice, error)
+}
+
+type OIDCProvider struct {
+	AccountID   string
+	ARN         string // arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH
+	URL         string
+	ClientIDs   []string
+	Thumbprints []string
+	Tags        []Tag
+	CreatedAt   time.Time
+}
+
+type OIDCProviders interface {
+	Create(ctx context.Context, p *OIDCProvider) error
+	Get(ctx context.Context, arn string) (*OIDCProvider, error)
+	Update(ctx context.Context, p *OIDCProvider) error
+	Delete(ctx context.Context, arn string) error
+	List(ctx context.Context, accountID string) ([]*OIDCProvider, error)
+}
+
+type SAMLProvider struct {
+	AccountID  string
+	ARN        string // arn:aws:iam::ACCOUNT:saml-provider/NAME
+	Name       string
+	Metadata   string
+	ValidUntil time.Time
+	Tags       []Tag
+	CreatedAt  time.Time
+}
+
+type SAMLProviders interface {
+	Create(ctx context.Context, p *SAMLProvider) error
+	Get(ctx context.Context, arn string) (*SAMLProvider, error)
+	Update(ctx context.Context, p *SAMLProvider) error
+	Delete(ctx context.Context, arn string) error
+	List(ctx context.Context, accountID string) ([]*SAMLProvider, error)
+}
+
+type Organization struct {
+	ID                  string // o-…
+	ARN                 string
+	ManagementAccountID string
+	FeatureSet          string // "ALL" or "CONSOLIDATED_BILLING"
+	RootID              string // r-…
+	CreatedAt           time.Time
+}
+
+// CreateAccountStatus tracks a CreateAccount request.
+type CreateAccountStatus struct {
+	ID             string // car-…
+	OrganizationID string
+	AccountName    string
+	State          string // IN_PROGRESS, SUCCEEDED, FAILED
+	AccountID      string
+	FailureReason  string
+	RequestedAt    time.Time
+	CompletedAt    *time.Time
+}
+
+type Organizations interface {
+	Create(ctx context.Context, o *Organization) error
+	Get(ctx context.Context, id string) (*Organization, error)
+	Delete(ctx context.Context, id string) error
+	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
+	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
+	// ListCreateAccountStatus lists an organization's requests, oldest first.
+	ListCreateAccountStatus(ctx context.Context, orgID string) ([]*CreateAccountStatus, error)
+}
+
+// SigningKey is a session-token sealing key, shared by every node through
+// the store. Material is sealed under the master key.
+type SigningKey struct {
+	ID        string
+	Material  []byte
+	Active    bool
+	CreatedAt time.Time
+}
+
+type SigningKeys interface {
+	Create(ctx context.Context, k *SigningKey) error
+	Update(ctx context.Context, k *SigningKey) error
+	Delete(ctx context.Context, id string) error
+	// List lists every key, oldest first.
+	List(ctx context.Context) ([]*SigningKey, error)
+}
