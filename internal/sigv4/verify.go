@@ -1,0 +1,393 @@
+package sigv4
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// SecretSource resolves an access key ID (and, for temporary ASIA keys, its
+// session token) to the secret access key. Errors it returns (e.g.
+// *awserr.Error InvalidClientTokenId or ExpiredToken) are passed through
+// unchanged. The server implements it on a per-request value that also
+// remembers who the key belongs to.
+type SecretSource interface {
+	SecretKey(ctx context.Context, accessKeyID, sessionToken string) (string, error)
+}
+
+// SecretFunc adapts a function to SecretSource.
+type SecretFunc func(ctx context.Context, accessKeyID, sessionToken string) (string, error)
+
+// SecretKey calls f.
+func (f SecretFunc) SecretKey(ctx context.Context, accessKeyID, sessionToken string) (string, error) {
+	return f(ctx, accessKeyID, sessionToken)
+}
+
+// Result is what a verified signature establishes.
+type Result struct {
+	AccessKeyID  string
+	SessionToken string
+	Region       string
+	Service      string
+	SignedAt     time.Time
+	Presigned    bool
+	// UnsignedPayload reports that the signer chose UNSIGNED-PAYLOAD, so the
+	// body is not covered by the signature.
+	UnsignedPayload bool
+}
+
+// Verifier checks SigV4 signatures. It is safe for concurrent use.
+type Verifier struct {
+	now           func() time.Time
+	skew          time.Duration
+	cacheSize     int
+	cache         *keyCache
+	regions       map[string]bool // nil: any region
+	services      map[string]bool // nil: any service
+	rawPath       map[string]bool // services whose paths are not normalised
+	allowUnsigned bool
+}
+
+// Option configures a Verifier.
+type Option func(*Verifier)
+
+// WithClock replaces time.Now, for tests.
+func WithClock(now func() time.Time) Option { return func(v *Verifier) { v.now = now } }
+
+// WithMaxSkew sets how far a request's time may be from the server's
+// (default 15 minutes, AWS's value).
+func WithMaxSkew(d time.Duration) Option { return func(v *Verifier) { v.skew = d } }
+
+// WithCacheSize bounds the number of derived signing keys kept (default 4096).
+func WithCacheSize(n int) Option { return func(v *Verifier) { v.cacheSize = n } }
+
+// WithRegions restricts the regions a credential scope may name. By default
+// any region is accepted, which suits a single self-hosted endpoint.
+func WithRegions(regions ...string) Option {
+	return func(v *Verifier) { v.regions = set(regions) }
+}
+
+// WithServices restricts the services a credential scope may name.
+func WithServices(services ...string) Option {
+	return func(v *Verifier) { v.services = set(services) }
+}
+
+// WithUnnormalizedPaths names the services that, like S3, sign the path as
+// sent instead of normalising it and that presign with UNSIGNED-PAYLOAD.
+// The default is just "s3".
+func WithUnnormalizedPaths(services ...string) Option {
+	return func(v *Verifier) { v.rawPath = set(services) }
+}
+
+// WithUnsignedPayload controls whether an X-Amz-Content-Sha256 header of
+// UNSIGNED-PAYLOAD is honoured (the default, as AWS's signers expect). When
+// it is not, the body is hashed regardless, so only signatures over the
+// real body verify.
+func WithUnsignedPayload(allow bool) Option { return func(v *Verifier) { v.allowUnsigned = allow } }
+
+func set(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+// NewVerifier returns a Verifier with AWS's defaults.
+func NewVerifier(opts ...Option) *Verifier {
+	v := &Verifier{
+		now:           time.Now,
+		skew:          15 * time.Minute,
+		cacheSize:     4096,
+		rawPath:       map[string]bool{"s3": true},
+		allowUnsigned: true,
+	}
+	for _, o := range opts {
+		o(v)
+	}
+	v.cache = newKeyCache(v.cacheSize)
+	return v
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{buf: make([]byte, 0, 1024), arena: make([]byte, 0, 256)}
+}}
+
+// Verify checks r (whose body has already been read into body) and returns
+// what the signature established.
+func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, src SecretSource) (Result, error) {
+	var sc Scope
+	if err := parseScope(r, &sc); err != nil {
+		return Result{}, err
+	}
+	return v.VerifyScope(ctx, r, body, &sc, src)
+}
+
+// VerifyScope is Verify for a request whose Scope the caller has already
+// parsed with ParseScope (to route it), so it is not parsed twice.
+func (v *Verifier) VerifyScope(ctx context.Context, r *http.Request, body []byte, sc *Scope, src SecretSource) (Result, error) {
+	amzDate, signedAt, err := v.checkScope(sc)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := v.checkTime(sc, signedAt); err != nil {
+		return Result{}, err
+	}
+	secret, err := src.SecretKey(ctx, sc.AccessKeyID, sc.sessionToken)
+	if err != nil {
+		return Result{}, err
+	}
+
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	payloadHash, unsigned, err := v.payloadHash(r, body, sc, s)
+	if err != nil {
+		return Result{}, err
+	}
+	key := v.cache.signingKey(secret, sc.Date, sc.Region, sc.Service)
+	normalize := !v.rawPath[sc.Service]
+
+	sig := v.sign(r, sc, payloadHash, amzDate, &key, normalize, false, s)
+	ok := len(sc.signature) == len(sig) && subtle.ConstantTimeCompare(unsafeBytes(sc.signature), sig[:]) == 1
+	if !ok && sc.tokenInQuery {
+		// Some signers append X-Amz-Security-Token after signing a URL.
+		// The token is still checked by the SecretSource against the key.
+		sig = v.sign(r, sc, payloadHash, amzDate, &key, normalize, true, s)
+		ok = len(sc.signature) == len(sig) && subtle.ConstantTimeCompare(unsafeBytes(sc.signature), sig[:]) == 1
+	}
+	if !ok {
+		return Result{}, signatureDoesNotMatch(msgSignatureMismatch)
+	}
+	return Result{
+		AccessKeyID:     sc.AccessKeyID,
+		SessionToken:    sc.sessionToken,
+		Region:          sc.Region,
+		Service:         sc.Service,
+		SignedAt:        signedAt,
+		Presigned:       sc.Presigned,
+		UnsignedPayload: unsigned,
+	}, nil
+}
+
+// checkScope validates the request date against the credential scope and
+// returns the date as it enters the string to sign.
+func (v *Verifier) checkScope(sc *Scope) (string, time.Time, error) {
+	amzDate := sc.amzDate
+	t, ok := parseAmzDate(amzDate)
+	if !ok && sc.fromDateHdr {
+		// The Date header may carry an HTTP date; the string to sign
+		// always uses the ISO 8601 basic form.
+		if ht, err := http.ParseTime(amzDate); err == nil {
+			t, ok = ht.UTC(), true
+			amzDate = formatAmzDate(t)
+		}
+	}
+	if !ok {
+		if sc.Presigned {
+			return "", time.Time{}, incompleteSignature(msgQueryIncomplete)
+		}
+		return "", time.Time{}, missingComponents(false, false, false, true, sc.authz)
+	}
+	if sc.Date != amzDate[:8] {
+		return "", time.Time{}, scopeDateMismatch(sc.Date, amzDate)
+	}
+	if sc.terminator != terminator {
+		return "", time.Time{}, badTerminator(sc.terminator)
+	}
+	if v.regions != nil && !v.regions[sc.Region] {
+		return "", time.Time{}, badRegion(sc.Region)
+	}
+	if v.services != nil && !v.services[sc.Service] {
+		return "", time.Time{}, badService(sc.Service)
+	}
+	return amzDate, t, nil
+}
+
+// maxExpires is SigV4's limit: a derived key is only good for seven days.
+const maxExpires = 7 * 24 * 60 * 60
+
+func (v *Verifier) checkTime(sc *Scope, signedAt time.Time) error {
+	now := v.now().UTC()
+	if signedAt.After(now.Add(v.skew)) {
+		return signatureNotYetCurrent(signedAt, now, v.skew)
+	}
+	if sc.Presigned && sc.expires != "" {
+		secs, err := parseExpires(sc.expires)
+		if err != nil {
+			return err
+		}
+		if now.After(signedAt.Add(time.Duration(secs) * time.Second)) {
+			return requestExpired()
+		}
+		return nil
+	}
+	if signedAt.Before(now.Add(-v.skew)) {
+		return signatureExpired(signedAt, now, v.skew)
+	}
+	return nil
+}
+
+func parseExpires(s string) (int, error) {
+	neg := s[0] == '-'
+	digits := s
+	if neg {
+		digits = s[1:]
+	}
+	if digits == "" || len(digits) > 9 {
+		if len(digits) > 9 && allDigits(digits) && !neg {
+			return 0, queryParametersError("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
+		}
+		return 0, queryParametersError("X-Amz-Expires should be a number")
+	}
+	if !allDigits(digits) {
+		return 0, queryParametersError("X-Amz-Expires should be a number")
+	}
+	n := 0
+	for i := 0; i < len(digits); i++ {
+		n = n*10 + int(digits[i]-'0')
+	}
+	switch {
+	case neg:
+		return 0, queryParametersError("X-Amz-Expires must be non-negative")
+	case n < 1:
+		return 0, queryParametersError("X-Amz-Expires must be at least 1 second")
+	case n > maxExpires:
+		return 0, queryParametersError("X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds")
+	}
+	return n, nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// payloadHash is the last line of the canonical request. A hex digest sent
+// in X-Amz-Content-Sha256 is checked against the body: the signature covers
+// only the header, so an unchecked header would leave the body forgeable.
+func (v *Verifier) payloadHash(r *http.Request, body []byte, sc *Scope, s *scratch) (string, bool, error) {
+	if h := headerValue(r.Header, "X-Amz-Content-Sha256"); h != "" {
+		switch {
+		case h == "UNSIGNED-PAYLOAD" && v.allowUnsigned:
+			return h, true, nil
+		case h == "UNSIGNED-PAYLOAD":
+			// fall through to hashing the body
+		case len(h) == 64 && isLowerHex(h):
+			sum := sha256.Sum256(body)
+			hex.Encode(s.phash[:], sum[:])
+			if subtle.ConstantTimeCompare(s.phash[:], unsafeBytes(h)) != 1 {
+				return "", false, payloadHashMismatch()
+			}
+			return h, false, nil
+		default:
+			// Other markers (streaming uploads) are signed as sent.
+			return h, false, nil
+		}
+	} else if sc.Presigned && v.rawPath[sc.Service] {
+		return "UNSIGNED-PAYLOAD", true, nil
+	}
+	sum := sha256.Sum256(body)
+	hex.Encode(s.phash[:], sum[:])
+	return unsafeString(s.phash[:]), false, nil
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// sign computes the hex signature of r. The HMAC is done by hand over the
+// pooled buffer (key^ipad || string to sign) so the hot path allocates
+// nothing.
+func (v *Verifier) sign(r *http.Request, sc *Scope, payloadHash, amzDate string, key *[32]byte, normalize, skipToken bool, s *scratch) [64]byte {
+	buf := appendCanonicalRequest(s.buf[:0], r, sc, payloadHash, normalize, skipToken, s)
+	creqHash := sha256.Sum256(buf)
+
+	buf = buf[:0]
+	for i := 0; i < 64; i++ {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		buf = append(buf, k^0x36)
+	}
+	buf = appendStringToSign(buf, amzDate, sc.scope, &creqHash)
+	inner := sha256.Sum256(buf)
+	s.buf = buf
+
+	var outer [64 + 32]byte
+	for i := 0; i < 64; i++ {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		outer[i] = k ^ 0x5c
+	}
+	copy(outer[64:], inner[:])
+	mac := sha256.Sum256(outer[:])
+	var out [64]byte
+	hex.Encode(out[:], mac[:])
+	return out
+}
+
+func appendStringToSign(dst []byte, amzDate, scope string, creqHash *[32]byte) []byte {
+	dst = append(dst, algorithm...)
+	dst = append(dst, '\n')
+	dst = append(dst, amzDate...)
+	dst = append(dst, '\n')
+	dst = append(dst, scope...)
+	dst = append(dst, '\n')
+	var h [64]byte
+	hex.Encode(h[:], creqHash[:])
+	return append(dst, h[:]...)
+}
+
+// parseAmzDate parses the ISO 8601 basic form YYYYMMDD'T'HHMMSS'Z' without
+// the cost of time.Parse.
+func parseAmzDate(s string) (time.Time, bool) {
+	if len(s) != 16 || s[8] != 'T' || s[15] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(i, n int) (int, bool) {
+		v := 0
+		for j := i; j < i+n; j++ {
+			c := s[j]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	y, ok1 := num(0, 4)
+	mo, ok2 := num(4, 2)
+	d, ok3 := num(6, 2)
+	h, ok4 := num(9, 2)
+	mi, ok5 := num(11, 2)
+	se, ok6 := num(13, 2)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 {
+		return time.Time{}, false
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, se, 0, time.UTC)
+	if t.Day() != d {
+		return time.Time{}, false // 31 February and friends
+	}
+	return t, true
+}
+
+func formatAmzDate(t time.Time) string {
+	return t.UTC().Format("20060102T150405Z")
+}
