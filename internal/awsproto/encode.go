@@ -1,0 +1,144 @@
+package awsproto
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/xml"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/mantle-iam/mantle/internal/awserr"
+)
+
+// Namespaces of the Query services mantle serves.
+const (
+	IAMNamespace = "https://iam.amazonaws.com/doc/2010-05-08/"
+	STSNamespace = "https://sts.amazonaws.com/doc/2011-06-15/"
+)
+
+// NewRequestID returns a random UUID, the form of AWS's request IDs.
+func NewRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// WriteXML writes a Query protocol response:
+//
+//	<ActionResponse xmlns="ns"><ActionResult>…</ActionResult>
+//	<ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></ActionResponse>
+//
+// result is marshalled with encoding/xml inside ActionResult; a nil result
+// writes no Result element, as AWS does for actions that return nothing.
+func WriteXML(w http.ResponseWriter, ns, action, requestID string, result any) error {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf.WriteString(`<` + action + `Response xmlns="` + ns + `">`)
+	if result != nil {
+		enc := xml.NewEncoder(buf)
+		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
+			return err
+		}
+		if err := enc.Flush(); err != nil {
+			return err
+		}
+	}
+	buf.WriteString(`<ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
+	writeBody(w, "text/xml", requestID, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// WriteRawXML writes a Query response whose Result element the caller has
+// already encoded, for hot paths that avoid reflection.
+func WriteRawXML(w http.ResponseWriter, ns, action, requestID string, resultXML []byte) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf.Grow(len(resultXML) + 256)
+	buf.WriteString(`<` + action + `Response xmlns="` + ns + `"><` + action + `Result>`)
+	buf.Write(resultXML)
+	buf.WriteString(`</` + action + `Result><ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
+	writeBody(w, "text/xml", requestID, http.StatusOK, buf.Bytes())
+}
+
+// WriteXMLError writes AWS's Query error document. Any error that is not an
+// *awserr.Error is reported as InternalFailure; the caller logs the cause.
+func WriteXMLError(w http.ResponseWriter, ns, requestID string, err error) {
+	e := awserr.As(err)
+	if e == nil {
+		e = awserr.InternalFailure()
+	}
+	typ := "Sender"
+	if e.Receiver {
+		typ = "Receiver"
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf.WriteString(`<ErrorResponse xmlns="` + ns + `"><Error><Type>` + typ + `</Type><Code>`)
+	_ = xml.EscapeText(buf, []byte(e.Code))
+	buf.WriteString(`</Code><Message>`)
+	_ = xml.EscapeText(buf, []byte(e.Message))
+	buf.WriteString(`</Message></Error><RequestId>` + requestID + `</RequestId></ErrorResponse>`)
+	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
+}
+
+// WriteJSON writes an AWS JSON 1.1 protocol response.
+func WriteJSON(w http.ResponseWriter, requestID string, result any) error {
+	if result == nil {
+		result = struct{}{}
+	}
+	body, err := json.Marshal(result)
+	if err != nil {
+		return err
+	}
+	writeBody(w, "application/x-amz-json-1.1", requestID, http.StatusOK, body)
+	return nil
+}
+
+// WriteJSONError writes AWS's JSON 1.1 error shape. JSON services name their
+// codes with an "Exception" suffix where the Query services do not; the
+// caller passes the code the JSON service uses.
+func WriteJSONError(w http.ResponseWriter, requestID string, err error) {
+	e := awserr.As(err)
+	if e == nil {
+		e = awserr.InternalFailure()
+	}
+	body, _ := json.Marshal(struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}{e.Code, e.Message})
+	w.Header().Set("X-Amzn-Errortype", e.Code)
+	writeBody(w, "application/x-amz-json-1.1", requestID, status(e), body)
+}
+
+func status(e *awserr.Error) int {
+	if e.Status == 0 {
+		return http.StatusBadRequest
+	}
+	return e.Status
+}
+
+func writeBody(w http.ResponseWriter, contentType, requestID string, code int, body []byte) {
+	h := w.Header()
+	h["Content-Type"] = []string{contentType}
+	h["X-Amzn-Requestid"] = []string{requestID}
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}
