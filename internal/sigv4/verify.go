@@ -49,6 +49,7 @@ type Verifier struct {
 	regions       map[string]bool // nil: any region
 	services      map[string]bool // nil: any service
 	rawPath       map[string]bool // services whose paths are not normalised
+	presignUnsig  map[string]bool // services whose presigned URLs sign UNSIGNED-PAYLOAD
 	allowUnsigned bool
 }
 
@@ -77,10 +78,17 @@ func WithServices(services ...string) Option {
 }
 
 // WithUnnormalizedPaths names the services that, like S3, sign the path as
-// sent instead of normalising it and that presign with UNSIGNED-PAYLOAD.
-// The default is just "s3".
+// sent instead of normalising it. The default is just "s3".
 func WithUnnormalizedPaths(services ...string) Option {
 	return func(v *Verifier) { v.rawPath = set(services) }
+}
+
+// WithUnsignedPresign names the services whose presigned URLs carry
+// UNSIGNED-PAYLOAD rather than the body's hash when no X-Amz-Content-Sha256
+// header says otherwise. The default is just "s3"; every other service,
+// STS's presigned GetCallerIdentity included, signs the body's hash.
+func WithUnsignedPresign(services ...string) Option {
+	return func(v *Verifier) { v.presignUnsig = set(services) }
 }
 
 // WithUnsignedPayload controls whether an X-Amz-Content-Sha256 header of
@@ -104,6 +112,7 @@ func NewVerifier(opts ...Option) *Verifier {
 		skew:          15 * time.Minute,
 		cacheSize:     4096,
 		rawPath:       map[string]bool{"s3": true},
+		presignUnsig:  map[string]bool{"s3": true},
 		allowUnsigned: true,
 	}
 	for _, o := range opts {
@@ -291,7 +300,7 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte, sc *Scope, s *scrat
 			// Other markers (streaming uploads) are signed as sent.
 			return h, false, nil
 		}
-	} else if sc.Presigned && v.rawPath[sc.Service] {
+	} else if sc.Presigned && v.presignUnsig[sc.Service] {
 		return "UNSIGNED-PAYLOAD", true, nil
 	}
 	sum := sha256.Sum256(body)
