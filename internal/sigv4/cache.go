@@ -25,7 +25,7 @@ const cacheShards = 16
 
 type cacheShard struct {
 	mu sync.RWMutex
-	m  map[cacheKey][32]byte
+	m  map[cacheKey]hmacPads
 	_  [40]byte // keep neighbouring shards' locks off one cache line
 }
 
@@ -38,13 +38,30 @@ func newKeyCache(max int) *keyCache {
 	}
 	c := &keyCache{seed: maphash.MakeSeed(), perMax: per}
 	for i := range c.shards {
-		c.shards[i].m = make(map[cacheKey][32]byte)
+		c.shards[i].m = make(map[cacheKey]hmacPads)
 	}
 	return c
 }
 
+// hmacPads is a derived signing key in the form the HMAC consumes it, the
+// key XORed with the inner and outer pads, so no request has to redo that.
+type hmacPads struct{ inner, outer [64]byte }
+
+func newPads(key [32]byte) hmacPads {
+	var p hmacPads
+	for i := range p.inner {
+		var k byte
+		if i < len(key) {
+			k = key[i]
+		}
+		p.inner[i] = k ^ 0x36
+		p.outer[i] = k ^ 0x5c
+	}
+	return p
+}
+
 // signingKey returns the derived key for (secret, date, region, service).
-func (c *keyCache) signingKey(secret, date, region, service string) [32]byte {
+func (c *keyCache) signingKey(secret, date, region, service string) hmacPads {
 	k := cacheKey{secret, date, region, service}
 	sh := &c.shards[maphash.String(c.seed, secret)%cacheShards]
 	sh.mu.RLock()
@@ -53,7 +70,7 @@ func (c *keyCache) signingKey(secret, date, region, service string) [32]byte {
 	if ok {
 		return key
 	}
-	key = deriveKey(secret, date, region, service)
+	key = newPads(deriveKey(secret, date, region, service))
 	// Clone so the cache does not pin the request (the scope strings are
 	// substrings of its Authorization header).
 	k = cacheKey{strings.Clone(secret), strings.Clone(date), strings.Clone(region), strings.Clone(service)}

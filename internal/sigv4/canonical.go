@@ -289,23 +289,21 @@ func canonicalKey(dst []byte, name string) []byte {
 }
 
 // appendTrimmed appends v without leading or trailing blanks and with runs
-// of spaces collapsed to one, AWS's "trimall".
+// of spaces collapsed to one, AWS's "trimall". Values are copied a run at a
+// time: session tokens make this the longest part of a canonical request.
 func appendTrimmed(dst []byte, v string) []byte {
 	v = trimSpace(v)
-	space := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		if c == ' ' {
-			if space {
-				continue
-			}
-			space = true
-		} else {
-			space = false
+	for {
+		i := strings.Index(v, "  ")
+		if i < 0 {
+			return append(dst, v...)
 		}
-		dst = append(dst, c)
+		dst = append(dst, v[:i+1]...)
+		v = v[i+1:]
+		for len(v) > 0 && v[0] == ' ' {
+			v = v[1:]
+		}
 	}
-	return dst
 }
 
 // appendCanonicalRequest writes the whole canonical request.

@@ -319,32 +319,19 @@ func isLowerHex(s string) bool {
 }
 
 // sign computes the hex signature of r. The HMAC is done by hand over the
-// pooled buffer (key^ipad || string to sign) so the hot path allocates
-// nothing.
-func (v *Verifier) sign(r *http.Request, sc *Scope, payloadHash, amzDate string, key *[32]byte, normalize, skipToken bool, s *scratch) [64]byte {
+// pooled buffer (key^ipad || string to sign) with the pads precomputed in
+// the cache, so the hot path allocates nothing.
+func (v *Verifier) sign(r *http.Request, sc *Scope, payloadHash, amzDate string, key *hmacPads, normalize, skipToken bool, s *scratch) [64]byte {
 	buf := appendCanonicalRequest(s.buf[:0], r, sc, payloadHash, normalize, skipToken, s)
 	creqHash := sha256.Sum256(buf)
 
-	buf = buf[:0]
-	for i := 0; i < 64; i++ {
-		var k byte
-		if i < len(key) {
-			k = key[i]
-		}
-		buf = append(buf, k^0x36)
-	}
+	buf = append(buf[:0], key.inner[:]...)
 	buf = appendStringToSign(buf, amzDate, sc.scope, &creqHash)
 	inner := sha256.Sum256(buf)
 	s.buf = buf
 
 	var outer [64 + 32]byte
-	for i := 0; i < 64; i++ {
-		var k byte
-		if i < len(key) {
-			k = key[i]
-		}
-		outer[i] = k ^ 0x5c
-	}
+	copy(outer[:64], key.outer[:])
 	copy(outer[64:], inner[:])
 	mac := sha256.Sum256(outer[:])
 	var out [64]byte
