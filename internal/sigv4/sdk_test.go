@@ -42,6 +42,8 @@ var testSecrets = SecretFunc(func(_ context.Context, akid, token string) (string
 	return "", invalidToken()
 })
 
+func signer() *v4.Signer { return v4.NewSigner() }
+
 // overTheWire sends a client request through HTTP/1.1 serialisation and
 // parsing so the verifier sees exactly what a server would.
 func overTheWire(t testing.TB, req *http.Request) (*http.Request, []byte) {
