@@ -70,15 +70,18 @@ type Caller struct {
 	TokenIssueTime time.Time
 	Expiration     time.Time
 	SourceIdentity string
-	// Tags are the principal's tags: the user's or role's, overridden by
-	// session tags.
-	Tags              []Tag
+	// SessionTags are the session's tags; aws:PrincipalTag is the user's or
+	// role's tags overridden by these.
+	SessionTags       []Tag
 	TransitiveTagKeys []string
+	// SourceARN is who obtained the session (a user, or the previous
+	// session when roles are chained), for the audit trail.
+	SourceARN string
 	// SessionPolicy and SessionPolicyARNs restrict a session; empty when none.
 	SessionPolicy     string
 	SessionPolicyARNs []string
 	// ChainDepth is 0 for long-term credentials, 1 for a session obtained
-	// with them, and more for role chaining.
+	// with them, 2 and more down a chain of role sessions.
 	ChainDepth int
 
 	SourceIP        string

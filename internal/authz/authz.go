@@ -1,0 +1,434 @@
+// Package authz authorizes every call mantle serves with the policy engine:
+// it assembles the caller's policies (identity, permissions boundary, session
+// policies), compiles and caches them, builds the request context and returns
+// AWS's AccessDenied when the engine denies.
+package authz
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/policy"
+)
+
+// Doc is one policy document that applies to a principal, labelled for
+// explanations (a managed policy ARN or "user/NAME/inline-name").
+type Doc struct {
+	ID       string
+	Document string
+}
+
+// Principal is what the store says about a user or role at the moment of
+// the request: its policies, boundary, tags and path.
+type Principal struct {
+	Identity []Doc
+	Boundary *Doc
+	Tags     []store.Tag
+	Name     string
+	Path     string
+}
+
+// Source reads principals and managed policies. internal/iam implements it.
+type Source interface {
+	// Principal returns the user or role with that ID, or an error wrapping
+	// store.ErrNotFound when it no longer exists.
+	Principal(ctx context.Context, kind store.EntityType, id string) (*Principal, error)
+	// ManagedPolicyDocument returns the default version of a managed policy.
+	ManagedPolicyDocument(ctx context.Context, arn string) (string, error)
+	// Generation increases after every write that can change a principal.
+	Generation() uint64
+}
+
+// Authorizer implements auth.Authorizer. Safe for concurrent use.
+type Authorizer struct {
+	// Policies is set once at wiring time, before the first request.
+	Policies Source
+	now      func() time.Time
+
+	mu        sync.RWMutex
+	gen       uint64
+	compiled  map[principalKey]*compiledPrincipal
+	sessions  map[uint64]*policy.Policy // session documents by hash
+	hashSeed  maphash.Seed
+	maxCached int
+}
+
+type principalKey struct {
+	kind store.EntityType
+	id   string
+}
+
+type compiledPrincipal struct {
+	identity []*policy.Policy
+	boundary *policy.Policy
+	tags     []policy.Tag
+	path     string
+	name     string
+	err      error // a principal that no longer exists is cached as such
+}
+
+// New returns an Authorizer; set Policies before use.
+func New(now func() time.Time) *Authorizer {
+	if now == nil {
+		now = time.Now
+	}
+	return &Authorizer{
+		now:       now,
+		compiled:  make(map[principalKey]*compiledPrincipal),
+		sessions:  make(map[uint64]*policy.Policy),
+		hashSeed:  maphash.MakeSeed(),
+		maxCached: 10000,
+	}
+}
+
+// Authorize decides a call against the caller's own policies: the path of
+// every IAM and STS action that has no resource-based policy.
+func (a *Authorizer) Authorize(ctx context.Context, c *auth.Caller, action, resource string, keys ...auth.Key) error {
+	res, err := a.Evaluate(ctx, c, action, resource, nil, keys...)
+	if err != nil {
+		return err
+	}
+	if !res.Allowed() {
+		return awserr.AccessDenied("%s", res.DeniedMessage(c.ARN, resource))
+	}
+	return nil
+}
+
+// Evaluate runs the policy engine for the caller with an optional
+// resource-based policy (a role's trust policy for sts:AssumeRole) and
+// returns the engine's result, for callers that word their own denial.
+func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error) {
+	req := policy.Request{Action: action, Resource: resource}
+	in := policy.Input{Resource: resourcePolicy}
+
+	switch c.Kind {
+	case auth.KindRoot:
+		req.Principal = policy.Principal{Type: policy.PrincipalRoot, ARN: c.ARN, Account: c.AccountID, UserID: c.AccountID}
+		if resourcePolicy == nil && sameAccount(c.AccountID, resource) {
+			// Root may do anything in its own account; only organization
+			// policies could say otherwise.
+			return allowed(), nil
+		}
+	case auth.KindUser, auth.KindAssumedRole, auth.KindFederatedUser:
+		kind := store.EntityUser
+		if c.Kind == auth.KindAssumedRole {
+			kind = store.EntityRole
+		}
+		p, err := a.principal(ctx, kind, c.ID)
+		if err != nil {
+			return policy.Result{}, err
+		}
+		if p != nil {
+			in.Identity, in.Boundary = p.identity, p.boundary
+			req.Principal.Tags = p.tags
+		}
+		req.Principal.Type = principalType(c.Kind)
+		req.Principal.ARN = c.ARN
+		req.Principal.Account = c.AccountID
+		req.Principal.UserID = c.UserID
+		switch c.Kind {
+		case auth.KindUser:
+			req.Principal.Username = c.Name
+		case auth.KindAssumedRole:
+			path := c.Path
+			if p != nil {
+				path = p.path
+			}
+			req.Principal.RoleARN = "arn:aws:iam::" + c.AccountID + ":role" + path + c.Name
+		case auth.KindFederatedUser:
+			// The federated user's permissions are the broker user's,
+			// narrowed by the session policy.
+			if p != nil {
+				req.Principal.SourceUserARN = "arn:aws:iam::" + c.AccountID + ":user" + p.path + p.name
+			}
+		}
+		if len(c.SessionTags) > 0 {
+			req.Principal.Tags = mergeTags(req.Principal.Tags, c.SessionTags)
+		}
+	default:
+		return policy.Result{}, awserr.AccessDenied("Unknown principal")
+	}
+
+	if c.Temporary && c.Kind != auth.KindRoot {
+		sess, err := a.sessionPolicies(ctx, c)
+		if err != nil {
+			return policy.Result{}, err
+		}
+		in.Session = sess
+		if c.Kind == auth.KindFederatedUser && len(sess) == 0 {
+			// GetFederationToken without a policy grants nothing: there is
+			// no session policy to allow anything.
+			return deniedBy(policy.SetSession, action), nil
+		}
+	}
+	req.Context = requestContext(c, keys)
+	return policy.Evaluate(&req, &in), nil
+}
+
+func allowed() policy.Result { return policy.Result{Decision: policy.Allowed} }
+
+// deniedBy builds an implicit deny attributed to one policy type.
+func deniedBy(set policy.PolicySet, action string) policy.Result {
+	r := policy.Evaluate(&policy.Request{Action: action, Resource: "*"}, &policy.Input{})
+	r.Cause = set
+	return r
+}
+
+func principalType(k auth.Kind) policy.PrincipalType {
+	switch k {
+	case auth.KindUser:
+		return policy.PrincipalUser
+	case auth.KindAssumedRole:
+		return policy.PrincipalAssumedRole
+	case auth.KindFederatedUser:
+		return policy.PrincipalFederatedUser
+	case auth.KindRoot:
+		return policy.PrincipalRoot
+	}
+	return policy.PrincipalAnonymous
+}
+
+// sameAccount reports whether an IAM/STS resource ARN (or "*") belongs to
+// the account.
+func sameAccount(account, resource string) bool {
+	if resource == "*" || resource == "" {
+		return true
+	}
+	// arn:aws:SERVICE:REGION:ACCOUNT:…
+	colons := 0
+	start := 0
+	for i := 0; i < len(resource); i++ {
+		if resource[i] == ':' {
+			colons++
+			if colons == 4 {
+				start = i + 1
+			} else if colons == 5 {
+				acct := resource[start:i]
+				return acct == "" || acct == account || acct == store.AWSAccount
+			}
+		}
+	}
+	return false
+}
+
+func mergeTags(base []policy.Tag, session []auth.Tag) []policy.Tag {
+	out := make([]policy.Tag, 0, len(base)+len(session))
+	for _, t := range base {
+		overridden := false
+		for _, s := range session {
+			if equalFold(s.Key, t.Key) {
+				overridden = true
+				break
+			}
+		}
+		if !overridden {
+			out = append(out, t)
+		}
+	}
+	for _, s := range session {
+		out = append(out, policy.Tag{Key: s.Key, Value: s.Value})
+	}
+	return out
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// requestContext fills the global condition keys AWS sets for every request
+// ("AWS global condition context keys"), then the action's own keys.
+func requestContext(c *auth.Caller, keys []auth.Key) []policy.ContextEntry {
+	t := c.RequestTime
+	if t.IsZero() {
+		t = time.Now()
+	}
+	ctx := make([]policy.ContextEntry, 0, 10+len(keys))
+	ctx = append(ctx,
+		policy.ContextEntry{Key: "aws:CurrentTime", Value: t.UTC().Format(time.RFC3339)},
+		policy.ContextEntry{Key: "aws:EpochTime", Value: strconv.FormatInt(t.Unix(), 10)},
+		policy.ContextEntry{Key: "aws:SecureTransport", Value: strconv.FormatBool(c.SecureTransport)},
+	)
+	if c.SourceIP != "" {
+		ctx = append(ctx, policy.ContextEntry{Key: "aws:SourceIp", Value: c.SourceIP})
+	}
+	if c.Region != "" {
+		ctx = append(ctx, policy.ContextEntry{Key: "aws:RequestedRegion", Value: c.Region})
+	}
+	if c.UserAgent != "" {
+		ctx = append(ctx, policy.ContextEntry{Key: "aws:UserAgent", Value: c.UserAgent})
+	}
+	if c.Temporary {
+		// Long-term keys carry no MFA facts: AWS leaves these keys absent
+		// rather than false for them.
+		ctx = append(ctx,
+			policy.ContextEntry{Key: "aws:MultiFactorAuthPresent", Value: strconv.FormatBool(c.MFA)},
+			policy.ContextEntry{Key: "aws:TokenIssueTime", Value: c.TokenIssueTime.UTC().Format(time.RFC3339)},
+		)
+		if c.MFA && !c.MFAAuthTime.IsZero() {
+			age := int64(t.Sub(c.MFAAuthTime) / time.Second)
+			ctx = append(ctx, policy.ContextEntry{Key: "aws:MultiFactorAuthAge", Value: strconv.FormatInt(age, 10)})
+		}
+		if c.Kind == auth.KindAssumedRole || c.Kind == auth.KindFederatedUser {
+			ctx = append(ctx, policy.ContextEntry{Key: "aws:ViaAWSService", Value: "false"})
+		}
+	}
+	if c.SourceIdentity != "" {
+		ctx = append(ctx, policy.ContextEntry{Key: "aws:SourceIdentity", Value: c.SourceIdentity})
+	}
+	for _, k := range keys {
+		if len(k.Values) == 1 {
+			ctx = append(ctx, policy.ContextEntry{Key: k.Name, Value: k.Values[0]})
+		} else {
+			ctx = append(ctx, policy.ContextEntry{Key: k.Name, Values: k.Values})
+		}
+	}
+	return ctx
+}
+
+// principal returns the compiled policies of a user or role, from the cache
+// while no write has happened since they were compiled.
+func (a *Authorizer) principal(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {
+	gen := a.Policies.Generation()
+	key := principalKey{kind, id}
+	a.mu.RLock()
+	p, ok := a.compiled[key]
+	cur := a.gen
+	a.mu.RUnlock()
+	if ok && cur == gen {
+		return p, p.err
+	}
+	p, err := a.compile(ctx, kind, id)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if a.gen != gen {
+		// Something changed: everything compiled before may be stale.
+		clear(a.compiled)
+		a.gen = gen
+	}
+	if len(a.compiled) >= a.maxCached {
+		clear(a.compiled)
+	}
+	a.compiled[key] = p
+	a.mu.Unlock()
+	return p, p.err
+}
+
+func (a *Authorizer) compile(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {
+	src, err := a.Policies.Principal(ctx, kind, id)
+	if err != nil {
+		if isNotFound(err) {
+			// The user or role is gone: its sessions keep authenticating
+			// until they expire but may no longer do anything.
+			return &compiledPrincipal{}, nil
+		}
+		return nil, err
+	}
+	p := &compiledPrincipal{path: src.Path, name: src.Name}
+	for _, d := range src.Identity {
+		pol, err := policy.Parse(d.Document, policy.KindIdentity)
+		if err != nil {
+			// A stored document was valid when written; one the engine now
+			// rejects grants nothing rather than failing every call.
+			continue
+		}
+		p.identity = append(p.identity, pol.WithID(d.ID))
+	}
+	if src.Boundary != nil {
+		pol, err := policy.Parse(src.Boundary.Document, policy.KindBoundary)
+		if err != nil {
+			// An unreadable boundary must not widen access: it allows nothing.
+			pol = policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`, policy.KindBoundary)
+		}
+		p.boundary = pol.WithID(src.Boundary.ID)
+	}
+	for _, t := range src.Tags {
+		p.tags = append(p.tags, policy.Tag{Key: t.Key, Value: t.Value})
+	}
+	return p, nil
+}
+
+// sessionPolicies compiles a session's inline policy and managed policy
+// ARNs. Inline documents are cached by content: every request of a session
+// carries the same one.
+func (a *Authorizer) sessionPolicies(ctx context.Context, c *auth.Caller) ([]*policy.Policy, error) {
+	if c.SessionPolicy == "" && len(c.SessionPolicyARNs) == 0 {
+		return nil, nil
+	}
+	var out []*policy.Policy
+	if c.SessionPolicy != "" {
+		p, err := a.sessionDoc(c.SessionPolicy, "session-policy")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	for _, arn := range c.SessionPolicyARNs {
+		doc, err := a.Policies.ManagedPolicyDocument(ctx, arn)
+		if err != nil {
+			if isNotFound(err) {
+				continue
+			}
+			return nil, err
+		}
+		p, err := a.sessionDoc(doc, arn)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		// Every named policy is gone: the session keeps no permission,
+		// rather than gaining the role's full set.
+		out = append(out, policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`, policy.KindSession).WithID("deleted-session-policy"))
+	}
+	return out, nil
+}
+
+func (a *Authorizer) sessionDoc(doc, id string) (*policy.Policy, error) {
+	h := maphash.String(a.hashSeed, id+"\x00"+doc)
+	a.mu.RLock()
+	p, ok := a.sessions[h]
+	a.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc, policy.KindSession)
+	if err != nil {
+		return nil, awserr.New("AccessDenied", http.StatusForbidden, "The session policy can no longer be read.")
+	}
+	p = p.WithID(id)
+	a.mu.Lock()
+	if len(a.sessions) >= a.maxCached {
+		clear(a.sessions)
+	}
+	a.sessions[h] = p
+	a.mu.Unlock()
+	return p, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
