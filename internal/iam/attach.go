@@ -1,0 +1,440 @@
+package iam
+
+import (
+	"context"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+// principal is a user, group or role as the attachment and inline-policy
+// actions see it: one code path serves all three.
+type principal struct {
+	typ  store.EntityType
+	id   string
+	name string
+}
+
+// noun is how AWS names the entity type in messages ("user", "group", "role").
+func (p principal) noun() string {
+	switch p.typ {
+	case store.EntityUser:
+		return "user"
+	case store.EntityGroup:
+		return "group"
+	}
+	return "role"
+}
+
+// target loads and authorizes the named principal of type t.
+func (s *Service) target(ctx context.Context, c *auth.Caller, t store.EntityType, action, name string, keys ...auth.Key) (principal, error) {
+	switch t {
+	case store.EntityUser:
+		u, err := s.userTarget(ctx, c, action, name, keys...)
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{t, u.ID, u.Name}, nil
+	case store.EntityGroup:
+		g, err := s.groupTarget(ctx, c, action, name, keys...)
+		if err != nil {
+			return principal{}, err
+		}
+		return principal{t, g.ID, g.Name}, nil
+	}
+	r, err := s.roleTarget(ctx, c, action, name, keys...)
+	if err != nil {
+		return principal{}, err
+	}
+	return principal{t, r.ID, r.Name}, nil
+}
+
+// exists re-checks inside a transaction that the principal was not deleted
+// since it was authorized.
+func (p principal) exists(ctx context.Context, tx store.Repos) error {
+	var err error
+	switch p.typ {
+	case store.EntityUser:
+		_, err = tx.Users().GetByID(ctx, p.id)
+		return notFoundAs(err, noSuchUser(p.name).(*awserr.Error))
+	case store.EntityGroup:
+		_, err = tx.Groups().GetByID(ctx, p.id)
+		return notFoundAs(err, noSuchGroup(p.name))
+	}
+	_, err = tx.Roles().GetByID(ctx, p.id)
+	return notFoundAs(err, noSuchRole(p.name))
+}
+
+func policyKey(arn string) auth.Key { return auth.Key{Name: "iam:PolicyARN", Values: []string{arn}} }
+
+func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {
+	p, err := s.target(ctx, c, t, action, name, policyKey(arn))
+	if err != nil {
+		return err
+	}
+	mp, err := policyByARN(ctx, s.store, c.AccountID, arn)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := p.exists(ctx, tx); err != nil {
+			return err
+		}
+		mp, err := reloadPolicy(ctx, tx, mp)
+		if err != nil {
+			return err
+		}
+		cur, err := tx.Attachments().ListForEntity(ctx, t, p.id)
+		if err != nil {
+			return err
+		}
+		for _, q := range cur {
+			if q.ID == mp.ID {
+				return nil // attaching twice is a no-op, as in AWS
+			}
+		}
+		if len(cur) >= quotaAttachedPolicies {
+			return awserr.LimitExceeded("Cannot exceed quota for PoliciesPer%s: %d", t, quotaAttachedPolicies)
+		}
+		if err := tx.Attachments().Attach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
+			return err
+		}
+		mp.AttachmentCount++
+		return tx.Policies().Update(ctx, mp)
+	})
+}
+
+func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {
+	p, err := s.target(ctx, c, t, action, name, policyKey(arn))
+	if err != nil {
+		return err
+	}
+	if _, _, _, ok := parsePolicyARN(arn); !ok {
+		return invalidARN(arn)
+	}
+	notAttached := awserr.NoSuchEntity("Policy %s was not found.", arn)
+	mp, err := policyByARN(ctx, s.store, c.AccountID, arn)
+	if err != nil {
+		if awserr.HasCode(err, "NoSuchEntity") {
+			return notAttached
+		}
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := p.exists(ctx, tx); err != nil {
+			return err
+		}
+		mp, err := reloadPolicy(ctx, tx, mp)
+		if err != nil {
+			return err
+		}
+		if err := tx.Attachments().Detach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
+			return notFoundAs(err, notAttached)
+		}
+		if mp.AttachmentCount > 0 {
+			mp.AttachmentCount--
+		}
+		return tx.Policies().Update(ctx, mp)
+	})
+}
+
+// AttachedPolicy is how ListAttached*Policies reports a policy.
+type AttachedPolicy struct {
+	PolicyName string `xml:"PolicyName"`
+	PolicyArn  string `xml:"PolicyArn"`
+}
+
+// ListAttachedPoliciesOutput is the result of ListAttached{User,Group,Role}Policies.
+type ListAttachedPoliciesOutput struct {
+	AttachedPolicies []AttachedPolicy `xml:"AttachedPolicies>member"`
+	IsTruncated      bool             `xml:"IsTruncated"`
+	Marker           string           `xml:"Marker,omitempty"`
+}
+
+func (s *Service) listAttached(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, prefix, marker string, maxItems *int) (*ListAttachedPoliciesOutput, error) {
+	p, err := s.target(ctx, c, t, action, name)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := pageOf(marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := s.store.Attachments().ListForEntity(ctx, t, p.id)
+	if err != nil {
+		return nil, err
+	}
+	var kept []*store.ManagedPolicy
+	for _, mp := range ps {
+		if prefix == "" || hasPrefix(mp.Path, prefix) {
+			kept = append(kept, mp)
+		}
+	}
+	kept, trunc, m, _ := cutSlice(pg, kept, func(mp *store.ManagedPolicy) string { return lower(mp.Name) + "|" + mp.AccountID })
+	out := &ListAttachedPoliciesOutput{AttachedPolicies: []AttachedPolicy{}, IsTruncated: trunc, Marker: m}
+	for _, mp := range kept {
+		out.AttachedPolicies = append(out.AttachedPolicies, AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
+	}
+	return out, nil
+}
+
+type AttachUserPolicyInput struct {
+	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type AttachUserPolicyOutput struct{}
+
+func (s *Service) AttachUserPolicy(ctx context.Context, c *auth.Caller, in *AttachUserPolicyInput) (*AttachUserPolicyOutput, error) {
+	return result[AttachUserPolicyOutput](s.attach(ctx, c, store.EntityUser, "AttachUserPolicy", in.UserName, in.PolicyArn))
+}
+
+type DetachUserPolicyInput struct {
+	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type DetachUserPolicyOutput struct{}
+
+func (s *Service) DetachUserPolicy(ctx context.Context, c *auth.Caller, in *DetachUserPolicyInput) (*DetachUserPolicyOutput, error) {
+	return result[DetachUserPolicyOutput](s.detach(ctx, c, store.EntityUser, "DetachUserPolicy", in.UserName, in.PolicyArn))
+}
+
+type AttachGroupPolicyInput struct {
+	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type AttachGroupPolicyOutput struct{}
+
+func (s *Service) AttachGroupPolicy(ctx context.Context, c *auth.Caller, in *AttachGroupPolicyInput) (*AttachGroupPolicyOutput, error) {
+	return result[AttachGroupPolicyOutput](s.attach(ctx, c, store.EntityGroup, "AttachGroupPolicy", in.GroupName, in.PolicyArn))
+}
+
+type DetachGroupPolicyInput struct {
+	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type DetachGroupPolicyOutput struct{}
+
+func (s *Service) DetachGroupPolicy(ctx context.Context, c *auth.Caller, in *DetachGroupPolicyInput) (*DetachGroupPolicyOutput, error) {
+	return result[DetachGroupPolicyOutput](s.detach(ctx, c, store.EntityGroup, "DetachGroupPolicy", in.GroupName, in.PolicyArn))
+}
+
+type AttachRolePolicyInput struct {
+	RoleName  string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type AttachRolePolicyOutput struct{}
+
+func (s *Service) AttachRolePolicy(ctx context.Context, c *auth.Caller, in *AttachRolePolicyInput) (*AttachRolePolicyOutput, error) {
+	return result[AttachRolePolicyOutput](s.attach(ctx, c, store.EntityRole, "AttachRolePolicy", in.RoleName, in.PolicyArn))
+}
+
+type DetachRolePolicyInput struct {
+	RoleName  string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+type DetachRolePolicyOutput struct{}
+
+func (s *Service) DetachRolePolicy(ctx context.Context, c *auth.Caller, in *DetachRolePolicyInput) (*DetachRolePolicyOutput, error) {
+	return result[DetachRolePolicyOutput](s.detach(ctx, c, store.EntityRole, "DetachRolePolicy", in.RoleName, in.PolicyArn))
+}
+
+type ListAttachedUserPoliciesInput struct {
+	UserName   string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
+	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems   *int   `aws:"min=1,max=1000"`
+}
+type ListAttachedUserPoliciesOutput = ListAttachedPoliciesOutput
+
+func (s *Service) ListAttachedUserPolicies(ctx context.Context, c *auth.Caller, in *ListAttachedUserPoliciesInput) (*ListAttachedUserPoliciesOutput, error) {
+	return s.listAttached(ctx, c, store.EntityUser, "ListAttachedUserPolicies", in.UserName, in.PathPrefix, in.Marker, in.MaxItems)
+}
+
+type ListAttachedGroupPoliciesInput struct {
+	GroupName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
+	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems   *int   `aws:"min=1,max=1000"`
+}
+type ListAttachedGroupPoliciesOutput = ListAttachedPoliciesOutput
+
+func (s *Service) ListAttachedGroupPolicies(ctx context.Context, c *auth.Caller, in *ListAttachedGroupPoliciesInput) (*ListAttachedGroupPoliciesOutput, error) {
+	return s.listAttached(ctx, c, store.EntityGroup, "ListAttachedGroupPolicies", in.GroupName, in.PathPrefix, in.Marker, in.MaxItems)
+}
+
+type ListAttachedRolePoliciesInput struct {
+	RoleName   string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
+	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems   *int   `aws:"min=1,max=1000"`
+}
+type ListAttachedRolePoliciesOutput = ListAttachedPoliciesOutput
+
+func (s *Service) ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, in *ListAttachedRolePoliciesInput) (*ListAttachedRolePoliciesOutput, error) {
+	return s.listAttached(ctx, c, store.EntityRole, "ListAttachedRolePolicies", in.RoleName, in.PathPrefix, in.Marker, in.MaxItems)
+}
+
+type ListEntitiesForPolicyInput struct {
+	PolicyArn         string `aws:"required,min=20,max=2048"`
+	EntityFilter      string `enum:"User|Role|Group|LocalManagedPolicy|AWSManagedPolicy"`
+	PathPrefix        string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
+	PolicyUsageFilter string `enum:"PermissionsPolicy|PermissionsBoundary"`
+	Marker            string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems          *int   `aws:"min=1,max=1000"`
+}
+
+type PolicyUser struct {
+	UserName string `xml:"UserName"`
+	UserId   string `xml:"UserId"`
+}
+type PolicyGroup struct {
+	GroupName string `xml:"GroupName"`
+	GroupId   string `xml:"GroupId"`
+}
+type PolicyRole struct {
+	RoleName string `xml:"RoleName"`
+	RoleId   string `xml:"RoleId"`
+}
+
+type ListEntitiesForPolicyOutput struct {
+	PolicyGroups []PolicyGroup `xml:"PolicyGroups>member"`
+	PolicyUsers  []PolicyUser  `xml:"PolicyUsers>member"`
+	PolicyRoles  []PolicyRole  `xml:"PolicyRoles>member"`
+	IsTruncated  bool          `xml:"IsTruncated"`
+	Marker       string        `xml:"Marker,omitempty"`
+}
+
+// ListEntitiesForPolicy lists attachments (PermissionsPolicy). Boundary use
+// is only counted by the store, not indexed, so PermissionsBoundary usage
+// scans the account's users and roles.
+func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in *ListEntitiesForPolicyInput) (*ListEntitiesForPolicyOutput, error) {
+	mp, err := s.policyTarget(ctx, c, "ListEntitiesForPolicy", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	type ent struct {
+		typ  store.EntityType
+		id   string
+		name string
+		path string
+	}
+	want := func(t store.EntityType) bool { return in.EntityFilter == "" || in.EntityFilter == string(t) }
+	var ents []ent
+	add := func(t store.EntityType, id string) error {
+		if !want(t) {
+			return nil
+		}
+		switch t {
+		case store.EntityUser:
+			u, err := s.store.Users().GetByID(ctx, id)
+			if err != nil {
+				return ignoreNotFound(err)
+			}
+			ents = append(ents, ent{t, u.ID, u.Name, u.Path})
+		case store.EntityGroup:
+			g, err := s.store.Groups().GetByID(ctx, id)
+			if err != nil {
+				return ignoreNotFound(err)
+			}
+			ents = append(ents, ent{t, g.ID, g.Name, g.Path})
+		case store.EntityRole:
+			r, err := s.store.Roles().GetByID(ctx, id)
+			if err != nil {
+				return ignoreNotFound(err)
+			}
+			ents = append(ents, ent{t, r.ID, r.Name, r.Path})
+		}
+		return nil
+	}
+	if in.PolicyUsageFilter != "PermissionsBoundary" {
+		atts, err := s.store.Attachments().ListForPolicy(ctx, mp.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range atts {
+			if err := add(a.EntityType, a.EntityID); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if in.PolicyUsageFilter != "PermissionsPolicy" && mp.PermissionsBoundaryUsageCount > 0 {
+		arn := policyARNOf(mp)
+		if want(store.EntityUser) {
+			us, err := s.store.Users().List(ctx, c.AccountID, store.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range us {
+				if u.PermissionsBoundary == arn {
+					ents = append(ents, ent{store.EntityUser, u.ID, u.Name, u.Path})
+				}
+			}
+		}
+		if want(store.EntityRole) {
+			rs, err := s.store.Roles().List(ctx, c.AccountID, store.ListOptions{})
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				if r.PermissionsBoundary == arn {
+					ents = append(ents, ent{store.EntityRole, r.ID, r.Name, r.Path})
+				}
+			}
+		}
+	}
+	// Entities of other accounts attached to an AWS managed policy stay
+	// invisible; so do entities outside PathPrefix. Order: type, then name.
+	var kept []ent
+	seen := map[string]bool{}
+	for _, e := range ents {
+		if seen[e.id] || (in.PathPrefix != "" && !hasPrefix(e.path, in.PathPrefix)) {
+			continue
+		}
+		if !s.inAccount(ctx, e.typ, e.id, c.AccountID) {
+			continue
+		}
+		seen[e.id] = true
+		kept = append(kept, e)
+	}
+	sortBy(kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
+	kept, trunc, m, _ := cutSlice(pg, kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
+	out := &ListEntitiesForPolicyOutput{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}, IsTruncated: trunc, Marker: m}
+	for _, e := range kept {
+		switch e.typ {
+		case store.EntityUser:
+			out.PolicyUsers = append(out.PolicyUsers, PolicyUser{e.name, e.id})
+		case store.EntityGroup:
+			out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{e.name, e.id})
+		case store.EntityRole:
+			out.PolicyRoles = append(out.PolicyRoles, PolicyRole{e.name, e.id})
+		}
+	}
+	return out, nil
+}
+
+// inAccount reports whether an entity belongs to the account; AWS managed
+// policies are attached across accounts and each sees only its own.
+func (s *Service) inAccount(ctx context.Context, t store.EntityType, id, account string) bool {
+	switch t {
+	case store.EntityUser:
+		u, err := s.store.Users().GetByID(ctx, id)
+		return err == nil && u.AccountID == account
+	case store.EntityGroup:
+		g, err := s.store.Groups().GetByID(ctx, id)
+		return err == nil && g.AccountID == account
+	}
+	r, err := s.store.Roles().GetByID(ctx, id)
+	return err == nil && r.AccountID == account
+}
+
+func ignoreNotFound(err error) error {
+	if isNotFound(err) {
+		return nil
+	}
+	return err
+}

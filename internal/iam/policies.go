@@ -1,0 +1,624 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/policy"
+)
+
+// Policy is AWS's Policy shape.
+type Policy struct {
+	PolicyName                    string    `xml:"PolicyName"`
+	PolicyId                      string    `xml:"PolicyId"`
+	Arn                           string    `xml:"Arn"`
+	Path                          string    `xml:"Path"`
+	DefaultVersionId              string    `xml:"DefaultVersionId"`
+	AttachmentCount               int       `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int       `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool      `xml:"IsAttachable"`
+	Description                   string    `xml:"Description,omitempty"`
+	CreateDate                    time.Time `xml:"CreateDate"`
+	UpdateDate                    time.Time `xml:"UpdateDate"`
+	Tags                          []Tag     `xml:"Tags>member,omitempty"`
+}
+
+// PolicyVersion is AWS's PolicyVersion shape; Document is percent-encoded.
+type PolicyVersion struct {
+	Document         string    `xml:"Document,omitempty"`
+	VersionId        string    `xml:"VersionId"`
+	IsDefaultVersion bool      `xml:"IsDefaultVersion"`
+	CreateDate       time.Time `xml:"CreateDate"`
+}
+
+func policyARNOf(p *store.ManagedPolicy) string { return policyARN(p.AccountID, p.Path, p.Name) }
+
+func policyOut(p *store.ManagedPolicy, full bool) Policy {
+	out := Policy{PolicyName: p.Name, PolicyId: p.ID, Arn: policyARNOf(p), Path: p.Path, DefaultVersionId: p.DefaultVersionID,
+		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
+		IsAttachable: true, CreateDate: p.CreatedAt, UpdateDate: p.UpdatedAt}
+	if full {
+		out.Description = p.Description
+		out.Tags = tagsOut(p.Tags)
+	}
+	return out
+}
+
+func versionOut(p *store.ManagedPolicy, v *store.PolicyVersion, withDoc bool) PolicyVersion {
+	out := PolicyVersion{VersionId: v.VersionID, IsDefaultVersion: v.VersionID == p.DefaultVersionID, CreateDate: v.CreatedAt}
+	if withDoc {
+		out.Document = encodeDocument(v.Document)
+	}
+	return out
+}
+
+func noSuchPolicy(arn string) *awserr.Error {
+	return awserr.NoSuchEntity("Policy %s does not exist or is not attachable.", arn)
+}
+
+func invalidARN(arn string) *awserr.Error {
+	return awserr.InvalidInput("ARN %s is not valid.", arn)
+}
+
+// policyByARN resolves a managed policy ARN visible to accountID: its own
+// policies and AWS managed ones. The path in the ARN must match.
+func policyByARN(ctx context.Context, r store.Repos, accountID, arn string) (*store.ManagedPolicy, error) {
+	acct, path, name, ok := parsePolicyARN(arn)
+	if !ok {
+		return nil, invalidARN(arn)
+	}
+	if acct != accountID && acct != store.AWSAccount {
+		return nil, noSuchPolicy(arn)
+	}
+	p, err := r.Policies().Get(ctx, acct, name)
+	if err != nil {
+		return nil, notFoundAs(err, noSuchPolicy(arn))
+	}
+	if p.Path != path || p.Name != name {
+		return nil, noSuchPolicy(arn)
+	}
+	return p, nil
+}
+
+// boundaryPolicy checks that a permissions boundary ARN names a managed
+// policy the account can use.
+func (s *Service) boundaryPolicy(ctx context.Context, r store.Repos, accountID, arn string) (*store.ManagedPolicy, error) {
+	return policyByARN(ctx, r, accountID, arn)
+}
+
+// countBoundary moves one PermissionsBoundaryUsageCount from the policy at
+// oldARN to the one at newARN, inside the transaction that changes the
+// boundary. Either may be "".
+func (s *Service) countBoundary(ctx context.Context, tx store.Repos, accountID, oldARN, newARN string) error {
+	if oldARN == newARN {
+		return nil
+	}
+	adjust := func(arn string, d int) error {
+		if arn == "" {
+			return nil
+		}
+		p, err := policyByARN(ctx, tx, accountID, arn)
+		if err != nil {
+			if d < 0 && awserr.HasCode(err, "NoSuchEntity") {
+				return nil // the policy went away; nothing to count down
+			}
+			return err
+		}
+		p.PermissionsBoundaryUsageCount += d
+		if p.PermissionsBoundaryUsageCount < 0 {
+			p.PermissionsBoundaryUsageCount = 0
+		}
+		return tx.Policies().Update(ctx, p)
+	}
+	if err := adjust(oldARN, -1); err != nil {
+		return err
+	}
+	return adjust(newARN, 1)
+}
+
+// policyTarget loads the policy an action is about and authorizes the caller
+// against its ARN before revealing whether it exists.
+func (s *Service) policyTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.ManagedPolicy, error) {
+	if _, _, _, ok := parsePolicyARN(arn); !ok {
+		return nil, invalidARN(arn)
+	}
+	p, err := policyByARN(ctx, s.store, c.AccountID, arn)
+	if err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, action, arn); err != nil {
+		return nil, err
+	}
+	return p, err
+}
+
+// notAWSManaged refuses writes to AWS managed policies: no principal in an
+// account can be granted them, so AWS answers AccessDenied.
+func notAWSManaged(c *auth.Caller, action string, p *store.ManagedPolicy) error {
+	if p.AccountID != store.AWSAccount {
+		return nil
+	}
+	who := c.ARN
+	if who == "" {
+		who = rootARN(c.AccountID)
+	}
+	return awserr.AccessDenied("User: %s is not authorized to perform: iam:%s on resource: policy %s", who, action, policyARNOf(p))
+}
+
+// reloadPolicy re-reads a policy by ID inside a transaction.
+func reloadPolicy(ctx context.Context, tx store.Repos, p *store.ManagedPolicy) (*store.ManagedPolicy, error) {
+	q, err := tx.Policies().GetByID(ctx, p.ID)
+	return q, notFoundAs(err, noSuchPolicy(policyARNOf(p)))
+}
+
+// checkManagedDocument validates a managed policy document and its size.
+func checkManagedDocument(doc string) error {
+	if err := validateDocument(doc, policy.KindIdentity); err != nil {
+		return err
+	}
+	return policyErr(policy.CheckManagedPolicySize(doc))
+}
+
+type CreatePolicyInput struct {
+	PolicyName     string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	Path           string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
+	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
+	Description    string `aws:"max=1000"`
+	Tags           []Tag  `aws:"max=50"`
+}
+
+type CreatePolicyOutput struct {
+	Policy Policy `xml:"Policy"`
+}
+
+func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *CreatePolicyInput) (*CreatePolicyOutput, error) {
+	if err := checkPath(in.Path); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	path := pathOr(in.Path)
+	if err := s.authorize(ctx, c, "CreatePolicy", policyARN(c.AccountID, path, in.PolicyName), requestTagKeys(in.Tags)...); err != nil {
+		return nil, err
+	}
+	if err := checkManagedDocument(in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	id, err := s.newID(prefixPolicy)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	p := &store.ManagedPolicy{AccountID: c.AccountID, ID: id, Name: in.PolicyName, Path: path, Description: in.Description,
+		DefaultVersionID: "v1", NextVersion: 2, Tags: storeTags(in.Tags), CreatedAt: now, UpdatedAt: now}
+	v := &store.PolicyVersion{PolicyID: id, VersionID: "v1", Document: in.PolicyDocument, CreatedAt: now}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if n, err := tx.Policies().Count(ctx, c.AccountID); err != nil {
+			return err
+		} else if n >= quotaPolicies {
+			return awserr.LimitExceeded("Cannot exceed quota for PoliciesPerAccount: %d", quotaPolicies)
+		}
+		if err := tx.Policies().Create(ctx, p, v); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("A policy called %s already exists. Duplicate names are not allowed.", in.PolicyName)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreatePolicyOutput{Policy: policyOut(p, true)}, nil
+}
+
+type GetPolicyInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+
+type GetPolicyOutput struct {
+	Policy Policy `xml:"Policy"`
+}
+
+func (s *Service) GetPolicy(ctx context.Context, c *auth.Caller, in *GetPolicyInput) (*GetPolicyOutput, error) {
+	p, err := s.policyTarget(ctx, c, "GetPolicy", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	return &GetPolicyOutput{Policy: policyOut(p, true)}, nil
+}
+
+type DeletePolicyInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+}
+
+type DeletePolicyOutput struct{}
+
+func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *DeletePolicyInput) (*DeletePolicyOutput, error) {
+	p, err := s.policyTarget(ctx, c, "DeletePolicy", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	if err := notAWSManaged(c, "DeletePolicy", p); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if p.AttachmentCount > 0 || p.PermissionsBoundaryUsageCount > 0 {
+			return awserr.DeleteConflict("Cannot delete a policy attached to entities.")
+		}
+		if att, err := tx.Attachments().ListForPolicy(ctx, p.ID); err != nil {
+			return err
+		} else if len(att) > 0 {
+			return awserr.DeleteConflict("Cannot delete a policy attached to entities.")
+		}
+		vs, err := tx.Policies().ListVersions(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if len(vs) > 1 {
+			return awserr.DeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+		}
+		return tx.Policies().Delete(ctx, p.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DeletePolicyOutput{}, nil
+}
+
+type ListPoliciesInput struct {
+	Scope             string `enum:"All|AWS|Local"`
+	OnlyAttached      bool
+	PathPrefix        string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
+	PolicyUsageFilter string `enum:"PermissionsPolicy|PermissionsBoundary"`
+	Marker            string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems          *int   `aws:"min=1,max=1000"`
+}
+
+type ListPoliciesOutput struct {
+	Policies    []Policy `xml:"Policies>member"`
+	IsTruncated bool     `xml:"IsTruncated"`
+	Marker      string   `xml:"Marker,omitempty"`
+}
+
+// ListPolicies merges AWS managed and local policies in name order when the
+// scope is All; the cursor is "scope-rank|lower-name" so AWS policies page
+// before local ones.
+func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
+	if err := s.authorize(ctx, c, "ListPolicies", listARN(c.AccountID, "policy")); err != nil {
+		return nil, err
+	}
+	p, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	var accounts []string
+	switch in.Scope {
+	case "", "All":
+		accounts = []string{store.AWSAccount, c.AccountID}
+	case "AWS":
+		accounts = []string{store.AWSAccount}
+	case "Local":
+		accounts = []string{c.AccountID}
+	default:
+		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]", in.Scope)
+	}
+	var all []*store.ManagedPolicy
+	rank := func(mp *store.ManagedPolicy) string {
+		if mp.AccountID == store.AWSAccount {
+			return "0|" + lower(mp.Name)
+		}
+		return "1|" + lower(mp.Name)
+	}
+	for _, acct := range accounts {
+		ps, err := s.store.Policies().List(ctx, acct, store.ListOptions{PathPrefix: in.PathPrefix})
+		if err != nil {
+			return nil, err
+		}
+		for _, mp := range ps {
+			if p.after != "" && rank(mp) <= p.after {
+				continue
+			}
+			if in.OnlyAttached && mp.AttachmentCount == 0 && mp.PermissionsBoundaryUsageCount == 0 {
+				continue
+			}
+			switch in.PolicyUsageFilter {
+			case "PermissionsPolicy":
+				if in.OnlyAttached && mp.AttachmentCount == 0 {
+					continue
+				}
+			case "PermissionsBoundary":
+				if in.OnlyAttached && mp.PermissionsBoundaryUsageCount == 0 {
+					continue
+				}
+			}
+			all = append(all, mp)
+		}
+	}
+	all, trunc, m := cut(p, all, rank)
+	out := &ListPoliciesOutput{Policies: []Policy{}, IsTruncated: trunc, Marker: m}
+	for _, mp := range all {
+		out.Policies = append(out.Policies, policyOut(mp, false))
+	}
+	return out, nil
+}
+
+type CreatePolicyVersionInput struct {
+	PolicyArn      string `aws:"required,min=20,max=2048"`
+	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
+	SetAsDefault   bool
+}
+
+type CreatePolicyVersionOutput struct {
+	PolicyVersion PolicyVersion `xml:"PolicyVersion"`
+}
+
+func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *CreatePolicyVersionInput) (*CreatePolicyVersionOutput, error) {
+	p, err := s.policyTarget(ctx, c, "CreatePolicyVersion", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	if err := notAWSManaged(c, "CreatePolicyVersion", p); err != nil {
+		return nil, err
+	}
+	if err := checkManagedDocument(in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	var out PolicyVersion
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		vs, err := tx.Policies().ListVersions(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if len(vs) >= quotaPolicyVersions {
+			return awserr.LimitExceeded("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", quotaPolicyVersions)
+		}
+		now := s.clock()
+		v := &store.PolicyVersion{PolicyID: p.ID, VersionID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, CreatedAt: now}
+		if err := tx.Policies().CreateVersion(ctx, v); err != nil {
+			return err
+		}
+		p.NextVersion++
+		if in.SetAsDefault {
+			p.DefaultVersionID = v.VersionID
+		}
+		p.UpdatedAt = now
+		if err := tx.Policies().Update(ctx, p); err != nil {
+			return err
+		}
+		out = versionOut(p, v, false)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreatePolicyVersionOutput{PolicyVersion: out}, nil
+}
+
+type GetPolicyVersionInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
+}
+
+type GetPolicyVersionOutput struct {
+	PolicyVersion PolicyVersion `xml:"PolicyVersion"`
+}
+
+func noSuchVersion(arn, v string) *awserr.Error {
+	return awserr.NoSuchEntity("Policy %s version %s does not exist or is not attachable.", arn, v)
+}
+
+func (s *Service) GetPolicyVersion(ctx context.Context, c *auth.Caller, in *GetPolicyVersionInput) (*GetPolicyVersionOutput, error) {
+	p, err := s.policyTarget(ctx, c, "GetPolicyVersion", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.store.Policies().GetVersion(ctx, p.ID, in.VersionId)
+	if err != nil {
+		return nil, notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
+	}
+	return &GetPolicyVersionOutput{PolicyVersion: versionOut(p, v, true)}, nil
+}
+
+type ListPolicyVersionsInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	Marker    string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems  *int   `aws:"min=1,max=1000"`
+}
+
+type ListPolicyVersionsOutput struct {
+	Versions    []PolicyVersion `xml:"Versions>member"`
+	IsTruncated bool            `xml:"IsTruncated"`
+	Marker      string          `xml:"Marker,omitempty"`
+}
+
+func (s *Service) ListPolicyVersions(ctx context.Context, c *auth.Caller, in *ListPolicyVersionsInput) (*ListPolicyVersionsOutput, error) {
+	p, err := s.policyTarget(ctx, c, "ListPolicyVersions", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := s.store.Policies().ListVersions(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	// Versions list newest first; the cursor is the inverted version number
+	// so it grows down the list.
+	key := func(v *store.PolicyVersion) string {
+		n, _ := strconv.Atoi(strings.TrimPrefix(v.VersionID, "v"))
+		return fmt.Sprintf("%010d", 1<<30-n)
+	}
+	vs, trunc, m, _ := cutSlice(pg, vs, key)
+	out := &ListPolicyVersionsOutput{Versions: []PolicyVersion{}, IsTruncated: trunc, Marker: m}
+	for _, v := range vs {
+		out.Versions = append(out.Versions, versionOut(p, v, false))
+	}
+	return out, nil
+}
+
+type DeletePolicyVersionInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
+}
+
+type DeletePolicyVersionOutput struct{}
+
+func (s *Service) DeletePolicyVersion(ctx context.Context, c *auth.Caller, in *DeletePolicyVersionInput) (*DeletePolicyVersionOutput, error) {
+	p, err := s.policyTarget(ctx, c, "DeletePolicyVersion", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	if err := notAWSManaged(c, "DeletePolicyVersion", p); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Policies().GetVersion(ctx, p.ID, in.VersionId); err != nil {
+			return notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
+		}
+		if p.DefaultVersionID == in.VersionId {
+			return awserr.DeleteConflict("Cannot delete the default version of a policy.")
+		}
+		return tx.Policies().DeleteVersion(ctx, p.ID, in.VersionId)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DeletePolicyVersionOutput{}, nil
+}
+
+type SetDefaultPolicyVersionInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
+}
+
+type SetDefaultPolicyVersionOutput struct{}
+
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, c *auth.Caller, in *SetDefaultPolicyVersionInput) (*SetDefaultPolicyVersionOutput, error) {
+	p, err := s.policyTarget(ctx, c, "SetDefaultPolicyVersion", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	if err := notAWSManaged(c, "SetDefaultPolicyVersion", p); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Policies().GetVersion(ctx, p.ID, in.VersionId); err != nil {
+			return notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
+		}
+		p.DefaultVersionID = in.VersionId
+		p.UpdatedAt = s.clock()
+		return tx.Policies().Update(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &SetDefaultPolicyVersionOutput{}, nil
+}
+
+type TagPolicyInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	Tags      []Tag  `aws:"required,max=50"`
+}
+
+type TagPolicyOutput struct{}
+
+func (s *Service) TagPolicy(ctx context.Context, c *auth.Caller, in *TagPolicyInput) (*TagPolicyOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := s.retagPolicy(ctx, c, "TagPolicy", in.PolicyArn, requestTagKeys(in.Tags), func(cur []store.Tag) ([]store.Tag, error) {
+		return mergeTags(cur, in.Tags)
+	}); err != nil {
+		return nil, err
+	}
+	return &TagPolicyOutput{}, nil
+}
+
+type UntagPolicyInput struct {
+	PolicyArn string   `aws:"required,min=20,max=2048"`
+	TagKeys   []string `aws:"required,max=50"`
+}
+
+type UntagPolicyOutput struct{}
+
+func (s *Service) UntagPolicy(ctx context.Context, c *auth.Caller, in *UntagPolicyInput) (*UntagPolicyOutput, error) {
+	if err := s.retagPolicy(ctx, c, "UntagPolicy", in.PolicyArn, untagKeys(in.TagKeys), func(cur []store.Tag) ([]store.Tag, error) {
+		return removeTags(cur, in.TagKeys), nil
+	}); err != nil {
+		return nil, err
+	}
+	return &UntagPolicyOutput{}, nil
+}
+
+func (s *Service) retagPolicy(ctx context.Context, c *auth.Caller, action, arn string, keys []auth.Key, f func([]store.Tag) ([]store.Tag, error)) error {
+	if _, _, _, ok := parsePolicyARN(arn); !ok {
+		return invalidARN(arn)
+	}
+	p, err := policyByARN(ctx, s.store, c.AccountID, arn)
+	if err != nil && !awserr.HasCode(err, "NoSuchEntity") {
+		return err
+	}
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
+		return err
+	}
+	if p == nil {
+		return err
+	}
+	if err := notAWSManaged(c, action, p); err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if p.Tags, err = f(p.Tags); err != nil {
+			return err
+		}
+		return tx.Policies().Update(ctx, p)
+	})
+}
+
+type ListPolicyTagsInput struct {
+	PolicyArn string `aws:"required,min=20,max=2048"`
+	Marker    string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems  *int   `aws:"min=1,max=1000"`
+}
+
+type ListPolicyTagsOutput = ListTagsOutput
+
+func (s *Service) ListPolicyTags(ctx context.Context, c *auth.Caller, in *ListPolicyTagsInput) (*ListPolicyTagsOutput, error) {
+	p, err := s.policyTarget(ctx, c, "ListPolicyTags", in.PolicyArn)
+	if err != nil {
+		return nil, err
+	}
+	return listTags(p.Tags, in.Marker, in.MaxItems)
+}
+
+func lower(s string) string { return strings.ToLower(s) }

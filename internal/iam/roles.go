@@ -1,0 +1,520 @@
+package iam
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/policy"
+)
+
+// Role is AWS's Role shape.
+type Role struct {
+	Path                     string                       `xml:"Path"`
+	RoleName                 string                       `xml:"RoleName"`
+	RoleId                   string                       `xml:"RoleId"`
+	Arn                      string                       `xml:"Arn"`
+	CreateDate               time.Time                    `xml:"CreateDate"`
+	AssumeRolePolicyDocument string                       `xml:"AssumeRolePolicyDocument,omitempty"`
+	Description              string                       `xml:"Description,omitempty"`
+	MaxSessionDuration       int                          `xml:"MaxSessionDuration,omitempty"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
+	Tags                     []Tag                        `xml:"Tags>member,omitempty"`
+	RoleLastUsed             *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
+}
+
+type RoleLastUsed struct {
+	LastUsedDate *time.Time `xml:"LastUsedDate,omitempty"`
+	Region       string     `xml:"Region,omitempty"`
+}
+
+func roleARNOf(r *store.Role) string { return iamARN(r.AccountID, "role", r.Path, r.Name) }
+
+// roleOut renders a role; full adds what GetRole reports and ListRoles
+// leaves out (boundary, tags, last use).
+func roleOut(r *store.Role, full bool) Role {
+	out := Role{Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: roleARNOf(r), CreateDate: r.CreatedAt,
+		AssumeRolePolicyDocument: encodeDocument(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration}
+	if full {
+		out.PermissionsBoundary = boundaryOut(r.PermissionsBoundary)
+		out.Tags = tagsOut(r.Tags)
+		out.RoleLastUsed = &RoleLastUsed{LastUsedDate: r.LastUsedAt, Region: r.LastUsedRegion}
+	}
+	return out
+}
+
+func noSuchRole(name string) *awserr.Error {
+	return awserr.NoSuchEntity("The role with name %s cannot be found.", name)
+}
+
+func (s *Service) roleTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.Role, error) {
+	r, err := s.store.Roles().Get(ctx, c.AccountID, name)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	arn := iamARN(c.AccountID, "role", "/", name)
+	if r != nil {
+		arn = roleARNOf(r)
+		keys = append(keys, resourceTagKeys(r.Tags)...)
+	}
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, noSuchRole(name)
+	}
+	return r, nil
+}
+
+func reloadRole(ctx context.Context, tx store.Repos, id, name string) (*store.Role, error) {
+	r, err := tx.Roles().GetByID(ctx, id)
+	return r, notFoundAs(err, noSuchRole(name))
+}
+
+var principalARN = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)(/.*)$`)
+
+// checkTrustPolicy validates a trust policy and refuses AWS principals that
+// name IAM users or roles which do not exist, as IAM does when it resolves
+// them to unique IDs.
+func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
+	if err := validateDocument(doc, policy.KindTrust); err != nil {
+		return err
+	}
+	if err := policyErr(policy.CheckTrustPolicySize(doc, 0)); err != nil {
+		return err
+	}
+	for _, p := range awsPrincipals(doc) {
+		if !s.principalExists(ctx, p) {
+			return awserr.MalformedPolicyDocument("Invalid principal in policy: \"AWS\":\"%s\"", p)
+		}
+	}
+	return nil
+}
+
+var (
+	accountIDRe   = regexp.MustCompile(`^\d{12}$`)
+	rootARNRe     = regexp.MustCompile(`^arn:aws:iam::\d{12}:root$`)
+	stsSessionRe  = regexp.MustCompile(`^arn:aws:sts::\d{12}:(assumed-role|federated-user)/[\w+=,.@/-]+$`)
+	uniqueIDRe    = regexp.MustCompile(`^(AIDA|AROA)[A-Z2-7]{17}$`)
+	principalPath = regexp.MustCompile(`^(/|/[\x21-\x7e]*/)?[\w+=,.@-]+$`)
+)
+
+func (s *Service) principalExists(ctx context.Context, p string) bool {
+	switch {
+	case p == "*", accountIDRe.MatchString(p), rootARNRe.MatchString(p), stsSessionRe.MatchString(p):
+		return true
+	case uniqueIDRe.MatchString(p):
+		if strings.HasPrefix(p, prefixUser) {
+			_, err := s.store.Users().GetByID(ctx, p)
+			return err == nil
+		}
+		_, err := s.store.Roles().GetByID(ctx, p)
+		return err == nil
+	}
+	m := principalARN.FindStringSubmatch(p)
+	if m == nil || !principalPath.MatchString(m[3]) {
+		return false
+	}
+	rest := m[3]
+	i := strings.LastIndex(rest, "/")
+	path, name := rest[:i+1], rest[i+1:]
+	if m[2] == "user" {
+		u, err := s.store.Users().Get(ctx, m[1], name)
+		return err == nil && u.Path == path && u.Name == name
+	}
+	r, err := s.store.Roles().Get(ctx, m[1], name)
+	return err == nil && r.Path == path && r.Name == name
+}
+
+type CreateRoleInput struct {
+	RoleName                 string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Path                     string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
+	AssumeRolePolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
+	Description              string `aws:"max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
+	MaxSessionDuration       *int   `aws:"min=3600,max=43200"`
+	PermissionsBoundary      string `aws:"min=20,max=2048"`
+	Tags                     []Tag  `aws:"max=50"`
+}
+
+type CreateRoleOutput struct {
+	Role Role `xml:"Role"`
+}
+
+func checkMaxSession(v *int) error {
+	if v == nil {
+		return nil
+	}
+	if *v < 3600 {
+		return awserr.ValidationError("1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600", *v)
+	}
+	if *v > 43200 {
+		return awserr.ValidationError("1 validation error detected: Value '%d' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200", *v)
+	}
+	return nil
+}
+
+func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *CreateRoleInput) (*CreateRoleOutput, error) {
+	if err := checkPath(in.Path); err != nil {
+		return nil, err
+	}
+	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	path := pathOr(in.Path)
+	keys := requestTagKeys(in.Tags)
+	if in.PermissionsBoundary != "" {
+		keys = append(keys, auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}})
+	}
+	if err := s.authorize(ctx, c, "CreateRole", iamARN(c.AccountID, "role", path, in.RoleName), keys...); err != nil {
+		return nil, err
+	}
+	if err := s.checkTrustPolicy(ctx, in.AssumeRolePolicyDocument); err != nil {
+		return nil, err
+	}
+	if in.PermissionsBoundary != "" {
+		if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
+			return nil, err
+		}
+	}
+	id, err := s.newID(prefixRole)
+	if err != nil {
+		return nil, err
+	}
+	r := &store.Role{AccountID: c.AccountID, ID: id, Name: in.RoleName, Path: path, TrustPolicy: in.AssumeRolePolicyDocument,
+		Description: in.Description, MaxSessionDuration: 3600, PermissionsBoundary: in.PermissionsBoundary,
+		Tags: storeTags(in.Tags), CreatedAt: s.clock()}
+	if in.MaxSessionDuration != nil {
+		r.MaxSessionDuration = *in.MaxSessionDuration
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
+			return err
+		} else if n >= quotaRoles {
+			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
+		}
+		if err := tx.Roles().Create(ctx, r); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)
+			}
+			return err
+		}
+		return s.countBoundary(ctx, tx, c.AccountID, "", r.PermissionsBoundary)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := roleOut(r, true)
+	out.RoleLastUsed = nil // CreateRole does not report last use
+	return &CreateRoleOutput{Role: out}, nil
+}
+
+type GetRoleInput struct {
+	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+}
+
+type GetRoleOutput struct {
+	Role Role `xml:"Role"`
+}
+
+func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *GetRoleInput) (*GetRoleOutput, error) {
+	r, err := s.roleTarget(ctx, c, "GetRole", in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	return &GetRoleOutput{Role: roleOut(r, true)}, nil
+}
+
+type UpdateRoleInput struct {
+	RoleName           string  `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Description        *string `aws:"max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
+	MaxSessionDuration *int    `aws:"min=3600,max=43200"`
+}
+
+type UpdateRoleOutput struct{}
+
+func (s *Service) UpdateRole(ctx context.Context, c *auth.Caller, in *UpdateRoleInput) (*UpdateRoleOutput, error) {
+	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
+		return nil, err
+	}
+	return result[UpdateRoleOutput](s.updateRole(ctx, c, "UpdateRole", in.RoleName, func(r *store.Role) error {
+		if in.Description != nil {
+			r.Description = *in.Description
+		}
+		if in.MaxSessionDuration != nil {
+			r.MaxSessionDuration = *in.MaxSessionDuration
+		}
+		return nil
+	}))
+}
+
+// updateRole authorizes action on the role, then applies f to the current
+// row inside a transaction.
+func (s *Service) updateRole(ctx context.Context, c *auth.Caller, action, name string, f func(*store.Role) error, keys ...auth.Key) error {
+	r, err := s.roleTarget(ctx, c, action, name, keys...)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		r, err := reloadRole(ctx, tx, r.ID, name)
+		if err != nil {
+			return err
+		}
+		old := r.PermissionsBoundary
+		if err := f(r); err != nil {
+			return err
+		}
+		if err := s.countBoundary(ctx, tx, r.AccountID, old, r.PermissionsBoundary); err != nil {
+			return err
+		}
+		return tx.Roles().Update(ctx, r)
+	})
+}
+
+type UpdateRoleDescriptionInput struct {
+	RoleName    string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Description string `aws:"required,max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
+}
+
+type UpdateRoleDescriptionOutput struct {
+	Role Role `xml:"Role"`
+}
+
+func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in *UpdateRoleDescriptionInput) (*UpdateRoleDescriptionOutput, error) {
+	var out *store.Role
+	err := s.updateRole(ctx, c, "UpdateRoleDescription", in.RoleName, func(r *store.Role) error {
+		r.Description = in.Description
+		out = r
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &UpdateRoleDescriptionOutput{Role: roleOut(out, true)}, nil
+}
+
+type UpdateAssumeRolePolicyInput struct {
+	RoleName       string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
+}
+
+type UpdateAssumeRolePolicyOutput struct{}
+
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *UpdateAssumeRolePolicyInput) (*UpdateAssumeRolePolicyOutput, error) {
+	if _, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+		return nil, err
+	}
+	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	return result[UpdateAssumeRolePolicyOutput](s.updateRole(ctx, c, "UpdateAssumeRolePolicy", in.RoleName, func(r *store.Role) error {
+		r.TrustPolicy = in.PolicyDocument
+		return nil
+	}))
+}
+
+type DeleteRoleInput struct {
+	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+}
+
+type DeleteRoleOutput struct{}
+
+func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *DeleteRoleInput) (*DeleteRoleOutput, error) {
+	r, err := s.roleTarget(ctx, c, "DeleteRole", in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	return result[DeleteRoleOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		r, err := reloadRole(ctx, tx, r.ID, in.RoleName)
+		if err != nil {
+			return err
+		}
+		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
+			return err
+		} else if len(ips) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
+		}
+		if pols, err := tx.InlinePolicies().List(ctx, store.EntityRole, r.ID); err != nil {
+			return err
+		} else if len(pols) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
+		}
+		if att, err := tx.Attachments().ListForEntity(ctx, store.EntityRole, r.ID); err != nil {
+			return err
+		} else if len(att) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
+		}
+		if err := s.countBoundary(ctx, tx, r.AccountID, r.PermissionsBoundary, ""); err != nil {
+			return err
+		}
+		return tx.Roles().Delete(ctx, r.ID)
+	}))
+}
+
+type ListRolesInput struct {
+	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
+	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems   *int   `aws:"min=1,max=1000"`
+}
+
+type ListRolesOutput struct {
+	Roles       []Role `xml:"Roles>member"`
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}
+
+func (s *Service) ListRoles(ctx context.Context, c *auth.Caller, in *ListRolesInput) (*ListRolesOutput, error) {
+	if err := s.authorize(ctx, c, "ListRoles", listARN(c.AccountID, "role")); err != nil {
+		return nil, err
+	}
+	p, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := s.store.Roles().List(ctx, c.AccountID, p.opts(in.PathPrefix))
+	if err != nil {
+		return nil, err
+	}
+	rs, trunc, m := cut(p, rs, func(r *store.Role) string { return lower(r.Name) })
+	out := &ListRolesOutput{Roles: []Role{}, IsTruncated: trunc, Marker: m}
+	for _, r := range rs {
+		out.Roles = append(out.Roles, roleOut(r, false))
+	}
+	return out, nil
+}
+
+type TagRoleInput struct {
+	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Tags     []Tag  `aws:"required,max=50"`
+}
+
+type TagRoleOutput struct{}
+
+func (s *Service) TagRole(ctx context.Context, c *auth.Caller, in *TagRoleInput) (*TagRoleOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	return result[TagRoleOutput](s.updateRole(ctx, c, "TagRole", in.RoleName, func(r *store.Role) (err error) {
+		r.Tags, err = mergeTags(r.Tags, in.Tags)
+		return err
+	}, requestTagKeys(in.Tags)...))
+}
+
+type UntagRoleInput struct {
+	RoleName string   `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	TagKeys  []string `aws:"required,max=50"`
+}
+
+type UntagRoleOutput struct{}
+
+func (s *Service) UntagRole(ctx context.Context, c *auth.Caller, in *UntagRoleInput) (*UntagRoleOutput, error) {
+	return result[UntagRoleOutput](s.updateRole(ctx, c, "UntagRole", in.RoleName, func(r *store.Role) error {
+		r.Tags = removeTags(r.Tags, in.TagKeys)
+		return nil
+	}, untagKeys(in.TagKeys)...))
+}
+
+type ListRoleTagsInput struct {
+	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems *int   `aws:"min=1,max=1000"`
+}
+
+type ListRoleTagsOutput = ListTagsOutput
+
+func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *ListRoleTagsInput) (*ListRoleTagsOutput, error) {
+	r, err := s.roleTarget(ctx, c, "ListRoleTags", in.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	return listTags(r.Tags, in.Marker, in.MaxItems)
+}
+
+type PutRolePermissionsBoundaryInput struct {
+	RoleName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	PermissionsBoundary string `aws:"required,min=20,max=2048"`
+}
+
+type PutRolePermissionsBoundaryOutput struct{}
+
+func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *PutRolePermissionsBoundaryInput) (*PutRolePermissionsBoundaryOutput, error) {
+	key := auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}
+	if _, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+		return nil, err
+	}
+	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	return result[PutRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "PutRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+		r.PermissionsBoundary = in.PermissionsBoundary
+		return nil
+	}, key))
+}
+
+type DeleteRolePermissionsBoundaryInput struct {
+	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+}
+
+type DeleteRolePermissionsBoundaryOutput struct{}
+
+func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *DeleteRolePermissionsBoundaryInput) (*DeleteRolePermissionsBoundaryOutput, error) {
+	return result[DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+		if r.PermissionsBoundary == "" {
+			return awserr.NoSuchEntity("The permissions boundary for role with name %s cannot be found.", in.RoleName)
+		}
+		r.PermissionsBoundary = ""
+		return nil
+	}))
+}
+
+// GetRoleByARN returns the role an STS AssumeRole* call names. The path in
+// the ARN must match the role's.
+func (s *Service) GetRoleByARN(ctx context.Context, arn string) (*store.Role, error) {
+	m := principalARN.FindStringSubmatch(arn)
+	if m == nil || m[2] != "role" {
+		return nil, awserr.ValidationError("%s is not a valid role ARN", arn)
+	}
+	rest := m[3]
+	i := strings.LastIndex(rest, "/")
+	r, err := s.store.Roles().Get(ctx, m[1], rest[i+1:])
+	if err != nil {
+		return nil, notFoundAs(err, noSuchRole(rest[i+1:]))
+	}
+	if r.Path != rest[:i+1] || r.Name != rest[i+1:] {
+		return nil, noSuchRole(rest[i+1:])
+	}
+	return r, nil
+}
+
+// GetRoleByID returns a role by its AROA… unique ID.
+func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, error) {
+	r, err := s.store.Roles().GetByID(ctx, id)
+	return r, notFoundAs(err, awserr.NoSuchEntity("The role with id %s cannot be found.", id))
+}
+
+// RoleARN returns a role's ARN with its path.
+func RoleARN(r *store.Role) string { return roleARNOf(r) }
+
+// RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
+// RoleLastUsed. Like access-key use it is throttled and does not bump the
+// generation.
+func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
+	now := s.clock()
+	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		r, err := tx.Roles().GetByID(ctx, roleID)
+		if err != nil {
+			return err
+		}
+		if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == region {
+			return nil
+		}
+		r.LastUsedAt, r.LastUsedRegion = &now, region
+		return tx.Roles().Update(ctx, r)
+	})
+}

@@ -1,0 +1,454 @@
+package iam
+
+import (
+	"context"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+// User is AWS's User shape. The root user has no Path or UserName.
+type User struct {
+	Path                string                       `xml:"Path,omitempty"`
+	UserName            string                       `xml:"UserName,omitempty"`
+	UserId              string                       `xml:"UserId"`
+	Arn                 string                       `xml:"Arn"`
+	CreateDate          time.Time                    `xml:"CreateDate"`
+	PasswordLastUsed    *time.Time                   `xml:"PasswordLastUsed,omitempty"`
+	PermissionsBoundary *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
+	Tags                []Tag                        `xml:"Tags>member,omitempty"`
+}
+
+func userARNOf(u *store.User) string { return iamARN(u.AccountID, "user", u.Path, u.Name) }
+
+func userOut(u *store.User, full bool) User {
+	out := User{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt, PasswordLastUsed: u.PasswordLastUsed}
+	if full {
+		out.PermissionsBoundary = boundaryOut(u.PermissionsBoundary)
+		out.Tags = tagsOut(u.Tags)
+	}
+	return out
+}
+
+func noSuchUser(name string) error {
+	return awserr.NoSuchEntity("The user with name %s cannot be found.", name)
+}
+
+// userTarget loads the user an action is about and authorizes the caller
+// against it before revealing whether it exists: a missing user is
+// authorized under the ARN it would have with path "/".
+func (s *Service) userTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.User, error) {
+	u, err := s.store.Users().Get(ctx, c.AccountID, name)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	arn := iamARN(c.AccountID, "user", "/", name)
+	if u != nil {
+		arn = userARNOf(u)
+		keys = append(keys, resourceTagKeys(u.Tags)...)
+	}
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
+}
+
+// reloadUser re-reads a user by ID inside a transaction, so a write works on
+// the committed row rather than the copy read before authorization.
+func reloadUser(ctx context.Context, tx store.Repos, id, name string) (*store.User, error) {
+	u, err := tx.Users().GetByID(ctx, id)
+	return u, notFoundAs(err, noSuchUser(name).(*awserr.Error))
+}
+
+type CreateUserInput struct {
+	UserName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
+	Path                string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
+	PermissionsBoundary string `aws:"min=20,max=2048"`
+	Tags                []Tag  `aws:"max=50"`
+}
+
+type CreateUserOutput struct {
+	User User `xml:"User"`
+}
+
+func (s *Service) CreateUser(ctx context.Context, c *auth.Caller, in *CreateUserInput) (*CreateUserOutput, error) {
+	if err := checkPath(in.Path); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	path := pathOr(in.Path)
+	keys := requestTagKeys(in.Tags)
+	if in.PermissionsBoundary != "" {
+		keys = append(keys, auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}})
+	}
+	if err := s.authorize(ctx, c, "CreateUser", iamARN(c.AccountID, "user", path, in.UserName), keys...); err != nil {
+		return nil, err
+	}
+	if in.PermissionsBoundary != "" {
+		if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
+			return nil, err
+		}
+	}
+	id, err := s.newID(prefixUser)
+	if err != nil {
+		return nil, err
+	}
+	u := &store.User{AccountID: c.AccountID, ID: id, Name: in.UserName, Path: path, CreatedAt: s.clock(),
+		PermissionsBoundary: in.PermissionsBoundary, Tags: storeTags(in.Tags)}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if n, err := tx.Users().Count(ctx, c.AccountID); err != nil {
+			return err
+		} else if n >= quotaUsers {
+			return awserr.LimitExceeded("Cannot exceed quota for UsersPerAccount: %d", quotaUsers)
+		}
+		if err := tx.Users().Create(ctx, u); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("User with name %s already exists.", in.UserName)
+			}
+			return err
+		}
+		return s.countBoundary(ctx, tx, c.AccountID, "", u.PermissionsBoundary)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreateUserOutput{User: userOut(u, true)}, nil
+}
+
+type GetUserInput struct {
+	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
+}
+
+type GetUserOutput struct {
+	User User `xml:"User"`
+}
+
+// GetUser with no UserName describes the caller; for the root user that is
+// the account's root identity, which has no name or path.
+func (s *Service) GetUser(ctx context.Context, c *auth.Caller, in *GetUserInput) (*GetUserOutput, error) {
+	name, err := selfUserName(c, in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	if name == "" {
+		if err := s.authorize(ctx, c, "GetUser", rootARN(c.AccountID)); err != nil {
+			return nil, err
+		}
+		acct, err := s.store.Accounts().Get(ctx, c.AccountID)
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		out := User{UserId: c.AccountID, Arn: rootARN(c.AccountID)}
+		if acct != nil {
+			out.CreateDate = acct.CreatedAt
+		}
+		return &GetUserOutput{User: out}, nil
+	}
+	u, err := s.userTarget(ctx, c, "GetUser", name)
+	if err != nil {
+		return nil, err
+	}
+	return &GetUserOutput{User: userOut(u, true)}, nil
+}
+
+type UpdateUserInput struct {
+	UserName    string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	NewPath     string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
+	NewUserName string `aws:"min=1,max=64" pattern:"[\\w+=,.@-]+"`
+}
+
+type UpdateUserOutput struct{}
+
+func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *UpdateUserInput) (*UpdateUserOutput, error) {
+	if err := checkPath(in.NewPath); err != nil {
+		return nil, err
+	}
+	u, err := s.userTarget(ctx, c, "UpdateUser", in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		if in.NewUserName != "" {
+			u.Name = in.NewUserName
+		}
+		if in.NewPath != "" {
+			u.Path = in.NewPath
+		}
+		if err := tx.Users().Update(ctx, u); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("User with name %s already exists.", in.NewUserName)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &UpdateUserOutput{}, nil
+}
+
+type DeleteUserInput struct {
+	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+}
+
+type DeleteUserOutput struct{}
+
+// DeleteUser refuses while anything still hangs off the user, in the order
+// AWS checks, so the caller learns what to remove next.
+func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *DeleteUserInput) (*DeleteUserOutput, error) {
+	u, err := s.userTarget(ctx, c, "DeleteUser", in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.LoginProfiles().Get(ctx, u.ID); err == nil {
+			return awserr.DeleteConflict("Cannot delete entity, must delete login profile first.")
+		} else if !isNotFound(err) {
+			return err
+		}
+		if keys, err := tx.AccessKeys().ListForUser(ctx, u.AccountID, u.ID); err != nil {
+			return err
+		} else if len(keys) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must delete access keys first.")
+		}
+		if devs, err := tx.MFADevices().ListForUser(ctx, u.ID); err != nil {
+			return err
+		} else if len(devs) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must delete MFA device first.")
+		}
+		if groups, err := tx.Groups().ListForUser(ctx, u.ID, store.ListOptions{Limit: 1}); err != nil {
+			return err
+		} else if len(groups) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must remove users from group first.")
+		}
+		if pols, err := tx.InlinePolicies().List(ctx, store.EntityUser, u.ID); err != nil {
+			return err
+		} else if len(pols) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
+		}
+		if att, err := tx.Attachments().ListForEntity(ctx, store.EntityUser, u.ID); err != nil {
+			return err
+		} else if len(att) > 0 {
+			return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
+		}
+		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, ""); err != nil {
+			return err
+		}
+		return tx.Users().Delete(ctx, u.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DeleteUserOutput{}, nil
+}
+
+type ListUsersInput struct {
+	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
+	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems   *int   `aws:"min=1,max=1000"`
+}
+
+type ListUsersOutput struct {
+	Users       []User `xml:"Users>member"`
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}
+
+// listARN is the resource list actions are authorized against: AWS reports
+// e.g. arn:aws:iam::ACCOUNT:user/ for ListUsers, which "*" matches.
+func listARN(account, typ string) string { return "arn:aws:iam::" + account + ":" + typ + "/" }
+
+func (s *Service) ListUsers(ctx context.Context, c *auth.Caller, in *ListUsersInput) (*ListUsersOutput, error) {
+	if err := s.authorize(ctx, c, "ListUsers", listARN(c.AccountID, "user")); err != nil {
+		return nil, err
+	}
+	p, err := pageOf(in.Marker, in.MaxItems)
+	if err != nil {
+		return nil, err
+	}
+	us, err := s.store.Users().List(ctx, c.AccountID, p.opts(in.PathPrefix))
+	if err != nil {
+		return nil, err
+	}
+	us, trunc, marker := cut(p, us, func(u *store.User) string { return lower(u.Name) })
+	out := &ListUsersOutput{IsTruncated: trunc, Marker: marker, Users: []User{}}
+	for _, u := range us {
+		out.Users = append(out.Users, userOut(u, false))
+	}
+	return out, nil
+}
+
+type TagUserInput struct {
+	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	Tags     []Tag  `aws:"required,max=50"`
+}
+
+type TagUserOutput struct{}
+
+func (s *Service) TagUser(ctx context.Context, c *auth.Caller, in *TagUserInput) (*TagUserOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	u, err := s.userTarget(ctx, c, "TagUser", in.UserName, requestTagKeys(in.Tags)...)
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		if u.Tags, err = mergeTags(u.Tags, in.Tags); err != nil {
+			return err
+		}
+		return tx.Users().Update(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &TagUserOutput{}, nil
+}
+
+type UntagUserInput struct {
+	UserName string   `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	TagKeys  []string `aws:"required,max=50"`
+}
+
+type UntagUserOutput struct{}
+
+func untagKeys(keys []string) []auth.Key {
+	return []auth.Key{{Name: "aws:TagKeys", Values: keys}}
+}
+
+func (s *Service) UntagUser(ctx context.Context, c *auth.Caller, in *UntagUserInput) (*UntagUserOutput, error) {
+	u, err := s.userTarget(ctx, c, "UntagUser", in.UserName, untagKeys(in.TagKeys)...)
+	if err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		u.Tags = removeTags(u.Tags, in.TagKeys)
+		return tx.Users().Update(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &UntagUserOutput{}, nil
+}
+
+type ListUserTagsInput struct {
+	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems *int   `aws:"min=1,max=1000"`
+}
+
+// ListTagsOutput is the result of every ListXTags action.
+type ListTagsOutput struct {
+	Tags        []Tag  `xml:"Tags>member"`
+	IsTruncated bool   `xml:"IsTruncated"`
+	Marker      string `xml:"Marker,omitempty"`
+}
+
+type ListUserTagsOutput = ListTagsOutput
+
+func (s *Service) ListUserTags(ctx context.Context, c *auth.Caller, in *ListUserTagsInput) (*ListUserTagsOutput, error) {
+	u, err := s.userTarget(ctx, c, "ListUserTags", in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	return listTags(u.Tags, in.Marker, in.MaxItems)
+}
+
+func listTags(ts []store.Tag, marker string, maxItems *int) (*ListTagsOutput, error) {
+	tags, trunc, m, err := tagsPage(ts, marker, maxItems)
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = []Tag{}
+	}
+	return &ListTagsOutput{Tags: tags, IsTruncated: trunc, Marker: m}, nil
+}
+
+type PutUserPermissionsBoundaryInput struct {
+	UserName            string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+	PermissionsBoundary string `aws:"required,min=20,max=2048"`
+}
+
+type PutUserPermissionsBoundaryOutput struct{}
+
+func (s *Service) PutUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *PutUserPermissionsBoundaryInput) (*PutUserPermissionsBoundaryOutput, error) {
+	u, err := s.userTarget(ctx, c, "PutUserPermissionsBoundary", in.UserName,
+		auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, in.PermissionsBoundary); err != nil {
+			return err
+		}
+		u.PermissionsBoundary = in.PermissionsBoundary
+		return tx.Users().Update(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PutUserPermissionsBoundaryOutput{}, nil
+}
+
+type DeleteUserPermissionsBoundaryInput struct {
+	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
+}
+
+type DeleteUserPermissionsBoundaryOutput struct{}
+
+func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *DeleteUserPermissionsBoundaryInput) (*DeleteUserPermissionsBoundaryOutput, error) {
+	u, err := s.userTarget(ctx, c, "DeleteUserPermissionsBoundary", in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	if u.PermissionsBoundary == "" {
+		return nil, awserr.NoSuchEntity("The permissions boundary for user with name %s cannot be found.", in.UserName)
+	}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+		if err != nil {
+			return err
+		}
+		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, ""); err != nil {
+			return err
+		}
+		u.PermissionsBoundary = ""
+		return tx.Users().Update(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DeleteUserPermissionsBoundaryOutput{}, nil
+}
