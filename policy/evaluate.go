@@ -185,6 +185,11 @@ func (e *evaluator) evalPolicy(p *Policy, set PolicySet, level int, o *outcome) 
 			j++
 		}
 		st := &p.statements[s]
+		if e.tr == nil && st.Effect == Allow && o.allow && (set != SetResource || o.grant == grantDirect) {
+			// The set already allows as strongly as it can; only a deny
+			// could still change the outcome.
+			continue
+		}
 		g := e.matchStatement(st)
 		if g == grantNone {
 			continue

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"sort"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -347,20 +348,24 @@ func (p *jparser) array() (*jval, error) {
 	}
 }
 
-// position converts a byte offset into a 1-based line and column, counting
+// lineIndex converts byte offsets into 1-based lines and columns, counting
 // columns in characters as the IAM simulator reports them.
-func position(s string, off int) Pos {
-	line, col := 1, 1
-	for i, r := range s {
-		if i >= off {
-			break
-		}
-		if r == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
+type lineIndex struct {
+	doc    string
+	starts []int // byte offset of each line's first character
+}
+
+func newLineIndex(doc string) *lineIndex {
+	li := &lineIndex{doc: doc, starts: []int{0}}
+	for i := 0; i < len(doc); i++ {
+		if doc[i] == '\n' {
+			li.starts = append(li.starts, i+1)
 		}
 	}
-	return Pos{Line: line, Column: col}
+	return li
+}
+
+func (li *lineIndex) pos(off int) Pos {
+	line := sort.Search(len(li.starts), func(i int) bool { return li.starts[i] > off }) - 1
+	return Pos{Line: line + 1, Column: utf8.RuneCountInString(li.doc[li.starts[line]:off]) + 1}
 }

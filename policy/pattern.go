@@ -151,6 +151,22 @@ func hasPrefixFold(s, p string, fold bool) bool {
 // matchTokens matches s against toks. An unresolvable variable makes the
 // whole pattern fail, as AWS documents for variables with no value.
 func matchTokens(toks []token, s string, fold bool, r *Request) bool {
+	// Fast paths for the common shapes: "literal", "*", "prefix*".
+	switch len(toks) {
+	case 0:
+		return s == ""
+	case 1:
+		switch toks[0].kind {
+		case tLit:
+			return len(s) == len(toks[0].text) && hasPrefixFold(s, toks[0].text, fold)
+		case tStar:
+			return true
+		}
+	case 2:
+		if toks[0].kind == tLit && toks[1].kind == tStar {
+			return hasPrefixFold(s, toks[0].text, fold)
+		}
+	}
 	ti, si := 0, 0
 	starTi, starSi := -1, 0
 	for {
@@ -213,6 +229,11 @@ type arnPattern struct {
 	segs  [][]token // ARN segments; nil for a non-ARN pattern
 	whole []token   // non-ARN pattern
 	vars  bool
+	// prefix is the literal text every match must start with; exact is set
+	// when the pattern is entirely literal. Both let most mismatches be
+	// rejected with one comparison.
+	prefix string
+	exact  bool
 }
 
 func compileARN(s string, vars bool) arnPattern {
@@ -223,6 +244,10 @@ func compileARN(s string, vars bool) arnPattern {
 	}
 	toks := tokenize(s, true, vars, false)
 	p.vars = hasVars(toks)
+	if len(toks) > 0 && toks[0].kind == tLit {
+		p.prefix = toks[0].text
+		p.exact = len(toks) == 1
+	}
 	if !strings.HasPrefix(s, "arn:") {
 		p.whole = toks
 		return p
@@ -263,15 +288,11 @@ type arnParts struct {
 
 func splitARN(s string) arnParts {
 	a := arnParts{s: s}
-	start := 0
-	for a.n < 5 {
-		i := strings.IndexByte(s[start:], ':')
-		if i < 0 {
-			break
+	for i := 0; i < len(s) && a.n < 5; i++ {
+		if s[i] == ':' {
+			a.end[a.n] = i
+			a.n++
 		}
-		a.end[a.n] = start + i
-		a.n++
-		start += i + 1
 	}
 	a.end[a.n] = len(s)
 	a.n++
@@ -288,6 +309,12 @@ func (a *arnParts) start(i int) int {
 func (p *arnPattern) match(v *arnParts, r *Request) bool {
 	if p.any {
 		return true
+	}
+	if p.exact {
+		return v.s == p.prefix
+	}
+	if len(v.s) < len(p.prefix) || v.s[:len(p.prefix)] != p.prefix {
+		return false
 	}
 	if p.segs == nil {
 		return matchTokens(p.whole, v.s, false, r)

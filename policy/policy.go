@@ -182,11 +182,12 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 		return nil, malformed(msgSyntax)
 	}
 	sids := map[string]bool{}
+	lines := newLineIndex(doc)
 	for _, sj := range stmts {
 		if sj.kind != jObject {
 			return nil, malformed(msgSyntax)
 		}
-		st, err := p.parseStatement(sj, doc)
+		st, err := p.parseStatement(sj, lines)
 		if err != nil {
 			return nil, err
 		}
@@ -262,8 +263,8 @@ var statementFields = map[string]bool{
 	"Action": true, "NotAction": true, "Resource": true, "NotResource": true, "Condition": true,
 }
 
-func (p *Policy) parseStatement(sj *jval, doc string) (Statement, error) {
-	st := Statement{Start: position(doc, sj.start), End: position(doc, sj.end)}
+func (p *Policy) parseStatement(sj *jval, lines *lineIndex) (Statement, error) {
+	st := Statement{Start: lines.pos(sj.start), End: lines.pos(sj.end)}
 	for _, k := range sj.keys {
 		if !statementFields[k] {
 			return st, malformed(msgSyntax)
