@@ -1,0 +1,18 @@
+// Package sqlite is mantle's embedded store backend: every repository of
+// package store over a single SQLite database file, through the pure-Go
+// modernc.org/sqlite driver (no cgo).
+//
+// It owns the database file, its schema and migrations (migrations/*.sql,
+// embedded and applied at Open), and the translation between SQLite errors
+// and the store errors. It knows nothing of IAM semantics beyond the
+// constraints the schema enforces: names unique per account in any letter
+// case, and foreign keys so no record can point at something that does not
+// exist.
+//
+// SQLite allows one writer at a time. Store therefore keeps two connection
+// pools on the same file: a single write connection, which serializes Tx
+// (and writes made outside Tx) in-process and begins every transaction with
+// BEGIN IMMEDIATE so another process holding the lock makes us wait rather
+// than fail half way; and a read-only pool that serves reads outside Tx
+// concurrently thanks to WAL.
+package sqlite

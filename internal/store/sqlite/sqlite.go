@@ -1,0 +1,304 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+const (
+	// busyTimeout is how long a statement waits for another process's lock
+	// before SQLite gives up with SQLITE_BUSY.
+	busyTimeout = 5 * time.Second
+	// txAttempts bounds how often Tx restarts after SQLITE_BUSY; with
+	// busyTimeout per attempt that is a generous wait for a stuck writer.
+	txAttempts = 5
+)
+
+// Store is a store.Store over one SQLite database file.
+type Store struct {
+	write *sql.DB   // exactly one connection: the in-process writer lock
+	read  *stmtPool // read-only connections for reads outside Tx
+	repos
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if need be) the database at path, creating its
+// parent directory, and brings its schema up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("sqlite: create directory: %w", err)
+		}
+	}
+	w, err := sql.Open("sqlite", dsn(path, false))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	// One connection makes the pool itself the writer lock, and waiting for
+	// it honours ctx, which a sync.Mutex would not.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	r, err := sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxLifetime(0)
+	r.SetConnMaxIdleTime(0)
+
+	s := &Store{write: w, read: newStmtPool(r)}
+	s.repos = repos{q: routed{read: s.read, write: w}, atomic: s.atomic}
+	return s, nil
+}
+
+// dsn builds the modernc DSN. The path goes through SQLite's URI parser
+// (the "file:" form is what lets the query carry driver options), so the
+// characters it treats specially are escaped.
+func dsn(path string, readOnly bool) string {
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	opts := []string{
+		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeout.Milliseconds()),
+		"_pragma=foreign_keys(1)",
+		"_pragma=synchronous(NORMAL)",
+	}
+	if readOnly {
+		opts = append(opts, "_pragma=query_only(1)")
+	} else {
+		// journal_mode is persistent in the file; setting it on the writer,
+		// which connects before any reader, is enough.
+		// _txlock makes database/sql's BEGIN an IMMEDIATE one, taking the
+		// write lock up front: a deferred transaction that reads and then
+		// writes can hit SQLITE_BUSY half way, which busy_timeout cannot
+		// fix.
+		opts = append(opts, "_pragma=journal_mode(WAL)", "_txlock=immediate")
+	}
+	return "file:" + esc + "?" + strings.Join(opts, "&")
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	return errors.Join(s.read.close(), s.write.Close())
+}
+
+type txKey struct{}
+
+// Tx runs fn in one write transaction, committing when it returns nil and
+// rolling back otherwise, panics included. It restarts fn when SQLite
+// reports the database busy (another process held the lock for longer than
+// the busy timeout).
+//
+// fn must make its writes through tx: the store's own write path is the
+// connection fn's transaction holds, so writing through the Store (or
+// calling Tx) from inside fn fails rather than deadlocking.
+func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	if ctx.Value(txKey{}) != nil {
+		return errNested
+	}
+	var err error
+	for attempt := 0; attempt < txAttempts; attempt++ {
+		if attempt > 0 {
+			// Jitter keeps competing processes from retrying in lock step.
+			d := time.Duration(attempt*attempt)*10*time.Millisecond + rand.N(10*time.Millisecond)
+			select {
+			case <-ctx.Done():
+				return errors.Join(err, ctx.Err())
+			case <-time.After(d):
+			}
+		}
+		err = s.tryTx(ctx, func(ctx context.Context, q querier) error {
+			return fn(ctx, &repos{q: q, atomic: inTx(q)})
+		})
+		if !isBusy(err) {
+			return err
+		}
+	}
+	return err
+}
+
+var errNested = errors.New("sqlite: write through the Store inside Tx (use the tx repositories)")
+
+func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, q querier) error) (err error) {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return wrap(err, "begin")
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(context.WithValue(ctx, txKey{}, true), tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return wrap(err, "commit")
+	}
+	return nil
+}
+
+// atomic gives a multi-statement write made outside Tx its own transaction.
+func (s *Store) atomic(ctx context.Context, fn func(q querier) error) error {
+	return s.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return fn(tx.(*repos).q)
+	})
+}
+
+// inTx is atomic for repositories already inside a transaction.
+func inTx(q querier) func(context.Context, func(querier) error) error {
+	return func(_ context.Context, fn func(querier) error) error { return fn(q) }
+}
+
+// querier is what repositories run statements on: *sql.DB, *sql.Tx, or
+// the Store's routing of the two pools.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// routed sends reads outside Tx to the read pool and single-statement
+// writes to the write connection, where each is its own transaction.
+type routed struct {
+	read  *stmtPool
+	write *sql.DB
+}
+
+func (r routed) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if ctx.Value(txKey{}) != nil {
+		return nil, errNested
+	}
+	return r.write.ExecContext(ctx, query, args...)
+}
+
+func (r routed) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.read.QueryContext(ctx, query, args...)
+}
+
+func (r routed) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.read.QueryRowContext(ctx, query, args...)
+}
+
+// stmtPool is the read pool with a statement cache. The set of statements
+// is small and fixed (every query is a constant), so the cache never needs
+// evicting, and the hot lookups (access key, user, role by ID) skip SQL
+// compilation. Transactions do not use it: statements prepared on the pool
+// cannot be borrowed by the single write connection while a Tx holds it.
+type stmtPool struct {
+	db    *sql.DB
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+func newStmtPool(db *sql.DB) *stmtPool {
+	return &stmtPool{db: db, stmts: make(map[string]*sql.Stmt)}
+}
+
+func (p *stmtPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	p.mu.RLock()
+	st := p.stmts[query]
+	p.mu.RUnlock()
+	if st != nil {
+		return st, nil
+	}
+	st, err := p.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev := p.stmts[query]; prev != nil {
+		st.Close()
+		return prev, nil
+	}
+	p.stmts[query] = st
+	return st, nil
+}
+
+func (p *stmtPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (p *stmtPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, query)
+	if err != nil {
+		// *sql.Row cannot be built with an error; the unprepared query
+		// reports the same failure through Scan.
+		return p.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+func (p *stmtPool) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, st := range p.stmts {
+		errs = append(errs, st.Close())
+	}
+	p.stmts = nil
+	return errors.Join(append(errs, p.db.Close())...)
+}
+
+// wrap maps driver errors onto the store errors by result code, keeping
+// the driver error in the chain for logs and for isBusy.
+func wrap(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	what := fmt.Sprintf(format, args...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrAlreadyExists, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrConflict, err)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", what, err)
+}
+
+// isBusy reports a lock held by another connection; primary code only, so
+// SQLITE_BUSY_SNAPSHOT and friends count too.
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	c := se.Code() & 0xff
+	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
+}
