@@ -12,3 +12,14 @@ func unsafeString(b []byte) string {
 func unsafeBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
+
+const lowerHex = "0123456789abcdef"
+
+// hex32 hex-encodes a SHA-256 digest. Fixed sizes let the compiler drop the
+// bounds checks encoding/hex needs; it runs four times per verification.
+func hex32(dst *[64]byte, src *[32]byte) {
+	for i, b := range src {
+		dst[i*2] = lowerHex[b>>4]
+		dst[i*2+1] = lowerHex[b&15]
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"net/http"
 	"sync"
 	"time"
@@ -291,7 +290,7 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte, sc *Scope, s *scrat
 			// fall through to hashing the body
 		case len(h) == 64 && isLowerHex(h):
 			sum := sha256.Sum256(body)
-			hex.Encode(s.phash[:], sum[:])
+			hex32(&s.phash, &sum)
 			if subtle.ConstantTimeCompare(s.phash[:], unsafeBytes(h)) != 1 {
 				return "", false, payloadHashMismatch()
 			}
@@ -304,7 +303,7 @@ func (v *Verifier) payloadHash(r *http.Request, body []byte, sc *Scope, s *scrat
 		return "UNSIGNED-PAYLOAD", true, nil
 	}
 	sum := sha256.Sum256(body)
-	hex.Encode(s.phash[:], sum[:])
+	hex32(&s.phash, &sum)
 	return unsafeString(s.phash[:]), false, nil
 }
 
@@ -335,7 +334,7 @@ func (v *Verifier) sign(r *http.Request, sc *Scope, payloadHash, amzDate string,
 	copy(outer[64:], inner[:])
 	mac := sha256.Sum256(outer[:])
 	var out [64]byte
-	hex.Encode(out[:], mac[:])
+	hex32(&out, &mac)
 	return out
 }
 
@@ -347,7 +346,7 @@ func appendStringToSign(dst []byte, amzDate, scope string, creqHash *[32]byte) [
 	dst = append(dst, scope...)
 	dst = append(dst, '\n')
 	var h [64]byte
-	hex.Encode(h[:], creqHash[:])
+	hex32(&h, creqHash)
 	return append(dst, h[:]...)
 }
 
