@@ -83,3 +83,5 @@ const (
 	quotaInstanceProfiles  = 1000
 	quotaMFADevicesPerUser = 8
 )
+
+const policyKindIdentity = policy.KindIdentity
