@@ -22,6 +22,6 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newPolicyCmd())
+	root.AddCommand(newServeCmd(), newPolicyCmd())
 	return root
 }

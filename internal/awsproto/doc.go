@@ -6,6 +6,6 @@
 // Input structs name their fields as AWS names its parameters. Tags:
 //
 //	aws:"required,min=1,max=64"   required; length (strings, lists) or value (integers) bounds
-//	pattern:"[\w+=,.@-]+"         AWS's regular expression, matched against the whole value
+//	pattern:"[\\w+=,.@-]+"        AWS's regular expression (Go-quoted, as every tag value), matched against the whole value
 //	enum:"Active|Inactive"        the allowed values
 package awsproto

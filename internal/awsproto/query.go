@@ -1,6 +1,7 @@
 package awsproto
 
 import (
+	"fmt"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -82,9 +83,9 @@ func buildPlan(t reflect.Type) *plan {
 				}
 			}
 		}
-		if pat, ok := rawTag(sf.Tag, "pattern"); ok {
-			f.patSrc = pat
-			f.pattern = regexp.MustCompile(`^(?:` + pat + `)$`)
+		if pat, ok := sf.Tag.Lookup("pattern"); ok {
+			f.patSrc = javaQuote(pat)
+			f.pattern = regexp.MustCompile(`^(?:` + goRegexp(pat) + `)$`)
 		}
 		if e, ok := sf.Tag.Lookup("enum"); ok {
 			f.enum = strings.Split(e, "|")
@@ -94,21 +95,38 @@ func buildPlan(t reflect.Type) *plan {
 	return p
 }
 
-// rawTag reads a tag value verbatim: AWS's patterns are full of backslashes
-// that Go's tag unquoting would reject.
-func rawTag(tag reflect.StructTag, key string) (string, bool) {
-	s := string(tag)
-	i := strings.Index(s, key+`:"`)
-	if i < 0 || (i > 0 && s[i-1] != ' ') {
-		return "", false
-	}
-	s = s[i+len(key)+2:]
-	for j := 0; j < len(s); j++ {
-		if s[j] == '"' && (j+1 == len(s) || s[j+1] == ' ') {
-			return s[:j], true
+// javaEscape matches the \uXXXX escapes of AWS's (Java) patterns.
+var javaEscape = regexp.MustCompile(`\\u([0-9A-Fa-f]{4})`)
+
+// goRegexp turns an AWS (Java) pattern into Go syntax: \u002F → \x{002F}.
+func goRegexp(pat string) string {
+	return javaEscape.ReplaceAllString(pat, `\x{$1}`)
+}
+
+// Prepare checks an input type's tags once, at start-up, so a bad pattern
+// fails there rather than on a request.
+func Prepare(input any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("awsproto: %T: %v", input, r)
 		}
+	}()
+	planFor(reflect.TypeOf(input).Elem())
+	return nil
+}
+
+// javaQuote writes a pattern back as AWS prints it in messages: characters
+// outside printable ASCII as \uXXXX escapes.
+func javaQuote(pat string) string {
+	var b strings.Builder
+	for _, r := range pat {
+		if r < 0x21 || r > 0x7E {
+			fmt.Fprintf(&b, "\\u%04X", r)
+			continue
+		}
+		b.WriteRune(r)
 	}
-	return "", false
+	return b.String()
 }
 
 func lowerFirst(s string) string {

@@ -16,7 +16,7 @@ type tag struct {
 }
 
 type createUserInput struct {
-	UserName            string `aws:"required,min=1,max=64" pattern:"[\w+=,.@-]+"`
+	UserName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
 	Path                string `aws:"min=1,max=512"`
 	PermissionsBoundary *string
 	Tags                []tag `aws:"max=50"`
@@ -138,4 +138,20 @@ func FuzzDecodeQuery(f *testing.F) {
 			t.Fatalf("non-AWS error %v", err)
 		}
 	})
+}
+
+func TestJavaPatterns(t *testing.T) {
+	type in struct {
+		Path string `pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
+	}
+	if err := Prepare(&in{}); err != nil {
+		t.Fatal(err)
+	}
+	for q, ok := range map[string]bool{"Path=%2Fa%2F": true, "Path=%2F": true, "Path=a": false} {
+		form, _ := url.ParseQuery(q)
+		var v in
+		if err := DecodeQuery(form, &v); (err == nil) != ok {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
 }

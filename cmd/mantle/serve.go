@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
+)
+
+// backends is the explicit list of stores `serve --store` accepts.
+var backends = map[string]func(ctx context.Context, dataDir, dsn string) (store.Store, error){
+	"sqlite": func(ctx context.Context, dataDir, _ string) (store.Store, error) {
+		return sqlite.Open(ctx, filepath.Join(dataDir, "mantle.db"))
+	},
+}
+
+func newServeCmd() *cobra.Command {
+	var cfg server.Config
+	var backend, dsn, logFormat string
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve IAM and STS on one endpoint",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+
+			var h slog.Handler = slog.NewTextHandler(os.Stderr, nil)
+			if logFormat == "json" {
+				h = slog.NewJSONHandler(os.Stderr, nil)
+			}
+			cfg.Log = slog.New(h)
+			cfg.Out = cmd.OutOrStdout()
+			cfg.RootAccessKeyID = os.Getenv("MANTLE_ROOT_ACCESS_KEY_ID")
+			cfg.RootSecretAccessKey = os.Getenv("MANTLE_ROOT_SECRET_ACCESS_KEY")
+
+			open, ok := backends[backend]
+			if !ok {
+				return fmt.Errorf("unknown --store %q", backend)
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return err
+			}
+			st, err := open(ctx, cfg.DataDir, dsn)
+			if err != nil {
+				return fmt.Errorf("open store: %w", err)
+			}
+			defer st.Close()
+			cfg.Store = st
+
+			srv, err := server.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			l, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return err
+			}
+			scheme := "http"
+			if cfg.TLSCert != "" {
+				scheme = "https"
+			}
+			cfg.Log.Info("mantle is serving", "endpoint", scheme+"://"+l.Addr().String(), "account", srv.AccountID, "data", cfg.DataDir)
+			return srv.Serve(ctx, l)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:4599", "listen address")
+	f.StringVar(&cfg.DataDir, "data", "./mantle-data", "data directory of the embedded store")
+	f.StringVar(&cfg.AccountID, "account-id", "", "the first account's 12-digit ID (random when empty; used on the first start)")
+	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the 32-byte master key (default DATA/master.key)")
+	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file: serve HTTPS")
+	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
+	f.StringVar(&backend, "store", "sqlite", "storage backend: sqlite")
+	f.StringVar(&dsn, "dsn", "", "database connection string for network backends")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}

@@ -1,0 +1,127 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
+)
+
+const (
+	testAccount    = "111122223333"
+	rootKeyID      = "AKIAROOTEXAMPLE00001"
+	rootSecret     = "rootSecretKeyExample0000000000000000000a"
+	testRegion     = "us-east-1"
+	defaultTimeout = 30 * time.Second
+)
+
+// env is one mantle started for one test.
+type env struct {
+	t   *testing.T
+	URL string
+	srv *server.Server
+}
+
+// start runs mantle on a loopback port with a fresh data directory and a
+// known root key; it stops when the test ends.
+func start(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(ctx, server.Config{
+		DataDir:             dir,
+		Store:               st,
+		AccountID:           testAccount,
+		RootAccessKeyID:     rootKeyID,
+		RootSecretAccessKey: rootSecret,
+		Log:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("serve: %v", err)
+		}
+		st.Close()
+	})
+	return &env{t: t, URL: "http://" + l.Addr().String(), srv: srv}
+}
+
+type creds struct{ id, secret, token string }
+
+func (e *env) root() creds { return creds{rootKeyID, rootSecret, ""} }
+
+func (e *env) config(c creds) aws.Config {
+	return aws.Config{
+		Region:       testRegion,
+		Credentials:  credentials.NewStaticCredentialsProvider(c.id, c.secret, c.token),
+		BaseEndpoint: aws.String(e.URL),
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+}
+
+func (e *env) iam(c creds) *iam.Client { return iam.NewFromConfig(e.config(c)) }
+func (e *env) sts(c creds) *sts.Client { return sts.NewFromConfig(e.config(c)) }
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), defaultTimeout)
+	t.Cleanup(cancel)
+	return c
+}
+
+// wantCode fails the test unless err is an AWS API error with that code and,
+// when msg is not empty, a message containing msg.
+func wantCode(t *testing.T, err error, code, msg string) {
+	t.Helper()
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		t.Fatalf("want %s error, got %v", code, err)
+	}
+	if ae.ErrorCode() != code || !strings.Contains(ae.ErrorMessage(), msg) {
+		t.Fatalf("want %s %q, got %s %q", code, msg, ae.ErrorCode(), ae.ErrorMessage())
+	}
+}
+
+func must[T any](t *testing.T) func(v T, err error) T {
+	return func(v T, err error) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// testWriter sends mantle's warnings and errors to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+func TestHealth(t *testing.T) {
+	e := start(t)
+	resp, err := http.Get(e.URL + "/_mantle/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health: %d", resp.StatusCode)
+	}
+}
+
+// A user the root creates has no permission until a policy grants one, and
+// AccessDenied says why in AWS's words.
+func TestIAMUserLifecycleAndAuthorization(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	root := e.iam(e.root())
+
+	u := must[*iam.CreateUserOutput](t)(root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/dev/")}))
+	if got := aws.ToString(u.User.Arn); got != "arn:aws:iam::"+testAccount+":user/dev/alice" {
+		t.Fatalf("user ARN %s", got)
+	}
+	if id := aws.ToString(u.User.UserId); !strings.HasPrefix(id, "AIDA") || len(id) != 21 {
+		t.Fatalf("user ID %s", id)
+	}
+	_, err := root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("ALICE")})
+	wantCode(t, err, "EntityAlreadyExists", "User with name ALICE already exists.")
+
+	k := must[*iam.CreateAccessKeyOutput](t)(root.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("alice")}))
+	alice := creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
+
+	id := must[*sts.GetCallerIdentityOutput](t)
+	_ = id
+	_, err = e.iam(alice).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "AccessDenied", "User: arn:aws:iam::"+testAccount+":user/dev/alice is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::"+testAccount+":user/ because no identity-based policy allows the iam:ListUsers action")
+
+	must[*iam.PutUserPolicyOutput](t)(root.PutUserPolicy(c, &iam.PutUserPolicyInput{
+		UserName:       aws.String("alice"),
+		PolicyName:     aws.String("list"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:List*","Resource":"*"}]}`),
+	}))
+	out := must[*iam.ListUsersOutput](t)(e.iam(alice).ListUsers(c, &iam.ListUsersInput{}))
+	if len(out.Users) != 1 || aws.ToString(out.Users[0].UserName) != "alice" {
+		t.Fatalf("ListUsers %+v", out.Users)
+	}
+	_, err = e.iam(alice).CreateUser(c, &iam.CreateUserInput{UserName: aws.String("mallory")})
+	wantCode(t, err, "AccessDenied", "iam:CreateUser")
+
+	_, err = root.DeleteUser(c, &iam.DeleteUserInput{UserName: aws.String("alice")})
+	wantCode(t, err, "DeleteConflict", "")
+	_, err = root.GetUser(c, &iam.GetUserInput{UserName: aws.String("nobody")})
+	wantCode(t, err, "NoSuchEntity", "The user with name nobody cannot be found.")
+}
+
+func TestIAMProtocolErrors(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	_, err := e.iam(creds{rootKeyID, "wrong-secret", ""}).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided.")
+	_, err = e.iam(creds{"AKIAUNKNOWN000000000", "x", ""}).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	_, err = e.iam(e.root()).CreateUser(c, &iam.CreateUserInput{UserName: aws.String("bad name")})
+	wantCode(t, err, "ValidationError", "1 validation error detected: Value 'bad name' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+")
+	_, err = e.iam(e.root()).PutUserPolicy(c, &iam.PutUserPolicyInput{UserName: aws.String("x"), PolicyName: aws.String("p"), PolicyDocument: aws.String("{")})
+	if err == nil {
+		t.Fatal("malformed policy accepted")
+	}
+
+	resp, err := http.Post(e.URL+"/", "application/x-www-form-urlencoded", strings.NewReader("Action=ListUsers&Version=2010-05-08"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("unsigned request: %d", resp.StatusCode)
+	}
+}

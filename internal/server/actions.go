@@ -1,0 +1,59 @@
+package server
+
+import (
+	"context"
+	"net/url"
+	"reflect"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awsproto"
+)
+
+var (
+	ctxType    = reflect.TypeFor[context.Context]()
+	callerType = reflect.TypeFor[*auth.Caller]()
+	errType    = reflect.TypeFor[error]()
+)
+
+// QueryActions exposes every method of svc shaped like an AWS action,
+//
+//	func (s *S) Name(ctx context.Context, c *auth.Caller, in *NameInput) (*NameOutput, error)
+//
+// as the Query action Name. A domain service gains an action by gaining the
+// method: there is no second list to keep in step.
+func QueryActions(svc any) map[string]QueryHandler {
+	v := reflect.ValueOf(svc)
+	t := v.Type()
+	actions := make(map[string]QueryHandler)
+	for i := 0; i < t.NumMethod(); i++ {
+		m := t.Method(i)
+		mt := m.Type // includes the receiver
+		if mt.NumIn() != 4 || mt.NumOut() != 2 ||
+			mt.In(1) != ctxType || mt.In(2) != callerType ||
+			mt.In(3).Kind() != reflect.Pointer || mt.In(3).Elem().Kind() != reflect.Struct ||
+			mt.In(3).Elem().Name() != m.Name+"Input" || mt.Out(1) != errType {
+			continue
+		}
+		fn := v.Method(i)
+		inType := mt.In(3).Elem()
+		if err := awsproto.Prepare(reflect.New(inType).Interface()); err != nil {
+			panic(err)
+		}
+		actions[m.Name] = func(ctx context.Context, c *auth.Caller, form url.Values) (any, error) {
+			in := reflect.New(inType)
+			if err := awsproto.DecodeQuery(form, in.Interface()); err != nil {
+				return nil, err
+			}
+			out := fn.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(c), in})
+			if err, _ := out[1].Interface().(error); err != nil {
+				return nil, err
+			}
+			res := out[0]
+			if res.Kind() == reflect.Pointer && res.IsNil() {
+				return nil, nil
+			}
+			return res.Interface(), nil
+		}
+	}
+	return actions
+}
