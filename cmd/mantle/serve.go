@@ -58,10 +58,7 @@ func newServeCmd() *cobra.Command {
 			defer st.Close()
 			cfg.Store = st
 
-			srv, err := server.New(ctx, cfg)
-			if err != nil {
-				return err
-			}
+			// Listen first so the printed endpoint has the real port.
 			l, err := net.Listen("tcp", cfg.Addr)
 			if err != nil {
 				return err
@@ -70,7 +67,13 @@ func newServeCmd() *cobra.Command {
 			if cfg.TLSCert != "" {
 				scheme = "https"
 			}
-			cfg.Log.Info("mantle is serving", "endpoint", scheme+"://"+l.Addr().String(), "account", srv.AccountID, "data", cfg.DataDir)
+			cfg.Endpoint = scheme + "://" + l.Addr().String()
+			srv, err := server.New(ctx, cfg)
+			if err != nil {
+				l.Close()
+				return err
+			}
+			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "account", srv.AccountID, "data", cfg.DataDir)
 			return srv.Serve(ctx, l)
 		},
 	}

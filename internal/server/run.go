@@ -43,6 +43,8 @@ type Config struct {
 	Log                 *slog.Logger
 	// Out receives the first start's root-credentials snippet.
 	Out io.Writer
+	// Endpoint is the URL clients reach mantle at, for that snippet.
+	Endpoint string
 	Now func() time.Time
 }
 
@@ -164,7 +166,12 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	creds := fmt.Sprintf("export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_REGION=us-east-1\n", keyID, secret)
+	// Both region variables: AWS CLI v1 and boto3 read AWS_DEFAULT_REGION,
+	// the v2 CLI and the other SDKs AWS_REGION.
+	creds := fmt.Sprintf("export AWS_ACCESS_KEY_ID=%s\nexport AWS_SECRET_ACCESS_KEY=%s\nexport AWS_REGION=us-east-1\nexport AWS_DEFAULT_REGION=us-east-1\n", keyID, secret)
+	if s.cfg.Endpoint != "" {
+		creds += "export AWS_ENDPOINT_URL=" + s.cfg.Endpoint + "\n"
+	}
 	path := filepath.Join(s.cfg.DataDir, "root-credentials")
 	if err := os.WriteFile(path, []byte(creds), 0o600); err != nil {
 		return err
