@@ -45,7 +45,7 @@ type Config struct {
 	Out io.Writer
 	// Endpoint is the URL clients reach mantle at, for that snippet.
 	Endpoint string
-	Now func() time.Time
+	Now      func() time.Time
 }
 
 // Server is a configured mantle: services wired to one store, behind one
