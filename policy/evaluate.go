@@ -424,6 +424,13 @@ func evaluate(r *Request, in *Input, tr *trace) Result {
 				if boundaryOK && sessionOK {
 					return allow(&ro, &bo, &so)
 				}
+				// The grant counts as the role's own permission, so the
+				// boundary or session policy is what denied it.
+				res.Cause = SetSession
+				if !boundaryOK {
+					res.Cause = SetBoundary
+				}
+				return res
 			}
 		}
 		if c := identityCause(); c != 0 {
