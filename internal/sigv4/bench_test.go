@@ -33,12 +33,13 @@ func BenchmarkVerifyQuery(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
-			b.ResetTimer()
+			cpu := startThreadCPU()
 			for b.Loop() {
 				if _, err := v.Verify(ctx, r, body, testSecrets); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu.report(b)
 		})
 	}
 }
@@ -52,11 +53,13 @@ func BenchmarkVerifyPresigned(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	cpu := startThreadCPU()
 	for b.Loop() {
 		if _, err := v.Verify(ctx, r, body, testSecrets); err != nil {
 			b.Fatal(err)
 		}
 	}
+	cpu.report(b)
 }
 
 // BenchmarkDeriveKey is the cache-miss cost the cache saves.
