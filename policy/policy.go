@@ -24,8 +24,8 @@ func (e Effect) String() string {
 
 // Pos is a 1-based line and column in the policy document.
 type Pos struct {
-	Line   int
-	Column int
+	Line   int `json:"line"`
+	Column int `json:"column"`
 }
 
 // Policy is a parsed, validated and compiled policy document. It is
