@@ -159,3 +159,5 @@ func normalized(c *Claims) *Claims {
 	}
 	return &n
 }
+
+func newBenchRand() *rand.Rand { return rand.New(rand.NewPCG(9, 10)) }

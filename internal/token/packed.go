@@ -14,8 +14,9 @@ package token
 // a 2,048-character policy through comfortably (JSON deflates to well under
 // half), admits a few dozen short tags, and refuses the all-maximal case as
 // AWS does; and because the measure is the sealed bytes themselves, every
-// session the STS layer admits gives a token of at most about 3 KB plus its
-// names and ARNs.
+// session the STS layer admits gives a token of about 4 KB at most (4,116
+// characters measured with incompressible tags and a 512-character path),
+// under the 8 KiB header limit of common proxies.
 const PackedAllowance = 2048
 
 // PackedPolicySize returns AWS's PackedPolicySize for a session: the size of
