@@ -211,11 +211,11 @@ func (d *decoder) str() string {
 }
 
 // count reads a list length, refusing one the remaining input cannot hold
-// (each element takes at least min bytes) so that a corrupt count cannot
+// (each element takes at least minLen bytes) so that a corrupt count cannot
 // allocate.
-func (d *decoder) count(min int) int {
+func (d *decoder) count(minLen int) int {
 	n := d.uvarint()
-	if d.bad || n > uint64((len(d.s)-d.off)/min) {
+	if d.bad || n > uint64((len(d.s)-d.off)/minLen) {
 		d.bad = true
 		return 0
 	}

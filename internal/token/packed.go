@@ -12,8 +12,8 @@ package token
 // is sealed into the token: the tags, transitive tag keys, policy ARNs and
 // policy, length-prefixed and deflated when that is smaller. 2,048 bytes lets
 // a 2,048-character policy through comfortably (JSON deflates to well under
-// half), admits a few dozen short tags, and refuses the all-maximal case as
-// AWS does; and because the measure is the sealed bytes themselves, every
+// half), admits a few dozen short tags, and refuses the all-maximal case
+// (which AWS warns may fail); and because the measure is the sealed bytes themselves, every
 // session the STS layer admits gives a token of about 4 KB at most (4,116
 // characters measured with incompressible tags and a 512-character path),
 // under the 8 KiB header limit of common proxies.
