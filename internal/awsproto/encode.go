@@ -112,8 +112,7 @@ func WriteJSON(w http.ResponseWriter, requestID string, result any) error {
 }
 
 // WriteJSONError writes AWS's JSON 1.1 error shape. JSON services name their
-// codes with an "Exception" suffix where the Query services do not; the
-// caller passes the code the JSON service uses.
+// codes with an "Exception" suffix where the Query services do not.
 func WriteJSONError(w http.ResponseWriter, requestID string, err error) {
 	e := awserr.As(err)
 	if e == nil {
@@ -122,8 +121,8 @@ func WriteJSONError(w http.ResponseWriter, requestID string, err error) {
 	body, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message"`
-	}{e.Code, e.Message})
-	w.Header().Set("X-Amzn-Errortype", e.Code)
+	}{jsonCode(e.Code), e.Message})
+	w.Header().Set("X-Amzn-Errortype", jsonCode(e.Code))
 	writeBody(w, "application/x-amz-json-1.1", requestID, status(e), body)
 }
 

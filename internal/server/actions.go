@@ -22,9 +22,37 @@ var (
 // as the Query action Name. A domain service gains an action by gaining the
 // method: there is no second list to keep in step.
 func QueryActions(svc any) map[string]QueryHandler {
+	actions := make(map[string]QueryHandler)
+	forEachAction(svc, func(name string, inType reflect.Type, call func(ctx context.Context, c *auth.Caller, in reflect.Value) (any, error)) {
+		actions[name] = func(ctx context.Context, c *auth.Caller, form url.Values) (any, error) {
+			in := reflect.New(inType)
+			if err := awsproto.DecodeQuery(form, in.Interface()); err != nil {
+				return nil, err
+			}
+			return call(ctx, c, in)
+		}
+	})
+	return actions
+}
+
+// JSONActions is QueryActions for the JSON 1.1 protocol.
+func JSONActions(svc any) map[string]JSONHandler {
+	actions := make(map[string]JSONHandler)
+	forEachAction(svc, func(name string, inType reflect.Type, call func(ctx context.Context, c *auth.Caller, in reflect.Value) (any, error)) {
+		actions[name] = func(ctx context.Context, c *auth.Caller, body []byte) (any, error) {
+			in := reflect.New(inType)
+			if err := awsproto.DecodeJSON(body, in.Interface()); err != nil {
+				return nil, err
+			}
+			return call(ctx, c, in)
+		}
+	})
+	return actions
+}
+
+func forEachAction(svc any, add func(name string, inType reflect.Type, call func(ctx context.Context, c *auth.Caller, in reflect.Value) (any, error))) {
 	v := reflect.ValueOf(svc)
 	t := v.Type()
-	actions := make(map[string]QueryHandler)
 	for i := 0; i < t.NumMethod(); i++ {
 		m := t.Method(i)
 		mt := m.Type // includes the receiver
@@ -39,11 +67,7 @@ func QueryActions(svc any) map[string]QueryHandler {
 		if err := awsproto.Prepare(reflect.New(inType).Interface()); err != nil {
 			panic(err)
 		}
-		actions[m.Name] = func(ctx context.Context, c *auth.Caller, form url.Values) (any, error) {
-			in := reflect.New(inType)
-			if err := awsproto.DecodeQuery(form, in.Interface()); err != nil {
-				return nil, err
-			}
+		add(m.Name, inType, func(ctx context.Context, c *auth.Caller, in reflect.Value) (any, error) {
 			out := fn.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(c), in})
 			if err, _ := out[1].Interface().(error); err != nil {
 				return nil, err
@@ -53,7 +77,6 @@ func QueryActions(svc any) map[string]QueryHandler {
 				return nil, nil
 			}
 			return res.Interface(), nil
-		}
+		})
 	}
-	return actions
 }

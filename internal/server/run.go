@@ -18,6 +18,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -100,13 +101,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now)),
+			// IAM and STS bodies carry the action and its parameters: they
+			// are always signed, never UNSIGNED-PAYLOAD.
+			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
 			Keys:     svc,
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
 			Actions: QueryActions(svc),
+		}},
+		JSON: []*JSONService{{
+			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
+			Operations: JSONActions(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})),
 		}},
 		Internal: s.internalMux(),
 		Log:      cfg.Log,

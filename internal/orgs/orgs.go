@@ -1,0 +1,435 @@
+// Package orgs implements the part of AWS Organizations mantle serves, on the
+// JSON 1.1 protocol: an organization, its member accounts, and the role each
+// new member account gets so the management account can administer it.
+package orgs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/awsproto"
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of the Organizations API.
+const TargetPrefix = "AWSOrganizationsV20161128"
+
+// Provisioner creates a member account with its administration role.
+// internal/iam implements it.
+type Provisioner interface {
+	ProvisionAccount(ctx context.Context, a *store.Account, roleName, managementAccountID string) error
+}
+
+type Config struct {
+	Store       store.Store
+	Authorizer  auth.Authorizer
+	Provisioner Provisioner
+	Now         func() time.Time
+}
+
+// Service implements the Organizations actions. Safe for concurrent use.
+type Service struct {
+	store store.Store
+	authz auth.Authorizer
+	prov  Provisioner
+	now   func() time.Time
+}
+
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: cfg.Store, authz: cfg.Authorizer, prov: cfg.Provisioner, now: cfg.Now}
+}
+
+// Errors with the codes and messages of the Organizations API reference.
+func notInUse() error {
+	return awserr.New("AWSOrganizationsNotInUseException", http.StatusBadRequest, "Your account is not a member of an organization.")
+}
+
+func alreadyInOrganization() error {
+	return awserr.New("AlreadyInOrganizationException", http.StatusBadRequest, "The AWS account is already a member of an organization.")
+}
+
+func notManagementAccount() error {
+	return awserr.New("AccessDeniedException", http.StatusBadRequest, "You don't have permissions to access this resource.")
+}
+
+type Organization struct {
+	Id                   string
+	Arn                  string
+	FeatureSet           string
+	MasterAccountArn     string
+	MasterAccountId      string
+	MasterAccountEmail   string
+	AvailablePolicyTypes []PolicyTypeSummary
+}
+
+type PolicyTypeSummary struct {
+	Type   string
+	Status string
+}
+
+type Account struct {
+	Id              string
+	Arn             string
+	Email           string
+	Name            string
+	Status          string
+	JoinedMethod    string
+	JoinedTimestamp awsproto.EpochTime
+}
+
+type CreateAccountStatus struct {
+	Id                 string
+	AccountName        string
+	State              string
+	RequestedTimestamp awsproto.EpochTime
+	CompletedTimestamp *awsproto.EpochTime `json:",omitempty"`
+	AccountId          string              `json:",omitempty"`
+	FailureReason      string              `json:",omitempty"`
+}
+
+func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resource string) error {
+	return s.authz.Authorize(ctx, c, "organizations:"+action, resource)
+}
+
+// callerOrg returns the caller's account and its organization.
+func (s *Service) callerOrg(ctx context.Context, c *auth.Caller) (*store.Account, *store.Organization, error) {
+	a, err := s.store.Accounts().Get(ctx, c.AccountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if a.OrganizationID == "" {
+		return a, nil, notInUse()
+	}
+	o, err := s.store.Organizations().Get(ctx, a.OrganizationID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, o, nil
+}
+
+func (s *Service) organization(ctx context.Context, o *store.Organization) (*Organization, error) {
+	mgmt, err := s.store.Accounts().Get(ctx, o.ManagementAccountID)
+	if err != nil {
+		return nil, err
+	}
+	return &Organization{
+		Id:                 o.ID,
+		Arn:                o.ARN,
+		FeatureSet:         o.FeatureSet,
+		MasterAccountArn:   accountARN(o, mgmt.ID),
+		MasterAccountId:    mgmt.ID,
+		MasterAccountEmail: mgmt.Email,
+		// SCPs are not served yet: no policy type is available.
+		AvailablePolicyTypes: []PolicyTypeSummary{},
+	}, nil
+}
+
+func accountARN(o *store.Organization, id string) string {
+	return "arn:aws:organizations::" + o.ManagementAccountID + ":account/" + o.ID + "/" + id
+}
+
+type CreateOrganizationInput struct {
+	FeatureSet string `enum:"ALL|CONSOLIDATED_BILLING"`
+}
+
+type CreateOrganizationOutput struct {
+	Organization *Organization
+}
+
+func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *CreateOrganizationInput) (*CreateOrganizationOutput, error) {
+	if err := s.authorize(ctx, c, "CreateOrganization", "*"); err != nil {
+		return nil, err
+	}
+	fs := in.FeatureSet
+	if fs == "" {
+		fs = "ALL"
+	}
+	id := "o-" + randomLower(10)
+	o := &store.Organization{
+		ID: id, ARN: "arn:aws:organizations::" + c.AccountID + ":organization/" + id,
+		ManagementAccountID: c.AccountID, FeatureSet: fs, RootID: "r-" + randomLower(4),
+		CreatedAt: s.now().UTC().Truncate(time.Second),
+	}
+	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		a, err := tx.Accounts().Get(ctx, c.AccountID)
+		if err != nil {
+			return err
+		}
+		if a.OrganizationID != "" {
+			return alreadyInOrganization()
+		}
+		if err := tx.Organizations().Create(ctx, o); err != nil {
+			return err
+		}
+		a.OrganizationID, a.JoinedMethod, a.Status = o.ID, "INVITED", "ACTIVE"
+		return tx.Accounts().Update(ctx, a)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.organization(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &CreateOrganizationOutput{Organization: out}, nil
+}
+
+type DescribeOrganizationInput struct{}
+
+type DescribeOrganizationOutput struct {
+	Organization *Organization
+}
+
+func (s *Service) DescribeOrganization(ctx context.Context, c *auth.Caller, in *DescribeOrganizationInput) (*DescribeOrganizationOutput, error) {
+	if err := s.authorize(ctx, c, "DescribeOrganization", "*"); err != nil {
+		return nil, err
+	}
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.organization(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return &DescribeOrganizationOutput{Organization: out}, nil
+}
+
+type Tag struct {
+	Key   string `aws:"required,min=1,max=128"`
+	Value string `aws:"required,max=256"`
+}
+
+type CreateAccountInput struct {
+	Email                  string `aws:"required,min=6,max=64" pattern:"[^\\s@]+@[^\\s@]+\\.[^\\s@]+"`
+	AccountName            string `aws:"required,min=1,max=50" pattern:"[\\u0020-\\u007E]+"`
+	RoleName               string `aws:"max=64" pattern:"[\\w+=,.@-]{1,64}"`
+	IamUserAccessToBilling string `enum:"ALLOW|DENY"`
+	Tags                   []Tag  `aws:"max=50"`
+}
+
+type CreateAccountOutput struct {
+	CreateAccountStatus *CreateAccountStatus
+}
+
+// CreateAccount creates the member account at once; the request still
+// reports through DescribeCreateAccountStatus, as AWS's does, so clients
+// that poll work unchanged.
+func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateAccountInput) (*CreateAccountOutput, error) {
+	if err := s.authorize(ctx, c, "CreateAccount", "*"); err != nil {
+		return nil, err
+	}
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if o.ManagementAccountID != c.AccountID {
+		return nil, notManagementAccount()
+	}
+	roleName := in.RoleName
+	if roleName == "" {
+		roleName = "OrganizationAccountAccessRole"
+	}
+	now := s.now().UTC().Truncate(time.Second)
+	st := &store.CreateAccountStatus{
+		ID: "car-" + randomHex(16), OrganizationID: o.ID, AccountName: in.AccountName,
+		State: "SUCCEEDED", RequestedAt: now, CompletedAt: &now,
+	}
+	acct := &store.Account{
+		ID: randomAccountID(), Name: in.AccountName, Email: in.Email, CreatedAt: now,
+		OrganizationID: o.ID, JoinedMethod: "CREATED", Status: "ACTIVE",
+	}
+	if err := s.prov.ProvisionAccount(ctx, acct, roleName, o.ManagementAccountID); err != nil {
+		if errors.Is(err, store.ErrAlreadyExists) {
+			st.State, st.FailureReason = "FAILED", "EMAIL_ALREADY_EXISTS"
+		} else {
+			return nil, err
+		}
+	} else {
+		st.AccountID = acct.ID
+	}
+	if err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return tx.Organizations().PutCreateAccountStatus(ctx, st)
+	}); err != nil {
+		return nil, err
+	}
+	return &CreateAccountOutput{CreateAccountStatus: statusOut(st)}, nil
+}
+
+func statusOut(st *store.CreateAccountStatus) *CreateAccountStatus {
+	out := &CreateAccountStatus{
+		Id: st.ID, AccountName: st.AccountName, State: st.State,
+		RequestedTimestamp: awsproto.EpochTime(st.RequestedAt),
+		AccountId:          st.AccountID, FailureReason: st.FailureReason,
+	}
+	if st.CompletedAt != nil {
+		t := awsproto.EpochTime(*st.CompletedAt)
+		out.CompletedTimestamp = &t
+	}
+	return out
+}
+
+type DescribeCreateAccountStatusInput struct {
+	CreateAccountRequestId string `aws:"required,max=36" pattern:"car-[a-z0-9]{8,32}"`
+}
+
+type DescribeCreateAccountStatusOutput struct {
+	CreateAccountStatus *CreateAccountStatus
+}
+
+func (s *Service) DescribeCreateAccountStatus(ctx context.Context, c *auth.Caller, in *DescribeCreateAccountStatusInput) (*DescribeCreateAccountStatusOutput, error) {
+	if err := s.authorize(ctx, c, "DescribeCreateAccountStatus", "*"); err != nil {
+		return nil, err
+	}
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.store.Organizations().GetCreateAccountStatus(ctx, in.CreateAccountRequestId)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && st.OrganizationID != o.ID) {
+		return nil, awserr.New("CreateAccountStatusNotFoundException", http.StatusBadRequest,
+			"We can't find a create account request with the CreateAccountRequestId that you specified.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &DescribeCreateAccountStatusOutput{CreateAccountStatus: statusOut(st)}, nil
+}
+
+type ListAccountsInput struct {
+	NextToken  string
+	MaxResults int `aws:"min=1,max=20"`
+}
+
+type ListAccountsOutput struct {
+	Accounts  []Account
+	NextToken string `json:",omitempty"`
+}
+
+func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *ListAccountsInput) (*ListAccountsOutput, error) {
+	if err := s.authorize(ctx, c, "ListAccounts", "*"); err != nil {
+		return nil, err
+	}
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if o.ManagementAccountID != c.AccountID {
+		return nil, notManagementAccount()
+	}
+	all, err := s.store.Accounts().List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	start := 0
+	if in.NextToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			return nil, awserr.New("InvalidInputException", http.StatusBadRequest, "You specified an invalid value for nextToken.")
+		}
+		start = n
+	}
+	limit := in.MaxResults
+	if limit == 0 {
+		limit = 20
+	}
+	out := &ListAccountsOutput{Accounts: []Account{}}
+	seen := 0
+	for _, a := range all {
+		if a.OrganizationID != o.ID {
+			continue
+		}
+		if seen < start {
+			seen++
+			continue
+		}
+		if len(out.Accounts) == limit {
+			out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start + limit)))
+			break
+		}
+		seen++
+		out.Accounts = append(out.Accounts, accountOut(o, a))
+	}
+	return out, nil
+}
+
+func accountOut(o *store.Organization, a *store.Account) Account {
+	joined := a.CreatedAt
+	if a.ID == o.ManagementAccountID {
+		joined = o.CreatedAt
+	}
+	return Account{
+		Id: a.ID, Arn: accountARN(o, a.ID), Email: a.Email, Name: a.Name,
+		Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: awsproto.EpochTime(joined),
+	}
+}
+
+type DescribeAccountInput struct {
+	AccountId string `aws:"required,max=12" pattern:"\\d{12}"`
+}
+
+type DescribeAccountOutput struct {
+	Account *Account
+}
+
+func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *DescribeAccountInput) (*DescribeAccountOutput, error) {
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, "DescribeAccount", accountARN(o, in.AccountId)); err != nil {
+		return nil, err
+	}
+	a, err := s.store.Accounts().Get(ctx, in.AccountId)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && a.OrganizationID != o.ID) {
+		return nil, awserr.New("AccountNotFoundException", http.StatusBadRequest,
+			"You specified an account that doesn't exist.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := accountOut(o, a)
+	return &DescribeAccountOutput{Account: &out}, nil
+}
+
+const lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+func randomLower(n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		k, err := rand.Int(rand.Reader, big.NewInt(int64(len(lowerAlnum))))
+		if err != nil {
+			panic(err)
+		}
+		b[i] = lowerAlnum[k.Int64()]
+	}
+	return string(b)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func randomAccountID() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(9e11))
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("%012d", n.Int64()+1e11)
+}
