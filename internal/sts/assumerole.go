@@ -1,0 +1,345 @@
+package sts
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/token"
+	"github.com/mantle-iam/mantle/policy"
+)
+
+// Session durations from the AssumeRole reference.
+const (
+	defaultRoleSession = 3600
+	// chainedMax caps a session obtained with temporary credentials.
+	chainedMax = 3600
+	// defaultMaxSession is MaxSessionDuration for roles stored without one.
+	defaultMaxSession = 3600
+)
+
+type AssumeRoleInput struct {
+	RoleArn           string                 `aws:"required,min=20,max=2048"`
+	RoleSessionName   string                 `aws:"required,min=2,max=64" pattern:"[\\w+=,.@-]*"`
+	PolicyArns        []PolicyDescriptorType `aws:"max=10"`
+	Policy            string                 `aws:"min=1,max=2048"`
+	DurationSeconds   *int                   `aws:"min=900,max=43200"`
+	Tags              []Tag                  `aws:"max=50"`
+	TransitiveTagKeys []string               `aws:"max=50" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"`
+	ExternalId        string                 `aws:"min=2,max=1224" pattern:"[\\w+=,.@:\\/-]*"`
+	SerialNumber      string                 `aws:"min=9,max=256" pattern:"[\\w+=/:,.@-]*"`
+	TokenCode         string                 `aws:"min=6,max=6" pattern:"[\\d]*"`
+	SourceIdentity    string                 `aws:"min=2,max=64" pattern:"[\\w+=,.@-]*"`
+	ProvidedContexts  []ProvidedContext      `aws:"max=5"`
+}
+
+// ProvidedContext is a trusted context assertion (trusted identity
+// propagation), which mantle does not support.
+type ProvidedContext struct {
+	ProviderArn      string `aws:"min=20,max=2048"`
+	ContextAssertion string `aws:"min=4,max=2048"`
+}
+
+type AssumedRoleUser struct {
+	AssumedRoleId string `xml:"AssumedRoleId"`
+	Arn           string `xml:"Arn"`
+}
+
+type AssumeRoleOutput struct {
+	Credentials      Credentials     `xml:"Credentials"`
+	AssumedRoleUser  AssumedRoleUser `xml:"AssumedRoleUser"`
+	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
+	SourceIdentity   string          `xml:"SourceIdentity,omitempty"`
+}
+
+func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+	const action = "sts:AssumeRole"
+	switch {
+	case c.Kind == auth.KindRoot:
+		return nil, awserr.AccessDenied("Roles may not be assumed by root accounts.")
+	case c.Kind == auth.KindFederatedUser:
+		return nil, notAuthorized(c, action, in.RoleArn)
+	}
+	if len(in.ProvidedContexts) > 0 {
+		// mantle trusts no context provider (IAM Identity Center trusted
+		// identity propagation), so every assertion is untrusted.
+		return nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
+			"The ProviderArn %s in ProvidedContexts is not a supported context provider.", in.ProvidedContexts[0].ProviderArn)
+	}
+	if _, _, _, ok := parseRoleARN(in.RoleArn); !ok {
+		return nil, awserr.ValidationError("%s is not a valid role ARN", in.RoleArn)
+	}
+	now := s.clock()
+
+	// What the new session carries over from the caller's: AWS passes the
+	// source identity and the transitive tags down a chain, and neither can
+	// be changed on the way.
+	sourceIdentity := in.SourceIdentity
+	if c.SourceIdentity != "" {
+		if sourceIdentity != "" && sourceIdentity != c.SourceIdentity {
+			return nil, awserr.AccessDenied("Source identity cannot be changed once set: the caller's session has source identity %s.", c.SourceIdentity)
+		}
+		sourceIdentity = c.SourceIdentity
+	}
+	tags, transitive, err := sessionTags(c, in.Tags, in.TransitiveTagKeys)
+	if err != nil {
+		return nil, err
+	}
+	arns, err := checkSessionPolicies(in.Policy, in.PolicyArns)
+	if err != nil {
+		return nil, err
+	}
+
+	// MFA presented now, or carried by the caller's own session.
+	mfa, mfaTime := c.MFA, c.MFAAuthTime
+	if in.SerialNumber != "" || in.TokenCode != "" {
+		if err := s.verifyMFA(ctx, c, in.SerialNumber, in.TokenCode); err != nil {
+			return nil, err
+		}
+		mfa, mfaTime = true, now
+	}
+
+	e, err := s.role(ctx, in.RoleArn)
+	if err != nil {
+		return nil, err
+	}
+	if e.role == nil || e.trust == nil {
+		// AWS does not tell a missing role from a refusal.
+		return nil, notAuthorized(c, action, in.RoleArn)
+	}
+
+	// The request context the trust policy sees.
+	ec := c
+	keys := make([]auth.Key, 0, 8+len(tags))
+	keys = append(keys, auth.Key{Name: "sts:RoleSessionName", Values: []string{in.RoleSessionName}})
+	if in.ExternalId != "" {
+		keys = append(keys, auth.Key{Name: "sts:ExternalId", Values: []string{in.ExternalId}})
+	}
+	if sourceIdentity != "" {
+		keys = append(keys, auth.Key{Name: "sts:SourceIdentity", Values: []string{sourceIdentity}})
+	}
+	if mfa && !c.MFA {
+		if c.Temporary {
+			cc := *c
+			cc.MFA, cc.MFAAuthTime = true, mfaTime
+			ec = &cc
+		} else {
+			// Long-term credentials carry no MFA keys of their own.
+			keys = append(keys,
+				auth.Key{Name: "aws:MultiFactorAuthPresent", Values: []string{"true"}},
+				auth.Key{Name: "aws:MultiFactorAuthAge", Values: []string{"0"}})
+		}
+	}
+	if len(tags) > 0 {
+		tagKeys := make([]string, len(tags))
+		for i, t := range tags {
+			tagKeys[i] = t.Key
+			keys = append(keys, auth.Key{Name: "aws:RequestTag/" + t.Key, Values: []string{t.Value}})
+		}
+		keys = append(keys, auth.Key{Name: "aws:TagKeys", Values: tagKeys})
+		if len(in.TransitiveTagKeys) > 0 {
+			keys = append(keys, auth.Key{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys})
+		}
+	}
+
+	if err := s.trust(ctx, ec, action, e, keys); err != nil {
+		return nil, err
+	}
+	if len(tags) > 0 {
+		if err := s.trust(ctx, ec, "sts:TagSession", e, keys); err != nil {
+			return nil, err
+		}
+	}
+	if in.SourceIdentity != "" {
+		if err := s.trust(ctx, ec, "sts:SetSourceIdentity", e, keys); err != nil {
+			return nil, err
+		}
+	}
+
+	r := e.role
+	duration, err := roleDuration(in.DurationSeconds, r.MaxSessionDuration, c.Temporary)
+	if err != nil {
+		return nil, err
+	}
+
+	var packed *int
+	if in.Policy != "" || len(arns) > 0 || len(tags) > 0 {
+		pct, err := packedSize(in.Policy, arns, tags)
+		if err != nil {
+			return nil, err
+		}
+		packed = &pct
+	}
+
+	cl := token.Claims{
+		Kind:              token.KindAssumedRole,
+		AccountID:         r.AccountID,
+		IssuedAt:          now,
+		ExpiresAt:         now.Add(time.Duration(duration) * time.Second),
+		PrincipalID:       r.ID,
+		PrincipalName:     r.Name,
+		Path:              r.Path,
+		SessionName:       in.RoleSessionName,
+		SourceArn:         c.ARN,
+		SourceIdentity:    sourceIdentity,
+		MFAAuthenticated:  mfa,
+		MFAAuthTime:       mfaTime,
+		Tags:              tags,
+		TransitiveTagKeys: transitive,
+		SessionPolicy:     in.Policy,
+		SessionPolicyARNs: arns,
+		ChainDepth:        c.ChainDepth,
+	}
+	creds, err := s.issue(&cl)
+	if err != nil {
+		return nil, err
+	}
+	s.recordUse(r.ID, c.Region, now)
+	return &AssumeRoleOutput{
+		Credentials: creds,
+		AssumedRoleUser: AssumedRoleUser{
+			AssumedRoleId: r.ID + ":" + in.RoleSessionName,
+			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + in.RoleSessionName,
+		},
+		PackedPolicySize: packed,
+		SourceIdentity:   sourceIdentity,
+	}, nil
+}
+
+// trust evaluates one STS action against the role's trust policy as its
+// resource policy, with AWS's same- and cross-account rules.
+func (s *Service) trust(ctx context.Context, c *auth.Caller, action string, e *roleEntry, keys []auth.Key) error {
+	res, err := s.authz.Evaluate(ctx, c, action, e.arn, e.trust, keys...)
+	if err != nil {
+		return err
+	}
+	if !res.Allowed() {
+		return awserr.AccessDenied("%s", res.DeniedMessage(c.ARN, e.arn))
+	}
+	// Unlike other resource policies, a trust policy is not optional: the
+	// caller's identity policies alone never let it assume a role.
+	for _, ref := range res.Matched() {
+		if ref.Set == policy.SetResource {
+			return nil
+		}
+	}
+	return awserr.AccessDenied("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
+		c.ARN, action, e.arn, action)
+}
+
+// roleDuration applies AWS's DurationSeconds rules: at most the role's
+// MaxSessionDuration, and at most one hour when chained (AWS counts any
+// session obtained with temporary credentials as chained).
+func roleDuration(requested *int, roleMax int, chained bool) (int, error) {
+	if roleMax <= 0 {
+		roleMax = defaultMaxSession
+	}
+	if requested == nil {
+		return min(defaultRoleSession, roleMax), nil
+	}
+	d := *requested
+	if chained && d > chainedMax {
+		return 0, awserr.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+	if d > roleMax {
+		return 0, awserr.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	return d, nil
+}
+
+// sessionTags merges the caller's transitive tags with the requested ones.
+// Inherited transitive tags stay transitive and cannot be overridden; a
+// requested transitive key must name a requested tag.
+func sessionTags(c *auth.Caller, reqTags []Tag, reqTransitive []string) ([]token.Tag, []string, error) {
+	var inherited []token.Tag
+	var transitive []string
+	for _, k := range c.TransitiveTagKeys {
+		for _, t := range c.SessionTags {
+			if strings.EqualFold(t.Key, k) {
+				inherited = append(inherited, token.Tag{Key: t.Key, Value: t.Value})
+				transitive = append(transitive, t.Key)
+				break
+			}
+		}
+	}
+	if len(inherited) == 0 && len(reqTags) == 0 {
+		if len(reqTransitive) > 0 {
+			return nil, nil, transitiveNotTagged(reqTransitive[0])
+		}
+		return nil, nil, nil
+	}
+	tags := make([]token.Tag, 0, len(inherited)+len(reqTags))
+	tags = append(tags, inherited...)
+	for i, t := range reqTags {
+		for _, u := range reqTags[:i] {
+			if strings.EqualFold(u.Key, t.Key) {
+				return nil, nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
+					"Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+			}
+		}
+		for _, u := range inherited {
+			if strings.EqualFold(u.Key, t.Key) {
+				return nil, nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
+					"One or more of the specified session tag keys (%s) were already set as transitive in the calling session and cannot be overridden.", t.Key)
+			}
+		}
+		tags = append(tags, token.Tag{Key: t.Key, Value: t.Value})
+	}
+	if len(tags) > 50 {
+		return nil, nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
+			"Session tags, including transitive tags from the calling session, cannot exceed 50; the request has %s.", strconv.Itoa(len(tags)))
+	}
+	for _, k := range reqTransitive {
+		found := false
+		for _, t := range reqTags {
+			if strings.EqualFold(t.Key, k) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, nil, transitiveNotTagged(k)
+		}
+		dup := false
+		for _, x := range transitive {
+			if strings.EqualFold(x, k) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			transitive = append(transitive, k)
+		}
+	}
+	return tags, transitive, nil
+}
+
+func transitiveNotTagged(k string) error {
+	return awserr.New("InvalidParameterValue", http.StatusBadRequest,
+		"The transitive tag key %s is not one of the session tags in the request.", k)
+}
+
+// recordUse updates the role's RoleLastUsed at most once a minute per role
+// and off the request path: the response does not wait for the write.
+func (s *Service) recordUse(roleID, region string, now time.Time) {
+	if s.roleUse == nil {
+		return
+	}
+	minute := now.Unix() / 60
+	if v, ok := s.lastUsed.Load(roleID); ok && v.(int64) == minute {
+		return
+	}
+	if prev, loaded := s.lastUsed.Swap(roleID, minute); loaded && prev.(int64) == minute {
+		return // another request of this minute got here first
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		// Best effort: a lost update only makes RoleLastUsed older.
+		_ = s.roleUse.RecordRoleUse(context.Background(), roleID, region)
+	}()
+}
