@@ -289,7 +289,6 @@ type GetAccountSummaryOutput struct {
 	SummaryMap SummaryMap `xml:"SummaryMap>entry"`
 }
 
-
 func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *GetAccountSummaryInput) (*GetAccountSummaryOutput, error) {
 	if err := s.authorize(ctx, c, "GetAccountSummary", "*"); err != nil {
 		return nil, err
