@@ -49,6 +49,12 @@ type Input struct {
 	// RCPs lists resource control policies per level of the resource
 	// owner's organization, in the same order.
 	RCPs [][]*Policy
+	// RequireResourcePolicy makes the resource-based policy necessary even
+	// within one account, as for KMS key policies. A Resource parsed as
+	// KindTrust always is: a role can only be assumed if its trust policy
+	// allows it ("Policy evaluation logic", the KMS and trust-policy
+	// exception).
+	RequireResourcePolicy bool
 }
 
 // Decision is the outcome of an evaluation.
@@ -414,40 +420,37 @@ func evaluate(r *Request, in *Input, tr *trace) Result {
 		return res
 	}
 
+	needResource := in.RequireResourcePolicy || (in.Resource != nil && in.Resource.kind == KindTrust)
 	acct := r.resourceAccount()
-	if acct == "" || acct == p.Account {
-		if ro.allow {
-			switch ro.grant {
-			case grantDirect:
-				return allow(&ro)
-			case grantRole:
-				if boundaryOK && sessionOK {
-					return allow(&ro, &bo, &so)
-				}
-				// The grant counts as the role's own permission, so the
-				// boundary or session policy is what denied it.
-				res.Cause = SetSession
-				if !boundaryOK {
-					res.Cause = SetBoundary
-				}
-				return res
+	sameAccount := acct == "" || acct == p.Account
+
+	// Within one account a grant naming the caller stands on its own, and
+	// one naming the role of the caller's session is limited only by the
+	// boundary and session policies.
+	if sameAccount && ro.allow {
+		switch ro.grant {
+		case grantDirect:
+			return allow(&ro)
+		case grantRole:
+			if boundaryOK && sessionOK {
+				return allow(&ro, &bo, &so)
 			}
-		}
-		if c := identityCause(); c != 0 {
-			res.Cause = c
+			res.Cause = SetSession
+			if !boundaryOK {
+				res.Cause = SetBoundary
+			}
 			return res
 		}
-		if ro.allow {
-			return allow(&io, &bo, &so, &ro)
-		}
-		return allow(&io, &bo, &so)
 	}
-
-	// Cross-account: both the caller's account and the resource's must allow.
 	if c := identityCause(); c != 0 {
 		res.Cause = c
 		return res
 	}
+	if sameAccount && !needResource {
+		return allow(&io, &bo, &so, &ro)
+	}
+	// Across accounts (or for a resource whose policy is mandatory) the
+	// resource-based policy must allow too.
 	if !ro.allow {
 		res.Cause = SetResource
 		return res
