@@ -3,6 +3,7 @@ package sts
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/binary"
 	"strconv"
 
@@ -22,14 +23,29 @@ var keyEncoding = base32.StdEncoding
 // newTemporaryKeyID returns an ASIA key ID that encodes account, which must
 // be a 12-digit account ID.
 func newTemporaryKeyID(account string) string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return temporaryKeyID(account, b)
+}
+
+// newTemporaryKey returns a key ID for account and a secret access key from
+// one read of the random source (each read is a system call).
+func newTemporaryKey(account string) (id, secret string) {
+	var b [10 + 30]byte
+	_, _ = rand.Read(b[:])
+	var sec [token.SecretAccessKeyLen]byte
+	base64.StdEncoding.Encode(sec[:], b[10:])
+	return temporaryKeyID(account, [10]byte(b[:10])), string(sec[:])
+}
+
+// temporaryKeyID lays out random bytes b as a key ID encoding account.
+func temporaryKeyID(account string, b [10]byte) string {
 	n, err := strconv.ParseUint(account, 10, 64)
 	if err != nil || len(account) != 12 {
 		// Not an AWS-style account: a plain random ID still works, it just
 		// cannot be traced back by GetAccessKeyInfo.
 		return token.NewTemporaryAccessKeyID()
 	}
-	var b [10]byte
-	_, _ = rand.Read(b[:])
 	var w [8]byte
 	copy(w[2:], b[:6])
 	z := binary.BigEndian.Uint64(w[:])

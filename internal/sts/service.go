@@ -119,8 +119,7 @@ const timeFormat = "2006-01-02T15:04:05Z"
 // issue seals claims into a new session and returns its credentials. The key
 // ID encodes the account so that GetAccessKeyInfo can answer for it.
 func (s *Service) issue(cl *token.Claims) (Credentials, error) {
-	cl.AccessKeyID = newTemporaryKeyID(cl.AccountID)
-	cl.SecretAccessKey = token.NewSecretAccessKey()
+	cl.AccessKeyID, cl.SecretAccessKey = newTemporaryKey(cl.AccountID)
 	tok, err := s.tokens.Seal(cl)
 	if err != nil {
 		return Credentials{}, err
