@@ -278,7 +278,7 @@ func wrap(err error, format string, args ...any) error {
 	}
 	what := fmt.Sprintf(format, args...)
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+		return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrNotFound, err)
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
