@@ -212,6 +212,14 @@ func matchTokens(toks []token, s string, fold bool, r *Request) bool {
 		}
 		_, w := utf8.DecodeRuneInString(s[starSi:])
 		starSi += w
+		if next := starTi + 1; next < len(toks) && toks[next].kind == tLit && !fold {
+			// Skip straight to the next place the following literal occurs.
+			k := strings.Index(s[starSi:], toks[next].text)
+			if k < 0 {
+				return false
+			}
+			starSi += k
+		}
 		si, ti = starSi, starTi+1
 	}
 }
