@@ -3,6 +3,7 @@ package policy
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func condAllows(t *testing.T, cond string, ctx []ContextEntry) bool {
@@ -166,5 +167,16 @@ func TestOperatorNames(t *testing.T) {
 	}
 	if _, _, _, ok := parseOperator(strings.Repeat("x", 3)); ok {
 		t.Error("garbage accepted")
+	}
+}
+
+// aws:CurrentTime and aws:EpochTime work with the Date operators.
+func TestTimeEntries(t *testing.T) {
+	e := TimeEntries(time.Date(2024, 6, 1, 12, 0, 0, 0, time.FixedZone("x", 3600)))
+	if e[0].Value != "2024-06-01T11:00:00Z" || e[1].Value != "1717239600" {
+		t.Fatalf("got %+v", e)
+	}
+	if !condAllows(t, `{"DateGreaterThan":{"aws:EpochTime":"2024-06-01T10:59:59Z"}}`, e[:]) {
+		t.Fatal("DateGreaterThan on aws:EpochTime failed")
 	}
 }

@@ -1,7 +1,9 @@
 package policy
 
 import (
+	"strconv"
 	"strings"
+	"time"
 )
 
 // PrincipalType is the kind of caller making a request.
@@ -332,4 +334,15 @@ func (r *Request) variable(t *token) (string, bool) {
 		return t.def, true
 	}
 	return "", false
+}
+
+// TimeEntries returns aws:CurrentTime (ISO 8601, UTC) and aws:EpochTime
+// (seconds) for t, the two request-time keys of "AWS global condition
+// context keys".
+func TimeEntries(t time.Time) [2]ContextEntry {
+	t = t.UTC()
+	return [2]ContextEntry{
+		{Key: "aws:CurrentTime", Value: t.Format("2006-01-02T15:04:05Z")},
+		{Key: "aws:EpochTime", Value: strconv.FormatInt(t.Unix(), 10)},
+	}
 }
