@@ -335,12 +335,10 @@ func isAlnum(s string) bool {
 }
 
 func (p *Policy) parseActions(st *Statement, sj *jval) error {
-	field := "Action"
 	v, ok := sj.get("Action")
 	if !ok {
-		if v, ok = sj.get("NotAction"); ok {
-			field, st.notAction = "NotAction", true
-		}
+		v, ok = sj.get("NotAction")
+		st.notAction = ok
 	}
 	if !ok {
 		return malformed(msgNeedActions)
@@ -369,7 +367,6 @@ func (p *Policy) parseActions(st *Statement, sj *jval) error {
 		}
 		st.actions = append(st.actions, ap)
 	}
-	_ = field
 	return nil
 }
 

@@ -44,12 +44,10 @@ const (
 )
 
 func (p *Policy) parsePrincipal(st *Statement, sj *jval) error {
-	field := "Principal"
 	v, ok := sj.get("Principal")
 	if !ok {
-		if v, ok = sj.get("NotPrincipal"); ok {
-			field, st.notPrincipal = "NotPrincipal", true
-		}
+		v, ok = sj.get("NotPrincipal")
+		st.notPrincipal = ok
 	}
 	switch p.kind {
 	case KindIdentity, KindBoundary, KindSession:
@@ -101,7 +99,6 @@ func (p *Policy) parsePrincipal(st *Statement, sj *jval) error {
 			st.principals = append(st.principals, e)
 		}
 	}
-	_ = field
 	return nil
 }
 
