@@ -1,0 +1,470 @@
+package iam
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+const (
+	maxClientIDs   = 100
+	maxThumbprints = 5
+)
+
+func noSuchOIDC(arn string) *awserr.Error {
+	return awserr.NoSuchEntity("OpenIDConnect Provider not found for arn %s", arn)
+}
+
+// oidcARN is the provider's ARN: the issuer URL without its scheme.
+func oidcARN(account, rawURL string) string {
+	return "arn:aws:iam::" + account + ":oidc-provider/" + strings.TrimSuffix(strings.TrimPrefix(rawURL, "https://"), "/")
+}
+
+func checkThumbprints(tps []string) error {
+	if len(tps) > maxThumbprints {
+		return awserr.LimitExceeded("Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: %d", maxThumbprints)
+	}
+	for _, tp := range tps {
+		if len(tp) != 40 {
+			return awserr.ValidationError("1 validation error detected: Value '%s' at 'thumbprintList' failed to satisfy constraint: Member must have length greater than or equal to 40", tp)
+		}
+	}
+	return nil
+}
+
+// oidcTarget loads a provider of the caller's account and authorizes
+// action on its ARN.
+func (s *Service) oidcTarget(ctx context.Context, c *auth.Caller, action, arn string, keys ...auth.Key) (*store.OIDCProvider, error) {
+	p, err := s.store.OIDCProviders().Get(ctx, arn)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
+		return nil, err
+	}
+	if p == nil || p.AccountID != c.AccountID {
+		return nil, noSuchOIDC(arn)
+	}
+	return p, nil
+}
+
+func (s *Service) updateOIDC(ctx context.Context, c *auth.Caller, action, arn string, f func(p *store.OIDCProvider) error, keys ...auth.Key) error {
+	if _, err := s.oidcTarget(ctx, c, action, arn, keys...); err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := tx.OIDCProviders().Get(ctx, arn)
+		if err != nil {
+			return notFoundAs(err, noSuchOIDC(arn))
+		}
+		if err := f(p); err != nil {
+			return err
+		}
+		return tx.OIDCProviders().Update(ctx, p)
+	})
+}
+
+type CreateOpenIDConnectProviderInput struct {
+	Url            string   `aws:"required,min=1,max=255"`
+	ClientIDList   []string `aws:"max=100"`
+	ThumbprintList []string `aws:"max=5"`
+	Tags           []Tag    `aws:"max=50"`
+}
+
+type CreateOpenIDConnectProviderOutput struct {
+	OpenIDConnectProviderArn string `xml:"OpenIDConnectProviderArn"`
+	Tags                     []Tag  `xml:"Tags>member,omitempty"`
+}
+
+func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *CreateOpenIDConnectProviderInput) (*CreateOpenIDConnectProviderOutput, error) {
+	if !strings.HasPrefix(in.Url, "https://") || len(in.Url) <= len("https://") {
+		return nil, awserr.ValidationError("The url must begin with https:// and contain a host.")
+	}
+	if err := checkThumbprints(in.ThumbprintList); err != nil {
+		return nil, err
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	arn := oidcARN(c.AccountID, in.Url)
+	if err := s.authorize(ctx, c, "CreateOpenIDConnectProvider", arn, requestTagKeys(in.Tags)...); err != nil {
+		return nil, err
+	}
+	p := &store.OIDCProvider{AccountID: c.AccountID, ARN: arn, URL: strings.TrimSuffix(in.Url, "/"), ClientIDs: dedupe(in.ClientIDList),
+		Thumbprints: in.ThumbprintList, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
+	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := tx.OIDCProviders().Create(ctx, p); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("Provider with url %s already exists.", in.Url)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+}
+
+func dedupe(xs []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+type GetOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+}
+
+type GetOpenIDConnectProviderOutput struct {
+	Url            string    `xml:"Url"`
+	ClientIDList   []string  `xml:"ClientIDList>member"`
+	ThumbprintList []string  `xml:"ThumbprintList>member"`
+	CreateDate     time.Time `xml:"CreateDate"`
+	Tags           []Tag     `xml:"Tags>member,omitempty"`
+}
+
+func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *GetOpenIDConnectProviderInput) (*GetOpenIDConnectProviderOutput, error) {
+	p, err := s.oidcTarget(ctx, c, "GetOpenIDConnectProvider", in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	return &GetOpenIDConnectProviderOutput{Url: strings.TrimPrefix(p.URL, "https://"), ClientIDList: p.ClientIDs,
+		ThumbprintList: p.Thumbprints, CreateDate: p.CreatedAt, Tags: tagsOut(p.Tags)}, nil
+}
+
+type DeleteOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+}
+
+type DeleteOpenIDConnectProviderOutput struct{}
+
+func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *DeleteOpenIDConnectProviderInput) (*DeleteOpenIDConnectProviderOutput, error) {
+	if _, err := s.oidcTarget(ctx, c, "DeleteOpenIDConnectProvider", in.OpenIDConnectProviderArn); err != nil {
+		return nil, err
+	}
+	return result[DeleteOpenIDConnectProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		return notFoundAs(tx.OIDCProviders().Delete(ctx, in.OpenIDConnectProviderArn), noSuchOIDC(in.OpenIDConnectProviderArn))
+	}))
+}
+
+type ListOpenIDConnectProvidersInput struct{}
+
+type ProviderListEntry struct {
+	Arn string `xml:"Arn"`
+}
+
+type ListOpenIDConnectProvidersOutput struct {
+	OpenIDConnectProviderList []ProviderListEntry `xml:"OpenIDConnectProviderList>member"`
+}
+
+func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller, _ *ListOpenIDConnectProvidersInput) (*ListOpenIDConnectProvidersOutput, error) {
+	if err := s.authorize(ctx, c, "ListOpenIDConnectProviders", "*"); err != nil {
+		return nil, err
+	}
+	ps, err := s.store.OIDCProviders().List(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListOpenIDConnectProvidersOutput{OpenIDConnectProviderList: []ProviderListEntry{}}
+	for _, p := range ps {
+		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, ProviderListEntry{Arn: p.ARN})
+	}
+	return out, nil
+}
+
+type AddClientIDToOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+	ClientID                 string `aws:"required,min=1,max=255"`
+}
+
+type AddClientIDToOpenIDConnectProviderOutput struct{}
+
+func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *AddClientIDToOpenIDConnectProviderInput) (*AddClientIDToOpenIDConnectProviderOutput, error) {
+	return result[AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+		p.ClientIDs = dedupe(append(p.ClientIDs, in.ClientID))
+		if len(p.ClientIDs) > maxClientIDs {
+			return awserr.LimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
+		}
+		return nil
+	}))
+}
+
+type RemoveClientIDFromOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+	ClientID                 string `aws:"required,min=1,max=255"`
+}
+
+type RemoveClientIDFromOpenIDConnectProviderOutput struct{}
+
+// RemoveClientIDFromOpenIDConnectProvider succeeds when the client ID is
+// absent, as AWS documents.
+func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *RemoveClientIDFromOpenIDConnectProviderInput) (*RemoveClientIDFromOpenIDConnectProviderOutput, error) {
+	return result[RemoveClientIDFromOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "RemoveClientIDFromOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+		var kept []string
+		for _, id := range p.ClientIDs {
+			if id != in.ClientID {
+				kept = append(kept, id)
+			}
+		}
+		p.ClientIDs = kept
+		return nil
+	}))
+}
+
+type UpdateOpenIDConnectProviderThumbprintInput struct {
+	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
+	ThumbprintList           []string `aws:"required,max=5"`
+}
+
+type UpdateOpenIDConnectProviderThumbprintOutput struct{}
+
+func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *UpdateOpenIDConnectProviderThumbprintInput) (*UpdateOpenIDConnectProviderThumbprintOutput, error) {
+	if err := checkThumbprints(in.ThumbprintList); err != nil {
+		return nil, err
+	}
+	return result[UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+		p.Thumbprints = in.ThumbprintList
+		return nil
+	}))
+}
+
+type TagOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+	Tags                     []Tag  `aws:"required,max=50"`
+}
+
+type TagOpenIDConnectProviderOutput struct{}
+
+func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *TagOpenIDConnectProviderInput) (*TagOpenIDConnectProviderOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	return result[TagOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) (err error) {
+		p.Tags, err = mergeTags(p.Tags, in.Tags)
+		return err
+	}, requestTagKeys(in.Tags)...))
+}
+
+type UntagOpenIDConnectProviderInput struct {
+	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
+	TagKeys                  []string `aws:"required,max=50"`
+}
+
+type UntagOpenIDConnectProviderOutput struct{}
+
+func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *UntagOpenIDConnectProviderInput) (*UntagOpenIDConnectProviderOutput, error) {
+	return result[UntagOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+		p.Tags = removeTags(p.Tags, in.TagKeys)
+		return nil
+	}, untagKeys(in.TagKeys)...))
+}
+
+type ListOpenIDConnectProviderTagsInput struct {
+	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
+	Marker                   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
+	MaxItems                 *int   `aws:"min=1,max=1000"`
+}
+
+type ListOpenIDConnectProviderTagsOutput = ListTagsOutput
+
+func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *ListOpenIDConnectProviderTagsInput) (*ListOpenIDConnectProviderTagsOutput, error) {
+	p, err := s.oidcTarget(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	return listTags(p.Tags, in.Marker, in.MaxItems)
+}
+
+// GetOIDCProvider returns a provider by ARN for STS AssumeRoleWithWebIdentity.
+func (s *Service) GetOIDCProvider(ctx context.Context, arn string) (*store.OIDCProvider, error) {
+	p, err := s.store.OIDCProviders().Get(ctx, arn)
+	return p, notFoundAs(err, noSuchOIDC(arn))
+}
+
+func noSuchSAML(arn string) *awserr.Error {
+	return awserr.NoSuchEntity("SAMLProvider %s does not exist.", arn)
+}
+
+var validUntilRe = regexp.MustCompile(`validUntil="([^"]+)"`)
+
+// samlValidUntil reads the metadata's validUntil; without one the provider
+// is valid for a year, an arbitrary but finite default.
+func samlValidUntil(meta string, now time.Time) time.Time {
+	if m := validUntilRe.FindStringSubmatch(meta); m != nil {
+		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
+			return t.UTC().Truncate(time.Second)
+		}
+	}
+	return now.AddDate(1, 0, 0)
+}
+
+func checkSAMLMetadata(meta string) error {
+	if !strings.Contains(meta, "EntityDescriptor") {
+		return awserr.InvalidInput("Could not parse metadata")
+	}
+	return nil
+}
+
+func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.SAMLProvider, error) {
+	p, err := s.store.SAMLProviders().Get(ctx, arn)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if err := s.authorize(ctx, c, action, arn); err != nil {
+		return nil, err
+	}
+	if p == nil || p.AccountID != c.AccountID {
+		return nil, noSuchSAML(arn)
+	}
+	return p, nil
+}
+
+type CreateSAMLProviderInput struct {
+	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
+	Name                 string `aws:"required,min=1,max=128" pattern:"[\\w._-]+"`
+	Tags                 []Tag  `aws:"max=50"`
+}
+
+type CreateSAMLProviderOutput struct {
+	SAMLProviderArn string `xml:"SAMLProviderArn"`
+	Tags            []Tag  `xml:"Tags>member,omitempty"`
+}
+
+func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *CreateSAMLProviderInput) (*CreateSAMLProviderOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	arn := "arn:aws:iam::" + c.AccountID + ":saml-provider/" + in.Name
+	if err := s.authorize(ctx, c, "CreateSAMLProvider", arn, requestTagKeys(in.Tags)...); err != nil {
+		return nil, err
+	}
+	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	p := &store.SAMLProvider{AccountID: c.AccountID, ARN: arn, Name: in.Name, Metadata: in.SAMLMetadataDocument,
+		ValidUntil: samlValidUntil(in.SAMLMetadataDocument, now), Tags: storeTags(in.Tags), CreatedAt: now}
+	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := tx.SAMLProviders().Create(ctx, p); err != nil {
+			if isExists(err) {
+				return awserr.EntityAlreadyExists("SAMLProvider %s already exists.", in.Name)
+			}
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreateSAMLProviderOutput{SAMLProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+}
+
+type GetSAMLProviderInput struct {
+	SAMLProviderArn string `aws:"required,min=20,max=2048"`
+}
+
+type GetSAMLProviderOutput struct {
+	SAMLMetadataDocument string    `xml:"SAMLMetadataDocument"`
+	CreateDate           time.Time `xml:"CreateDate"`
+	ValidUntil           time.Time `xml:"ValidUntil"`
+	Tags                 []Tag     `xml:"Tags>member,omitempty"`
+}
+
+func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *GetSAMLProviderInput) (*GetSAMLProviderOutput, error) {
+	p, err := s.samlTarget(ctx, c, "GetSAMLProvider", in.SAMLProviderArn)
+	if err != nil {
+		return nil, err
+	}
+	return &GetSAMLProviderOutput{SAMLMetadataDocument: p.Metadata, CreateDate: p.CreatedAt, ValidUntil: p.ValidUntil, Tags: tagsOut(p.Tags)}, nil
+}
+
+type UpdateSAMLProviderInput struct {
+	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
+	SAMLProviderArn      string `aws:"required,min=20,max=2048"`
+}
+
+type UpdateSAMLProviderOutput struct {
+	SAMLProviderArn string `xml:"SAMLProviderArn"`
+}
+
+func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *UpdateSAMLProviderInput) (*UpdateSAMLProviderOutput, error) {
+	if _, err := s.samlTarget(ctx, c, "UpdateSAMLProvider", in.SAMLProviderArn); err != nil {
+		return nil, err
+	}
+	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+		return nil, err
+	}
+	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := tx.SAMLProviders().Get(ctx, in.SAMLProviderArn)
+		if err != nil {
+			return notFoundAs(err, noSuchSAML(in.SAMLProviderArn))
+		}
+		p.Metadata, p.ValidUntil = in.SAMLMetadataDocument, samlValidUntil(in.SAMLMetadataDocument, s.clock())
+		return tx.SAMLProviders().Update(ctx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &UpdateSAMLProviderOutput{SAMLProviderArn: in.SAMLProviderArn}, nil
+}
+
+type DeleteSAMLProviderInput struct {
+	SAMLProviderArn string `aws:"required,min=20,max=2048"`
+}
+
+type DeleteSAMLProviderOutput struct{}
+
+func (s *Service) DeleteSAMLProvider(ctx context.Context, c *auth.Caller, in *DeleteSAMLProviderInput) (*DeleteSAMLProviderOutput, error) {
+	if _, err := s.samlTarget(ctx, c, "DeleteSAMLProvider", in.SAMLProviderArn); err != nil {
+		return nil, err
+	}
+	return result[DeleteSAMLProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		return notFoundAs(tx.SAMLProviders().Delete(ctx, in.SAMLProviderArn), noSuchSAML(in.SAMLProviderArn))
+	}))
+}
+
+type ListSAMLProvidersInput struct{}
+
+type SAMLProviderListEntry struct {
+	Arn        string    `xml:"Arn"`
+	ValidUntil time.Time `xml:"ValidUntil"`
+	CreateDate time.Time `xml:"CreateDate"`
+}
+
+type ListSAMLProvidersOutput struct {
+	SAMLProviderList []SAMLProviderListEntry `xml:"SAMLProviderList>member"`
+}
+
+func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *ListSAMLProvidersInput) (*ListSAMLProvidersOutput, error) {
+	if err := s.authorize(ctx, c, "ListSAMLProviders", "*"); err != nil {
+		return nil, err
+	}
+	ps, err := s.store.SAMLProviders().List(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	out := &ListSAMLProvidersOutput{SAMLProviderList: []SAMLProviderListEntry{}}
+	for _, p := range ps {
+		out.SAMLProviderList = append(out.SAMLProviderList, SAMLProviderListEntry{Arn: p.ARN, ValidUntil: p.ValidUntil, CreateDate: p.CreatedAt})
+	}
+	return out, nil
+}
+
+// GetSAMLProviderByARN returns a provider for STS AssumeRoleWithSAML.
+func (s *Service) GetSAMLProviderByARN(ctx context.Context, arn string) (*store.SAMLProvider, error) {
+	p, err := s.store.SAMLProviders().Get(ctx, arn)
+	return p, notFoundAs(err, noSuchSAML(arn))
+}
