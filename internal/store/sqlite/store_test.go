@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,10 +146,12 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 	const perWorker = 20
 	var wg sync.WaitGroup
+	var calls atomic.Int64
 	for w, s := range []*Store{a, b, a, b} {
 		wg.Go(func() {
 			for i := range perWorker {
 				err := s.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+					calls.Add(1)
 					p, err := tx.Policies().GetByID(ctx, "ANPA1")
 					if err != nil {
 						return err
@@ -174,6 +177,11 @@ func TestTwoStoresOneFile(t *testing.T) {
 	}
 	if p.AttachmentCount != 4*perWorker {
 		t.Errorf("counter = %d, want %d", p.AttachmentCount, 4*perWorker)
+	}
+	// Waiting happens at BEGIN: no transaction should have had to start
+	// over because it lost the lock half way.
+	if n := calls.Load(); n != 4*perWorker {
+		t.Errorf("fn ran %d times for %d transactions", n, 4*perWorker)
 	}
 }
 
