@@ -292,6 +292,9 @@ func (e *evaluator) evalSet(pols []*Policy, set PolicySet, level int) outcome {
 //     policies) must allow, and across accounts the resource-based policy must
 //     allow too.
 func evaluate(r *Request, in *Input, tr *trace) Result {
+	if in == nil {
+		in = &Input{}
+	}
 	var e evaluator
 	e.init(r, in, tr)
 	res := Result{action: r.Action}
