@@ -88,3 +88,40 @@ func TestIAMProtocolErrors(t *testing.T) {
 		t.Fatalf("unsigned request: %d", resp.StatusCode)
 	}
 }
+
+// The seed scenario: a user with no permissions of their own assumes a role
+// that trusts them by ARN and gains exactly the role's permissions.
+func TestAssumeRoleGainsRolePermissions(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	root := e.iam(e.root())
+	must[*iam.CreateUserOutput](t)(root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("bob")}))
+	k := must[*iam.CreateAccessKeyOutput](t)(root.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("bob")}))
+	bob := creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
+	must[*iam.CreateRoleOutput](t)(root.CreateRole(c, &iam.CreateRoleInput{
+		RoleName:                 aws.String("reader"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:user/bob"},"Action":"sts:AssumeRole"}]}`),
+	}))
+	must[*iam.PutRolePolicyOutput](t)(root.PutRolePolicy(c, &iam.PutRolePolicyInput{
+		RoleName: aws.String("reader"), PolicyName: aws.String("list-users"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`),
+	}))
+
+	out := must[*sts.AssumeRoleOutput](t)(e.sts(bob).AssumeRole(c, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + testAccount + ":role/reader"), RoleSessionName: aws.String("s1"),
+	}))
+	if id := aws.ToString(out.Credentials.AccessKeyId); !strings.HasPrefix(id, "ASIA") {
+		t.Fatalf("temporary key %s", id)
+	}
+	sess := creds{aws.ToString(out.Credentials.AccessKeyId), aws.ToString(out.Credentials.SecretAccessKey), aws.ToString(out.Credentials.SessionToken)}
+	who := must[*sts.GetCallerIdentityOutput](t)(e.sts(sess).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}))
+	if got := aws.ToString(who.Arn); got != "arn:aws:sts::"+testAccount+":assumed-role/reader/s1" {
+		t.Fatalf("caller %s", got)
+	}
+	must[*iam.ListUsersOutput](t)(e.iam(sess).ListUsers(c, &iam.ListUsersInput{}))
+	_, err := e.iam(sess).ListRoles(c, &iam.ListRolesInput{})
+	wantCode(t, err, "AccessDenied", "User: arn:aws:sts::"+testAccount+":assumed-role/reader/s1 is not authorized to perform: iam:ListRoles")
+	// Switching back: bob's own credentials still have bob's (no) permissions.
+	_, err = e.iam(bob).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "AccessDenied", "user/bob is not authorized to perform: iam:ListUsers")
+}

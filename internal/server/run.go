@@ -2,7 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -22,6 +24,8 @@ import (
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/sts"
+	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
 )
 
@@ -55,6 +59,7 @@ type Server struct {
 	cfg     Config
 	Handler *Handler
 	IAM     *iam.Service
+	STS     *sts.Service
 	Tokens  *token.Ring
 	// AccountID is the first account's ID.
 	AccountID string
@@ -95,7 +100,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
 
-	s := &Server{cfg: cfg, IAM: svc, Tokens: ring, ready: make(chan struct{})}
+	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
+	if err != nil {
+		return nil, err
+	}
+	stsSvc := sts.New(sts.Config{
+		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
+		RoleUse: svc, Messages: codec, Now: cfg.Now,
+	})
+
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
 	if err := s.bootstrap(ctx); err != nil {
 		return nil, err
 	}
@@ -110,6 +124,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
 			Actions: QueryActions(svc),
+		}, {
+			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
+			Actions: QueryActions(stsSvc),
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
@@ -228,5 +245,15 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Let background writes (RoleLastUsed) land before the store closes.
+	s.STS.Wait()
 	return nil
+}
+
+// deriveKey derives a purpose-bound key from the master key, so no two uses
+// share key material.
+func deriveKey(master []byte, purpose string) []byte {
+	h := hmac.New(sha256.New, master)
+	h.Write([]byte(purpose))
+	return h.Sum(nil)
 }
