@@ -140,6 +140,8 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Re
 	return err
 }
 
+var errClosed = errors.New("sqlite: store closed")
+
 var errNested = errors.New("sqlite: write through the Store inside Tx (use the tx repositories)")
 
 func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, q querier) error) (err error) {
@@ -233,6 +235,10 @@ func (p *stmtPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stmts == nil { // closed while we prepared
+		st.Close()
+		return nil, errClosed
+	}
 	if prev := p.stmts[query]; prev != nil {
 		st.Close()
 		return prev, nil

@@ -94,6 +94,22 @@ var txTests = []testCase{
 		}
 		checkUntouched(f)
 	}},
+	{name: "Tx/ContinuesAfterStoreError", run: func(t *testing.T, f *fixture) {
+		// A store error inside fn fails that one call, not the whole
+		// transaction: fn may handle it and go on (a PostgreSQL backend
+		// needs a savepoint per statement for this).
+		txSetup(f)
+		f.must(f.s.Tx(f.ctx, func(ctx context.Context, tx store.Repos) error {
+			f.wantErr(tx.Users().Create(ctx, &store.User{AccountID: acct1, ID: "AIDA9", Name: "ALICE", Path: "/", CreatedAt: base}),
+				store.ErrAlreadyExists, "duplicate name in tx")
+			f.wantErr(tx.Users().Delete(ctx, "AIDA9"), store.ErrNotFound, "delete missing in tx")
+			return writeSome(ctx, tx)
+		}), "tx")
+		_, err := f.s.Users().GetByID(f.ctx, "AIDA2")
+		f.must(err, "write after the failed ones")
+		_, err = f.s.Users().GetByID(f.ctx, "AIDA9")
+		f.wantErr(err, store.ErrNotFound, "the failed create")
+	}},
 	{name: "Tx/PanicRollsBack", run: func(t *testing.T, f *fixture) {
 		txSetup(f)
 		func() {
