@@ -1,0 +1,283 @@
+// Command stsbench measures mantle's STS over HTTP on loopback with wrk, side
+// by side with a trivial Go handler (read the body, write a 1.4 KB response)
+// so the figures are relative to what this machine's HTTP stack can do.
+//
+// It starts mantle in-process with a fresh data directory, creates a user and
+// a role for it, signs one AssumeRole and one GetCallerIdentity request with
+// aws-sdk-go-v2's signer, and has wrk replay each (the signature stays valid
+// for 15 minutes, far longer than a run).
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
+)
+
+const (
+	account    = "123456789012"
+	rootID     = "AKIABENCHROOT0000001"
+	rootSecret = "benchRootSecret000000000000000000000000a"
+)
+
+func main() {
+	duration := flag.Duration("d", 10*time.Second, "duration of each wrk run")
+	conns := flag.Int("c", 32, "wrk connections")
+	threads := flag.Int("t", 2, "wrk threads")
+	check := flag.Bool("check", false, "exit non-zero unless the issue's targets are met")
+	flag.Parse()
+	if err := run(*duration, *conns, *threads, *check); err != nil {
+		fmt.Fprintln(os.Stderr, "stsbench:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name   string
+	rps    float64
+	p99    time.Duration
+	errors int
+}
+
+func run(d time.Duration, conns, threads int, check bool) error {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk not found: apt-get install -y wrk")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	trivialURL, err := serveTrivial(ctx)
+	if err != nil {
+		return err
+	}
+	mantleURL, err := serveMantle(ctx)
+	if err != nil {
+		return err
+	}
+	userCreds, err := setup(ctx, mantleURL)
+	if err != nil {
+		return err
+	}
+	assume := "Action=AssumeRole&Version=2011-06-15&RoleArn=" + "arn%3Aaws%3Aiam%3A%3A" + account + "%3Arole%2Fbench&RoleSessionName=bench"
+	whoami := "Action=GetCallerIdentity&Version=2011-06-15"
+
+	dir, err := os.MkdirTemp("", "stsbench")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	var results []result
+	targets := []struct {
+		name, url, body string
+		sign            bool
+	}{
+		{"trivial handler", trivialURL, assume, false},
+		{"AssumeRole", mantleURL, assume, true},
+		{"GetCallerIdentity", mantleURL, whoami, true},
+	}
+	for _, tg := range targets {
+		script, err := luaScript(ctx, tg.url, tg.body, tg.sign, userCreds)
+		if err != nil {
+			return err
+		}
+		path := filepath.Join(dir, strings.ReplaceAll(tg.name, " ", "_")+".lua")
+		if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
+			return err
+		}
+		r, err := runWrk(tg.name, tg.url, path, d, conns, threads)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+
+	base := results[0].rps
+	fmt.Printf("\nwrk -t%d -c%d -d%s on loopback, %d CPUs\n\n", threads, conns, d, numCPU())
+	fmt.Printf("%-20s %12s %10s %8s %8s\n", "target", "requests/s", "of trivial", "p99", "errors")
+	for _, r := range results {
+		fmt.Printf("%-20s %12.0f %9.0f%% %8s %8d\n", r.name, r.rps, 100*r.rps/base, r.p99.Round(10*time.Microsecond), r.errors)
+	}
+	if check {
+		var failed []string
+		want := map[string]float64{"AssumeRole": 0.35, "GetCallerIdentity": 0.50}
+		for _, r := range results[1:] {
+			if r.rps < want[r.name]*base {
+				failed = append(failed, fmt.Sprintf("%s at %.0f%% of trivial, want ≥ %.0f%%", r.name, 100*r.rps/base, 100*want[r.name]))
+			}
+			if r.p99 > 10*time.Millisecond {
+				failed = append(failed, fmt.Sprintf("%s p99 %s, want < 10ms", r.name, r.p99))
+			}
+			if r.errors > 0 {
+				failed = append(failed, fmt.Sprintf("%s had %d errors", r.name, r.errors))
+			}
+		}
+		if len(failed) > 0 {
+			return errors.New(strings.Join(failed, "; "))
+		}
+	}
+	return nil
+}
+
+func numCPU() int {
+	out, err := exec.Command("nproc").Output()
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
+	return n
+}
+
+// serveTrivial is the yardstick: the least a Go HTTP handler can do for a
+// request of the same size and a response of an AssumeRole's size.
+func serveTrivial(ctx context.Context) (string, error) {
+	resp := bytes.Repeat([]byte("x"), 1400)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write(resp)
+	})
+	return listen(ctx, h)
+}
+
+func serveMantle(ctx context.Context) (string, error) {
+	dir, err := os.MkdirTemp("", "stsbench-data")
+	if err != nil {
+		return "", err
+	}
+	go func() { <-ctx.Done(); os.RemoveAll(dir) }()
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		return "", err
+	}
+	// Logs are formatted as in production but not written: the run measures
+	// the request path, not the terminal.
+	srv, err := server.New(ctx, server.Config{
+		DataDir: dir, Store: st, AccountID: account,
+		RootAccessKeyID: rootID, RootSecretAccessKey: rootSecret,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return "", err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	go func() { _ = srv.Serve(ctx, l) }()
+	return "http://" + l.Addr().String(), nil
+}
+
+func listen(ctx context.Context, h http.Handler) (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	hs := &http.Server{Handler: h}
+	go func() { _ = hs.Serve(l) }()
+	go func() { <-ctx.Done(); hs.Close() }()
+	return "http://" + l.Addr().String(), nil
+}
+
+// setup creates user "bench" with a key, and role "bench" that trusts it.
+func setup(ctx context.Context, url string) (aws.Credentials, error) {
+	client := iam.NewFromConfig(aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
+		BaseEndpoint: aws.String(url),
+	})
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bench")}); err != nil {
+		return aws.Credentials{}, err
+	}
+	k, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bench")})
+	if err != nil {
+		return aws.Credentials{}, err
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:user/bench"},"Action":"sts:AssumeRole"}]}`
+	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bench"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		return aws.Credentials{}, err
+	}
+	return aws.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)}, nil
+}
+
+// luaScript makes wrk send one fixed request: signed as the SDK signs it
+// for mantle, plain for the trivial handler.
+func luaScript(ctx context.Context, url, body string, sign bool, c aws.Credentials) (string, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/", strings.NewReader(body))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	if sign {
+		sum := sha256.Sum256([]byte(body))
+		if err := v4.NewSigner().SignHTTP(ctx, c, req, hex.EncodeToString(sum[:]), "sts", "us-east-1", time.Now()); err != nil {
+			return "", err
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "wrk.method = \"POST\"\nwrk.body = %q\n", body)
+	for k, vs := range req.Header {
+		fmt.Fprintf(&b, "wrk.headers[%q] = %q\n", k, vs[0])
+	}
+	return b.String(), nil
+}
+
+var (
+	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	p99Re    = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
+	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
+	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
+)
+
+func runWrk(name, url, script string, d time.Duration, conns, threads int) (result, error) {
+	cmd := exec.Command("wrk", "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency", "-s", script, url+"/")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return result{}, fmt.Errorf("wrk %s: %v\n%s", name, err, out)
+	}
+	fmt.Printf("== %s\n%s", name, out)
+	r := result{name: name}
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return result{}, fmt.Errorf("wrk %s: no Requests/sec in output", name)
+	}
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if m := p99Re.FindSubmatch(out); m != nil {
+		v, _ := strconv.ParseFloat(string(m[1]), 64)
+		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
+		r.p99 = time.Duration(v * float64(unit))
+	}
+	if m := non2xxRe.FindSubmatch(out); m != nil {
+		r.errors, _ = strconv.Atoi(string(m[1]))
+	}
+	if m := sockRe.FindSubmatch(out); m != nil {
+		for _, g := range m[1:] {
+			n, _ := strconv.Atoi(string(g))
+			r.errors += n
+		}
+	}
+	return r, nil
+}
