@@ -247,10 +247,19 @@ func (e *evaluator) matchStatement(st *Statement) grant {
 	if g == grantNone {
 		return grantNone
 	}
+	ok := true
 	for i := range st.conditions {
 		if !st.conditions[i].eval(e.r, e.tr) {
-			return grantNone
+			ok = false
+			if e.tr == nil {
+				break
+			}
+			// Keep going when explaining: the simulator lists every key the
+			// statement needs that the request lacks.
 		}
+	}
+	if !ok {
+		return grantNone
 	}
 	return g
 }

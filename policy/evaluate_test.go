@@ -215,3 +215,23 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 		t.Fatalf("Evaluate allocates %v times", n)
 	}
 }
+
+// SimulateCustomPolicy's MissingContextValues lists every key the matching
+// statements' conditions need and the request lacks, and
+// GetContextKeysForCustomPolicy lists them all up front.
+// https://docs.aws.amazon.com/IAM/latest/APIReference/API_EvaluationResult.html
+func TestExplainMissingContextValues(t *testing.T) {
+	p := pol(t, KindIdentity,
+		stmt("Allow", "s3:GetObject", "*", `"Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"NumericLessThan":{"aws:MultiFactorAuthAge":"3600"},"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}`),
+		stmt("Allow", "ec2:*", "*", `"Condition":{"StringEquals":{"ec2:InstanceType":"t3.micro"}}`))
+	req := Request{Principal: user("alice"), Action: "s3:GetObject", Resource: bucketObj,
+		Context: []ContextEntry{{Key: "aws:RequestedRegion", Value: "us-east-1"}}}
+	x := Explain(&req, &Input{Identity: []*Policy{p}})
+	got := strings.Join(x.MissingContextValues, ",")
+	if x.Decision != ImplicitDeny || got != "aws:MultiFactorAuthAge,aws:MultiFactorAuthPresent" {
+		t.Fatalf("got %v, missing %q", x.Decision, got)
+	}
+	if keys := strings.Join(ContextKeys(p), ","); keys != "aws:MultiFactorAuthAge,aws:MultiFactorAuthPresent,aws:RequestedRegion,ec2:InstanceType" {
+		t.Fatalf("ContextKeys = %s", keys)
+	}
+}

@@ -36,8 +36,8 @@ type Explanation struct {
 	// Statements lists every statement that matched the request, in every
 	// policy that was evaluated, allow and deny alike.
 	Statements []StatementRef
-	// MissingContextValues lists condition keys that conditions needed but
-	// the request did not carry.
+	// MissingContextValues lists condition keys that the conditions of
+	// otherwise matching statements needed but the request did not carry.
 	MissingContextValues []string
 	// Sets holds each evaluated policy type's own verdict.
 	Sets []SetDecision
