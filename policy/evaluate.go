@@ -433,7 +433,10 @@ func evaluate(r *Request, in *Input, tr *trace) Result {
 	}
 
 	needResource := in.RequireResourcePolicy || (in.Resource != nil && in.Resource.kind == KindTrust)
-	acct := r.resourceAccount()
+	acct := r.ResourceAccount
+	if acct == "" && e.res.n == 6 && r.Resource[:e.res.end[0]] == "arn" {
+		acct = r.Resource[e.res.start(4):e.res.end[4]]
+	}
 	sameAccount := acct == "" || acct == p.Account
 
 	// Within one account a grant naming the caller stands on its own, and
