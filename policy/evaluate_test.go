@@ -235,3 +235,25 @@ func TestExplainMissingContextValues(t *testing.T) {
 		t.Fatalf("ContextKeys = %s", keys)
 	}
 }
+
+// Compiled policies are shared by every request the server handles; run
+// under -race this checks that evaluation only reads them.
+func TestEvaluateConcurrently(t *testing.T) {
+	req, in := realisticInput(t)
+	done := make(chan bool)
+	for g := 0; g < 8; g++ {
+		go func() {
+			r := *req
+			ok := true
+			for i := 0; i < 200; i++ {
+				ok = ok && Evaluate(&r, in).Allowed() && Explain(&r, in).Allowed()
+			}
+			done <- ok
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if !<-done {
+			t.Fatal("concurrent evaluation disagreed")
+		}
+	}
+}
