@@ -246,7 +246,8 @@ func TestEvaluateConcurrently(t *testing.T) {
 			r := *req
 			ok := true
 			for i := 0; i < 200; i++ {
-				ok = ok && Evaluate(&r, in).Allowed() && Explain(&r, in).Allowed()
+				res := Evaluate(&r, in)
+				ok = ok && res.Allowed() && Explain(&r, in).Allowed()
 			}
 			done <- ok
 		}()
