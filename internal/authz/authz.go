@@ -122,9 +122,16 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		if c.Kind == auth.KindAssumedRole {
 			kind = store.EntityRole
 		}
-		p, err := a.principal(ctx, kind, c.ID)
-		if err != nil {
-			return policy.Result{}, err
+		var p *compiledPrincipal
+		if c.Kind == auth.KindFederatedUser && c.ID == c.AccountID {
+			// A federation token the root user obtained: root's
+			// everything, narrowed by the session policy below.
+			p = rootPrincipal
+		} else {
+			var err error
+			if p, err = a.principal(ctx, kind, c.ID); err != nil {
+				return policy.Result{}, err
+			}
 		}
 		if p != nil {
 			in.Identity, in.Boundary = p.identity, p.boundary
@@ -171,6 +178,11 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 	}
 	req.Context = requestContext(c, keys)
 	return policy.Evaluate(&req, &in), nil
+}
+
+var rootPrincipal = &compiledPrincipal{
+	identity: []*policy.Policy{policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.KindIdentity).WithID("root")},
+	path:     "/",
 }
 
 func allowed() policy.Result { return policy.Result{Decision: policy.Allowed} }

@@ -8,4 +8,5 @@
 //	aws:"required,min=1,max=64"   required; length (strings, lists) or value (integers) bounds
 //	pattern:"[\\w+=,.@-]+"        AWS's regular expression (Go-quoted, as every tag value), matched against the whole value
 //	enum:"Active|Inactive"        the allowed values
+//	query:"arn"                   the wire name, where AWS spells it other than the field
 package awsproto

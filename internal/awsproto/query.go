@@ -53,6 +53,11 @@ func buildPlan(t reflect.Type) *plan {
 			continue
 		}
 		f := fieldPlan{index: i, name: sf.Name, member: lowerFirst(sf.Name)}
+		if q, ok := sf.Tag.Lookup("query"); ok {
+			// A few members are spelled differently on the wire, e.g.
+			// PolicyArns.member.N.arn.
+			f.name, f.member = q, lowerFirst(q)
+		}
 		ft := sf.Type
 		if ft.Kind() == reflect.Pointer {
 			f.ptr = true

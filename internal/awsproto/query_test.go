@@ -155,3 +155,19 @@ func TestJavaPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestWireNameOverride(t *testing.T) {
+	type arnType struct {
+		Arn string `query:"arn" aws:"min=20"`
+	}
+	type in struct{ PolicyArns []arnType }
+	form, _ := url.ParseQuery("PolicyArns.member.1.arn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess&PolicyArns.member.2.arn=short")
+	var v in
+	err := DecodeQuery(form, &v)
+	if len(v.PolicyArns) != 2 || v.PolicyArns[0].Arn != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+		t.Fatalf("decoded %+v", v)
+	}
+	if e := awserr.As(err); e == nil || !strings.Contains(e.Message, "at 'policyArns.2.member.arn'") {
+		t.Fatalf("err %v", err)
+	}
+}

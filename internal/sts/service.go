@@ -110,7 +110,7 @@ type Tag struct {
 
 // PolicyDescriptorType names a managed policy used as a session policy.
 type PolicyDescriptorType struct {
-	Arn string `xml:"arn" aws:"min=20,max=2048"`
+	Arn string `xml:"arn" query:"arn" aws:"min=20,max=2048"`
 }
 
 // timeFormat is how AWS writes Expiration (ISO 8601, UTC).
