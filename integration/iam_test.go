@@ -125,3 +125,22 @@ func TestAssumeRoleGainsRolePermissions(t *testing.T) {
 	_, err = e.iam(bob).ListUsers(c, &iam.ListUsersInput{})
 	wantCode(t, err, "AccessDenied", "user/bob is not authorized to perform: iam:ListUsers")
 }
+
+// GetSessionToken credentials reach IAM only when MFA was used; federation
+// tokens never do.
+func TestIAMRefusesRestrictedSessions(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	st := must[*sts.GetSessionTokenOutput](t)(e.sts(e.root()).GetSessionToken(c, &sts.GetSessionTokenInput{}))
+	sess := creds{aws.ToString(st.Credentials.AccessKeyId), aws.ToString(st.Credentials.SecretAccessKey), aws.ToString(st.Credentials.SessionToken)}
+	_, err := e.iam(sess).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "InvalidClientTokenId", "The security token included in the request is invalid.")
+	must[*sts.GetCallerIdentityOutput](t)(e.sts(sess).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}))
+
+	ft := must[*sts.GetFederationTokenOutput](t)(e.sts(e.root()).GetFederationToken(c, &sts.GetFederationTokenInput{
+		Name: aws.String("broker"), Policy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`),
+	}))
+	fed := creds{aws.ToString(ft.Credentials.AccessKeyId), aws.ToString(ft.Credentials.SecretAccessKey), aws.ToString(ft.Credentials.SessionToken)}
+	_, err = e.iam(fed).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "InvalidClientTokenId", "")
+}

@@ -400,14 +400,14 @@ func TestSTSGetSessionTokenAndFederationToken(t *testing.T) {
 		t.Fatalf("FederatedUser %+v", fed.FederatedUser)
 	}
 	fc := session(fed.Credentials)
-	must[*iam.ListUsersOutput](t)(e.iam(fc).ListUsers(c, &iam.ListUsersInput{}))
-	_, err = e.iam(fc).GetUser(c, &iam.GetUserInput{UserName: aws.String("bob")})
-	wantCode(t, err, "AccessDenied", "iam:GetUser")
+	// Federation tokens call no IAM action, whatever the policies say; the
+	// intersection of the broker's and the session's policies is checked
+	// by the authz tests.
+	_, err = e.iam(fc).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "InvalidClientTokenId", "")
 	_, err = e.sts(fc).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("again")})
 	wantCode(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
-	noPolicy := must[*sts.GetFederationTokenOutput](t)(e.sts(alice).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("empty")}))
-	_, err = e.iam(session(noPolicy.Credentials)).ListUsers(c, &iam.ListUsersInput{})
-	wantCode(t, err, "AccessDenied", "")
+	must[*sts.GetFederationTokenOutput](t)(e.sts(alice).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("empty")}))
 	_, err = e.sts(bob).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("nope")})
 	wantCode(t, err, "AccessDenied", "User: "+userARN("bob")+" is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::"+testAccount+":federated-user/nope")
 

@@ -153,7 +153,7 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		case auth.KindFederatedUser:
 			// The federated user's permissions are the broker user's,
 			// narrowed by the session policy.
-			if p != nil {
+			if p != nil && p.name != "" {
 				req.Principal.SourceUserARN = "arn:aws:iam::" + c.AccountID + ":user" + p.path + p.name
 			}
 		}

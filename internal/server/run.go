@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/iam"
@@ -124,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
 			Actions: QueryActions(svc),
+			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
 			Actions: QueryActions(stsSvc),
@@ -137,6 +139,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Now:      cfg.Now,
 	}
 	return s, nil
+}
+
+// admitIAM applies AWS's rules for temporary credentials on IAM: a
+// GetSessionToken session may call IAM only if it was obtained with MFA, and
+// a GetFederationToken session never may. AWS answers both as an invalid
+// token, not as a policy denial.
+func admitIAM(c *auth.Caller) error {
+	if (c.SessionToken && !c.MFA) || c.Kind == auth.KindFederatedUser {
+		return invalidToken()
+	}
+	return nil
 }
 
 func (s *Server) internalMux() http.Handler {

@@ -41,6 +41,9 @@ type QueryService struct {
 	Namespace string // the XML namespace of responses
 	Actions   map[string]QueryHandler
 	Unsigned  map[string]UnsignedHandler
+	// Admit, when set, refuses callers the service never serves whatever
+	// their policies say (e.g. IAM and federation tokens).
+	Admit func(c *auth.Caller) error
 }
 
 // JSONHandler serves one JSON 1.1 operation (X-Amz-Target).
@@ -160,6 +163,12 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		return
 	}
 	l.principal = caller.ARN
+	if svc.Admit != nil {
+		if err := svc.Admit(caller); err != nil {
+			h.fail(w, l, svc, err)
+			return
+		}
+	}
 	if action == "" {
 		h.fail(w, l, svc, awserr.MissingParameter("The request must contain the parameter Action."))
 		return
