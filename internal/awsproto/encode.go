@@ -51,7 +51,11 @@ func WriteXML(w http.ResponseWriter, ns, action, requestID string, result any) e
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	buf.WriteString(`<` + action + `Response xmlns="` + ns + `">`)
-	if result != nil {
+	if a, ok := result.(XMLAppender); ok {
+		buf.WriteString(`<` + action + `Result>`)
+		buf.Write(a.AppendXML(buf.AvailableBuffer()))
+		buf.WriteString(`</` + action + `Result>`)
+	} else if result != nil {
 		enc := xml.NewEncoder(buf)
 		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
 			return err
@@ -63,6 +67,56 @@ func WriteXML(w http.ResponseWriter, ns, action, requestID string, result any) e
 	buf.WriteString(`<ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
 	writeBody(w, "text/xml", requestID, http.StatusOK, buf.Bytes())
 	return nil
+}
+
+// XMLAppender is implemented by the results of hot actions (AssumeRole,
+// GetCallerIdentity) to encode themselves without reflection. Their tests
+// check the output against encoding/xml's.
+type XMLAppender interface {
+	AppendXML(dst []byte) []byte
+}
+
+// AppendElement appends <name>escaped text</name>.
+func AppendElement(dst []byte, name, text string) []byte {
+	dst = append(dst, '<')
+	dst = append(dst, name...)
+	dst = append(dst, '>')
+	dst = AppendEscaped(dst, text)
+	dst = append(dst, '<', '/')
+	dst = append(dst, name...)
+	return append(dst, '>')
+}
+
+// AppendEscaped appends s escaped as encoding/xml escapes character data.
+func AppendEscaped(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		case '"':
+			esc = "&#34;"
+		case '\'':
+			esc = "&#39;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;"
+		default:
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, esc...)
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
 }
 
 // WriteRawXML writes a Query response whose Result element the caller has

@@ -119,7 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			// IAM and STS bodies carry the action and its parameters: they
 			// are always signed, never UNSIGNED-PAYLOAD.
 			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
-			Keys:     svc,
+			Keys:     newCachedKeys(svc, svc),
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
