@@ -20,7 +20,7 @@ import (
 // ContextEntry is AWS's ContextEntry: one condition key supplied to a
 // simulation.
 type ContextEntry struct {
-	ContextKeyName   string   `aws:"min=5,max=256"`
+	ContextKeyName   string `aws:"min=5,max=256"`
 	ContextKeyValues []string
 	ContextKeyType   string `enum:"string|stringList|numeric|numericList|boolean|booleanList|ip|ipList|binary|binaryList|date|dateList"`
 }
