@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/organizations/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 func (e *env) orgs(c creds) *organizations.Client { return organizations.NewFromConfig(e.config(c)) }
@@ -49,4 +50,50 @@ func TestOrganizationsCreateAccount(t *testing.T) {
 	_, err = e.iam(e.root()).GetRole(c, &iam.GetRoleInput{RoleName: aws.String("OrganizationAccountAccessRole")})
 	wantCode(t, err, "NoSuchEntity", "")
 	_ = member
+}
+
+// Cross-account access through the role Organizations creates in a member
+// account: the management account's user needs its own identity permission
+// for sts:AssumeRole (the trust policy names the account, not the user), and
+// the session then acts in the member account only.
+func TestCrossAccountThroughMemberRole(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	o := e.orgs(e.root())
+	must[*organizations.CreateOrganizationOutput](t)(o.CreateOrganization(c, &organizations.CreateOrganizationInput{}))
+	ca := must[*organizations.CreateAccountOutput](t)(o.CreateAccount(c, &organizations.CreateAccountInput{
+		AccountName: aws.String("prod"), Email: aws.String("prod@example.com"),
+	}))
+	member := aws.ToString(ca.CreateAccountStatus.AccountId)
+	roleARN := "arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"
+
+	root := e.iam(e.root())
+	must[*iam.CreateUserOutput](t)(root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("ops")}))
+	k := must[*iam.CreateAccessKeyOutput](t)(root.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("ops")}))
+	ops := creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
+
+	_, err := e.sts(ops).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ops")})
+	wantCode(t, err, "AccessDenied", "User: arn:aws:iam::"+testAccount+":user/ops is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+
+	must[*iam.PutUserPolicyOutput](t)(root.PutUserPolicy(c, &iam.PutUserPolicyInput{
+		UserName: aws.String("ops"), PolicyName: aws.String("assume-member"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"` + roleARN + `"}]}`),
+	}))
+	out := must[*sts.AssumeRoleOutput](t)(e.sts(ops).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ops")}))
+	sess := creds{aws.ToString(out.Credentials.AccessKeyId), aws.ToString(out.Credentials.SecretAccessKey), aws.ToString(out.Credentials.SessionToken)}
+	who := must[*sts.GetCallerIdentityOutput](t)(e.sts(sess).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}))
+	if aws.ToString(who.Account) != member || aws.ToString(who.Arn) != "arn:aws:sts::"+member+":assumed-role/OrganizationAccountAccessRole/ops" {
+		t.Fatalf("identity %+v", who)
+	}
+	// Administrator of the member account: IAM there is the member's.
+	must[*iam.CreateUserOutput](t)(e.iam(sess).CreateUser(c, &iam.CreateUserInput{UserName: aws.String("member-admin")}))
+	users := must[*iam.ListUsersOutput](t)(e.iam(sess).ListUsers(c, &iam.ListUsersInput{}))
+	if len(users.Users) != 1 || aws.ToString(users.Users[0].Arn) != "arn:aws:iam::"+member+":user/member-admin" {
+		t.Fatalf("member users %+v", users.Users)
+	}
+	// The management account's own users are not visible from there.
+	mgmtUsers := must[*iam.ListUsersOutput](t)(root.ListUsers(c, &iam.ListUsersInput{}))
+	if len(mgmtUsers.Users) != 1 {
+		t.Fatalf("management users %+v", mgmtUsers.Users)
+	}
 }
