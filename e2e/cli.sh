@@ -1,0 +1,351 @@
+#!/usr/bin/env bash
+# The e2e scenarios with the AWS CLI (v1, awscli >= 1.29 / botocore >= 1.31 so
+# that AWS_ENDPOINT_URL is honoured). Run by e2e/run.sh, which starts mantle and
+# exports AWS_ENDPOINT_URL, the root key, MANTLE_ACCOUNT_ID, E2E_WORK and
+# empty AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE.
+# Prints "PASS name", "FAIL name: why" or "SKIP name: why" per check.
+set -u
+A=$MANTLE_ACCOUNT_ID
+W=$E2E_WORK
+. "$E2E_DIR/lib/totp.sh"
+
+# ---- helpers -------------------------------------------------------------
+OUT= ERR= WHY=
+# call CMD...: run, stdout in OUT, stderr in ERR, return the exit status.
+call() {
+	local rc
+	OUT=$("$@" 2>"$W/stderr")
+	rc=$?
+	ERR=$(cat "$W/stderr")
+	return $rc
+}
+# ok CMD...: must succeed and write nothing to stderr (no parser warnings).
+ok() {
+	local rc
+	call "$@"
+	rc=$?
+	if [ $rc -ne 0 ]; then WHY="'$*' exited $rc: $ERR"; return 1; fi
+	if [ -n "$ERR" ]; then WHY="'$*' wrote to stderr: $ERR"; return 1; fi
+}
+# fails CODE CMD...: must fail with the AWS error code CODE.
+fails() {
+	local code=$1
+	shift
+	if call "$@"; then WHY="'$*' succeeded, expected $code"; return 1; fi
+	case $ERR in *"An error occurred ($code)"*) return 0 ;; esac
+	WHY="'$*': expected $code, got: $ERR"
+	return 1
+}
+# eq WHAT GOT WANT
+eq() {
+	[ "$2" = "$3" ] && return 0
+	WHY="$1: got '$2', want '$3'"
+	return 1
+}
+# keys KEY SECRET TOKEN CMD...: run CMD with these credentials only.
+keys() {
+	local k=$1 s=$2 t=$3
+	shift 3
+	if [ -n "$t" ]; then
+		AWS_ACCESS_KEY_ID=$k AWS_SECRET_ACCESS_KEY=$s AWS_SESSION_TOKEN=$t "$@"
+	else
+		env -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID="$k" AWS_SECRET_ACCESS_KEY="$s" "$@"
+	fi
+}
+alice() { keys "$UK" "$US" "" "$@"; }
+temp() { keys "$TK" "$TS" "$TT" "$@"; }
+# profile NAME CMD...: the credentials of a named profile, not the environment's.
+profile() {
+	local p=$1
+	shift
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN "$@" --profile "$p"
+}
+
+check() {
+	local name=$1
+	shift
+	WHY=
+	if [ -n "${NEED_STS:-}" ] && [ -z "$STS" ]; then
+		echo "SKIP $name: mantle does not serve STS yet ($STS_WHY)"
+		return
+	fi
+	if "$@"; then echo "PASS $name"; else echo "FAIL $name: ${WHY//$'\n'/ }"; fi
+}
+sts_check() { NEED_STS=1 check "$@"; }
+
+UK= US= TK= TS= TT= STS= STS_WHY=
+USER_ARN="arn:aws:iam::$A:user/alice"
+trust() { # trust CONDITION-JSON-OR-EMPTY
+	local cond=${1:+,\"Condition\":$1}
+	echo "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"$USER_ARN\"},\"Action\":\"sts:AssumeRole\"$cond}]}"
+}
+LIST_POLICY='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ListUsers","iam:ListRoles","iam:GetUser"],"Resource":"*"}]}'
+
+# ---- scenarios -----------------------------------------------------------
+create_user_and_keys() {
+	ok aws iam create-user --user-name alice --query User.Arn --output text || return 1
+	eq "CreateUser Arn" "$OUT" "$USER_ARN" || return 1
+	ok aws iam create-access-key --user-name alice \
+		--query 'AccessKey.[AccessKeyId,SecretAccessKey,Status]' --output text || return 1
+	read -r UK US status <<<"$OUT"
+	eq "Status" "$status" Active || return 1
+	[[ $UK =~ ^AKIA[A-Z0-9]{16}$ ]] || { WHY="access key id '$UK'"; return 1; }
+	[ ${#US} -eq 40 ] || { WHY="secret length ${#US}"; return 1; }
+	ok aws iam list-access-keys --user-name alice --query 'AccessKeyMetadata[].AccessKeyId' --output text || return 1
+	eq "ListAccessKeys" "$OUT" "$UK"
+}
+
+user_denied_message() {
+	fails AccessDenied alice aws iam list-users || return 1
+	local want="An error occurred (AccessDenied) when calling the ListUsers operation: User: $USER_ARN is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::$A:user/ because no identity-based policy allows the iam:ListUsers action"
+	eq "message" "$(printf %s "$ERR" | sed '/^$/d')" "$want"
+}
+
+probe_sts() {
+	if call aws sts get-caller-identity --query Arn --output text; then STS=1; else STS_WHY=$(printf %s "$ERR" | tr '\n' ' '); fi
+}
+
+setup_roles() {
+	ok aws iam create-policy --policy-name e2e-list --policy-document "$LIST_POLICY" --query Policy.Arn --output text || return 1
+	local pol=$OUT role cond
+	for role in e2e-reader e2e-partner e2e-mfa; do
+		case $role in
+		e2e-reader) cond= ;;
+		e2e-partner) cond='{"StringEquals":{"sts:ExternalId":"e2e-ext-7"}}' ;;
+		e2e-mfa) cond='{"Bool":{"aws:MultiFactorAuthPresent":"true"}}' ;;
+		esac
+		ok aws iam create-role --role-name $role --assume-role-policy-document "$(trust "$cond")" || return 1
+		ok aws iam attach-role-policy --role-name $role --policy-arn "$pol" || return 1
+	done
+}
+
+assume_role() {
+	# The trust policy names alice: same account, no identity policy needed.
+	ok alice aws sts assume-role --role-arn "arn:aws:iam::$A:role/e2e-reader" --role-session-name e2e \
+		--query '[Credentials.AccessKeyId,Credentials.SecretAccessKey,Credentials.SessionToken,AssumedRoleUser.Arn,Credentials.Expiration]' \
+		--output text || return 1
+	local arn exp
+	read -r TK TS TT arn exp <<<"$OUT"
+	eq "AssumedRoleUser.Arn" "$arn" "arn:aws:sts::$A:assumed-role/e2e-reader/e2e" || return 1
+	[[ $TK =~ ^ASIA ]] || { WHY="temporary key id '$TK' does not start with ASIA"; return 1; }
+	[ -n "$exp" ] && [ "$exp" != None ] || { WHY="no Expiration"; return 1; }
+	ok temp aws sts get-caller-identity --query Arn --output text || return 1
+	eq "GetCallerIdentity Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-reader/e2e" || return 1
+	ok temp aws iam list-users --query 'Users[].UserName' --output text || return 1
+	eq "ListUsers as role" "$OUT" alice
+}
+
+back_to_user() {
+	ok alice aws sts get-caller-identity --query Arn --output text || return 1
+	eq "GetCallerIdentity Arn" "$OUT" "$USER_ARN" || return 1
+	fails AccessDenied alice aws iam list-users
+}
+
+external_id() {
+	local role="arn:aws:iam::$A:role/e2e-partner"
+	fails AccessDenied alice aws sts assume-role --role-arn "$role" --role-session-name ext || return 1
+	fails AccessDenied alice aws sts assume-role --role-arn "$role" --role-session-name ext --external-id wrong || return 1
+	ok alice aws sts assume-role --role-arn "$role" --role-session-name ext --external-id e2e-ext-7 \
+		--query AssumedRoleUser.Arn --output text || return 1
+	eq "AssumedRoleUser.Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-partner/ext"
+}
+
+MFA_SERIAL=
+mfa() {
+	local seed t
+	ok aws iam create-virtual-mfa-device --virtual-mfa-device-name alice-mfa \
+		--outfile "$W/alice-mfa.seed" --bootstrap-method Base32StringSeed \
+		--query VirtualMFADevice.SerialNumber --output text || return 1
+	MFA_SERIAL=$OUT
+	eq "SerialNumber" "$MFA_SERIAL" "arn:aws:iam::$A:mfa/alice-mfa" || return 1
+	seed=$(cat "$W/alice-mfa.seed")
+	[[ $seed =~ ^[A-Z2-7]+=*$ ]] || { WHY="seed is not Base32: '$seed'"; return 1; }
+	totp_wait_fresh
+	t=$(totp_step)
+	# Two consecutive codes, as a person copies them from the app.
+	ok aws iam enable-mfa-device --user-name alice --serial-number "$MFA_SERIAL" \
+		--authentication-code1 "$(totp "$seed" $((t - 1)))" --authentication-code2 "$(totp "$seed" "$t")" || return 1
+	ok aws iam list-mfa-devices --user-name alice --query 'MFADevices[].SerialNumber' --output text || return 1
+	eq "ListMFADevices" "$OUT" "$MFA_SERIAL" || return 1
+	local role="arn:aws:iam::$A:role/e2e-mfa"
+	fails AccessDenied alice aws sts assume-role --role-arn "$role" --role-session-name mfa || return 1
+	totp_wait_next "$t"
+	ok alice aws sts assume-role --role-arn "$role" --role-session-name mfa \
+		--serial-number "$MFA_SERIAL" --token-code "$(totp "$seed" "$(totp_step)")" \
+		--query AssumedRoleUser.Arn --output text || return 1
+	eq "AssumedRoleUser.Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-mfa/mfa"
+}
+
+session_policy() {
+	local sp='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListRoles","Resource":"*"}]}'
+	ok alice aws sts assume-role --role-arn "arn:aws:iam::$A:role/e2e-reader" --role-session-name narrow --policy "$sp" \
+		--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text || return 1
+	local k s t
+	read -r k s t <<<"$OUT"
+	ok keys "$k" "$s" "$t" aws iam list-roles --query 'length(Roles)' --output text || return 1
+	fails AccessDenied keys "$k" "$s" "$t" aws iam list-users || return 1
+	case $ERR in
+	*"assumed-role/e2e-reader/narrow is not authorized to perform: iam:ListUsers"*"because no session policy allows the iam:ListUsers action"*) ;;
+	*) WHY="message: $ERR"; return 1 ;;
+	esac
+}
+
+create_page_users() {
+	local i
+	for i in $(seq -w 1 25); do
+		ok aws iam create-user --user-name "page-$i" --path /e2e-page/ --query User.UserName --output text || return 1
+	done
+}
+
+pagination_marker() {
+	local marker= all=() truncated pages=0 json
+	create_page_users || return 1
+	while :; do
+		json="{\"PathPrefix\":\"/e2e-page/\",\"MaxItems\":10${marker:+,\"Marker\":\"$marker\"}}"
+		ok aws iam list-users --no-paginate --cli-input-json "$json" \
+			--query '[IsTruncated,Marker,join(`,`,Users[].UserName)]' --output text || return 1
+		read -r truncated marker names <<<"$OUT"
+		pages=$((pages + 1))
+		IFS=, read -r -a got <<<"$names"
+		all+=("${got[@]}")
+		[ "$truncated" = True ] || break
+		[ "${#got[@]}" -eq 10 ] || { WHY="page $pages has ${#got[@]} users"; return 1; }
+		[ $pages -lt 10 ] || { WHY="more than 10 pages"; return 1; }
+	done
+	eq "pages" "$pages" 3 || return 1
+	eq "users" "${all[*]}" "$(printf 'page-%s ' $(seq -w 1 25) | sed 's/ $//')"
+}
+
+pagination_auto() {
+	# (--output text would apply --query to each page: use json)
+	ok aws iam list-users --path-prefix /e2e-page/ --page-size 10 --query 'length(Users)' --output json || return 1
+	eq "auto-paginated users" "$OUT" 25 || return 1
+	local token= seen=0 n
+	while :; do
+		ok aws iam list-users --path-prefix /e2e-page/ --max-items 10 ${token:+--starting-token "$token"} --page-size 7 \
+			--output json --query '[length(Users),NextToken]' || return 1
+		n=$(printf %s "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
+		token=$(printf %s "$OUT" | python3 -c 'import json,sys; t=json.load(sys.stdin)[1]; print(t or "")')
+		seen=$((seen + n))
+		[ -n "$token" ] || break
+		eq "--max-items page" "$n" 10 || return 1
+	done
+	eq "users over --max-items pages" "$seen" 25
+}
+
+err_signature() {
+	fails SignatureDoesNotMatch keys "$UK" "${US%?}X" "" aws iam get-user || return 1
+	case $ERR in *"The request signature we calculated does not match the signature you provided."*) ;; *)
+		WHY="message: $ERR"; return 1 ;; esac
+}
+
+err_tampered_token() {
+	# An expired token yields ExpiredToken ("The security token included in
+	# the request is expired"): that takes DurationSeconds (>= 900 s) to
+	# happen, too long here. A tampered token must be refused as invalid.
+	local mid=$((${#TT} / 2)) c bad
+	c=${TT:$mid:1}
+	[ "$c" = A ] && bad=${TT:0:$mid}B${TT:$((mid + 1))} || bad=${TT:0:$mid}A${TT:$((mid + 1))}
+	fails InvalidClientTokenId keys "$TK" "$TS" "$bad" aws sts get-caller-identity || return 1
+	case $ERR in *"The security token included in the request is invalid"*) ;; *)
+		WHY="message: $ERR"; return 1 ;; esac
+	# And a session token that is missing where the key needs one.
+	fails InvalidClientTokenId keys "$TK" "$TS" "" aws sts get-caller-identity
+}
+
+err_missing_parameter() {
+	# The CLI checks required parameters itself; parameter_validation = false
+	# sends the request without RoleName so that mantle answers.
+	printf '[default]\nparameter_validation = false\n' >"$W/novalidate.config"
+	fails ValidationError env AWS_CONFIG_FILE="$W/novalidate.config" aws iam get-role --cli-input-json '{}' || return 1
+	case $ERR in *"Value null at 'roleName' failed to satisfy constraint: Member must not be null"*) ;; *)
+		WHY="message: $ERR"; return 1 ;; esac
+}
+
+err_malformed_policy() {
+	fails MalformedPolicyDocument aws iam create-policy --policy-name bad1 \
+		--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers"}]}' || return 1
+	fails MalformedPolicyDocument aws iam put-user-policy --user-name alice --policy-name bad2 --policy-document '{"Statement":' || return 1
+	fails MalformedPolicyDocument aws iam create-role --role-name bad3 \
+		--assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"not-an-arn"},"Action":"sts:AssumeRole","Resource":"*"}]}'
+}
+
+write_profiles() {
+	cat >>"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
+[alice]
+aws_access_key_id = $UK
+aws_secret_access_key = $US
+EOF
+	cat >>"$AWS_CONFIG_FILE" <<EOF
+[profile reader]
+role_arn = arn:aws:iam::$A:role/e2e-reader
+source_profile = alice
+
+[profile partner]
+role_arn = arn:aws:iam::$A:role/e2e-partner
+source_profile = alice
+external_id = e2e-ext-7
+role_session_name = partner-session
+
+[profile mfa]
+role_arn = arn:aws:iam::$A:role/e2e-mfa
+source_profile = alice
+mfa_serial = arn:aws:iam::$A:mfa/alice-mfa
+
+[profile process]
+credential_process = $E2E_DIR/../docs/examples/credential-process.sh alice arn:aws:iam::$A:role/e2e-partner e2e-ext-7
+EOF
+}
+
+profile_role() {
+	# The CLI's assume-role provider creates its STS client from the same
+	# session, so AWS_ENDPOINT_URL reaches it.
+	ok profile reader aws sts get-caller-identity --query Arn --output text || return 1
+	[[ $OUT == "arn:aws:sts::$A:assumed-role/e2e-reader/"* ]] || { WHY="Arn '$OUT'"; return 1; }
+	ok profile reader aws iam list-roles --query 'length(Roles)' --output text || return 1
+	ok profile partner aws sts get-caller-identity --query Arn --output text || return 1
+	eq "Arn (external_id)" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-partner/partner-session"
+}
+
+profile_role_mfa() {
+	[ -n "$MFA_SERIAL" ] || { WHY="no MFA device (see mfa)"; return 1; }
+	local seed code
+	seed=$(cat "$W/alice-mfa.seed")
+	totp_wait_next "$(totp_step)"
+	code=$(totp "$seed" "$(totp_step)")
+	# The CLI prompts with getpass; without a terminal it reads the code from
+	# standard input and warns that input may be echoed (allowed here only).
+	call bash -c 'printf "%s\n" "$0" | setsid -w "$@"' "$code" \
+		env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY aws --profile mfa sts get-caller-identity --query Arn --output text ||
+		{ WHY="exit: $ERR"; return 1; }
+	[[ $OUT == "arn:aws:sts::$A:assumed-role/e2e-mfa/"* ]] || { WHY="Arn '$OUT' ($ERR)"; return 1; }
+}
+
+credential_process() {
+	ok profile process aws sts get-caller-identity --query Arn --output text || return 1
+	eq "Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-partner/credential-process"
+}
+
+check create_user_and_keys create_user_and_keys
+check user_denied_message user_denied_message
+probe_sts
+check setup_roles setup_roles
+sts_check assume_role assume_role
+sts_check back_to_user back_to_user
+sts_check external_id external_id
+if call aws iam list-virtual-mfa-devices; then
+	sts_check mfa mfa
+else
+	echo "SKIP mfa: mantle does not serve virtual MFA devices yet ($(printf %s "$ERR" | tr '\n' ' '))"
+fi
+sts_check session_policy session_policy
+check pagination_marker pagination_marker
+check pagination_auto pagination_auto
+check err_signature err_signature
+sts_check err_tampered_token err_tampered_token
+check err_missing_parameter err_missing_parameter
+check err_malformed_policy err_malformed_policy
+write_profiles
+sts_check profile_role profile_role
+if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi
+sts_check credential_process credential_process
