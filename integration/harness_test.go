@@ -38,7 +38,10 @@ type env struct {
 
 // start runs mantle on a loopback port with a fresh data directory and a
 // known root key; it stops when the test ends.
-func start(t *testing.T) *env {
+func start(t *testing.T) *env { return startWith(t, nil) }
+
+// startWith is start with the server's clock (nil for the real one).
+func startWith(t *testing.T, now func() time.Time) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -53,6 +56,7 @@ func start(t *testing.T) *env {
 		RootAccessKeyID:     rootKeyID,
 		RootSecretAccessKey: rootSecret,
 		Log:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Now:                 now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,12 +1,6 @@
 package integration
 
 import (
-	"context"
-	"errors"
-	"log/slog"
-	"net"
-	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,60 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/aws/smithy-go"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
-
-	"github.com/mantle-iam/mantle/internal/server"
-	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
-
-// stsUp skips the test while the server does not serve STS yet.
-func stsUp(t *testing.T, e *env) {
-	t.Helper()
-	_, err := e.sts(e.root()).GetCallerIdentity(ctx(t), &sts.GetCallerIdentityInput{})
-	var ae smithy.APIError
-	if errors.As(err, &ae) && strings.Contains(ae.ErrorMessage(), "Credential should be scoped to a valid service") {
-		t.Skip("the server does not serve sts yet")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // startAt is start with a server clock offset the test can move; the offset
 // must stay within SigV4's 15-minute skew of the SDK's real clock.
 func startAt(t *testing.T, offset *atomic.Int64) *env {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := server.New(ctx, server.Config{
-		DataDir: dir, Store: st, AccountID: testAccount,
-		RootAccessKeyID: rootKeyID, RootSecretAccessKey: rootSecret,
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("serve: %v", err)
-		}
-		st.Close()
-	})
-	return &env{t: t, URL: "http://" + l.Addr().String(), srv: srv}
+	return startWith(t, func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })
 }
 
 // newUser creates a user with an access key and optional inline policy.
@@ -134,7 +82,6 @@ func allowDoc(action, resource string) string {
 
 func TestSTSAssumeRoleGrantsExactlyTheRolesPermissions(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", "")
 	arn := e.newRole("reader", trustFor(userARN("alice"), `"sts:AssumeRole"`, ""), allowDoc("iam:ListUsers", "*"), 0)
@@ -185,7 +132,6 @@ func TestSTSAssumeRoleGrantsExactlyTheRolesPermissions(t *testing.T) {
 
 func TestSTSGetCallerIdentity(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", allowDoc("sts:GetFederationToken", "*"))
 	arn := e.newRole("app", trustFor(userARN("alice"), `"sts:AssumeRole"`, ""),
@@ -218,7 +164,6 @@ func TestSTSGetCallerIdentity(t *testing.T) {
 
 func TestSTSExternalID(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	// The third party's user, with permission to assume roles anywhere.
 	vendor := e.newUser("vendor", allowDoc("sts:AssumeRole", "*"))
@@ -251,7 +196,6 @@ func TestSTSExternalID(t *testing.T) {
 
 func TestSTSMFAProtectedRole(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", "")
 	root := e.iam(e.root())
@@ -282,7 +226,6 @@ func TestSTSMFAProtectedRole(t *testing.T) {
 
 func TestSTSSessionPolicyChainingTagsAndSourceIdentity(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", "")
 	all := `["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]`
@@ -335,7 +278,6 @@ func TestSTSExpiredAndTamperedTokens(t *testing.T) {
 	var offset atomic.Int64
 	offset.Store(int64(-13 * time.Minute))
 	e := startAt(t, &offset)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", "")
 	arn := e.newRole("app", trustFor(userARN("alice"), `"sts:AssumeRole"`, ""), allowDoc("iam:ListUsers", "*"), 0)
@@ -371,7 +313,6 @@ func TestSTSExpiredAndTamperedTokens(t *testing.T) {
 
 func TestSTSGetSessionTokenAndFederationToken(t *testing.T) {
 	e := start(t)
-	stsUp(t, e)
 	c := ctx(t)
 	alice := e.newUser("alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:GetFederationToken","iam:Get*","iam:List*","sts:AssumeRole"],"Resource":"*"}]}`)
 	bob := e.newUser("bob", "")

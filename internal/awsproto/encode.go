@@ -145,11 +145,33 @@ func WriteXMLError(w http.ResponseWriter, ns, requestID string, err error) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	buf.WriteString(`<ErrorResponse xmlns="` + ns + `"><Error><Type>` + typ + `</Type><Code>`)
-	_ = xml.EscapeText(buf, []byte(e.Code))
+	buf.Write(appendText(buf.AvailableBuffer(), e.Code))
 	buf.WriteString(`</Code><Message>`)
-	_ = xml.EscapeText(buf, []byte(e.Message))
+	buf.Write(appendText(buf.AvailableBuffer(), e.Message))
 	buf.WriteString(`</Message></Error><RequestId>` + requestID + `</RequestId></ErrorResponse>`)
 	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
+}
+
+// appendText escapes only what XML requires in character data, so messages
+// keep their quotes as AWS writes them ("Value null at 'userName' …").
+func appendText(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc string
+		switch s[i] {
+		case '&':
+			esc = "&amp;"
+		case '<':
+			esc = "&lt;"
+		case '>':
+			esc = "&gt;"
+		default:
+			continue
+		}
+		dst = append(append(dst, s[start:i]...), esc...)
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
 }
 
 // WriteJSON writes an AWS JSON 1.1 protocol response.
@@ -194,4 +216,22 @@ func writeBody(w http.ResponseWriter, contentType, requestID string, code int, b
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
+}
+
+// List is a Query protocol list: <Name><member>…</member>…</Name>. Unlike
+// encoding/xml's "Name>member,omitempty", a List tagged `xml:"Name,omitempty"`
+// writes nothing at all when empty, as AWS omits empty optional lists.
+type List[T any] []T
+
+func (l List[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
+	if err := e.EncodeToken(start); err != nil {
+		return err
+	}
+	member := xml.StartElement{Name: xml.Name{Local: "member"}}
+	for i := range l {
+		if err := e.EncodeElement(&l[i], member); err != nil {
+			return err
+		}
+	}
+	return e.EncodeToken(start.End())
 }

@@ -171,3 +171,18 @@ func TestWireNameOverride(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+func TestListOmitsEmpty(t *testing.T) {
+	type out struct {
+		Tags  List[tag] `xml:"Tags,omitempty"`
+		Names List[string]
+	}
+	b, err := xml.Marshal(out{Names: List[string]{}})
+	if err != nil || string(b) != "<out><Names></Names></out>" {
+		t.Fatalf("%s %v", b, err)
+	}
+	b, _ = xml.Marshal(out{Tags: List[tag]{{"k", "v"}}, Names: List[string]{"a"}})
+	if string(b) != "<out><Tags><member><Key>k</Key><Value>v</Value></member></Tags><Names><member>a</member></Names></out>" {
+		t.Fatalf("%s", b)
+	}
+}

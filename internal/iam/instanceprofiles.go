@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -11,13 +12,13 @@ import (
 
 // InstanceProfile is AWS's InstanceProfile shape.
 type InstanceProfile struct {
-	Path                string    `xml:"Path"`
-	InstanceProfileName string    `xml:"InstanceProfileName"`
-	InstanceProfileId   string    `xml:"InstanceProfileId"`
-	Arn                 string    `xml:"Arn"`
-	CreateDate          time.Time `xml:"CreateDate"`
-	Roles               []Role    `xml:"Roles>member"`
-	Tags                []Tag     `xml:"Tags>member,omitempty"`
+	Path                string             `xml:"Path"`
+	InstanceProfileName string             `xml:"InstanceProfileName"`
+	InstanceProfileId   string             `xml:"InstanceProfileId"`
+	Arn                 string             `xml:"Arn"`
+	CreateDate          time.Time          `xml:"CreateDate"`
+	Roles               []Role             `xml:"Roles>member"`
+	Tags                awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 func ipARNOf(p *store.InstanceProfile) string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/base64"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"image/png"
 	"net/http"
 	"net/url"
@@ -29,12 +30,12 @@ const (
 // VirtualMFADevice is AWS's VirtualMFADevice shape. Base32StringSeed and
 // QRCodePNG are blobs, which the Query protocol sends base64-encoded.
 type VirtualMFADevice struct {
-	SerialNumber     string     `xml:"SerialNumber"`
-	Base32StringSeed string     `xml:"Base32StringSeed,omitempty"`
-	QRCodePNG        string     `xml:"QRCodePNG,omitempty"`
-	User             *User      `xml:"User,omitempty"`
-	EnableDate       *time.Time `xml:"EnableDate,omitempty"`
-	Tags             []Tag      `xml:"Tags>member,omitempty"`
+	SerialNumber     string             `xml:"SerialNumber"`
+	Base32StringSeed string             `xml:"Base32StringSeed,omitempty"`
+	QRCodePNG        string             `xml:"QRCodePNG,omitempty"`
+	User             *User              `xml:"User,omitempty"`
+	EnableDate       *time.Time         `xml:"EnableDate,omitempty"`
+	Tags             awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 // MFADevice is how ListMFADevices reports an enabled device.

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"strconv"
 	"strings"
 	"time"
@@ -15,18 +16,18 @@ import (
 
 // Policy is AWS's Policy shape.
 type Policy struct {
-	PolicyName                    string    `xml:"PolicyName"`
-	PolicyId                      string    `xml:"PolicyId"`
-	Arn                           string    `xml:"Arn"`
-	Path                          string    `xml:"Path"`
-	DefaultVersionId              string    `xml:"DefaultVersionId"`
-	AttachmentCount               int       `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int       `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool      `xml:"IsAttachable"`
-	Description                   string    `xml:"Description,omitempty"`
-	CreateDate                    time.Time `xml:"CreateDate"`
-	UpdateDate                    time.Time `xml:"UpdateDate"`
-	Tags                          []Tag     `xml:"Tags>member,omitempty"`
+	PolicyName                    string             `xml:"PolicyName"`
+	PolicyId                      string             `xml:"PolicyId"`
+	Arn                           string             `xml:"Arn"`
+	Path                          string             `xml:"Path"`
+	DefaultVersionId              string             `xml:"DefaultVersionId"`
+	AttachmentCount               int                `xml:"AttachmentCount"`
+	PermissionsBoundaryUsageCount int                `xml:"PermissionsBoundaryUsageCount"`
+	IsAttachable                  bool               `xml:"IsAttachable"`
+	Description                   string             `xml:"Description,omitempty"`
+	CreateDate                    time.Time          `xml:"CreateDate"`
+	UpdateDate                    time.Time          `xml:"UpdateDate"`
+	Tags                          awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 // PolicyVersion is AWS's PolicyVersion shape; Document is percent-encoded.

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"regexp"
 	"strings"
 	"time"
@@ -77,8 +78,8 @@ type CreateOpenIDConnectProviderInput struct {
 }
 
 type CreateOpenIDConnectProviderOutput struct {
-	OpenIDConnectProviderArn string `xml:"OpenIDConnectProviderArn"`
-	Tags                     []Tag  `xml:"Tags>member,omitempty"`
+	OpenIDConnectProviderArn string             `xml:"OpenIDConnectProviderArn"`
+	Tags                     awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *CreateOpenIDConnectProviderInput) (*CreateOpenIDConnectProviderOutput, error) {
@@ -129,11 +130,11 @@ type GetOpenIDConnectProviderInput struct {
 }
 
 type GetOpenIDConnectProviderOutput struct {
-	Url            string    `xml:"Url"`
-	ClientIDList   []string  `xml:"ClientIDList>member"`
-	ThumbprintList []string  `xml:"ThumbprintList>member"`
-	CreateDate     time.Time `xml:"CreateDate"`
-	Tags           []Tag     `xml:"Tags>member,omitempty"`
+	Url            string             `xml:"Url"`
+	ClientIDList   []string           `xml:"ClientIDList>member"`
+	ThumbprintList []string           `xml:"ThumbprintList>member"`
+	CreateDate     time.Time          `xml:"CreateDate"`
+	Tags           awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *GetOpenIDConnectProviderInput) (*GetOpenIDConnectProviderOutput, error) {
@@ -339,8 +340,8 @@ type CreateSAMLProviderInput struct {
 }
 
 type CreateSAMLProviderOutput struct {
-	SAMLProviderArn string `xml:"SAMLProviderArn"`
-	Tags            []Tag  `xml:"Tags>member,omitempty"`
+	SAMLProviderArn string             `xml:"SAMLProviderArn"`
+	Tags            awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *CreateSAMLProviderInput) (*CreateSAMLProviderOutput, error) {
@@ -377,10 +378,10 @@ type GetSAMLProviderInput struct {
 }
 
 type GetSAMLProviderOutput struct {
-	SAMLMetadataDocument string    `xml:"SAMLMetadataDocument"`
-	CreateDate           time.Time `xml:"CreateDate"`
-	ValidUntil           time.Time `xml:"ValidUntil"`
-	Tags                 []Tag     `xml:"Tags>member,omitempty"`
+	SAMLMetadataDocument string             `xml:"SAMLMetadataDocument"`
+	CreateDate           time.Time          `xml:"CreateDate"`
+	ValidUntil           time.Time          `xml:"ValidUntil"`
+	Tags                 awsproto.List[Tag] `xml:"Tags,omitempty"`
 }
 
 func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *GetSAMLProviderInput) (*GetSAMLProviderOutput, error) {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"regexp"
 	"strings"
 	"time"
@@ -23,7 +24,7 @@ type Role struct {
 	Description              string                       `xml:"Description,omitempty"`
 	MaxSessionDuration       int                          `xml:"MaxSessionDuration,omitempty"`
 	PermissionsBoundary      *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                     []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                     awsproto.List[Tag]           `xml:"Tags,omitempty"`
 	RoleLastUsed             *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
 }
 

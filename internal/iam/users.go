@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -18,7 +19,7 @@ type User struct {
 	CreateDate          time.Time                    `xml:"CreateDate"`
 	PasswordLastUsed    *time.Time                   `xml:"PasswordLastUsed,omitempty"`
 	PermissionsBoundary *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                awsproto.List[Tag]           `xml:"Tags,omitempty"`
 }
 
 func userARNOf(u *store.User) string { return iamARN(u.AccountID, "user", u.Path, u.Name) }
