@@ -80,7 +80,13 @@ type EvaluationResult struct {
 	OrganizationsDecisionDetail       *OrganizationsDecisionDetail       `xml:"OrganizationsDecisionDetail,omitempty"`
 	PermissionsBoundaryDecisionDetail *PermissionsBoundaryDecisionDetail `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
 	EvalDecisionDetails               *DecisionDetails                   `xml:"EvalDecisionDetails,omitempty"`
-	ResourceSpecificResults           []ResourceSpecificResult           `xml:"ResourceSpecificResults>member,omitempty"`
+	ResourceSpecificResults           *ResourceSpecificResults           `xml:"ResourceSpecificResults,omitempty"`
+}
+
+// ResourceSpecificResults wraps the list so that it is left out entirely
+// when there is none (encoding/xml writes the parent of an empty a>b list).
+type ResourceSpecificResults struct {
+	Members []ResourceSpecificResult `xml:"member"`
 }
 
 // SimulatePolicyOutput is the result of both simulation actions.
@@ -364,11 +370,11 @@ func (sim *simulation) evaluate(action, resource string) EvaluationResult {
 		}
 	}
 	if sim.resource != nil && resource != "*" {
-		res.ResourceSpecificResults = []ResourceSpecificResult{{
+		res.ResourceSpecificResults = &ResourceSpecificResults{Members: []ResourceSpecificResult{{
 			EvalResourceName: resource, EvalResourceDecision: res.EvalDecision,
 			MatchedStatements: res.MatchedStatements, MissingContextValues: res.MissingContextValues,
 			EvalDecisionDetails: res.EvalDecisionDetails, PermissionsBoundaryDecisionDetail: res.PermissionsBoundaryDecisionDetail,
-		}}
+		}}}
 		// With resources listed, AWS reports missing context values per
 		// resource rather than at the top.
 		res.MissingContextValues = []string{}
