@@ -11,15 +11,17 @@ import (
 var (
 	ErrNotFound      = errors.New("store: not found")
 	ErrAlreadyExists = errors.New("store: already exists")
-	// ErrConflict means the write lost a race with another writer (an
-	// optimistic check failed) or would break a reference.
+	// ErrConflict means the write would break a reference (a foreign key),
+	// or lost a race with another writer.
 	ErrConflict = errors.New("store: conflict")
 )
 
 // Store is a backend: repositories bound to the database for reads, and Tx
 // for writes. A backend begins, commits and (on serialization failures)
 // retries the transaction; fn may therefore run more than once and must not
-// have side effects outside tx.
+// have side effects outside tx. Inside fn, write only through tx. A store
+// error inside fn (ErrNotFound, ErrAlreadyExists) leaves the transaction
+// usable: fn may handle it and go on to commit.
 type Store interface {
 	Repos
 	Tx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
@@ -49,6 +51,8 @@ type Repos interface {
 // ListOptions pages through an account's entities in name order. Names
 // compare case-insensitively (IAM names are unique regardless of case), so
 // After is the lower-cased name of the last entity of the previous page.
+// "Lower-cased" means Go's strings.ToLower, compared byte-wise (a SQL backend
+// stores that form rather than relying on its own lower() and collation).
 type ListOptions struct {
 	PathPrefix string // only entities whose path starts with it; "" or "/" for all
 	After      string // exclusive lower bound on the lower-cased name; "" from the start
@@ -118,7 +122,8 @@ type Users interface {
 	Create(ctx context.Context, u *User) error
 	Get(ctx context.Context, accountID, name string) (*User, error) // name in any case
 	GetByID(ctx context.Context, id string) (*User, error)
-	// Update writes every field of the user with u.ID, renames included.
+	// Update writes every field of the user with u.ID, renames included;
+	// like every Update, it never moves an entity to another account.
 	Update(ctx context.Context, u *User) error
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, accountID string, opt ListOptions) ([]*User, error)
@@ -296,7 +301,8 @@ type InlinePolicy struct {
 }
 
 type InlinePolicies interface {
-	// Put creates or replaces the policy of that name (names compare in any case).
+	// Put creates or replaces the policy of that name (names compare in any
+	// case); a replacement takes the new spelling of the name.
 	Put(ctx context.Context, p *InlinePolicy) error
 	Get(ctx context.Context, t EntityType, entityID, name string) (*InlinePolicy, error)
 	Delete(ctx context.Context, t EntityType, entityID, name string) error
@@ -411,6 +417,7 @@ type CreateAccountStatus struct {
 type Organizations interface {
 	Create(ctx context.Context, o *Organization) error
 	Get(ctx context.Context, id string) (*Organization, error)
+	// Delete removes the organization and its create-account statuses.
 	Delete(ctx context.Context, id string) error
 	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
 	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
