@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -143,4 +144,22 @@ func TestIAMRefusesRestrictedSessions(t *testing.T) {
 	fed := creds{aws.ToString(ft.Credentials.AccessKeyId), aws.ToString(ft.Credentials.SecretAccessKey), aws.ToString(ft.Credentials.SessionToken)}
 	_, err = e.iam(fed).ListUsers(c, &iam.ListUsersInput{})
 	wantCode(t, err, "InvalidClientTokenId", "")
+}
+
+func TestAccessKeyLastUsed(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	bob := e.newUser("lastused", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetAccessKeyLastUsed","Resource":"*"}]}`)
+	var out *iam.GetAccessKeyLastUsedOutput
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out = must[*iam.GetAccessKeyLastUsedOutput](t)(e.iam(bob).GetAccessKeyLastUsed(c, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(bob.id)}))
+		if out.AccessKeyLastUsed.LastUsedDate != nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out.AccessKeyLastUsed.LastUsedDate == nil || aws.ToString(out.AccessKeyLastUsed.ServiceName) != "iam" || aws.ToString(out.AccessKeyLastUsed.Region) != testRegion {
+		t.Fatalf("last used %+v", out.AccessKeyLastUsed)
+	}
 }

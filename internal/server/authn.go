@@ -25,6 +25,8 @@ type SigV4Authenticator struct {
 	Verifier *sigv4.Verifier
 	Keys     KeyLookup
 	Tokens   *token.Ring
+	// Usage, when set, records the last use of long-term keys.
+	Usage *keyUsage
 }
 
 func invalidToken() error {
@@ -41,6 +43,9 @@ func (a *SigV4Authenticator) Authenticate(ctx context.Context, r *http.Request, 
 		return nil, err
 	}
 	c := &res.caller
+	if a.Usage != nil && !c.Temporary {
+		a.Usage.note(sc.AccessKeyID, sc.Service, sc.Region, info.Time)
+	}
 	c.AccessKeyID = sc.AccessKeyID
 	c.Region = sc.Region
 	c.SourceIP = info.SourceIP

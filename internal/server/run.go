@@ -65,6 +65,7 @@ type Server struct {
 	// AccountID is the first account's ID.
 	AccountID string
 	ready     chan struct{}
+	usage     *keyUsage
 }
 
 // New wires mantle's services and bootstraps a new store: the first account,
@@ -114,8 +115,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.bootstrap(ctx); err != nil {
 		return nil, err
 	}
+	s.usage = newKeyUsage(svc, cfg.Log)
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
+			Usage: s.usage,
 			// IAM and STS bodies carry the action and its parameters: they
 			// are always signed, never UNSIGNED-PAYLOAD.
 			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
@@ -260,6 +263,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
+	s.usage.wait()
 	return nil
 }
 
