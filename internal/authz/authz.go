@@ -10,6 +10,7 @@ import (
 	"hash/maphash"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -236,7 +237,7 @@ func mergeTags(base []policy.Tag, session []auth.Tag) []policy.Tag {
 	for _, t := range base {
 		overridden := false
 		for _, s := range session {
-			if equalFold(s.Key, t.Key) {
+			if strings.EqualFold(s.Key, t.Key) {
 				overridden = true
 				break
 			}
@@ -249,25 +250,6 @@ func mergeTags(base []policy.Tag, session []auth.Tag) []policy.Tag {
 		out = append(out, policy.Tag{Key: s.Key, Value: s.Value})
 	}
 	return out
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // requestContext fills the global condition keys AWS sets for every request

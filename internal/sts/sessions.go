@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -114,7 +115,7 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *Ge
 		tagKeys := make([]string, len(in.Tags))
 		for i, t := range in.Tags {
 			for _, u := range in.Tags[:i] {
-				if equalFold(u.Key, t.Key) {
+				if strings.EqualFold(u.Key, t.Key) {
 					return nil, awserr.New("InvalidParameterValue", 400,
 						"Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 				}
@@ -167,23 +168,4 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *Ge
 		FederatedUser:    FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},
 		PackedPolicySize: packed,
 	}, nil
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

@@ -58,15 +58,6 @@ func BenchmarkOpenWithPolicy(b *testing.B) {
 	}
 }
 
-func BenchmarkPackedPolicySize(b *testing.B) {
-	c := fullClaims()
-	c.SessionPolicy = policyOfLen(newBenchRand(), 1024)
-	b.ReportAllocs()
-	for b.Loop() {
-		PackedPolicySize(c)
-	}
-}
-
 func BenchmarkNewTemporaryCredentials(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {

@@ -11,9 +11,8 @@
 // request is authorized so that a change to a role applies at once.
 //
 // The package also generates temporary access key IDs and secrets in AWS's
-// formats, and estimates AWS's PackedPolicySize so that the STS layer can
-// report it and refuse oversized sessions with PackedPolicyTooLarge before a
-// token is ever sealed.
+// formats. PackedPolicySize is the policy package's to estimate; the STS
+// layer refuses oversized sessions before a token is ever sealed.
 //
 // What this package does not own:
 //   - key storage: the server persists Keys (see Key.MarshalBinary) and builds

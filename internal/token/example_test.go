@@ -15,7 +15,7 @@ func Example() {
 		panic(err)
 	}
 
-	// AssumeRole: the STS layer checks PackedPolicySize, then seals.
+	// AssumeRole: the STS layer checks the request, then seals.
 	now := time.Now()
 	c := &token.Claims{
 		Kind:            token.KindAssumedRole,
@@ -30,9 +30,6 @@ func Example() {
 		SessionName:     "ci",
 		SourceArn:       "arn:aws:iam::123456789012:user/alice",
 		Tags:            []token.Tag{{Key: "Project", Value: "payments"}},
-	}
-	if token.PackedPolicySize(c) > 100 {
-		panic("PackedPolicyTooLarge")
 	}
 	tok, err := ring.Seal(c)
 	if err != nil {
