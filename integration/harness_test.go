@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -34,6 +35,7 @@ type env struct {
 	t   *testing.T
 	URL string
 	srv *server.Server
+	tls bool // serving HTTPS with a self-signed test certificate
 }
 
 // start runs mantle on a loopback port with a fresh data directory and a
@@ -42,6 +44,11 @@ func start(t *testing.T) *env { return startWith(t, nil) }
 
 // startWith is start with the server's clock (nil for the real one).
 func startWith(t *testing.T, now func() time.Time) *env {
+	return startConfig(t, func(c *server.Config) { c.Now = now })
+}
+
+// startConfig is start with the configuration adjusted by set.
+func startConfig(t *testing.T, set func(*server.Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -49,15 +56,16 @@ func startWith(t *testing.T, now func() time.Time) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir:             dir,
 		Store:               st,
 		AccountID:           testAccount,
 		RootAccessKeyID:     rootKeyID,
 		RootSecretAccessKey: rootSecret,
 		Log:                 slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		Now:                 now,
-	})
+	}
+	set(&cfg)
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +82,11 @@ func startWith(t *testing.T, now func() time.Time) *env {
 		}
 		st.Close()
 	})
-	return &env{t: t, URL: "http://" + l.Addr().String(), srv: srv}
+	scheme := "http"
+	if cfg.TLSCert != "" {
+		scheme = "https"
+	}
+	return &env{t: t, URL: scheme + "://" + l.Addr().String(), srv: srv, tls: cfg.TLSCert != ""}
 }
 
 type creds struct{ id, secret, token string }
@@ -87,7 +99,16 @@ func (e *env) config(c creds) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(c.id, c.secret, c.token),
 		BaseEndpoint: aws.String(e.URL),
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		HTTPClient:   e.httpClient(),
 	}
+}
+
+func (e *env) httpClient() *http.Client {
+	if !e.tls {
+		return http.DefaultClient
+	}
+	// The test certificate is self-signed for 127.0.0.1.
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 }
 
 func (e *env) iam(c creds) *iam.Client { return iam.NewFromConfig(e.config(c)) }
