@@ -392,3 +392,24 @@ func TestSimulateResultXML(t *testing.T) {
 		t.Errorf("empty optional elements present: %s", b)
 	}
 }
+
+// In an organization every result says whether the organization allows the
+// action; SCPs are not enforced yet, so it always does.
+func TestSimulateOrganizationsDetail(t *testing.T) {
+	e := newEnv(t)
+	a, err := e.s.store.Accounts().Get(e.ctx, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.OrganizationID = "o-exampleorgid"
+	if err := e.s.store.Accounts().Update(e.ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	out := must[*SimulateCustomPolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{
+		PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject", "s3:PutObject"}}))
+	for _, r := range out.EvaluationResults {
+		if r.OrganizationsDecisionDetail == nil || !r.OrganizationsDecisionDetail.AllowedByOrganizations {
+			t.Errorf("%s: organizations detail %+v", r.EvalActionName, r.OrganizationsDecisionDetail)
+		}
+	}
+}
