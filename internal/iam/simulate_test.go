@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/mantle-iam/mantle/internal/store"
 )
 
 const (
@@ -401,7 +403,12 @@ func TestSimulateOrganizationsDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.OrganizationID = "o-exampleorgid"
+	org := &store.Organization{ID: "o-exampleorgid", ARN: "arn:aws:organizations::" + acct + ":organization/o-exampleorgid",
+		ManagementAccountID: acct, FeatureSet: "ALL", RootID: "r-exam", CreatedAt: e.now}
+	if err := e.s.store.Organizations().Create(e.ctx, org); err != nil {
+		t.Fatal(err)
+	}
+	a.OrganizationID, a.JoinedMethod = org.ID, "CREATED"
 	if err := e.s.store.Accounts().Update(e.ctx, a); err != nil {
 		t.Fatal(err)
 	}
