@@ -80,6 +80,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
+	if cfg.AccountID != "" && !isAccountID(cfg.AccountID) {
+		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)
+	}
 	if cfg.MasterKeyFile == "" {
 		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
 	}
@@ -218,6 +221,18 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	fmt.Fprintf(s.cfg.Out, "Created account %s. Its root credentials (also in %s):\n\n%s", id, path, creds)
 	return nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func randomAccountID() string {
