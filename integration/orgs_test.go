@@ -97,3 +97,22 @@ func TestCrossAccountThroughMemberRole(t *testing.T) {
 		t.Fatalf("management users %+v", mgmtUsers.Users)
 	}
 }
+
+// A member account's role that trusts "any principal of my organization"
+// with aws:PrincipalOrgID, the usual organization-wide trust.
+func TestPrincipalOrgIDInTrustPolicy(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	o := e.orgs(e.root())
+	org := must[*organizations.CreateOrganizationOutput](t)(o.CreateOrganization(c, &organizations.CreateOrganizationInput{}))
+	orgID := aws.ToString(org.Organization.Id)
+	caller := e.newUser("org-member", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"` + orgID + `"}}}]}`
+	roleARN := e.newRole("org-wide", trust, "", 0)
+	must[*sts.AssumeRoleOutput](t)(e.sts(caller).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ok")}))
+
+	other := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-someoneelse"}}}]}`
+	otherARN := e.newRole("other-org", other, "", 0)
+	_, err := e.sts(caller).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(otherARN), RoleSessionName: aws.String("no")})
+	wantCode(t, err, "AccessDenied", "sts:AssumeRole")
+}

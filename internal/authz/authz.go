@@ -44,6 +44,8 @@ type Source interface {
 	Principal(ctx context.Context, kind store.EntityType, id string) (*Principal, error)
 	// ManagedPolicyDocument returns the default version of a managed policy.
 	ManagedPolicyDocument(ctx context.Context, arn string) (string, error)
+	// OrganizationID is the account's organization, "" when none.
+	OrganizationID(ctx context.Context, accountID string) (string, error)
 	// Generation increases after every write that can change a principal.
 	Generation() uint64
 }
@@ -57,6 +59,7 @@ type Authorizer struct {
 	mu        sync.RWMutex
 	gen       uint64
 	compiled  map[principalKey]*compiledPrincipal
+	orgs      map[string]string // account → organization, same generation
 	sessions  map[uint64]*policy.Policy // session documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
@@ -84,6 +87,7 @@ func New(now func() time.Time) *Authorizer {
 	return &Authorizer{
 		now:       now,
 		compiled:  make(map[principalKey]*compiledPrincipal),
+		orgs:      make(map[string]string),
 		sessions:  make(map[uint64]*policy.Policy),
 		hashSeed:  maphash.MakeSeed(),
 		maxCached: 10000,
@@ -178,6 +182,15 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		}
 	}
 	req.Context = requestContext(c, keys)
+	if c.Kind != auth.KindRoot || resourcePolicy != nil {
+		org, err := a.organization(ctx, c.AccountID)
+		if err != nil {
+			return policy.Result{}, err
+		}
+		if org != "" {
+			req.Context = append(req.Context, policy.ContextEntry{Key: "aws:PrincipalOrgID", Value: org})
+		}
+	}
 	return policy.Evaluate(&req, &in), nil
 }
 
@@ -319,17 +332,49 @@ func (a *Authorizer) principal(ctx context.Context, kind store.EntityType, id st
 		return nil, err
 	}
 	a.mu.Lock()
-	if a.gen != gen {
-		// Something changed: everything compiled before may be stale.
-		clear(a.compiled)
-		a.gen = gen
-	}
+	a.sync(gen)
 	if len(a.compiled) >= a.maxCached {
 		clear(a.compiled)
 	}
 	a.compiled[key] = p
 	a.mu.Unlock()
 	return p, p.err
+}
+
+// sync drops everything cached before generation gen; a.mu must be held.
+func (a *Authorizer) sync(gen uint64) {
+	if a.gen != gen {
+		clear(a.compiled)
+		clear(a.orgs)
+		a.gen = gen
+	}
+}
+
+// organization returns the caller's account's organization, cached like the
+// principals.
+func (a *Authorizer) organization(ctx context.Context, account string) (string, error) {
+	gen := a.Policies.Generation()
+	a.mu.RLock()
+	org, ok := a.orgs[account]
+	cur := a.gen
+	a.mu.RUnlock()
+	if ok && cur == gen {
+		return org, nil
+	}
+	org, err := a.Policies.OrganizationID(ctx, account)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	a.mu.Lock()
+	a.sync(gen)
+	if len(a.orgs) < a.maxCached {
+		a.orgs[account] = org
+	}
+	a.mu.Unlock()
+	return org, nil
 }
 
 func (a *Authorizer) compile(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {

@@ -18,6 +18,7 @@ const acct = "111122223333"
 type fakeSource struct {
 	principals map[string]*Principal // by ID
 	managed    map[string]string     // ARN → document
+	org        string
 	gen        atomic.Uint64
 	reads      atomic.Int64
 }
@@ -40,6 +41,8 @@ func (f *fakeSource) ManagedPolicyDocument(_ context.Context, arn string) (strin
 }
 
 func (f *fakeSource) Generation() uint64 { return f.gen.Load() }
+
+func (f *fakeSource) OrganizationID(context.Context, string) (string, error) { return f.org, nil }
 
 func allow(action, resource string) string {
 	return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"` + action + `","Resource":"` + resource + `"}]}`

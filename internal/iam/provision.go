@@ -39,3 +39,17 @@ func (s *Service) ProvisionAccount(ctx context.Context, a *store.Account, roleNa
 		})
 	})
 }
+
+// Invalidate bumps the generation after a write that did not go through IAM
+// but changes what authorization sees (an account joining an organization).
+func (s *Service) Invalidate() { s.gen.Add(1) }
+
+// OrganizationID returns the organization an account belongs to, "" when
+// none: the value of aws:PrincipalOrgID.
+func (s *Service) OrganizationID(ctx context.Context, accountID string) (string, error) {
+	a, err := s.store.Accounts().Get(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	return a.OrganizationID, nil
+}

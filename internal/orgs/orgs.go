@@ -28,6 +28,9 @@ const TargetPrefix = "AWSOrganizationsV20161128"
 // internal/iam implements it.
 type Provisioner interface {
 	ProvisionAccount(ctx context.Context, a *store.Account, roleName, managementAccountID string) error
+	// Invalidate tells authorization caches that an account's
+	// organization changed (aws:PrincipalOrgID).
+	Invalidate()
 }
 
 type Config struct {
@@ -180,6 +183,7 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *Cr
 	if err != nil {
 		return nil, err
 	}
+	s.prov.Invalidate()
 	out, err := s.organization(ctx, o)
 	if err != nil {
 		return nil, err

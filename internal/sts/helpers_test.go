@@ -186,6 +186,14 @@ type storeSource env
 
 func (s *storeSource) Generation() uint64 { return s.gen.Load() }
 
+func (s *storeSource) OrganizationID(ctx context.Context, accountID string) (string, error) {
+	a, err := s.st.Accounts().Get(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	return a.OrganizationID, nil
+}
+
 func (s *storeSource) Principal(ctx context.Context, kind store.EntityType, id string) (*authz.Principal, error) {
 	p := &authz.Principal{}
 	switch kind {
