@@ -59,7 +59,7 @@ type Authorizer struct {
 	mu        sync.RWMutex
 	gen       uint64
 	compiled  map[principalKey]*compiledPrincipal
-	orgs      map[string]string // account → organization, same generation
+	orgs      map[string]string         // account → organization, same generation
 	sessions  map[uint64]*policy.Policy // session documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
