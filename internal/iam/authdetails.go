@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"slices"
 	"strings"
 	"time"
@@ -31,7 +32,7 @@ type UserDetail struct {
 	GroupList               []string                     `xml:"GroupList>member"`
 	AttachedManagedPolicies []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
 	PermissionsBoundary     *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                    []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                    awsproto.List[Tag]           `xml:"Tags,omitempty"`
 }
 
 type GroupDetail struct {
@@ -55,7 +56,7 @@ type RoleDetail struct {
 	RolePolicyList           []PolicyDetail               `xml:"RolePolicyList>member"`
 	AttachedManagedPolicies  []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
 	PermissionsBoundary      *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                     []Tag                        `xml:"Tags>member,omitempty"`
+	Tags                     awsproto.List[Tag]           `xml:"Tags,omitempty"`
 	RoleLastUsed             *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
 }
 
