@@ -38,7 +38,7 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 		len(u.UserPolicyList) != 1 || u.UserPolicyList[0].PolicyName != "inline one" ||
 		!reflect.DeepEqual(u.AttachedManagedPolicies, []AttachedPolicy{{"local-s3", local.Arn}}) ||
 		u.PermissionsBoundary == nil || u.PermissionsBoundary.PermissionsBoundaryArn != "arn:aws:iam::aws:policy/PowerUserAccess" ||
-		!reflect.DeepEqual(u.Tags, []Tag{{"team", "blue"}}) {
+		!reflect.DeepEqual([]Tag(u.Tags), []Tag{{"team", "blue"}}) {
 		t.Errorf("alice %+v", u)
 	}
 	if doc, err := url.QueryUnescape(u.UserPolicyList[0].PolicyDocument); err != nil || doc != simAllowGet || strings.Contains(u.UserPolicyList[0].PolicyDocument, "{") {
