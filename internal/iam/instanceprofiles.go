@@ -65,8 +65,13 @@ func (s *Service) ipTarget(ctx context.Context, c *auth.Caller, action, name str
 	return p, nil
 }
 
-// updateIP applies f to the current row of the profile inside a transaction.
-func (s *Service) updateIP(ctx context.Context, p *store.InstanceProfile, f func(tx store.Repos, p *store.InstanceProfile) error) error {
+// updateIP authorizes action on the profile, then applies f to the current
+// row inside a transaction.
+func (s *Service) updateIP(ctx context.Context, c *auth.Caller, action, name string, f func(tx store.Repos, p *store.InstanceProfile) error, keys ...auth.Key) error {
+	p, err := s.ipTarget(ctx, c, action, name, keys...)
+	if err != nil {
+		return err
+	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		cur, err := tx.InstanceProfiles().Get(ctx, p.AccountID, p.Name)
 		if err != nil || cur.ID != p.ID {
@@ -216,11 +221,7 @@ type AddRoleToInstanceProfileInput struct {
 type AddRoleToInstanceProfileOutput struct{}
 
 func (s *Service) AddRoleToInstanceProfile(ctx context.Context, c *auth.Caller, in *AddRoleToInstanceProfileInput) (*AddRoleToInstanceProfileOutput, error) {
-	p, err := s.ipTarget(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	return result[AddRoleToInstanceProfileOutput](s.updateIP(ctx, p, func(tx store.Repos, p *store.InstanceProfile) error {
+	return result[AddRoleToInstanceProfileOutput](s.updateIP(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
 		r, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
 		if err != nil {
 			return notFoundAs(err, noSuchRole(in.RoleName))
@@ -241,11 +242,7 @@ type RemoveRoleFromInstanceProfileInput struct {
 type RemoveRoleFromInstanceProfileOutput struct{}
 
 func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, c *auth.Caller, in *RemoveRoleFromInstanceProfileInput) (*RemoveRoleFromInstanceProfileOutput, error) {
-	p, err := s.ipTarget(ctx, c, "RemoveRoleFromInstanceProfile", in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	return result[RemoveRoleFromInstanceProfileOutput](s.updateIP(ctx, p, func(tx store.Repos, p *store.InstanceProfile) error {
+	return result[RemoveRoleFromInstanceProfileOutput](s.updateIP(ctx, c, "RemoveRoleFromInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
 		r, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
 		if err != nil {
 			return notFoundAs(err, noSuchRole(in.RoleName))
@@ -300,17 +297,7 @@ type TagInstanceProfileInput struct {
 type TagInstanceProfileOutput struct{}
 
 func (s *Service) TagInstanceProfile(ctx context.Context, c *auth.Caller, in *TagInstanceProfileInput) (*TagInstanceProfileOutput, error) {
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	p, err := s.ipTarget(ctx, c, "TagInstanceProfile", in.InstanceProfileName, requestTagKeys(in.Tags)...)
-	if err != nil {
-		return nil, err
-	}
-	return result[TagInstanceProfileOutput](s.updateIP(ctx, p, func(_ store.Repos, p *store.InstanceProfile) (err error) {
-		p.Tags, err = mergeTags(p.Tags, in.Tags)
-		return err
-	}))
+	return result[TagInstanceProfileOutput](s.ipTags().tag(ctx, c, "TagInstanceProfile", in.InstanceProfileName, in.Tags))
 }
 
 type UntagInstanceProfileInput struct {
@@ -321,14 +308,7 @@ type UntagInstanceProfileInput struct {
 type UntagInstanceProfileOutput struct{}
 
 func (s *Service) UntagInstanceProfile(ctx context.Context, c *auth.Caller, in *UntagInstanceProfileInput) (*UntagInstanceProfileOutput, error) {
-	p, err := s.ipTarget(ctx, c, "UntagInstanceProfile", in.InstanceProfileName, untagKeys(in.TagKeys)...)
-	if err != nil {
-		return nil, err
-	}
-	return result[UntagInstanceProfileOutput](s.updateIP(ctx, p, func(_ store.Repos, p *store.InstanceProfile) error {
-		p.Tags = removeTags(p.Tags, in.TagKeys)
-		return nil
-	}))
+	return result[UntagInstanceProfileOutput](s.ipTags().untag(ctx, c, "UntagInstanceProfile", in.InstanceProfileName, in.TagKeys))
 }
 
 type ListInstanceProfileTagsInput struct {
@@ -340,9 +320,5 @@ type ListInstanceProfileTagsInput struct {
 type ListInstanceProfileTagsOutput = ListTagsOutput
 
 func (s *Service) ListInstanceProfileTags(ctx context.Context, c *auth.Caller, in *ListInstanceProfileTagsInput) (*ListInstanceProfileTagsOutput, error) {
-	p, err := s.ipTarget(ctx, c, "ListInstanceProfileTags", in.InstanceProfileName)
-	if err != nil {
-		return nil, err
-	}
-	return listTags(p.Tags, in.Marker, in.MaxItems)
+	return s.ipTags().list(ctx, c, "ListInstanceProfileTags", in.InstanceProfileName, in.Marker, in.MaxItems)
 }

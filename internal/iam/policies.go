@@ -125,7 +125,7 @@ func (s *Service) countBoundary(ctx context.Context, tx store.Repos, accountID, 
 
 // policyTarget loads the policy an action is about and authorizes the caller
 // against its ARN before revealing whether it exists.
-func (s *Service) policyTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.ManagedPolicy, error) {
+func (s *Service) policyTarget(ctx context.Context, c *auth.Caller, action, arn string, keys ...auth.Key) (*store.ManagedPolicy, error) {
 	if _, _, _, ok := parsePolicyARN(arn); !ok {
 		return nil, invalidARN(arn)
 	}
@@ -133,10 +133,32 @@ func (s *Service) policyTarget(ctx context.Context, c *auth.Caller, action, arn 
 	if err != nil && !awserr.HasCode(err, "NoSuchEntity") {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, action, arn); err != nil {
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
 		return nil, err
 	}
 	return p, err
+}
+
+// updatePolicy authorizes action on the policy, refuses AWS managed ones,
+// then applies f to the committed row inside a transaction.
+func (s *Service) updatePolicy(ctx context.Context, c *auth.Caller, action, arn string, f func(tx store.Repos, p *store.ManagedPolicy) error, keys ...auth.Key) error {
+	p, err := s.policyTarget(ctx, c, action, arn, keys...)
+	if err != nil {
+		return err
+	}
+	if err := notAWSManaged(c, action, p); err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadPolicy(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if err := f(tx, p); err != nil {
+			return err
+		}
+		return tx.Policies().Update(ctx, p)
+	})
 }
 
 // notAWSManaged refuses writes to AWS managed policies: no principal in an
@@ -517,29 +539,14 @@ type SetDefaultPolicyVersionInput struct {
 type SetDefaultPolicyVersionOutput struct{}
 
 func (s *Service) SetDefaultPolicyVersion(ctx context.Context, c *auth.Caller, in *SetDefaultPolicyVersionInput) (*SetDefaultPolicyVersionOutput, error) {
-	p, err := s.policyTarget(ctx, c, "SetDefaultPolicyVersion", in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	if err := notAWSManaged(c, "SetDefaultPolicyVersion", p); err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		p, err := reloadPolicy(ctx, tx, p)
-		if err != nil {
-			return err
-		}
+	return result[SetDefaultPolicyVersionOutput](s.updatePolicy(ctx, c, "SetDefaultPolicyVersion", in.PolicyArn, func(tx store.Repos, p *store.ManagedPolicy) error {
 		if _, err := tx.Policies().GetVersion(ctx, p.ID, in.VersionId); err != nil {
 			return notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
 		}
 		p.DefaultVersionID = in.VersionId
 		p.UpdatedAt = s.clock()
-		return tx.Policies().Update(ctx, p)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &SetDefaultPolicyVersionOutput{}, nil
+		return nil
+	}))
 }
 
 type TagPolicyInput struct {
@@ -550,15 +557,7 @@ type TagPolicyInput struct {
 type TagPolicyOutput struct{}
 
 func (s *Service) TagPolicy(ctx context.Context, c *auth.Caller, in *TagPolicyInput) (*TagPolicyOutput, error) {
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	if err := s.retagPolicy(ctx, c, "TagPolicy", in.PolicyArn, requestTagKeys(in.Tags), func(cur []store.Tag) ([]store.Tag, error) {
-		return mergeTags(cur, in.Tags)
-	}); err != nil {
-		return nil, err
-	}
-	return &TagPolicyOutput{}, nil
+	return result[TagPolicyOutput](s.policyTags().tag(ctx, c, "TagPolicy", in.PolicyArn, in.Tags))
 }
 
 type UntagPolicyInput struct {
@@ -569,41 +568,7 @@ type UntagPolicyInput struct {
 type UntagPolicyOutput struct{}
 
 func (s *Service) UntagPolicy(ctx context.Context, c *auth.Caller, in *UntagPolicyInput) (*UntagPolicyOutput, error) {
-	if err := s.retagPolicy(ctx, c, "UntagPolicy", in.PolicyArn, untagKeys(in.TagKeys), func(cur []store.Tag) ([]store.Tag, error) {
-		return removeTags(cur, in.TagKeys), nil
-	}); err != nil {
-		return nil, err
-	}
-	return &UntagPolicyOutput{}, nil
-}
-
-func (s *Service) retagPolicy(ctx context.Context, c *auth.Caller, action, arn string, keys []auth.Key, f func([]store.Tag) ([]store.Tag, error)) error {
-	if _, _, _, ok := parsePolicyARN(arn); !ok {
-		return invalidARN(arn)
-	}
-	p, err := policyByARN(ctx, s.store, c.AccountID, arn)
-	if err != nil && !awserr.HasCode(err, "NoSuchEntity") {
-		return err
-	}
-	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
-		return err
-	}
-	if p == nil {
-		return err
-	}
-	if err := notAWSManaged(c, action, p); err != nil {
-		return err
-	}
-	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		p, err := reloadPolicy(ctx, tx, p)
-		if err != nil {
-			return err
-		}
-		if p.Tags, err = f(p.Tags); err != nil {
-			return err
-		}
-		return tx.Policies().Update(ctx, p)
-	})
+	return result[UntagPolicyOutput](s.policyTags().untag(ctx, c, "UntagPolicy", in.PolicyArn, in.TagKeys))
 }
 
 type ListPolicyTagsInput struct {
@@ -615,11 +580,7 @@ type ListPolicyTagsInput struct {
 type ListPolicyTagsOutput = ListTagsOutput
 
 func (s *Service) ListPolicyTags(ctx context.Context, c *auth.Caller, in *ListPolicyTagsInput) (*ListPolicyTagsOutput, error) {
-	p, err := s.policyTarget(ctx, c, "ListPolicyTags", in.PolicyArn)
-	if err != nil {
-		return nil, err
-	}
-	return listTags(p.Tags, in.Marker, in.MaxItems)
+	return s.policyTags().list(ctx, c, "ListPolicyTags", in.PolicyArn, in.Marker, in.MaxItems)
 }
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -250,13 +250,7 @@ type TagOpenIDConnectProviderInput struct {
 type TagOpenIDConnectProviderOutput struct{}
 
 func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *TagOpenIDConnectProviderInput) (*TagOpenIDConnectProviderOutput, error) {
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	return result[TagOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) (err error) {
-		p.Tags, err = mergeTags(p.Tags, in.Tags)
-		return err
-	}, requestTagKeys(in.Tags)...))
+	return result[TagOpenIDConnectProviderOutput](s.oidcTags().tag(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.Tags))
 }
 
 type UntagOpenIDConnectProviderInput struct {
@@ -267,10 +261,7 @@ type UntagOpenIDConnectProviderInput struct {
 type UntagOpenIDConnectProviderOutput struct{}
 
 func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *UntagOpenIDConnectProviderInput) (*UntagOpenIDConnectProviderOutput, error) {
-	return result[UntagOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
-		p.Tags = removeTags(p.Tags, in.TagKeys)
-		return nil
-	}, untagKeys(in.TagKeys)...))
+	return result[UntagOpenIDConnectProviderOutput](s.oidcTags().untag(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.TagKeys))
 }
 
 type ListOpenIDConnectProviderTagsInput struct {
@@ -282,11 +273,7 @@ type ListOpenIDConnectProviderTagsInput struct {
 type ListOpenIDConnectProviderTagsOutput = ListTagsOutput
 
 func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *ListOpenIDConnectProviderTagsInput) (*ListOpenIDConnectProviderTagsOutput, error) {
-	p, err := s.oidcTarget(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn)
-	if err != nil {
-		return nil, err
-	}
-	return listTags(p.Tags, in.Marker, in.MaxItems)
+	return s.oidcTags().list(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
 }
 
 // GetOIDCProvider returns a provider by ARN for STS AssumeRoleWithWebIdentity.

@@ -398,13 +398,7 @@ type TagRoleInput struct {
 type TagRoleOutput struct{}
 
 func (s *Service) TagRole(ctx context.Context, c *auth.Caller, in *TagRoleInput) (*TagRoleOutput, error) {
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	return result[TagRoleOutput](s.updateRole(ctx, c, "TagRole", in.RoleName, func(r *store.Role) (err error) {
-		r.Tags, err = mergeTags(r.Tags, in.Tags)
-		return err
-	}, requestTagKeys(in.Tags)...))
+	return result[TagRoleOutput](s.roleTags().tag(ctx, c, "TagRole", in.RoleName, in.Tags))
 }
 
 type UntagRoleInput struct {
@@ -415,10 +409,7 @@ type UntagRoleInput struct {
 type UntagRoleOutput struct{}
 
 func (s *Service) UntagRole(ctx context.Context, c *auth.Caller, in *UntagRoleInput) (*UntagRoleOutput, error) {
-	return result[UntagRoleOutput](s.updateRole(ctx, c, "UntagRole", in.RoleName, func(r *store.Role) error {
-		r.Tags = removeTags(r.Tags, in.TagKeys)
-		return nil
-	}, untagKeys(in.TagKeys)...))
+	return result[UntagRoleOutput](s.roleTags().untag(ctx, c, "UntagRole", in.RoleName, in.TagKeys))
 }
 
 type ListRoleTagsInput struct {
@@ -430,11 +421,7 @@ type ListRoleTagsInput struct {
 type ListRoleTagsOutput = ListTagsOutput
 
 func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *ListRoleTagsInput) (*ListRoleTagsOutput, error) {
-	r, err := s.roleTarget(ctx, c, "ListRoleTags", in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	return listTags(r.Tags, in.Marker, in.MaxItems)
+	return s.roleTags().list(ctx, c, "ListRoleTags", in.RoleName, in.Marker, in.MaxItems)
 }
 
 type PutRolePermissionsBoundaryInput struct {

@@ -66,6 +66,25 @@ func reloadUser(ctx context.Context, tx store.Repos, id, name string) (*store.Us
 	return u, notFoundAs(err, noSuchUser(name).(*awserr.Error))
 }
 
+// updateUser authorizes action on the user, then applies f to the committed
+// row inside a transaction.
+func (s *Service) updateUser(ctx context.Context, c *auth.Caller, action, name string, f func(*store.User) error, keys ...auth.Key) error {
+	u, err := s.userTarget(ctx, c, action, name, keys...)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, name)
+		if err != nil {
+			return err
+		}
+		if err := f(u); err != nil {
+			return err
+		}
+		return tx.Users().Update(ctx, u)
+	})
+}
+
 type CreateUserInput struct {
 	UserName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
 	Path                string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
@@ -303,27 +322,7 @@ type TagUserInput struct {
 type TagUserOutput struct{}
 
 func (s *Service) TagUser(ctx context.Context, c *auth.Caller, in *TagUserInput) (*TagUserOutput, error) {
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	u, err := s.userTarget(ctx, c, "TagUser", in.UserName, requestTagKeys(in.Tags)...)
-	if err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
-		if err != nil {
-			return err
-		}
-		if u.Tags, err = mergeTags(u.Tags, in.Tags); err != nil {
-			return err
-		}
-		return tx.Users().Update(ctx, u)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &TagUserOutput{}, nil
+	return result[TagUserOutput](s.userTags().tag(ctx, c, "TagUser", in.UserName, in.Tags))
 }
 
 type UntagUserInput struct {
@@ -333,27 +332,8 @@ type UntagUserInput struct {
 
 type UntagUserOutput struct{}
 
-func untagKeys(keys []string) []auth.Key {
-	return []auth.Key{{Name: "aws:TagKeys", Values: keys}}
-}
-
 func (s *Service) UntagUser(ctx context.Context, c *auth.Caller, in *UntagUserInput) (*UntagUserOutput, error) {
-	u, err := s.userTarget(ctx, c, "UntagUser", in.UserName, untagKeys(in.TagKeys)...)
-	if err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
-		if err != nil {
-			return err
-		}
-		u.Tags = removeTags(u.Tags, in.TagKeys)
-		return tx.Users().Update(ctx, u)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &UntagUserOutput{}, nil
+	return result[UntagUserOutput](s.userTags().untag(ctx, c, "UntagUser", in.UserName, in.TagKeys))
 }
 
 type ListUserTagsInput struct {
@@ -362,32 +342,10 @@ type ListUserTagsInput struct {
 	MaxItems *int   `aws:"min=1,max=1000"`
 }
 
-// ListTagsOutput is the result of every ListXTags action.
-type ListTagsOutput struct {
-	Tags        []Tag  `xml:"Tags>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
-}
-
 type ListUserTagsOutput = ListTagsOutput
 
 func (s *Service) ListUserTags(ctx context.Context, c *auth.Caller, in *ListUserTagsInput) (*ListUserTagsOutput, error) {
-	u, err := s.userTarget(ctx, c, "ListUserTags", in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	return listTags(u.Tags, in.Marker, in.MaxItems)
-}
-
-func listTags(ts []store.Tag, marker string, maxItems *int) (*ListTagsOutput, error) {
-	tags, trunc, m, err := tagsPage(ts, marker, maxItems)
-	if err != nil {
-		return nil, err
-	}
-	if tags == nil {
-		tags = []Tag{}
-	}
-	return &ListTagsOutput{Tags: tags, IsTruncated: trunc, Marker: m}, nil
+	return s.userTags().list(ctx, c, "ListUserTags", in.UserName, in.Marker, in.MaxItems)
 }
 
 type PutUserPermissionsBoundaryInput struct {
