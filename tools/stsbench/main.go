@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -48,8 +49,9 @@ func main() {
 	conns := flag.Int("c", 32, "wrk connections")
 	threads := flag.Int("t", 2, "wrk threads")
 	check := flag.Bool("check", false, "exit non-zero unless the issue's targets are met")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of mantle during the AssumeRole run to this file")
 	flag.Parse()
-	if err := run(*duration, *conns, *threads, *check); err != nil {
+	if err := run(*duration, *conns, *threads, *check, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "stsbench:", err)
 		os.Exit(1)
 	}
@@ -62,7 +64,7 @@ type result struct {
 	errors int
 }
 
-func run(d time.Duration, conns, threads int, check bool) error {
+func run(d time.Duration, conns, threads int, check bool, profile string) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: apt-get install -y wrk")
 	}
@@ -108,7 +110,19 @@ func run(d time.Duration, conns, threads int, check bool) error {
 		if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 			return err
 		}
+		if profile != "" && tg.name == "AssumeRole" {
+			f, err := os.Create(profile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		r, err := runWrk(tg.name, tg.url, path, d, conns, threads)
+		if profile != "" && tg.name == "AssumeRole" {
+			pprof.StopCPUProfile()
+		}
 		if err != nil {
 			return err
 		}
