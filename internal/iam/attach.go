@@ -56,14 +56,13 @@ func (p principal) exists(ctx context.Context, tx store.Repos) error {
 	var err error
 	switch p.typ {
 	case store.EntityUser:
-		_, err = tx.Users().GetByID(ctx, p.id)
-		return notFoundAs(err, noSuchUser(p.name).(*awserr.Error))
+		_, err = reloadUser(ctx, tx, p.id, p.name)
 	case store.EntityGroup:
-		_, err = tx.Groups().GetByID(ctx, p.id)
-		return notFoundAs(err, noSuchGroup(p.name))
+		_, err = reloadGroup(ctx, tx, p.id, p.name)
+	default:
+		_, err = reloadRole(ctx, tx, p.id, p.name)
 	}
-	_, err = tx.Roles().GetByID(ctx, p.id)
-	return notFoundAs(err, noSuchRole(p.name))
+	return err
 }
 
 func policyKey(arn string) auth.Key { return auth.Key{Name: "iam:PolicyARN", Values: []string{arn}} }

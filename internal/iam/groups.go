@@ -28,24 +28,6 @@ func noSuchGroup(name string) *awserr.Error {
 	return awserr.NoSuchEntity("The group with name %s cannot be found.", name)
 }
 
-func (s *Service) groupTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.Group, error) {
-	g, err := s.store.Groups().Get(ctx, c.AccountID, name)
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	arn := iamARN(c.AccountID, "group", "/", name)
-	if g != nil {
-		arn = groupARNOf(g)
-	}
-	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
-		return nil, err
-	}
-	if g == nil {
-		return nil, noSuchGroup(name)
-	}
-	return g, nil
-}
-
 func reloadGroup(ctx context.Context, tx store.Repos, id, name string) (*store.Group, error) {
 	g, err := tx.Groups().GetByID(ctx, id)
 	return g, notFoundAs(err, noSuchGroup(name))
@@ -250,7 +232,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, c *auth.Caller, in *AddUse
 		}
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
-			return notFoundAs(err, noSuchUser(in.UserName).(*awserr.Error))
+			return notFoundAs(err, noSuchUser(in.UserName))
 		}
 		cur, err := tx.Groups().ListForUser(ctx, u.ID, store.ListOptions{})
 		if err != nil {
@@ -287,9 +269,9 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, c *auth.Caller, in *R
 		}
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
-			return notFoundAs(err, noSuchUser(in.UserName).(*awserr.Error))
+			return notFoundAs(err, noSuchUser(in.UserName))
 		}
-		return notFoundAs(tx.Groups().RemoveMember(ctx, g.ID, u.ID), noSuchUser(in.UserName).(*awserr.Error))
+		return notFoundAs(tx.Groups().RemoveMember(ctx, g.ID, u.ID), noSuchUser(in.UserName))
 	}))
 }
 

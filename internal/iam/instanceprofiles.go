@@ -47,24 +47,6 @@ func ipOut(ctx context.Context, r store.Repos, p *store.InstanceProfile, tags bo
 	return out, nil
 }
 
-func (s *Service) ipTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.InstanceProfile, error) {
-	p, err := s.store.InstanceProfiles().Get(ctx, c.AccountID, name)
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	arn := iamARN(c.AccountID, "instance-profile", "/", name)
-	if p != nil {
-		arn = ipARNOf(p)
-	}
-	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
-		return nil, err
-	}
-	if p == nil {
-		return nil, noSuchIP(name)
-	}
-	return p, nil
-}
-
 // updateIP authorizes action on the profile, then applies f to the current
 // row inside a transaction.
 func (s *Service) updateIP(ctx context.Context, c *auth.Caller, action, name string, f func(tx store.Repos, p *store.InstanceProfile) error, keys ...auth.Key) error {

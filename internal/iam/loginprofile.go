@@ -224,7 +224,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *Change
 	}
 	u, err := s.store.Users().Get(ctx, c.AccountID, c.Name)
 	if err != nil {
-		return nil, notFoundAs(err, noSuchUser(c.Name).(*awserr.Error))
+		return nil, notFoundAs(err, noSuchUser(c.Name))
 	}
 	a, err := s.account(ctx, s.store, c.AccountID)
 	if err != nil {
@@ -264,7 +264,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *Change
 func (s *Service) VerifyPassword(ctx context.Context, accountID, userName, password string) (*store.User, error) {
 	u, err := s.store.Users().Get(ctx, accountID, userName)
 	if err != nil {
-		return nil, notFoundAs(err, noSuchUser(userName).(*awserr.Error))
+		return nil, notFoundAs(err, noSuchUser(userName))
 	}
 	lp, err := s.store.LoginProfiles().Get(ctx, u.ID)
 	if err != nil {

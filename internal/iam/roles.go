@@ -52,25 +52,6 @@ func noSuchRole(name string) *awserr.Error {
 	return awserr.NoSuchEntity("The role with name %s cannot be found.", name)
 }
 
-func (s *Service) roleTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.Role, error) {
-	r, err := s.store.Roles().Get(ctx, c.AccountID, name)
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	arn := iamARN(c.AccountID, "role", "/", name)
-	if r != nil {
-		arn = roleARNOf(r)
-		keys = append(keys, resourceTagKeys(r.Tags)...)
-	}
-	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
-		return nil, err
-	}
-	if r == nil {
-		return nil, noSuchRole(name)
-	}
-	return r, nil
-}
-
 func reloadRole(ctx context.Context, tx store.Repos, id, name string) (*store.Role, error) {
 	r, err := tx.Roles().GetByID(ctx, id)
 	return r, notFoundAs(err, noSuchRole(name))

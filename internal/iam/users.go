@@ -33,37 +33,15 @@ func userOut(u *store.User, full bool) User {
 	return out
 }
 
-func noSuchUser(name string) error {
+func noSuchUser(name string) *awserr.Error {
 	return awserr.NoSuchEntity("The user with name %s cannot be found.", name)
-}
-
-// userTarget loads the user an action is about and authorizes the caller
-// against it before revealing whether it exists: a missing user is
-// authorized under the ARN it would have with path "/".
-func (s *Service) userTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.User, error) {
-	u, err := s.store.Users().Get(ctx, c.AccountID, name)
-	if err != nil && !isNotFound(err) {
-		return nil, err
-	}
-	arn := iamARN(c.AccountID, "user", "/", name)
-	if u != nil {
-		arn = userARNOf(u)
-		keys = append(keys, resourceTagKeys(u.Tags)...)
-	}
-	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
-		return nil, err
-	}
-	if u == nil {
-		return nil, noSuchUser(name)
-	}
-	return u, nil
 }
 
 // reloadUser re-reads a user by ID inside a transaction, so a write works on
 // the committed row rather than the copy read before authorization.
 func reloadUser(ctx context.Context, tx store.Repos, id, name string) (*store.User, error) {
 	u, err := tx.Users().GetByID(ctx, id)
-	return u, notFoundAs(err, noSuchUser(name).(*awserr.Error))
+	return u, notFoundAs(err, noSuchUser(name))
 }
 
 // updateUser authorizes action on the user, then applies f to the committed
