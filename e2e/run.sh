@@ -159,7 +159,7 @@ for c in "${CLIENTS[@]}"; do
 	case $c in
 	cli) run_client cli bash "$E2E/cli.sh" ;;
 	boto3) run_client boto3 python3 "$E2E/boto3_test.py" ;;
-	js) run_client js node "$E2E/js/run-tests.mjs" ;;
+	js) run_client js node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" ;;
 	docs) run_client docs bash "$E2E/docs.sh" ;;
 	esac
 	stop_mantle

@@ -1,0 +1,341 @@
+// The e2e scenarios with the AWS SDK for JavaScript v3, run with node's test
+// runner (tests in this file run in order and share state). Run by
+// e2e/run.sh, which starts mantle and exports AWS_ENDPOINT_URL, the root key,
+// MANTLE_ACCOUNT_ID, E2E_WORK and empty AWS_CONFIG_FILE /
+// AWS_SHARED_CREDENTIALS_FILE:
+//   node --test --test-reporter=./reporter.mjs scenarios.test.mjs
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  IAMClient, CreateUserCommand, CreateAccessKeyCommand, ListAccessKeysCommand, ListUsersCommand,
+  ListRolesCommand, GetUserCommand, GetRoleCommand, CreatePolicyCommand, CreateRoleCommand,
+  AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
+  ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers,
+} from '@aws-sdk/client-iam';
+import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { fromIni } from '@aws-sdk/credential-providers';
+
+const A = process.env.MANTLE_ACCOUNT_ID;
+const USER_ARN = `arn:aws:iam::${A}:user/alice`;
+const region = 'us-east-1';
+
+// Every process warning and every SDK warning is a failure of no_warnings.
+const warnings = [];
+// (Except the SDK's notice that its 2027 releases need node >= 22: it is about
+// the runtime, not about mantle's responses.)
+process.on('warning', (w) => {
+  if (!/NodeVersionSupportWarning/.test(`${w.name} ${w.message}`)) warnings.push(`${w.name}: ${w.message}`);
+});
+const logger = {
+  debug() {}, info() {},
+  warn: (...a) => warnings.push(`warn: ${a.map((x) => JSON.stringify(x)).join(' ')}`),
+  error() {}, // the SDK logs every failed call here, the expected errors included
+};
+
+// ---- TOTP (RFC 6238) with node:crypto ---------------------------------------
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0, value = 0;
+  const out = [];
+  for (const ch of s.replace(/=+$/, '')) {
+    const i = alphabet.indexOf(ch);
+    if (i < 0) throw new Error(`not Base32: ${s}`);
+    value = (value << 5) | i;
+    bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+const totpStep = () => Math.floor(Date.now() / 1000 / 30);
+function totp(seed, step = totpStep()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac('sha1', base32(seed)).update(counter).digest();
+  const off = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(off) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function totpWaitFresh() { while (Math.floor(Date.now() / 1000) % 30 >= 27) await sleep(500); }
+async function totpWaitNext(step) { while (totpStep() <= step) await sleep(500); }
+
+// ---- helpers ---------------------------------------------------------------
+// creds: undefined for the environment's root key, or {accessKeyId, ...}.
+const iamClient = (credentials, extra = {}) => new IAMClient({ region, logger, credentials, ...extra });
+const stsClient = (credentials, extra = {}) => new STSClient({ region, logger, credentials, ...extra });
+const key = (k, s, t) => ({ accessKeyId: k, secretAccessKey: s, ...(t ? { sessionToken: t } : {}) });
+const tempCreds = (r) => key(r.Credentials.AccessKeyId, r.Credentials.SecretAccessKey, r.Credentials.SessionToken);
+
+async function expectError(name, promise) {
+  try {
+    await promise;
+  } catch (e) {
+    // Errors the IAM model declares come as their modeled class, named
+    // CodeException (MalformedPolicyDocument -> MalformedPolicyDocumentException).
+    assert.ok(e.name === name || e.name === `${name}Exception`, `expected ${name}, got ${e.name}: ${e.message}`);
+    assert.ok(e.$metadata?.httpStatusCode >= 400, 'an HTTP error status');
+    return e;
+  }
+  assert.fail(`expected ${name}, the call succeeded`);
+}
+
+const trust = (condition) => JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { AWS: USER_ARN }, Action: 'sts:AssumeRole', ...(condition ? { Condition: condition } : {}) }],
+});
+const LIST_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: ['iam:ListUsers', 'iam:ListRoles', 'iam:GetUser'], Resource: '*' }],
+});
+
+const iam = iamClient();
+const S = {};
+let stsWhy;
+try {
+  await stsClient().send(new GetCallerIdentityCommand({}));
+} catch (e) {
+  stsWhy = `mantle does not serve STS yet (${e.name}: ${e.message})`;
+}
+const stsTest = (name, fn) => test(name, { skip: stsWhy }, fn);
+
+// ---- scenarios -------------------------------------------------------------
+test('create_user_and_keys', async () => {
+  const { User } = await iam.send(new CreateUserCommand({ UserName: 'alice' }));
+  assert.equal(User.Arn, USER_ARN);
+  const { AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: 'alice' }));
+  assert.equal(k.Status, 'Active');
+  assert.match(k.AccessKeyId, /^AKIA[A-Z0-9]{16}$/);
+  assert.equal(k.SecretAccessKey.length, 40);
+  S.alice = key(k.AccessKeyId, k.SecretAccessKey);
+  const { AccessKeyMetadata } = await iam.send(new ListAccessKeysCommand({ UserName: 'alice' }));
+  assert.deepEqual(AccessKeyMetadata.map((m) => m.AccessKeyId), [k.AccessKeyId]);
+});
+
+test('user_denied_message', async () => {
+  const e = await expectError('AccessDenied', iamClient(S.alice).send(new ListUsersCommand({})));
+  assert.equal(e.message, `User: ${USER_ARN} is not authorized to perform: iam:ListUsers on resource: ` +
+    `arn:aws:iam::${A}:user/ because no identity-based policy allows the iam:ListUsers action`);
+  assert.equal(e.Code ?? e.name, 'AccessDenied');
+});
+
+test('setup_roles', async () => {
+  const { Policy } = await iam.send(new CreatePolicyCommand({ PolicyName: 'e2e-list', PolicyDocument: LIST_POLICY }));
+  for (const [role, cond] of [
+    ['e2e-reader', undefined],
+    ['e2e-partner', { StringEquals: { 'sts:ExternalId': 'e2e-ext-7' } }],
+    ['e2e-mfa', { Bool: { 'aws:MultiFactorAuthPresent': 'true' } }],
+  ]) {
+    await iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: trust(cond) }));
+    await iam.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: Policy.Arn }));
+  }
+});
+
+stsTest('assume_role', async () => {
+  // The trust policy names alice: same account, no identity policy needed.
+  const r = await stsClient(S.alice).send(new AssumeRoleCommand({
+    RoleArn: `arn:aws:iam::${A}:role/e2e-reader`, RoleSessionName: 'e2e',
+  }));
+  const arn = `arn:aws:sts::${A}:assumed-role/e2e-reader/e2e`;
+  assert.equal(r.AssumedRoleUser.Arn, arn);
+  assert.match(r.Credentials.AccessKeyId, /^ASIA/);
+  assert.ok(r.Credentials.Expiration instanceof Date && r.Credentials.Expiration > new Date());
+  S.temp = tempCreds(r);
+  assert.equal((await stsClient(S.temp).send(new GetCallerIdentityCommand({}))).Arn, arn);
+  const { Users } = await iamClient(S.temp).send(new ListUsersCommand({}));
+  assert.deepEqual(Users.map((u) => u.UserName), ['alice']);
+});
+
+stsTest('back_to_user', async () => {
+  assert.equal((await stsClient(S.alice).send(new GetCallerIdentityCommand({}))).Arn, USER_ARN);
+  await expectError('AccessDenied', iamClient(S.alice).send(new ListUsersCommand({})));
+});
+
+stsTest('external_id', async () => {
+  const sts = stsClient(S.alice);
+  const RoleArn = `arn:aws:iam::${A}:role/e2e-partner`;
+  await expectError('AccessDenied', sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'ext' })));
+  await expectError('AccessDenied', sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'ext', ExternalId: 'wrong' })));
+  const r = await sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'ext', ExternalId: 'e2e-ext-7' }));
+  assert.equal(r.AssumedRoleUser.Arn, `arn:aws:sts::${A}:assumed-role/e2e-partner/ext`);
+});
+
+stsTest('mfa', async (t) => {
+  try {
+    await iam.send(new ListVirtualMFADevicesCommand({}));
+  } catch (e) {
+    t.skip(`mantle does not serve virtual MFA devices yet (${e.name})`);
+    return;
+  }
+  const { VirtualMFADevice: d } = await iam.send(new CreateVirtualMFADeviceCommand({ VirtualMFADeviceName: 'alice-mfa' }));
+  assert.equal(d.SerialNumber, `arn:aws:iam::${A}:mfa/alice-mfa`);
+  const seed = Buffer.from(d.Base32StringSeed).toString(); // a blob: the Base32 text
+  await totpWaitFresh();
+  const step = totpStep();
+  // Two consecutive codes, as a person copies them from the app.
+  await iam.send(new EnableMFADeviceCommand({
+    UserName: 'alice', SerialNumber: d.SerialNumber,
+    AuthenticationCode1: totp(seed, step - 1), AuthenticationCode2: totp(seed, step),
+  }));
+  const { MFADevices } = await iam.send(new ListMFADevicesCommand({ UserName: 'alice' }));
+  assert.deepEqual(MFADevices.map((m) => m.SerialNumber), [d.SerialNumber]);
+  S.mfa = { serial: d.SerialNumber, seed };
+  const sts = stsClient(S.alice);
+  const RoleArn = `arn:aws:iam::${A}:role/e2e-mfa`;
+  await expectError('AccessDenied', sts.send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'mfa' })));
+  await totpWaitNext(step);
+  const r = await sts.send(new AssumeRoleCommand({
+    RoleArn, RoleSessionName: 'mfa', SerialNumber: d.SerialNumber, TokenCode: totp(seed),
+  }));
+  assert.equal(r.AssumedRoleUser.Arn, `arn:aws:sts::${A}:assumed-role/e2e-mfa/mfa`);
+});
+
+stsTest('session_policy', async () => {
+  const Policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListRoles', Resource: '*' }] });
+  const r = await stsClient(S.alice).send(new AssumeRoleCommand({
+    RoleArn: `arn:aws:iam::${A}:role/e2e-reader`, RoleSessionName: 'narrow', Policy,
+  }));
+  const narrow = iamClient(tempCreds(r));
+  await narrow.send(new ListRolesCommand({}));
+  const e = await expectError('AccessDenied', narrow.send(new ListUsersCommand({})));
+  assert.match(e.message, /assumed-role\/e2e-reader\/narrow is not authorized to perform: iam:ListUsers/);
+  assert.match(e.message, /because no session policy allows the iam:ListUsers action/);
+});
+
+const pageNames = Array.from({ length: 25 }, (_, i) => `page-${String(i + 1).padStart(2, '0')}`);
+
+test('pagination_marker', async () => {
+  for (const UserName of pageNames) await iam.send(new CreateUserCommand({ UserName, Path: '/e2e-page/' }));
+  const names = [];
+  let Marker, pages = 0;
+  for (;;) {
+    const r = await iam.send(new ListUsersCommand({ PathPrefix: '/e2e-page/', MaxItems: 10, Marker }));
+    pages++;
+    names.push(...r.Users.map((u) => u.UserName));
+    if (!r.IsTruncated) { assert.equal(r.Marker, undefined); break; }
+    assert.equal(r.Users.length, 10);
+    Marker = r.Marker;
+    assert.ok(pages < 10);
+  }
+  assert.equal(pages, 3);
+  assert.deepEqual(names, pageNames);
+});
+
+test('pagination_auto', async () => {
+  const names = [];
+  let pages = 0;
+  for await (const page of paginateListUsers({ client: iam, pageSize: 10 }, { PathPrefix: '/e2e-page/' })) {
+    pages++;
+    names.push(...page.Users.map((u) => u.UserName));
+  }
+  assert.equal(pages, 3);
+  assert.deepEqual(names, pageNames);
+  // Resume from a marker with startingToken.
+  const first = await iam.send(new ListUsersCommand({ PathPrefix: '/e2e-page/', MaxItems: 20 }));
+  const rest = [];
+  for await (const page of paginateListUsers({ client: iam, pageSize: 2, startingToken: first.Marker }, { PathPrefix: '/e2e-page/' })) {
+    rest.push(...page.Users.map((u) => u.UserName));
+  }
+  assert.deepEqual(rest, pageNames.slice(20));
+});
+
+test('err_signature', async () => {
+  const bad = { ...S.alice, secretAccessKey: S.alice.secretAccessKey.slice(0, -1) + 'X' };
+  const e = await expectError('SignatureDoesNotMatch', iamClient(bad).send(new GetUserCommand({})));
+  assert.match(e.message, /The request signature we calculated does not match the signature you provided\./);
+});
+
+stsTest('err_tampered_token', async () => {
+  // An expired token yields ExpiredToken ("The security token included in the
+  // request is expired"); that takes at least 900 s (the minimum
+  // DurationSeconds). A tampered token must be refused as invalid.
+  const t = S.temp.sessionToken, mid = Math.floor(t.length / 2);
+  const bad = { ...S.temp, sessionToken: t.slice(0, mid) + (t[mid] === 'A' ? 'B' : 'A') + t.slice(mid + 1) };
+  const e = await expectError('InvalidClientTokenId', stsClient(bad).send(new GetCallerIdentityCommand({})));
+  assert.match(e.message, /The security token included in the request is invalid/);
+  const { sessionToken, ...noToken } = S.temp;
+  await expectError('InvalidClientTokenId', stsClient(noToken).send(new GetCallerIdentityCommand({})));
+});
+
+test('err_missing_parameter', async () => {
+  // SDK v3 does not check required members: mantle answers.
+  const e = await expectError('ValidationError', iam.send(new GetRoleCommand({})));
+  assert.match(e.message, /Value null at 'roleName' failed to satisfy constraint: Member must not be null/);
+});
+
+test('err_malformed_policy', async () => {
+  await expectError('MalformedPolicyDocument', iam.send(new CreatePolicyCommand({
+    PolicyName: 'bad1',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:ListUsers' }] }),
+  })));
+  await expectError('MalformedPolicyDocument', iam.send(new PutUserPolicyCommand({
+    UserName: 'alice', PolicyName: 'bad2', PolicyDocument: '{"Statement":',
+  })));
+  await expectError('MalformedPolicyDocument', iam.send(new CreateRoleCommand({
+    RoleName: 'bad3',
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'not-an-arn' }, Action: 'sts:AssumeRole', Resource: '*' }] }),
+  })));
+});
+
+let profilesWritten = false;
+function writeProfiles() {
+  if (profilesWritten) return;
+  profilesWritten = true;
+  appendFileSync(process.env.AWS_SHARED_CREDENTIALS_FILE,
+    `[alice]\naws_access_key_id = ${S.alice.accessKeyId}\naws_secret_access_key = ${S.alice.secretAccessKey}\n`);
+  const helper = join(process.env.E2E_DIR, '..', 'docs', 'examples', 'credential-process.sh');
+  appendFileSync(process.env.AWS_CONFIG_FILE, `
+[profile reader]
+role_arn = arn:aws:iam::${A}:role/e2e-reader
+source_profile = alice
+
+[profile partner]
+role_arn = arn:aws:iam::${A}:role/e2e-partner
+source_profile = alice
+external_id = e2e-ext-7
+role_session_name = partner-session
+
+[profile mfa]
+role_arn = arn:aws:iam::${A}:role/e2e-mfa
+source_profile = alice
+mfa_serial = arn:aws:iam::${A}:mfa/alice-mfa
+
+[profile process]
+credential_process = ${helper} alice arn:aws:iam::${A}:role/e2e-partner e2e-ext-7
+`);
+}
+
+// fromIni reads the profiles; the STS client it builds for role_arn takes
+// its endpoint from AWS_ENDPOINT_URL like any other client.
+// ignoreCache: the SDK caches the files it parsed, and the profiles were
+// appended after the first client read them.
+const profileSts = (profile, opts = {}) => stsClient(fromIni({ profile, logger, ignoreCache: true, ...opts }));
+
+stsTest('profile_role', async () => {
+  writeProfiles();
+  const arn = (await profileSts('reader').send(new GetCallerIdentityCommand({}))).Arn;
+  assert.match(arn, new RegExp(`^arn:aws:sts::${A}:assumed-role/e2e-reader/`));
+  await iamClient(fromIni({ profile: 'reader', logger, ignoreCache: true })).send(new ListRolesCommand({}));
+  assert.equal((await profileSts('partner').send(new GetCallerIdentityCommand({}))).Arn,
+    `arn:aws:sts::${A}:assumed-role/e2e-partner/partner-session`);
+});
+
+stsTest('profile_role_mfa', async (t) => {
+  if (!S.mfa) { t.skip('no MFA device (see mfa)'); return; }
+  await totpWaitNext(totpStep());
+  const asked = [];
+  const mfaCodeProvider = async (serial) => { asked.push(serial); return totp(S.mfa.seed); };
+  const arn = (await profileSts('mfa', { mfaCodeProvider }).send(new GetCallerIdentityCommand({}))).Arn;
+  assert.match(arn, new RegExp(`^arn:aws:sts::${A}:assumed-role/e2e-mfa/`));
+  assert.deepEqual(asked, [S.mfa.serial]);
+});
+
+stsTest('credential_process', async () => {
+  assert.equal((await profileSts('process').send(new GetCallerIdentityCommand({}))).Arn,
+    `arn:aws:sts::${A}:assumed-role/e2e-partner/credential-process`);
+});
+
+test('no_warnings', () => {
+  assert.deepEqual(warnings, [], warnings.join(' | '));
+});
