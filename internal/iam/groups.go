@@ -121,15 +121,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *UpdateGro
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	g, err := s.groupTarget(ctx, c, "UpdateGroup", in.GroupName)
-	if err != nil {
-		return nil, err
-	}
-	return result[UpdateGroupOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		g, err := reloadGroup(ctx, tx, g.ID, in.GroupName)
-		if err != nil {
-			return err
-		}
+	return result[UpdateGroupOutput](groupKind.write(ctx, s, c, "UpdateGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if in.NewGroupName != "" {
 			g.Name = in.NewGroupName
 		}
@@ -153,15 +145,7 @@ type DeleteGroupInput struct {
 type DeleteGroupOutput struct{}
 
 func (s *Service) DeleteGroup(ctx context.Context, c *auth.Caller, in *DeleteGroupInput) (*DeleteGroupOutput, error) {
-	g, err := s.groupTarget(ctx, c, "DeleteGroup", in.GroupName)
-	if err != nil {
-		return nil, err
-	}
-	return result[DeleteGroupOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		g, err := reloadGroup(ctx, tx, g.ID, in.GroupName)
-		if err != nil {
-			return err
-		}
+	return result[DeleteGroupOutput](groupKind.write(ctx, s, c, "DeleteGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if us, err := tx.Groups().ListMembers(ctx, g.ID, store.ListOptions{Limit: 1}); err != nil {
 			return err
 		} else if len(us) > 0 {
@@ -221,15 +205,7 @@ type AddUserToGroupInput struct {
 type AddUserToGroupOutput struct{}
 
 func (s *Service) AddUserToGroup(ctx context.Context, c *auth.Caller, in *AddUserToGroupInput) (*AddUserToGroupOutput, error) {
-	g, err := s.groupTarget(ctx, c, "AddUserToGroup", in.GroupName)
-	if err != nil {
-		return nil, err
-	}
-	return result[AddUserToGroupOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		g, err := reloadGroup(ctx, tx, g.ID, in.GroupName)
-		if err != nil {
-			return err
-		}
+	return result[AddUserToGroupOutput](groupKind.write(ctx, s, c, "AddUserToGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
 			return notFoundAs(err, noSuchUser(in.UserName))
@@ -258,15 +234,7 @@ type RemoveUserFromGroupInput struct {
 type RemoveUserFromGroupOutput struct{}
 
 func (s *Service) RemoveUserFromGroup(ctx context.Context, c *auth.Caller, in *RemoveUserFromGroupInput) (*RemoveUserFromGroupOutput, error) {
-	g, err := s.groupTarget(ctx, c, "RemoveUserFromGroup", in.GroupName)
-	if err != nil {
-		return nil, err
-	}
-	return result[RemoveUserFromGroupOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		g, err := reloadGroup(ctx, tx, g.ID, in.GroupName)
-		if err != nil {
-			return err
-		}
+	return result[RemoveUserFromGroupOutput](groupKind.write(ctx, s, c, "RemoveUserFromGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
 			return notFoundAs(err, noSuchUser(in.UserName))

@@ -47,23 +47,25 @@ func ipOut(ctx context.Context, r store.Repos, p *store.InstanceProfile, tags bo
 	return out, nil
 }
 
+// reloadIP re-reads a profile inside a transaction. The store finds profiles
+// by name only, so the ID tells a profile recreated under the same name.
+func reloadIP(ctx context.Context, tx store.Repos, p *store.InstanceProfile, _ string) (*store.InstanceProfile, error) {
+	cur, err := tx.InstanceProfiles().Get(ctx, p.AccountID, p.Name)
+	if err != nil || cur.ID != p.ID {
+		return nil, notFoundAs(orNotFound(err), noSuchIP(p.Name))
+	}
+	return cur, nil
+}
+
 // updateIP authorizes action on the profile, then applies f to the current
 // row inside a transaction.
 func (s *Service) updateIP(ctx context.Context, c *auth.Caller, action, name string, f func(tx store.Repos, p *store.InstanceProfile) error, keys ...auth.Key) error {
-	p, err := s.ipTarget(ctx, c, action, name, keys...)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		cur, err := tx.InstanceProfiles().Get(ctx, p.AccountID, p.Name)
-		if err != nil || cur.ID != p.ID {
-			return notFoundAs(orNotFound(err), noSuchIP(p.Name))
-		}
-		if err := f(tx, cur); err != nil {
+	return ipKind.write(ctx, s, c, action, name, func(ctx context.Context, tx store.Repos, p *store.InstanceProfile) error {
+		if err := f(tx, p); err != nil {
 			return err
 		}
-		return tx.InstanceProfiles().Update(ctx, cur)
-	})
+		return tx.InstanceProfiles().Update(ctx, p)
+	}, keys...)
 }
 
 type CreateInstanceProfileInput struct {

@@ -19,6 +19,10 @@ type named[T any] struct {
 	// aws:ResourceTag condition keys; nil for kinds whose tags are not.
 	tags     func(*T) []store.Tag
 	notFound func(name string) *awserr.Error
+	// reload re-reads x inside a transaction, so a write works on the
+	// committed row rather than the copy read before authorization; name is
+	// the one the request used, for the not-found error.
+	reload func(ctx context.Context, tx store.Repos, x *T, name string) (*T, error)
 }
 
 // target loads the entity an action is about and authorizes the caller
@@ -45,8 +49,24 @@ func (k named[T]) target(ctx context.Context, s *Service, c *auth.Caller, action
 	return x, nil
 }
 
+// write authorizes action on the named entity, then runs f on its committed
+// row inside a transaction.
+func (k named[T]) write(ctx context.Context, s *Service, c *auth.Caller, action, name string, f func(ctx context.Context, tx store.Repos, x *T) error, keys ...auth.Key) error {
+	x, err := k.target(ctx, s, c, action, name, keys...)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		x, err := k.reload(ctx, tx, x, name)
+		if err != nil {
+			return err
+		}
+		return f(ctx, tx, x)
+	})
+}
+
 var (
-	users = named[store.User]{
+	userKind = named[store.User]{
 		arnType: "user",
 		get: func(ctx context.Context, r store.Repos, account, name string) (*store.User, error) {
 			return r.Users().Get(ctx, account, name)
@@ -54,16 +74,22 @@ var (
 		arn:      userARNOf,
 		tags:     func(u *store.User) []store.Tag { return u.Tags },
 		notFound: noSuchUser,
+		reload: func(ctx context.Context, tx store.Repos, u *store.User, name string) (*store.User, error) {
+			return reloadUser(ctx, tx, u.ID, name)
+		},
 	}
-	groups = named[store.Group]{
+	groupKind = named[store.Group]{
 		arnType: "group",
 		get: func(ctx context.Context, r store.Repos, account, name string) (*store.Group, error) {
 			return r.Groups().Get(ctx, account, name)
 		},
 		arn:      groupARNOf,
 		notFound: noSuchGroup,
+		reload: func(ctx context.Context, tx store.Repos, g *store.Group, name string) (*store.Group, error) {
+			return reloadGroup(ctx, tx, g.ID, name)
+		},
 	}
-	roles = named[store.Role]{
+	roleKind = named[store.Role]{
 		arnType: "role",
 		get: func(ctx context.Context, r store.Repos, account, name string) (*store.Role, error) {
 			return r.Roles().Get(ctx, account, name)
@@ -71,31 +97,35 @@ var (
 		arn:      roleARNOf,
 		tags:     func(r *store.Role) []store.Tag { return r.Tags },
 		notFound: noSuchRole,
+		reload: func(ctx context.Context, tx store.Repos, r *store.Role, name string) (*store.Role, error) {
+			return reloadRole(ctx, tx, r.ID, name)
+		},
 	}
 	// tags stays nil: the instance-profile actions do not offer the
 	// profile's tags as resource-tag condition keys.
-	instanceProfiles = named[store.InstanceProfile]{
+	ipKind = named[store.InstanceProfile]{
 		arnType: "instance-profile",
 		get: func(ctx context.Context, r store.Repos, account, name string) (*store.InstanceProfile, error) {
 			return r.InstanceProfiles().Get(ctx, account, name)
 		},
 		arn:      ipARNOf,
 		notFound: noSuchIP,
+		reload:   reloadIP,
 	}
 )
 
 func (s *Service) userTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.User, error) {
-	return users.target(ctx, s, c, action, name, keys...)
+	return userKind.target(ctx, s, c, action, name, keys...)
 }
 
 func (s *Service) groupTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.Group, error) {
-	return groups.target(ctx, s, c, action, name, keys...)
+	return groupKind.target(ctx, s, c, action, name, keys...)
 }
 
 func (s *Service) roleTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.Role, error) {
-	return roles.target(ctx, s, c, action, name, keys...)
+	return roleKind.target(ctx, s, c, action, name, keys...)
 }
 
 func (s *Service) ipTarget(ctx context.Context, c *auth.Caller, action, name string, keys ...auth.Key) (*store.InstanceProfile, error) {
-	return instanceProfiles.target(ctx, s, c, action, name, keys...)
+	return ipKind.target(ctx, s, c, action, name, keys...)
 }

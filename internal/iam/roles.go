@@ -239,15 +239,7 @@ func (s *Service) UpdateRole(ctx context.Context, c *auth.Caller, in *UpdateRole
 // updateRole authorizes action on the role, then applies f to the current
 // row inside a transaction.
 func (s *Service) updateRole(ctx context.Context, c *auth.Caller, action, name string, f func(*store.Role) error, keys ...auth.Key) error {
-	r, err := s.roleTarget(ctx, c, action, name, keys...)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := reloadRole(ctx, tx, r.ID, name)
-		if err != nil {
-			return err
-		}
+	return roleKind.write(ctx, s, c, action, name, func(ctx context.Context, tx store.Repos, r *store.Role) error {
 		old := r.PermissionsBoundary
 		if err := f(r); err != nil {
 			return err
@@ -256,7 +248,7 @@ func (s *Service) updateRole(ctx context.Context, c *auth.Caller, action, name s
 			return err
 		}
 		return tx.Roles().Update(ctx, r)
-	})
+	}, keys...)
 }
 
 type UpdateRoleDescriptionInput struct {
@@ -308,15 +300,7 @@ type DeleteRoleInput struct {
 type DeleteRoleOutput struct{}
 
 func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *DeleteRoleInput) (*DeleteRoleOutput, error) {
-	r, err := s.roleTarget(ctx, c, "DeleteRole", in.RoleName)
-	if err != nil {
-		return nil, err
-	}
-	return result[DeleteRoleOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := reloadRole(ctx, tx, r.ID, in.RoleName)
-		if err != nil {
-			return err
-		}
+	return result[DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
 		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
 			return err
 		} else if len(ips) > 0 {

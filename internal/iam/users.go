@@ -47,20 +47,12 @@ func reloadUser(ctx context.Context, tx store.Repos, id, name string) (*store.Us
 // updateUser authorizes action on the user, then applies f to the committed
 // row inside a transaction.
 func (s *Service) updateUser(ctx context.Context, c *auth.Caller, action, name string, f func(*store.User) error, keys ...auth.Key) error {
-	u, err := s.userTarget(ctx, c, action, name, keys...)
-	if err != nil {
-		return err
-	}
-	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, name)
-		if err != nil {
-			return err
-		}
+	return userKind.write(ctx, s, c, action, name, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if err := f(u); err != nil {
 			return err
 		}
 		return tx.Users().Update(ctx, u)
-	})
+	}, keys...)
 }
 
 type CreateUserInput struct {
@@ -168,15 +160,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *UpdateUser
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	u, err := s.userTarget(ctx, c, "UpdateUser", in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
-		if err != nil {
-			return err
-		}
+	err := userKind.write(ctx, s, c, "UpdateUser", in.UserName, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if in.NewUserName != "" {
 			u.Name = in.NewUserName
 		}
@@ -206,15 +190,7 @@ type DeleteUserOutput struct{}
 // DeleteUser refuses while anything still hangs off the user, in the order
 // AWS checks, so the caller learns what to remove next.
 func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *DeleteUserInput) (*DeleteUserOutput, error) {
-	u, err := s.userTarget(ctx, c, "DeleteUser", in.UserName)
-	if err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
-		if err != nil {
-			return err
-		}
+	err := userKind.write(ctx, s, c, "DeleteUser", in.UserName, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if _, err := tx.LoginProfiles().Get(ctx, u.ID); err == nil {
 			return awserr.DeleteConflict("Cannot delete entity, must delete login profile first.")
 		} else if !isNotFound(err) {
@@ -334,29 +310,11 @@ type PutUserPermissionsBoundaryInput struct {
 type PutUserPermissionsBoundaryOutput struct{}
 
 func (s *Service) PutUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *PutUserPermissionsBoundaryInput) (*PutUserPermissionsBoundaryOutput, error) {
-	u, err := s.userTarget(ctx, c, "PutUserPermissionsBoundary", in.UserName,
-		auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
-		return nil, err
-	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
-		if err != nil {
+	return result[PutUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "PutUserPermissionsBoundary", in.UserName, in.PermissionsBoundary,
+		func(*store.User) error {
+			_, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary)
 			return err
-		}
-		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, in.PermissionsBoundary); err != nil {
-			return err
-		}
-		u.PermissionsBoundary = in.PermissionsBoundary
-		return tx.Users().Update(ctx, u)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &PutUserPermissionsBoundaryOutput{}, nil
+		}, auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}))
 }
 
 type DeleteUserPermissionsBoundaryInput struct {
@@ -366,26 +324,35 @@ type DeleteUserPermissionsBoundaryInput struct {
 type DeleteUserPermissionsBoundaryOutput struct{}
 
 func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *DeleteUserPermissionsBoundaryInput) (*DeleteUserPermissionsBoundaryOutput, error) {
-	u, err := s.userTarget(ctx, c, "DeleteUserPermissionsBoundary", in.UserName)
+	return result[DeleteUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "DeleteUserPermissionsBoundary", in.UserName, "",
+		func(u *store.User) error {
+			if u.PermissionsBoundary == "" {
+				return awserr.NoSuchEntity("The permissions boundary for user with name %s cannot be found.", in.UserName)
+			}
+			return nil
+		}))
+}
+
+// updateUserBoundary sets the user's permissions boundary to arn ("" removes
+// it), keeping the policies' boundary usage counts. check vets the request
+// against the authorized user before anything is written.
+func (s *Service) updateUserBoundary(ctx context.Context, c *auth.Caller, action, name, arn string, check func(*store.User) error, keys ...auth.Key) error {
+	u, err := s.userTarget(ctx, c, action, name, keys...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if u.PermissionsBoundary == "" {
-		return nil, awserr.NoSuchEntity("The permissions boundary for user with name %s cannot be found.", in.UserName)
+	if err := check(u); err != nil {
+		return err
 	}
-	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		u, err := reloadUser(ctx, tx, u.ID, in.UserName)
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		u, err := reloadUser(ctx, tx, u.ID, name)
 		if err != nil {
 			return err
 		}
-		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, ""); err != nil {
+		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, arn); err != nil {
 			return err
 		}
-		u.PermissionsBoundary = ""
+		u.PermissionsBoundary = arn
 		return tx.Users().Update(ctx, u)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &DeleteUserPermissionsBoundaryOutput{}, nil
 }
