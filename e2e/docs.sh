@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Runs the ```bash blocks of every docs/*.md page, in order, one page per check
-# ("PASS docs/NAME.md"), each page in a fresh bash (set -euo pipefail) started
-# in a directory where ./mantle-data is the running mantle's data directory, so
-# that pages begin like a reader does: `. mantle-data/root-credentials`.
-# Blocks fenced as ```sh or ```console are shown, not run.
+# Runs the examples of every docs/*.md page, one page per check
+# ("PASS docs/NAME.md"). Each page becomes one script, its blocks in order:
+# ```bash blocks as they are, ```python blocks through python3, ```js blocks
+# through node (ES module; @aws-sdk/* from e2e/js/node_modules). Blocks fenced
+# as ```sh, ```go or ```console are shown, not run. A page runs in a fresh
+# bash (set -eu) in a directory that looks like the repository root with a
+# running mantle: ./mantle-data is its data directory and ./e2e, ./docs are
+# the repository's, so pages begin as a reader does:
+# `. mantle-data/root-credentials`.
 set -u
 DOCS=$(cd "$E2E_DIR/../docs" && pwd)
 cd "$E2E_WORK"
 ln -sfn "$MANTLE_DATA" mantle-data
+ln -sfn "$E2E_DIR" e2e
+ln -sfn "$DOCS" docs
+ln -sfn "$E2E_DIR/js/node_modules" node_modules
 for page in "$DOCS"/*.md; do
-	name=docs/$(basename "$page")
-	script="$E2E_WORK/$(basename "$page" .md).sh"
-	awk '/^```bash[ \t]*$/ {on=1; next} /^```/ {on=0} on' "$page" >"$script"
-	if [ ! -s "$script" ]; then echo "SKIP $name: no bash blocks"; continue; fi
-	out="$E2E_WORK/$(basename "$page" .md).out"
+	base=$(basename "$page" .md)
+	name=docs/$base.md
+	script="$E2E_WORK/$base.sh"
+	awk '
+		/^```bash[ \t]*$/   { on = "bash"; next }
+		/^```python[ \t]*$/ { on = "py"; print "python3 - <<'"'"'E2E_PY'"'"'"; next }
+		/^```js[ \t]*$/     { on = "js"; print "node --input-type=module <<'"'"'E2E_JS'"'"'"; next }
+		/^```/ { if (on == "py") print "E2E_PY"; if (on == "js") print "E2E_JS"; on = ""; next }
+		on' "$page" >"$script"
+	if [ ! -s "$script" ]; then echo "SKIP $name: no runnable blocks"; continue; fi
+	out="$E2E_WORK/$base.out"
 	if env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_REGION -u AWS_DEFAULT_REGION \
-		PATH="$E2E_WORK/bin:$PATH" bash -euo pipefail "$script" >"$out" 2>&1; then
+		-u MANTLE_ENDPOINT -u MANTLE_ACCOUNT_ID bash -eu "$script" >"$out" 2>&1; then
 		echo "PASS $name"
 	else
 		echo "FAIL $name: exit $? (output below)"
