@@ -65,6 +65,22 @@ func (p principal) exists(ctx context.Context, tx store.Repos) error {
 	return err
 }
 
+// policiesConflict refuses to delete a user, group or role that still has
+// inline or attached policies, inline first as AWS checks them.
+func policiesConflict(ctx context.Context, tx store.Repos, t store.EntityType, id string) error {
+	if pols, err := tx.InlinePolicies().List(ctx, t, id); err != nil {
+		return err
+	} else if len(pols) > 0 {
+		return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
+	}
+	if att, err := tx.Attachments().ListForEntity(ctx, t, id); err != nil {
+		return err
+	} else if len(att) > 0 {
+		return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
+	}
+	return nil
+}
+
 func policyKey(arn string) auth.Key { return auth.Key{Name: "iam:PolicyARN", Values: []string{arn}} }
 
 func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {

@@ -106,6 +106,27 @@ func cut[T any](p page, items []T, key func(T) string) ([]T, bool, string) {
 	return items, true, encodeMarker(key(items[len(items)-1]))
 }
 
+// listPage answers a List action whose store listing is already in cursor
+// order: it decodes Marker and MaxItems, fetches one item beyond the page
+// through list, and converts the page with out. The result is never nil, so
+// an empty list still marshals its element.
+func listPage[T, O any](marker string, maxItems *int, pathPrefix string, list func(store.ListOptions) ([]T, error), key func(T) string, out func(T) O) ([]O, bool, string, error) {
+	p, err := pageOf(marker, maxItems)
+	if err != nil {
+		return nil, false, "", err
+	}
+	items, err := list(p.opts(pathPrefix))
+	if err != nil {
+		return nil, false, "", err
+	}
+	items, trunc, next := cut(p, items, key)
+	res := make([]O, 0, len(items))
+	for _, it := range items {
+		res = append(res, out(it))
+	}
+	return res, trunc, next, nil
+}
+
 // cutSlice pages a fully loaded, already ordered slice by index; the marker
 // carries the index of the next item.
 func cutSlice[T any](p page, items []T, key func(T) string) ([]T, bool, string, error) {

@@ -93,20 +93,14 @@ func (s *Service) GetGroup(ctx context.Context, c *auth.Caller, in *GetGroupInpu
 	if err != nil {
 		return nil, err
 	}
-	p, err := pageOf(in.Marker, in.MaxItems)
+	us, trunc, m, err := listPage(in.Marker, in.MaxItems, "",
+		func(o store.ListOptions) ([]*store.User, error) { return s.store.Groups().ListMembers(ctx, g.ID, o) },
+		userCursor,
+		func(u *store.User) User { return userOut(u, false) })
 	if err != nil {
 		return nil, err
 	}
-	us, err := s.store.Groups().ListMembers(ctx, g.ID, p.opts(""))
-	if err != nil {
-		return nil, err
-	}
-	us, trunc, m := cut(p, us, func(u *store.User) string { return lower(u.Name) })
-	out := &GetGroupOutput{Group: groupOut(g), Users: []User{}, IsTruncated: trunc, Marker: m}
-	for _, u := range us {
-		out.Users = append(out.Users, userOut(u, false))
-	}
-	return out, nil
+	return &GetGroupOutput{Group: groupOut(g), Users: us, IsTruncated: trunc, Marker: m}, nil
 }
 
 type UpdateGroupInput struct {
@@ -151,15 +145,8 @@ func (s *Service) DeleteGroup(ctx context.Context, c *auth.Caller, in *DeleteGro
 		} else if len(us) > 0 {
 			return awserr.DeleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		if pols, err := tx.InlinePolicies().List(ctx, store.EntityGroup, g.ID); err != nil {
+		if err := policiesConflict(ctx, tx, store.EntityGroup, g.ID); err != nil {
 			return err
-		} else if len(pols) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
-		}
-		if att, err := tx.Attachments().ListForEntity(ctx, store.EntityGroup, g.ID); err != nil {
-			return err
-		} else if len(att) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
 		return tx.Groups().Delete(ctx, g.ID)
 	}))
@@ -181,21 +168,17 @@ func (s *Service) ListGroups(ctx context.Context, c *auth.Caller, in *ListGroups
 	if err := s.authorize(ctx, c, "ListGroups", listARN(c.AccountID, "group")); err != nil {
 		return nil, err
 	}
-	p, err := pageOf(in.Marker, in.MaxItems)
+	gs, trunc, m, err := listPage(in.Marker, in.MaxItems, in.PathPrefix,
+		func(o store.ListOptions) ([]*store.Group, error) { return s.store.Groups().List(ctx, c.AccountID, o) },
+		groupCursor, groupOut)
 	if err != nil {
 		return nil, err
 	}
-	gs, err := s.store.Groups().List(ctx, c.AccountID, p.opts(in.PathPrefix))
-	if err != nil {
-		return nil, err
-	}
-	gs, trunc, m := cut(p, gs, func(g *store.Group) string { return lower(g.Name) })
-	out := &ListGroupsOutput{Groups: []Group{}, IsTruncated: trunc, Marker: m}
-	for _, g := range gs {
-		out.Groups = append(out.Groups, groupOut(g))
-	}
-	return out, nil
+	return &ListGroupsOutput{Groups: gs, IsTruncated: trunc, Marker: m}, nil
 }
+
+// groupCursor orders groups in listings and is their page cursor.
+func groupCursor(g *store.Group) string { return lower(g.Name) }
 
 type AddUserToGroupInput struct {
 	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
@@ -260,18 +243,11 @@ func (s *Service) ListGroupsForUser(ctx context.Context, c *auth.Caller, in *Lis
 	if err != nil {
 		return nil, err
 	}
-	p, err := pageOf(in.Marker, in.MaxItems)
+	gs, trunc, m, err := listPage(in.Marker, in.MaxItems, "",
+		func(o store.ListOptions) ([]*store.Group, error) { return s.store.Groups().ListForUser(ctx, u.ID, o) },
+		groupCursor, groupOut)
 	if err != nil {
 		return nil, err
 	}
-	gs, err := s.store.Groups().ListForUser(ctx, u.ID, p.opts(""))
-	if err != nil {
-		return nil, err
-	}
-	gs, trunc, m := cut(p, gs, func(g *store.Group) string { return lower(g.Name) })
-	out := &ListGroupsForUserOutput{Groups: []Group{}, IsTruncated: trunc, Marker: m}
-	for _, g := range gs {
-		out.Groups = append(out.Groups, groupOut(g))
-	}
-	return out, nil
+	return &ListGroupsForUserOutput{Groups: gs, IsTruncated: trunc, Marker: m}, nil
 }

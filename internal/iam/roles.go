@@ -306,15 +306,8 @@ func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *DeleteRole
 		} else if len(ips) > 0 {
 			return awserr.DeleteConflict("Cannot delete entity, must remove roles from instance profile first.")
 		}
-		if pols, err := tx.InlinePolicies().List(ctx, store.EntityRole, r.ID); err != nil {
+		if err := policiesConflict(ctx, tx, store.EntityRole, r.ID); err != nil {
 			return err
-		} else if len(pols) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
-		}
-		if att, err := tx.Attachments().ListForEntity(ctx, store.EntityRole, r.ID); err != nil {
-			return err
-		} else if len(att) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
 		if err := s.countBoundary(ctx, tx, r.AccountID, r.PermissionsBoundary, ""); err != nil {
 			return err
@@ -339,20 +332,14 @@ func (s *Service) ListRoles(ctx context.Context, c *auth.Caller, in *ListRolesIn
 	if err := s.authorize(ctx, c, "ListRoles", listARN(c.AccountID, "role")); err != nil {
 		return nil, err
 	}
-	p, err := pageOf(in.Marker, in.MaxItems)
+	rs, trunc, m, err := listPage(in.Marker, in.MaxItems, in.PathPrefix,
+		func(o store.ListOptions) ([]*store.Role, error) { return s.store.Roles().List(ctx, c.AccountID, o) },
+		func(r *store.Role) string { return lower(r.Name) },
+		func(r *store.Role) Role { return roleOut(r, false) })
 	if err != nil {
 		return nil, err
 	}
-	rs, err := s.store.Roles().List(ctx, c.AccountID, p.opts(in.PathPrefix))
-	if err != nil {
-		return nil, err
-	}
-	rs, trunc, m := cut(p, rs, func(r *store.Role) string { return lower(r.Name) })
-	out := &ListRolesOutput{Roles: []Role{}, IsTruncated: trunc, Marker: m}
-	for _, r := range rs {
-		out.Roles = append(out.Roles, roleOut(r, false))
-	}
-	return out, nil
+	return &ListRolesOutput{Roles: rs, IsTruncated: trunc, Marker: m}, nil
 }
 
 type TagRoleInput struct {

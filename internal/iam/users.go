@@ -22,6 +22,9 @@ type User struct {
 	Tags                awsproto.List[Tag]           `xml:"Tags,omitempty"`
 }
 
+// userCursor orders users in listings and is their page cursor.
+func userCursor(u *store.User) string { return lower(u.Name) }
+
 func userARNOf(u *store.User) string { return iamARN(u.AccountID, "user", u.Path, u.Name) }
 
 func userOut(u *store.User, full bool) User {
@@ -211,15 +214,8 @@ func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *DeleteUser
 		} else if len(groups) > 0 {
 			return awserr.DeleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		if pols, err := tx.InlinePolicies().List(ctx, store.EntityUser, u.ID); err != nil {
+		if err := policiesConflict(ctx, tx, store.EntityUser, u.ID); err != nil {
 			return err
-		} else if len(pols) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must delete policies first.")
-		}
-		if att, err := tx.Attachments().ListForEntity(ctx, store.EntityUser, u.ID); err != nil {
-			return err
-		} else if len(att) > 0 {
-			return awserr.DeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
 		if err := s.countBoundary(ctx, tx, u.AccountID, u.PermissionsBoundary, ""); err != nil {
 			return err
@@ -252,20 +248,14 @@ func (s *Service) ListUsers(ctx context.Context, c *auth.Caller, in *ListUsersIn
 	if err := s.authorize(ctx, c, "ListUsers", listARN(c.AccountID, "user")); err != nil {
 		return nil, err
 	}
-	p, err := pageOf(in.Marker, in.MaxItems)
+	us, trunc, m, err := listPage(in.Marker, in.MaxItems, in.PathPrefix,
+		func(o store.ListOptions) ([]*store.User, error) { return s.store.Users().List(ctx, c.AccountID, o) },
+		userCursor,
+		func(u *store.User) User { return userOut(u, false) })
 	if err != nil {
 		return nil, err
 	}
-	us, err := s.store.Users().List(ctx, c.AccountID, p.opts(in.PathPrefix))
-	if err != nil {
-		return nil, err
-	}
-	us, trunc, marker := cut(p, us, func(u *store.User) string { return lower(u.Name) })
-	out := &ListUsersOutput{IsTruncated: trunc, Marker: marker, Users: []User{}}
-	for _, u := range us {
-		out.Users = append(out.Users, userOut(u, false))
-	}
-	return out, nil
+	return &ListUsersOutput{Users: us, IsTruncated: trunc, Marker: m}, nil
 }
 
 type TagUserInput struct {
