@@ -23,8 +23,25 @@ for page in "$DOCS"/*.md; do
 		/^```bash[ \t]*$/   { on = "bash"; next }
 		/^```python[ \t]*$/ { on = "py"; print "python3 - <<'"'"'E2E_PY'"'"'"; next }
 		/^```js[ \t]*$/     { on = "js"; print "node --input-type=module <<'"'"'E2E_JS'"'"'"; next }
-		/^```/ { if (on == "py") print "E2E_PY"; if (on == "js") print "E2E_JS"; on = ""; next }
+		/^```go[ \t]*$/     { on = "go"; print "e2e_go <<'"'"'E2E_GO'"'"'"; next }
+		/^```/ { if (on == "py") print "E2E_PY"; if (on == "js") print "E2E_JS"; if (on == "go") print "E2E_GO"; on = ""; next }
 		on' "$page" >"$script"
+	if [ -s "$script" ]; then
+		# e2e_go: run a ```go block (package main) as a module that requires
+		# what mantle's go.mod does (aws-sdk-go-v2 at mantle's versions).
+		cat - "$script" >"$script.tmp" <<-'PRELUDE'
+		e2e_go() {
+			local d
+			d=$(mktemp -d "$E2E_WORK/go.XXXXXX")
+			cat >"$d/main.go"
+			sed -n '/^require (/,/^)/p' "$E2E_DIR/../go.mod" | sed 's|// indirect||' >"$d/req"
+			printf 'module e2edocs\n\ngo 1.26.0\n\n' | cat - "$d/req" >"$d/go.mod"
+			cp "$E2E_DIR/../go.sum" "$d/go.sum"
+			(cd "$d" && GOFLAGS=-mod=mod go run .)
+		}
+		PRELUDE
+		mv "$script.tmp" "$script"
+	fi
 	if [ ! -s "$script" ]; then echo "SKIP $name: no runnable blocks"; continue; fi
 	out="$E2E_WORK/$base.out"
 	if env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_REGION -u AWS_DEFAULT_REGION \

@@ -113,7 +113,9 @@ client_env() {
 		AWS_CONFIG_FILE="$dir/config" AWS_SHARED_CREDENTIALS_FILE="$dir/credentials"
 		AWS_EC2_METADATA_DISABLED=true AWS_PAGER=
 		MANTLE_ENDPOINT="$ENDPOINT" MANTLE_ACCOUNT_ID="$ACCOUNT_ID" MANTLE_DATA="$DATA"
-		E2E_DIR="$E2E" E2E_WORK="$dir/work")
+		E2E_DIR="$E2E" E2E_WORK="$dir/work"
+		GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
+		GOPROXY="$(go env GOPROXY)" GOTOOLCHAIN=local)
 }
 
 # count OUTFILE: add the PASS/FAIL/SKIP lines of a client's output.
