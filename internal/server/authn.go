@@ -76,7 +76,7 @@ func (r *resolver) SecretKey(ctx context.Context, id, sessionToken string) (stri
 		if claims.Expired(r.now) {
 			return "", expiredToken()
 		}
-		callerFromClaims(&r.caller, claims)
+		r.caller.SetSession(claims)
 		return claims.SecretAccessKey, nil
 	}
 	k, secret, user, err := r.a.Keys.LookupAccessKey(ctx, id)
@@ -90,18 +90,11 @@ func (r *resolver) SecretKey(ctx context.Context, id, sessionToken string) (stri
 	c := &r.caller
 	c.AccountID = k.AccountID
 	if user == nil {
-		setRoot(c, k.AccountID)
+		c.SetRoot(k.AccountID)
 	} else {
 		setUser(c, user)
 	}
 	return secret, nil
-}
-
-func setRoot(c *auth.Caller, account string) {
-	c.Kind = auth.KindRoot
-	c.ARN = "arn:aws:iam::" + account + ":root"
-	c.UserID = account
-	c.ID = account
 }
 
 func setUser(c *auth.Caller, u *store.User) {
@@ -112,56 +105,4 @@ func setUser(c *auth.Caller, u *store.User) {
 	c.ID = u.ID
 	c.Name = u.Name
 	c.Path = u.Path
-}
-
-func callerFromClaims(c *auth.Caller, cl *token.Claims) {
-	c.AccountID = cl.AccountID
-	c.Temporary = true
-	c.MFA = cl.MFAAuthenticated
-	c.MFAAuthTime = cl.MFAAuthTime
-	c.TokenIssueTime = cl.IssuedAt
-	c.Expiration = cl.ExpiresAt
-	c.SourceIdentity = cl.SourceIdentity
-	c.SessionPolicy = cl.SessionPolicy
-	c.SessionPolicyARNs = cl.SessionPolicyARNs
-	c.TransitiveTagKeys = cl.TransitiveTagKeys
-	c.SourceARN = cl.SourceArn
-	if len(cl.Tags) > 0 {
-		c.SessionTags = make([]auth.Tag, len(cl.Tags))
-		for i, t := range cl.Tags {
-			c.SessionTags[i] = auth.Tag{Key: t.Key, Value: t.Value}
-		}
-	}
-	switch cl.Kind {
-	case token.KindAssumedRole:
-		c.Kind = auth.KindAssumedRole
-		c.ID = cl.PrincipalID
-		c.Name = cl.PrincipalName
-		c.Path = cl.Path
-		c.SessionName = cl.SessionName
-		c.ARN = "arn:aws:sts::" + cl.AccountID + ":assumed-role/" + cl.PrincipalName + "/" + cl.SessionName
-		c.UserID = cl.PrincipalID + ":" + cl.SessionName
-		c.ChainDepth = cl.ChainDepth + 1
-	case token.KindFederatedUser:
-		c.Kind = auth.KindFederatedUser
-		c.ID = cl.PrincipalID
-		c.Name = cl.PrincipalName
-		c.SessionName = cl.PrincipalName
-		c.ARN = "arn:aws:sts::" + cl.AccountID + ":federated-user/" + cl.PrincipalName
-		c.UserID = cl.AccountID + ":" + cl.PrincipalName
-		c.ChainDepth = 1
-	case token.KindUserSession:
-		c.Kind = auth.KindUser
-		c.SessionToken = true
-		c.ID = cl.PrincipalID
-		c.UserID = cl.PrincipalID
-		c.Name = cl.PrincipalName
-		c.Path = cl.Path
-		c.ARN = "arn:aws:iam::" + cl.AccountID + ":user" + cl.Path + cl.PrincipalName
-		c.ChainDepth = 1
-	case token.KindRootSession:
-		setRoot(c, cl.AccountID)
-		c.SessionToken = true
-		c.ChainDepth = 1
-	}
 }

@@ -133,33 +133,8 @@ func (e *env) caller(cr Credentials) *auth.Caller {
 	if err != nil || cl.AccessKeyID != cr.AccessKeyId {
 		e.t.Fatalf("token does not open: %v", err)
 	}
-	c := &auth.Caller{AccountID: cl.AccountID, Temporary: true, MFA: cl.MFAAuthenticated, MFAAuthTime: cl.MFAAuthTime,
-		TokenIssueTime: cl.IssuedAt, Expiration: cl.ExpiresAt, SourceIdentity: cl.SourceIdentity,
-		SessionPolicy: cl.SessionPolicy, SessionPolicyARNs: cl.SessionPolicyARNs, TransitiveTagKeys: cl.TransitiveTagKeys,
-		SourceARN: cl.SourceArn, AccessKeyID: cl.AccessKeyID, Region: "us-east-1", RequestTime: e.now}
-	for _, t := range cl.Tags {
-		c.SessionTags = append(c.SessionTags, auth.Tag{Key: t.Key, Value: t.Value})
-	}
-	switch cl.Kind {
-	case token.KindAssumedRole:
-		c.Kind, c.ID, c.Name, c.Path, c.SessionName = auth.KindAssumedRole, cl.PrincipalID, cl.PrincipalName, cl.Path, cl.SessionName
-		c.ARN = "arn:aws:sts::" + cl.AccountID + ":assumed-role/" + cl.PrincipalName + "/" + cl.SessionName
-		c.UserID = cl.PrincipalID + ":" + cl.SessionName
-		c.ChainDepth = cl.ChainDepth + 1
-	case token.KindFederatedUser:
-		c.Kind, c.ID, c.Name, c.SessionName = auth.KindFederatedUser, cl.PrincipalID, cl.PrincipalName, cl.PrincipalName
-		c.ARN = "arn:aws:sts::" + cl.AccountID + ":federated-user/" + cl.PrincipalName
-		c.UserID = cl.AccountID + ":" + cl.PrincipalName
-		c.ChainDepth = 1
-	case token.KindUserSession:
-		c.Kind, c.SessionToken, c.ID, c.UserID, c.Name, c.Path = auth.KindUser, true, cl.PrincipalID, cl.PrincipalID, cl.PrincipalName, cl.Path
-		c.ARN = "arn:aws:iam::" + cl.AccountID + ":user" + cl.Path + cl.PrincipalName
-		c.ChainDepth = 1
-	case token.KindRootSession:
-		c.Kind, c.SessionToken, c.ID, c.UserID = auth.KindRoot, true, cl.AccountID, cl.AccountID
-		c.ARN = "arn:aws:iam::" + cl.AccountID + ":root"
-		c.ChainDepth = 1
-	}
+	c := &auth.Caller{AccessKeyID: cl.AccessKeyID, Region: "us-east-1", RequestTime: e.now}
+	c.SetSession(cl)
 	return c
 }
 
