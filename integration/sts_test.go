@@ -361,3 +361,32 @@ func TestSTSGetSessionTokenAndFederationToken(t *testing.T) {
 		t.Fatalf("GetAccessKeyInfo %s", aws.ToString(info.Account))
 	}
 }
+
+// "Revoke active sessions" as the IAM console does it: an inline deny on the
+// role for tokens issued before now ends every live session, and sessions
+// issued afterwards work.
+func TestSTSRevokeActiveSessions(t *testing.T) {
+	var offset atomic.Int64
+	e := startAt(t, &offset)
+	c := ctx(t)
+	bob := e.newUser("bob", "")
+	roleARN := e.newRole("revocable", trustFor(userARN("bob"), `"sts:AssumeRole"`, ""), allowDoc("iam:ListUsers", "*"), 0)
+	out := must[*sts.AssumeRoleOutput](t)(e.sts(bob).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("old")}))
+	old := session(out.Credentials)
+	must[*iam.ListUsersOutput](t)(e.iam(old).ListUsers(c, &iam.ListUsersInput{}))
+
+	// Later, the administrator revokes: tokens issued before this instant
+	// are denied everything.
+	offset.Store(int64(2 * time.Second))
+	revokedAt := time.Now().Add(time.Duration(offset.Load())).UTC().Format(time.RFC3339)
+	must[*iam.PutRolePolicyOutput](t)(e.iam(e.root()).PutRolePolicy(c, &iam.PutRolePolicyInput{
+		RoleName: aws.String("revocable"), PolicyName: aws.String("AWSRevokeOlderSessions"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"DateLessThan":{"aws:TokenIssueTime":"` + revokedAt + `"}}}]}`),
+	}))
+	_, err := e.iam(old).ListUsers(c, &iam.ListUsersInput{})
+	wantCode(t, err, "AccessDenied", "with an explicit deny in an identity-based policy")
+
+	offset.Store(int64(4 * time.Second))
+	out = must[*sts.AssumeRoleOutput](t)(e.sts(bob).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("new")}))
+	must[*iam.ListUsersOutput](t)(e.iam(session(out.Credentials)).ListUsers(c, &iam.ListUsersInput{}))
+}
