@@ -56,7 +56,7 @@ type nopCloser struct{ *bytes.Reader }
 func (nopCloser) Close() error { return nil }
 
 func benchSetup(b *testing.B) (*env, creds) {
-	e := start(&testing.T{})
+	e := start(b)
 	c := context.Background()
 	root := e.iam(e.root())
 	if _, err := root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("bench")}); err != nil {

@@ -32,7 +32,7 @@ const (
 
 // env is one mantle started for one test.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	URL string
 	srv *server.Server
 	tls bool // serving HTTPS with a self-signed test certificate
@@ -40,15 +40,15 @@ type env struct {
 
 // start runs mantle on a loopback port with a fresh data directory and a
 // known root key; it stops when the test ends.
-func start(t *testing.T) *env { return startWith(t, nil) }
+func start(t testing.TB) *env { return startWith(t, nil) }
 
 // startWith is start with the server's clock (nil for the real one).
-func startWith(t *testing.T, now func() time.Time) *env {
+func startWith(t testing.TB, now func() time.Time) *env {
 	return startConfig(t, func(c *server.Config) { c.Now = now })
 }
 
 // startConfig is start with the configuration adjusted by set.
-func startConfig(t *testing.T, set func(*server.Config)) *env {
+func startConfig(t testing.TB, set func(*server.Config)) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
@@ -114,7 +114,7 @@ func (e *env) httpClient() *http.Client {
 func (e *env) iam(c creds) *iam.Client { return iam.NewFromConfig(e.config(c)) }
 func (e *env) sts(c creds) *sts.Client { return sts.NewFromConfig(e.config(c)) }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), defaultTimeout)
 	t.Cleanup(cancel)
 	return c
@@ -144,7 +144,7 @@ func must[T any](t *testing.T) func(v T, err error) T {
 }
 
 // testWriter sends mantle's warnings and errors to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
