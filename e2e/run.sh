@@ -11,6 +11,11 @@
 # "SKIP name: why". On a failure the client's whole output and mantle's log are
 # printed. The last line is "N passed, M failed, K skipped"; the exit status is
 # non-zero when anything failed.
+#
+# The clients run at the same time (each against its own mantle: most of their
+# time is spent waiting for the next TOTP step); E2E_PARALLEL=0 runs them one
+# after the other. E2E_KEEP=1 keeps the temporary directory (logs, data).
+# E2E_CLIENT_TIMEOUT bounds each client (seconds, default 300).
 set -uo pipefail
 E2E=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$E2E/.." && pwd)
@@ -21,7 +26,8 @@ CLIENT_TIMEOUT=${E2E_CLIENT_TIMEOUT:-300}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mantle-e2e.XXXXXX")
 MANTLE_PID=
 cleanup() {
-	stop_mantle
+	local f
+	for f in "$TMP"/*/mantle.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
 	[ -n "${E2E_KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -69,26 +75,33 @@ ROOT_KEY=AKIAE2EROOTKEY000001
 ROOT_SECRET=e2eRootSecretKey/0123456789abcdefghijklm
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# start_mantle NAME [keep-random-root]: fresh data dir, free port, wait for health.
+# start_mantle NAME [random-root]: fresh data dir, free port, wait for health.
+# With random-root mantle makes the root key itself (and writes
+# mantle-data/root-credentials), as for a reader of the docs.
 start_mantle() {
-	local name=$1 random_root=${2:-}
+	local name=$1 random_root=${2:-} try
 	DATA="$TMP/$name/mantle-data"
 	mkdir -p "$TMP/$name/work"
-	PORT=$(free_port)
-	ENDPOINT="http://127.0.0.1:$PORT"
-	if [ -n "$random_root" ]; then
-		(cd "$TMP/$name" && env -u MANTLE_ROOT_ACCESS_KEY_ID -u MANTLE_ROOT_SECRET_ACCESS_KEY \
-			"$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" >"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
-	else
-		(cd "$TMP/$name" && MANTLE_ROOT_ACCESS_KEY_ID=$ROOT_KEY MANTLE_ROOT_SECRET_ACCESS_KEY=$ROOT_SECRET \
-			exec "$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" --account-id "$ACCOUNT_ID" \
-			>"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
-	fi
-	MANTLE_PID=$!
-	for _ in $(seq 100); do
-		curl -fsS "$ENDPOINT/_mantle/health" >/dev/null 2>&1 && return 0
-		kill -0 "$MANTLE_PID" 2>/dev/null || break
-		sleep 0.1
+	for try in 1 2 3; do # another process may take the free port first
+		PORT=$(free_port)
+		ENDPOINT="http://127.0.0.1:$PORT"
+		if [ -n "$random_root" ]; then
+			(cd "$TMP/$name" && exec env -u MANTLE_ROOT_ACCESS_KEY_ID -u MANTLE_ROOT_SECRET_ACCESS_KEY \
+				"$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" >"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
+		else
+			(cd "$TMP/$name" && MANTLE_ROOT_ACCESS_KEY_ID=$ROOT_KEY MANTLE_ROOT_SECRET_ACCESS_KEY=$ROOT_SECRET \
+				exec "$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" --account-id "$ACCOUNT_ID" \
+				>"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
+		fi
+		MANTLE_PID=$!
+		echo "$MANTLE_PID" >"$TMP/$name/mantle.pid"
+		for _ in $(seq 150); do
+			curl -fsS "$ENDPOINT/_mantle/health" >/dev/null 2>&1 && return 0
+			kill -0 "$MANTLE_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_mantle
+		grep -q 'address already in use' "$TMP/$name/mantle.log" || break
 	done
 	echo "mantle did not become healthy on $ENDPOINT"; cat "$TMP/$name/mantle.log"
 	return 1
@@ -118,32 +131,52 @@ client_env() {
 		GOPROXY="$(go env GOPROXY)" GOTOOLCHAIN=local)
 }
 
-# count OUTFILE: add the PASS/FAIL/SKIP lines of a client's output.
-count() {
-	local p f s
-	p=$(grep -c '^PASS ' "$1"); f=$(grep -c '^FAIL ' "$1"); s=$(grep -c '^SKIP ' "$1")
-	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
-	echo "   $p passed, $f failed, $s skipped"
-	[ "$f" -eq 0 ]
-}
-
-run_client() {
-	local name=$1; shift
-	local out="$TMP/$name/client.out" rc
-	echo "== $name"
+# run_one CLIENT: start its mantle, run its scenarios, stop mantle. Writes
+# $TMP/CLIENT/client.out (the client's output) and $TMP/CLIENT/report (what
+# to print: the FAIL/SKIP lines, and everything on a failure).
+run_one() {
+	local c=$1 dir="$TMP/$1" out rc
+	mkdir -p "$dir"
+	out="$dir/client.out"
+	: >"$out"
+	if [ "$c" = docs ]; then start_mantle "$c" random-root >"$dir/start.log" 2>&1; else start_mantle "$c" >"$dir/start.log" 2>&1; fi
+	if [ $? -ne 0 ]; then
+		{ echo "FAIL $c: mantle did not start"; cat "$dir/start.log"; } >"$out"
+		stop_mantle
+		return
+	fi
+	client_env "$c"
+	case $c in
+	cli) set -- bash "$E2E/cli.sh" ;;
+	boto3) set -- python3 "$E2E/boto3_test.py" ;;
+	js) set -- node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" ;;
+	docs) set -- bash "$E2E/docs.sh" ;;
+	esac
 	"${ENV[@]}" timeout "$CLIENT_TIMEOUT" "$@" >"$out" 2>&1
 	rc=$?
+	stop_mantle
+	rm -f "$dir/mantle.pid"
+	if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
+		echo "FAIL $c: exited with status $rc (124: timed out after ${CLIENT_TIMEOUT}s)" >>"$out"
+	fi
+}
+
+# report CLIENT: print its summary and add its counts.
+report() {
+	local c=$1 out="$TMP/$1/client.out" p f s
+	echo "== $c"
+	p=$(grep -c '^PASS ' "$out"); f=$(grep -c '^FAIL ' "$out"); s=$(grep -c '^SKIP ' "$out")
+	passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 	grep -E '^(FAIL|SKIP) ' "$out" | sed 's/^/   /'
-	if ! count "$out" || [ $rc -ne 0 ]; then
-		if [ $rc -ne 0 ] && ! grep -q '^FAIL ' "$out"; then
-			note_fail "$name: exited with status $rc (124 = timed out after ${CLIENT_TIMEOUT}s)"
-		fi
-		echo "---- $name output"; cat "$out"
-		echo "---- mantle log ($name)"; tail -n 60 "$TMP/$name/mantle.log"
+	echo "   $p passed, $f failed, $s skipped"
+	if [ "$f" -ne 0 ]; then
+		echo "---- $c output"; cat "$out"
+		if [ -f "$TMP/$c/mantle.log" ]; then echo "---- mantle log ($c, last 60 lines)"; tail -n 60 "$TMP/$c/mantle.log"; fi
 		echo "----"
 	fi
 }
 
+RUN=()
 for c in "${CLIENTS[@]}"; do
 	case $c in
 	cli | boto3 | docs)
@@ -152,20 +185,20 @@ for c in "${CLIENTS[@]}"; do
 		if ! ensure_js; then note_fail "js: npm ci failed"; continue; fi ;;
 	*) note_fail "unknown client $c (cli boto3 js docs)"; continue ;;
 	esac
-	if [ "$c" = docs ]; then
-		start_mantle "$c" random-root || { note_fail "$c: mantle did not start"; stop_mantle; continue; }
-	else
-		start_mantle "$c" || { note_fail "$c: mantle did not start"; stop_mantle; continue; }
-	fi
-	client_env "$c"
-	case $c in
-	cli) run_client cli bash "$E2E/cli.sh" ;;
-	boto3) run_client boto3 python3 "$E2E/boto3_test.py" ;;
-	js) run_client js node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" ;;
-	docs) run_client docs bash "$E2E/docs.sh" ;;
-	esac
-	stop_mantle
+	RUN+=("$c")
 done
+# docs needs e2e/js/node_modules for its JavaScript examples.
+case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
+
+if [ "${E2E_PARALLEL:-1}" = 0 ]; then
+	for c in "${RUN[@]}"; do run_one "$c"; report "$c"; done
+else
+	echo "== running ${RUN[*]}"
+	pids=()
+	for c in "${RUN[@]}"; do run_one "$c" & pids+=($!); done
+	wait "${pids[@]}"
+	for c in "${RUN[@]}"; do report "$c"; done
+fi
 
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
