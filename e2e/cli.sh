@@ -69,7 +69,12 @@ check() {
 		echo "SKIP $name: mantle does not serve STS yet ($STS_WHY)"
 		return
 	fi
-	if "$@"; then echo "PASS $name"; else echo "FAIL $name: ${WHY//$'\n'/ }"; fi
+	"$@"
+	case $? in
+	0) echo "PASS $name" ;;
+	2) echo "SKIP $name: $WHY" ;; # a known mantle bug, reported: passes once fixed
+	*) echo "FAIL $name: ${WHY//$'\n'/ }" ;;
+	esac
 }
 sts_check() { NEED_STS=1 check "$@"; }
 
@@ -148,6 +153,19 @@ external_id() {
 	ok alice aws sts assume-role --role-arn "$role" --role-session-name ext --external-id e2e-ext-7 \
 		--query AssumedRoleUser.Arn --output text || return 1
 	eq "AssumedRoleUser.Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-partner/ext"
+}
+
+assume_role_denied_message() {
+	# AWS's message for AssumeRole refused by the trust policy has no
+	# "because ..." reason (unlike most IAM denials).
+	fails AccessDenied alice aws sts assume-role --role-arn "arn:aws:iam::$A:role/e2e-partner" --role-session-name ext || return 1
+	local got want="An error occurred (AccessDenied) when calling the AssumeRole operation: User: $USER_ARN is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::$A:role/e2e-partner"
+	got=$(printf %s "$ERR" | sed '/^$/d')
+	if [ "$got" = "$want because no identity-based policy allows the sts:AssumeRole action" ]; then
+		WHY="known mantle bug (reported): AssumeRole denied by the trust policy appends \"because no identity-based policy allows the sts:AssumeRole action\"; AWS says only \"User: ARN is not authorized to perform: sts:AssumeRole on resource: ROLE-ARN\""
+		return 2
+	fi
+	eq "message" "$got" "$want"
 }
 
 MFA_SERIAL=
@@ -333,6 +351,7 @@ check setup_roles setup_roles
 sts_check assume_role assume_role
 sts_check back_to_user back_to_user
 sts_check external_id external_id
+sts_check assume_role_denied_message assume_role_denied_message
 if call aws iam list-virtual-mfa-devices; then
 	sts_check mfa mfa
 else
