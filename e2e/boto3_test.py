@@ -325,6 +325,35 @@ def err_malformed_policy():
                                                  "Action": "sts:AssumeRole", "Resource": "*"}]}))
 
 
+def cross_account():
+    sts_needed()
+    # Organizations speaks JSON 1.1: this checks that protocol in the client.
+    org = client("organizations")
+    o = org.create_organization(FeatureSet="ALL")["Organization"]
+    assert o["Id"].startswith("o-") and o["MasterAccountId"] == A, o
+    st = org.create_account(Email="dev@example.com", AccountName="dev")["CreateAccountStatus"]
+    assert st["State"] == "SUCCEEDED" and st["RequestedTimestamp"].tzinfo is not None, st
+    member = st["AccountId"]
+    assert len(member) == 12 and member.isdigit(), member
+    ids = sorted(a["Id"] for a in org.list_accounts()["Accounts"])
+    assert ids == sorted([A, member]), ids
+    role = f"arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+    e = expect_error("AccessDenied", client("sts").assume_role, RoleArn=role, RoleSessionName="root")
+    assert "Roles may not be assumed by root accounts." in str(e), str(e)
+    iam.create_user(UserName="ops")
+    iam.put_user_policy(UserName="ops", PolicyName="assume-member", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                       "Resource": "arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}))
+    k = iam.create_access_key(UserName="ops")["AccessKey"]
+    r = client("sts", (k["AccessKeyId"], k["SecretAccessKey"])).assume_role(RoleArn=role, RoleSessionName="ops")
+    creds = temp_creds(r)
+    arn = client("sts", creds).get_caller_identity()["Arn"]
+    assert arn == f"arn:aws:sts::{member}:assumed-role/OrganizationAccountAccessRole/ops", arn
+    u = client("iam", creds).create_user(UserName="dev")["User"]
+    assert u["Arn"] == f"arn:aws:iam::{member}:user/dev", u["Arn"]
+
+
 def write_profiles():
     k, s = S.get("alice", ("", ""))
     with open(os.environ["AWS_SHARED_CREDENTIALS_FILE"], "a") as f:
@@ -404,7 +433,7 @@ def main():
     probe_sts()
     for fn in (setup_roles, assume_role, back_to_user, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
-               err_missing_parameter, err_malformed_policy):
+               err_missing_parameter, err_malformed_policy, cross_account):
         check(fn)
     write_profiles()
     for fn in (profile_role, profile_role_mfa, credential_process, no_warnings):

@@ -288,6 +288,37 @@ err_malformed_policy() {
 		--assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"not-an-arn"},"Action":"sts:AssumeRole","Resource":"*"}]}'
 }
 
+cross_account() {
+	# Organizations speaks JSON 1.1: this checks that protocol in the client.
+	ok aws organizations create-organization --feature-set ALL --query 'Organization.[Id,MasterAccountId]' --output text || return 1
+	local org master member k s t
+	read -r org master <<<"$OUT"
+	[[ $org =~ ^o-[a-z0-9]{10,32}$ ]] || { WHY="organization id '$org'"; return 1; }
+	eq "MasterAccountId" "$master" "$A" || return 1
+	ok aws organizations create-account --email dev@example.com --account-name dev \
+		--query 'CreateAccountStatus.[State,AccountId]' --output text || return 1
+	read -r state member <<<"$OUT"
+	eq "State" "$state" SUCCEEDED || return 1
+	[[ $member =~ ^[0-9]{12}$ ]] || { WHY="AccountId '$member'"; return 1; }
+	ok aws organizations list-accounts --query 'sort(Accounts[].Id)' --output text || return 1
+	eq "ListAccounts" "$OUT" "$(printf '%s\n' "$A" "$member" | sort | paste -sd'\t')" || return 1
+	local role="arn:aws:iam::$member:role/OrganizationAccountAccessRole"
+	fails AccessDenied aws sts assume-role --role-arn "$role" --role-session-name root || return 1
+	case $ERR in *"Roles may not be assumed by root accounts."*) ;; *) WHY="message: $ERR"; return 1 ;; esac
+	ok aws iam create-user --user-name ops || return 1
+	ok aws iam put-user-policy --user-name ops --policy-name assume-member --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}' || return 1
+	ok aws iam create-access-key --user-name ops --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text || return 1
+	read -r k s <<<"$OUT"
+	ok keys "$k" "$s" "" aws sts assume-role --role-arn "$role" --role-session-name ops \
+		--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text || return 1
+	read -r k s t <<<"$OUT"
+	ok keys "$k" "$s" "$t" aws sts get-caller-identity --query Arn --output text || return 1
+	eq "Arn" "$OUT" "arn:aws:sts::$member:assumed-role/OrganizationAccountAccessRole/ops" || return 1
+	ok keys "$k" "$s" "$t" aws iam create-user --user-name dev --query User.Arn --output text || return 1
+	eq "member user" "$OUT" "arn:aws:iam::$member:user/dev"
+}
+
 write_profiles() {
 	cat >>"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
 [alice]
@@ -364,6 +395,7 @@ check err_signature err_signature
 sts_check err_tampered_token err_tampered_token
 check err_missing_parameter err_missing_parameter
 check err_malformed_policy err_malformed_policy
+sts_check cross_account cross_account
 write_profiles
 sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi

@@ -17,6 +17,9 @@ import {
 } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
+import {
+  OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand, ListAccountsCommand,
+} from '@aws-sdk/client-organizations';
 
 const A = process.env.MANTLE_ACCOUNT_ID;
 const USER_ARN = `arn:aws:iam::${A}:user/alice`;
@@ -289,6 +292,36 @@ test('err_malformed_policy', async () => {
     RoleName: 'bad3',
     AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'not-an-arn' }, Action: 'sts:AssumeRole', Resource: '*' }] }),
   })));
+});
+
+stsTest('cross_account', async () => {
+  // Organizations speaks JSON 1.1: this checks that protocol in the client.
+  const org = new OrganizationsClient({ region, logger });
+  const { Organization: o } = await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  assert.match(o.Id, /^o-[a-z0-9]{10,32}$/);
+  assert.equal(o.MasterAccountId, A);
+  const { CreateAccountStatus: st } = await org.send(new CreateAccountCommand({ Email: 'dev@example.com', AccountName: 'dev' }));
+  assert.equal(st.State, 'SUCCEEDED');
+  assert.ok(st.RequestedTimestamp instanceof Date && !Number.isNaN(st.RequestedTimestamp.getTime()));
+  const member = st.AccountId;
+  assert.match(member, /^[0-9]{12}$/);
+  const { Accounts } = await org.send(new ListAccountsCommand({}));
+  assert.deepEqual(Accounts.map((a) => a.Id).sort(), [A, member].sort());
+  const RoleArn = `arn:aws:iam::${member}:role/OrganizationAccountAccessRole`;
+  const e = await expectError('AccessDenied', stsClient().send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'root' })));
+  assert.match(e.message, /Roles may not be assumed by root accounts\./);
+  await iam.send(new CreateUserCommand({ UserName: 'ops' }));
+  await iam.send(new PutUserPolicyCommand({
+    UserName: 'ops', PolicyName: 'assume-member',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: 'arn:aws:iam::*:role/OrganizationAccountAccessRole' }] }),
+  }));
+  const { AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: 'ops' }));
+  const r = await stsClient(key(k.AccessKeyId, k.SecretAccessKey)).send(new AssumeRoleCommand({ RoleArn, RoleSessionName: 'ops' }));
+  const creds = tempCreds(r);
+  assert.equal((await stsClient(creds).send(new GetCallerIdentityCommand({}))).Arn,
+    `arn:aws:sts::${member}:assumed-role/OrganizationAccountAccessRole/ops`);
+  const { User } = await iamClient(creds).send(new CreateUserCommand({ UserName: 'dev' }));
+  assert.equal(User.Arn, `arn:aws:iam::${member}:user/dev`);
 });
 
 let profilesWritten = false;
