@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -73,7 +74,11 @@ func TestCrossAccountThroughMemberRole(t *testing.T) {
 	ops := creds{aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), ""}
 
 	_, err := e.sts(ops).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("ops")})
+	// AWS gives no policy reason for a refused role assumption.
 	wantCode(t, err, "AccessDenied", "User: arn:aws:iam::"+testAccount+":user/ops is not authorized to perform: sts:AssumeRole on resource: "+roleARN)
+	if strings.Contains(err.Error(), "because") {
+		t.Fatalf("AssumeRole denial carries a reason AWS does not give: %v", err)
+	}
 
 	must[*iam.PutUserPolicyOutput](t)(root.PutUserPolicy(c, &iam.PutUserPolicyInput{
 		UserName: aws.String("ops"), PolicyName: aws.String("assume-member"),

@@ -217,8 +217,11 @@ func (s *Service) trust(ctx context.Context, c *auth.Caller, action string, e *r
 	if err != nil {
 		return err
 	}
+	// AWS words a refused role assumption without the policy reason its
+	// other denials carry: "User: … is not authorized to perform:
+	// sts:AssumeRole on resource: …", whichever side refused.
 	if !res.Allowed() {
-		return awserr.AccessDenied("%s", res.DeniedMessage(c.ARN, e.arn))
+		return notAuthorized(c, action, e.arn)
 	}
 	// Unlike other resource policies, a trust policy is not optional: the
 	// caller's identity policies alone never let it assume a role.
@@ -227,8 +230,7 @@ func (s *Service) trust(ctx context.Context, c *auth.Caller, action string, e *r
 			return nil
 		}
 	}
-	return awserr.AccessDenied("User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action",
-		c.ARN, action, e.arn, action)
+	return notAuthorized(c, action, e.arn)
 }
 
 // roleDuration applies AWS's DurationSeconds rules: at most the role's
