@@ -11,3 +11,6 @@ if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; 
 
 echo "== go test (race)"
 go test -race -count=1 ./...
+
+echo "== e2e: AWS CLI, boto3, JavaScript SDK v3 against a real mantle"
+./e2e/run.sh
