@@ -51,9 +51,9 @@ fi
 
 # ---- client prerequisites ------------------------------------------------
 # awscli 1.45 / boto3 1.43 honour AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>).
-# Debian's awscli 2.9 / python3-boto3 1.26 predate that (it came in botocore
-# 1.31.x / CLI 2.13): they need --endpoint-url / endpoint_url= on every call,
-# so the scenarios would fail there; the suite says so instead.
+# Debian 12's awscli 2.9.19 / python3-boto3 1.26.27 predate that: they need
+# --endpoint-url / endpoint_url= on every call, so the cli/boto3/docs
+# scenarios would fail with them (the legacy client covers them).
 have_python_clients() { command -v aws >/dev/null && python3 -c 'import boto3' 2>/dev/null; }
 ensure_python_clients() {
 	have_python_clients && return 0
