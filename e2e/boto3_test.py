@@ -354,6 +354,23 @@ def cross_account():
     assert u["Arn"] == f"arn:aws:iam::{member}:user/dev", u["Arn"]
 
 
+def special_characters():
+    # Form encoding of non-ASCII and reserved characters, XML escaping, and
+    # URL-encoded policy documents, both ways.
+    d = "Ünïcode + spaces * ~ / = & % <x> \"q\" 'a'"
+    v = "Ünïcode + spaces / = : @ _ - . 日本"
+    doc = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "A1", "Effect": "Allow", "Action": "iam:Get*", "Resource": "arn:aws:iam::*:user/a+b",
+        "Condition": {"StringLike": {"aws:PrincipalTag/x": "Ü & <é> %20"}}}]}
+    iam.create_role(RoleName="e2e-special", Description=d, Tags=[{"Key": "team name+", "Value": v}],
+                    AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{
+                        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    assert iam.get_role(RoleName="e2e-special")["Role"]["Description"] == d
+    assert iam.list_role_tags(RoleName="e2e-special")["Tags"] == [{"Key": "team name+", "Value": v}]
+    iam.put_role_policy(RoleName="e2e-special", PolicyName="p", PolicyDocument=json.dumps(doc, ensure_ascii=False))
+    assert iam.get_role_policy(RoleName="e2e-special", PolicyName="p")["PolicyDocument"] == doc
+
+
 def write_profiles():
     k, s = S.get("alice", ("", ""))
     with open(os.environ["AWS_SHARED_CREDENTIALS_FILE"], "a") as f:
@@ -433,7 +450,7 @@ def main():
     probe_sts()
     for fn in (setup_roles, assume_role, back_to_user, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
-               err_missing_parameter, err_malformed_policy, cross_account):
+               err_missing_parameter, err_malformed_policy, cross_account, special_characters):
         check(fn)
     write_profiles()
     for fn in (profile_role, profile_role_mfa, credential_process, no_warnings):

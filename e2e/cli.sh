@@ -319,6 +319,22 @@ cross_account() {
 	eq "member user" "$OUT" "arn:aws:iam::$member:user/dev"
 }
 
+special_characters() {
+	# Form encoding of non-ASCII and reserved characters, XML escaping, and
+	# URL-encoded policy documents, both ways.
+	local d="Ünïcode + spaces * ~ / = & % <x> \"q\" 'a'" v='Ünïcode + spaces / = : @ _ - . 日本'
+	local doc='{"Version":"2012-10-17","Statement":[{"Sid":"A1","Effect":"Allow","Action":"iam:Get*","Resource":"arn:aws:iam::*:user/a+b","Condition":{"StringLike":{"aws:PrincipalTag/x":"Ü & <é> %20"}}}]}'
+	ok aws iam create-role --role-name e2e-special --description "$d" --tags "Key=team name+,Value=$v" \
+		--assume-role-policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}' || return 1
+	ok aws iam get-role --role-name e2e-special --query Role.Description --output text || return 1
+	eq "Description" "$OUT" "$d" || return 1
+	ok aws iam list-role-tags --role-name e2e-special --query 'Tags[0].[Key,Value]' --output text || return 1
+	eq "tag" "$OUT" "team name+	$v" || return 1
+	ok aws iam put-role-policy --role-name e2e-special --policy-name p --policy-document "$doc" || return 1
+	ok aws iam get-role-policy --role-name e2e-special --policy-name p --query PolicyDocument --output json || return 1
+	eq "policy" "$(printf %s "$OUT" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin),separators=(",",":"),ensure_ascii=False))')" "$doc"
+}
+
 write_profiles() {
 	cat >>"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
 [alice]
@@ -396,6 +412,7 @@ sts_check err_tampered_token err_tampered_token
 check err_missing_parameter err_missing_parameter
 check err_malformed_policy err_malformed_policy
 sts_check cross_account cross_account
+check special_characters special_characters
 write_profiles
 sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi

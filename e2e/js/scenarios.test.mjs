@@ -13,7 +13,8 @@ import {
   IAMClient, CreateUserCommand, CreateAccessKeyCommand, ListAccessKeysCommand, ListUsersCommand,
   ListRolesCommand, GetUserCommand, GetRoleCommand, CreatePolicyCommand, CreateRoleCommand,
   AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
-  ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers,
+  ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers, ListRoleTagsCommand,
+  PutRolePolicyCommand, GetRolePolicyCommand,
 } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
@@ -322,6 +323,26 @@ stsTest('cross_account', async () => {
     `arn:aws:sts::${member}:assumed-role/OrganizationAccountAccessRole/ops`);
   const { User } = await iamClient(creds).send(new CreateUserCommand({ UserName: 'dev' }));
   assert.equal(User.Arn, `arn:aws:iam::${member}:user/dev`);
+});
+
+test('special_characters', async () => {
+  // Form encoding of non-ASCII and reserved characters, XML escaping, and
+  // URL-encoded policy documents, both ways.
+  const d = 'Ünïcode + spaces * ~ / = & % <x> "q" \'a\'';
+  const v = 'Ünïcode + spaces / = : @ _ - . 日本';
+  const doc = { Version: '2012-10-17', Statement: [{
+    Sid: 'A1', Effect: 'Allow', Action: 'iam:Get*', Resource: 'arn:aws:iam::*:user/a+b',
+    Condition: { StringLike: { 'aws:PrincipalTag/x': 'Ü & <é> %20' } } }] };
+  await iam.send(new CreateRoleCommand({
+    RoleName: 'e2e-special', Description: d, Tags: [{ Key: 'team name+', Value: v }],
+    AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }),
+  }));
+  assert.equal((await iam.send(new GetRoleCommand({ RoleName: 'e2e-special' }))).Role.Description, d);
+  assert.deepEqual((await iam.send(new ListRoleTagsCommand({ RoleName: 'e2e-special' }))).Tags, [{ Key: 'team name+', Value: v }]);
+  await iam.send(new PutRolePolicyCommand({ RoleName: 'e2e-special', PolicyName: 'p', PolicyDocument: JSON.stringify(doc) }));
+  const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'e2e-special', PolicyName: 'p' }));
+  // The SDK hands the document over URL-encoded, as IAM sends it.
+  assert.deepEqual(JSON.parse(decodeURIComponent(PolicyDocument)), doc);
 });
 
 let profilesWritten = false;
