@@ -280,6 +280,21 @@ err_missing_parameter() {
 		WHY="message: $ERR"; return 1 ;; esac
 }
 
+err_empty_parameter() {
+	# A present but empty UserName is invalid (length >= 1), not absent: a
+	# script whose variable is empty must not get a key for its caller.
+	printf '[default]\nparameter_validation = false\n' >"$W/novalidate.config"
+	if call env AWS_CONFIG_FILE="$W/novalidate.config" aws iam create-access-key --user-name '' \
+		--query 'AccessKey.[UserName,AccessKeyId]' --output text; then
+		local who key
+		read -r who key <<<"$OUT"
+		aws iam delete-access-key --access-key-id "$key" ${who:+$([ "$who" != None ] && echo --user-name "$who")} 2>/dev/null
+		WHY="known mantle bug (reported): UserName='' is taken as absent, so CreateAccessKey makes a key for the caller (here root); AWS refuses it: ValidationError, userName must have length greater than or equal to 1"
+		return 2
+	fi
+	case $ERR in *"An error occurred (ValidationError)"*"userName"*) ;; *) WHY="expected ValidationError, got: $ERR"; return 1 ;; esac
+}
+
 err_malformed_policy() {
 	fails MalformedPolicyDocument aws iam create-policy --policy-name bad1 \
 		--policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers"}]}' || return 1
@@ -410,6 +425,7 @@ check pagination_auto pagination_auto
 check err_signature err_signature
 sts_check err_tampered_token err_tampered_token
 check err_missing_parameter err_missing_parameter
+check err_empty_parameter err_empty_parameter
 check err_malformed_policy err_malformed_policy
 sts_check cross_account cross_account
 check special_characters special_characters

@@ -14,7 +14,7 @@ import {
   ListRolesCommand, GetUserCommand, GetRoleCommand, CreatePolicyCommand, CreateRoleCommand,
   AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
   ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers, ListRoleTagsCommand,
-  PutRolePolicyCommand, GetRolePolicyCommand,
+  PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { fromIni } from '@aws-sdk/credential-providers';
@@ -279,6 +279,22 @@ test('err_missing_parameter', async () => {
   // SDK v3 does not check required members: mantle answers.
   const e = await expectError('ValidationError', iam.send(new GetRoleCommand({})));
   assert.match(e.message, /Value null at 'roleName' failed to satisfy constraint: Member must not be null/);
+});
+
+test('err_empty_parameter', async (t) => {
+  // A present but empty UserName is invalid (length >= 1), not absent: SDK v3
+  // sends "UserName=" as it is, and a program whose variable is empty must
+  // not get a key for its caller.
+  let k;
+  try {
+    ({ AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: '' })));
+  } catch (e) {
+    assert.equal(e.name, 'ValidationError', `${e.name}: ${e.message}`);
+    assert.match(e.message, /userName/);
+    return;
+  }
+  await iam.send(new DeleteAccessKeyCommand({ AccessKeyId: k.AccessKeyId, ...(k.UserName ? { UserName: k.UserName } : {}) }));
+  t.skip("known mantle bug (reported): UserName='' is taken as absent, so CreateAccessKey makes a key for the caller (here root); AWS refuses it: ValidationError, userName must have length greater than or equal to 1");
 });
 
 test('err_malformed_policy', async () => {
