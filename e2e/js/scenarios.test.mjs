@@ -17,7 +17,7 @@ import {
   PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand,
 } from '@aws-sdk/client-iam';
 import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { fromIni } from '@aws-sdk/credential-providers';
+import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import {
   OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand, ListAccountsCommand,
 } from '@aws-sdk/client-organizations';
@@ -402,6 +402,13 @@ stsTest('profile_role', async () => {
   await iamClient(fromIni({ profile: 'reader', logger, ignoreCache: true })).send(new ListRolesCommand({}));
   assert.equal((await profileSts('partner').send(new GetCallerIdentityCommand({}))).Arn,
     `arn:aws:sts::${A}:assumed-role/e2e-partner/partner-session`);
+  // The same without a profile: fromTemporaryCredentials.
+  const tmp = fromTemporaryCredentials({
+    masterCredentials: S.alice, clientConfig: { region, logger },
+    params: { RoleArn: `arn:aws:iam::${A}:role/e2e-partner`, RoleSessionName: 'tmp-creds', ExternalId: 'e2e-ext-7' },
+  });
+  assert.equal((await stsClient(tmp).send(new GetCallerIdentityCommand({}))).Arn,
+    `arn:aws:sts::${A}:assumed-role/e2e-partner/tmp-creds`);
 });
 
 stsTest('profile_role_mfa', async (t) => {
