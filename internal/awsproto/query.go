@@ -149,7 +149,7 @@ func DecodeQuery(form url.Values, dst any) error {
 	v := reflect.ValueOf(dst).Elem()
 	var errs validationErrors
 	decodeStruct(form, "", v, planFor(v.Type()), &errs)
-	if len(errs) == 0 {
+	if len(errs.msgs) == 0 {
 		validateStruct(v, planFor(v.Type()), "", &errs)
 	}
 	return errs.err()
@@ -182,6 +182,12 @@ func decodeStruct(form url.Values, prefix string, v reflect.Value, p *plan, errs
 				continue
 			}
 			found = true
+			if vals[0] == "" && f.kind == reflect.String && !f.ptr {
+				if errs.emptyPresent == nil {
+					errs.emptyPresent = make(map[string]bool)
+				}
+				errs.emptyPresent[memberPath(prefix, f.member)] = true
+			}
 			setScalar(fv, f, vals[0], prefix, errs)
 		}
 	}
@@ -296,11 +302,16 @@ func validateStruct(v reflect.Value, p *plan, path string, errs *validationError
 		switch f.kind {
 		case reflect.String:
 			s := fv.String()
-			if s == "" && f.required && !f.ptr && f.min != nil && *f.min > 0 {
-				// A non-pointer field cannot tell absent from empty; where
-				// empty is not allowed, report it as AWS reports an absent
-				// member.
+			if s == "" && f.required && !f.ptr && f.min != nil && *f.min > 0 && !errs.emptyPresent[name] {
+				// Absent (or, from JSON, indistinguishable from absent):
+				// AWS reports a missing member as null.
 				errs.addNull(name)
+				continue
+			}
+			if s == "" && !f.ptr && errs.emptyPresent[name] {
+				if f.min != nil && *f.min > 0 {
+					errs.add(s, name, "Member must have length greater than or equal to "+strconv.Itoa(*f.min))
+				}
 				continue
 			}
 			if s == "" && !f.ptr && !f.required {
@@ -394,24 +405,30 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-type validationErrors []string
+// validationErrors collects AWS's constraint messages. emptyPresent holds
+// the members the Query decoder saw present with an empty value, so that
+// validation can tell "" from absent for plain string fields.
+type validationErrors struct {
+	msgs         []string
+	emptyPresent map[string]bool
+}
 
 func (e *validationErrors) add(value, member, constraint string) {
-	*e = append(*e, "Value '"+value+"' at '"+member+"' failed to satisfy constraint: "+constraint)
+	e.msgs = append(e.msgs, "Value '"+value+"' at '"+member+"' failed to satisfy constraint: "+constraint)
 }
 
 func (e *validationErrors) addNull(member string) {
-	*e = append(*e, "Value null at '"+member+"' failed to satisfy constraint: Member must not be null")
+	e.msgs = append(e.msgs, "Value null at '"+member+"' failed to satisfy constraint: Member must not be null")
 }
 
 // err renders AWS's message: "1 validation error detected: …" or
 // "N validation errors detected: …; …".
-func (e validationErrors) err() error {
-	switch len(e) {
+func (e *validationErrors) err() error {
+	switch len(e.msgs) {
 	case 0:
 		return nil
 	case 1:
-		return awserr.ValidationError("1 validation error detected: %s", e[0])
+		return awserr.ValidationError("1 validation error detected: %s", e.msgs[0])
 	}
-	return awserr.ValidationError("%d validation errors detected: %s", len(e), strings.Join(e, "; "))
+	return awserr.ValidationError("%d validation errors detected: %s", len(e.msgs), strings.Join(e.msgs, "; "))
 }

@@ -186,3 +186,12 @@ func TestListOmitsEmpty(t *testing.T) {
 		t.Fatalf("%s", b)
 	}
 }
+
+// "UserName=" is present and empty: AWS reports its length, not null.
+func TestEmptyVersusAbsent(t *testing.T) {
+	_, err := decode(t, "UserName=")
+	want := "1 validation error detected: Value '' at 'userName' failed to satisfy constraint: Member must have length greater than or equal to 1"
+	if e := awserr.As(err); e == nil || e.Message != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}
