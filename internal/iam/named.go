@@ -49,6 +49,19 @@ func (k named[T]) target(ctx context.Context, s *Service, c *auth.Caller, action
 	return x, nil
 }
 
+// at returns the caller's-account entity whose ARN is exactly arn (path and
+// name letter case included), or the kind's not-found error.
+func (k named[T]) at(ctx context.Context, r store.Repos, account, arn, name string) (*T, error) {
+	x, err := k.get(ctx, r, account, name)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if x == nil || k.arn(x) != arn {
+		return nil, k.notFound(name)
+	}
+	return x, nil
+}
+
 // write authorizes action on the named entity, then runs f on its committed
 // row inside a transaction.
 func (k named[T]) write(ctx context.Context, s *Service, c *auth.Caller, action, name string, f func(ctx context.Context, tx store.Repos, x *T) error, keys ...auth.Key) error {

@@ -514,45 +514,27 @@ func (s *Service) sourceEntity(ctx context.Context, c *auth.Caller, action, arn 
 	if !ok || !ok2 || !accountIDRe.MatchString(acct) {
 		return nil, invalidARN(arn)
 	}
-	i := strings.LastIndex(rest, "/")
-	path, name := "/"+rest[:i+1], rest[i+1:]
+	name := rest[strings.LastIndex(rest, "/")+1:]
 	if name == "" {
 		return nil, invalidARN(arn)
 	}
 	src := &simSource{}
+	var err error
 	switch typ {
 	case "user":
 		src.kind = store.EntityUser
-		u, err := s.store.Users().Get(ctx, acct, name)
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		if u == nil || acct != c.AccountID || u.Path != path || u.Name != name {
-			return nil, noSuchUser(name)
-		}
-		src.user = u
+		src.user, err = userKind.at(ctx, s.store, c.AccountID, arn, name)
 	case "role":
 		src.kind = store.EntityRole
-		r, err := s.store.Roles().Get(ctx, acct, name)
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		if r == nil || acct != c.AccountID || r.Path != path || r.Name != name {
-			return nil, noSuchRole(name)
-		}
-		src.role = r
+		src.role, err = roleKind.at(ctx, s.store, c.AccountID, arn, name)
 	case "group":
 		src.kind = store.EntityGroup
-		g, err := s.store.Groups().Get(ctx, acct, name)
-		if err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		if g == nil || acct != c.AccountID || g.Path != path || g.Name != name {
-			return nil, noSuchGroup(name)
-		}
-		src.grp = g
+		src.grp, err = groupKind.at(ctx, s.store, c.AccountID, arn, name)
 	default:
 		return nil, invalidARN(arn)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return src, nil
 }
