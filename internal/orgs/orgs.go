@@ -107,6 +107,22 @@ func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resourc
 	return s.authz.Authorize(ctx, c, "organizations:"+action, resource)
 }
 
+// orgFor authorizes an action on the caller's organization and returns it;
+// management restricts the action to the organization's management account.
+func (s *Service) orgFor(ctx context.Context, c *auth.Caller, action string, management bool) (*store.Organization, error) {
+	if err := s.authorize(ctx, c, action, "*"); err != nil {
+		return nil, err
+	}
+	_, o, err := s.callerOrg(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	if management && o.ManagementAccountID != c.AccountID {
+		return nil, notManagementAccount()
+	}
+	return o, nil
+}
+
 // callerOrg returns the caller's account and its organization.
 func (s *Service) callerOrg(ctx context.Context, c *auth.Caller) (*store.Account, *store.Organization, error) {
 	a, err := s.store.Accounts().Get(ctx, c.AccountID)
@@ -198,10 +214,7 @@ type DescribeOrganizationOutput struct {
 }
 
 func (s *Service) DescribeOrganization(ctx context.Context, c *auth.Caller, in *DescribeOrganizationInput) (*DescribeOrganizationOutput, error) {
-	if err := s.authorize(ctx, c, "DescribeOrganization", "*"); err != nil {
-		return nil, err
-	}
-	_, o, err := s.callerOrg(ctx, c)
+	o, err := s.orgFor(ctx, c, "DescribeOrganization", false)
 	if err != nil {
 		return nil, err
 	}
@@ -233,15 +246,9 @@ type CreateAccountOutput struct {
 // reports through DescribeCreateAccountStatus, as AWS's does, so clients
 // that poll work unchanged.
 func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateAccountInput) (*CreateAccountOutput, error) {
-	if err := s.authorize(ctx, c, "CreateAccount", "*"); err != nil {
-		return nil, err
-	}
-	_, o, err := s.callerOrg(ctx, c)
+	o, err := s.orgFor(ctx, c, "CreateAccount", true)
 	if err != nil {
 		return nil, err
-	}
-	if o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
 	}
 	roleName := in.RoleName
 	if roleName == "" {
@@ -295,10 +302,7 @@ type DescribeCreateAccountStatusOutput struct {
 }
 
 func (s *Service) DescribeCreateAccountStatus(ctx context.Context, c *auth.Caller, in *DescribeCreateAccountStatusInput) (*DescribeCreateAccountStatusOutput, error) {
-	if err := s.authorize(ctx, c, "DescribeCreateAccountStatus", "*"); err != nil {
-		return nil, err
-	}
-	_, o, err := s.callerOrg(ctx, c)
+	o, err := s.orgFor(ctx, c, "DescribeCreateAccountStatus", false)
 	if err != nil {
 		return nil, err
 	}
@@ -324,15 +328,9 @@ type ListAccountsOutput struct {
 }
 
 func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *ListAccountsInput) (*ListAccountsOutput, error) {
-	if err := s.authorize(ctx, c, "ListAccounts", "*"); err != nil {
-		return nil, err
-	}
-	_, o, err := s.callerOrg(ctx, c)
+	o, err := s.orgFor(ctx, c, "ListAccounts", true)
 	if err != nil {
 		return nil, err
-	}
-	if o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
 	}
 	all, err := s.store.Accounts().List(ctx)
 	if err != nil {
