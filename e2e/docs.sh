@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the examples of every docs/*.md page, one page per check
-# ("PASS docs/NAME.md"). Each page becomes one script, its blocks in order:
+# ("PASS docs/NAME.md"), and the README's quick start. Each page becomes one
+# script, its blocks in order:
 # ```bash blocks as they are, ```python blocks through python3, ```js blocks
 # through node (ES module; @aws-sdk/* from e2e/js/node_modules). Blocks fenced
 # as ```sh, ```go or ```console are shown, not run. A page runs in a fresh
@@ -15,9 +16,10 @@ ln -sfn "$MANTLE_DATA" mantle-data
 ln -sfn "$E2E_DIR" e2e
 ln -sfn "$DOCS" docs
 ln -sfn "$E2E_DIR/js/node_modules" node_modules
-for page in "$DOCS"/*.md; do
+for page in "$DOCS"/../README.md "$DOCS"/*.md; do
 	base=$(basename "$page" .md)
 	name=docs/$base.md
+	[ "$base" = README ] && name=README.md
 	script="$E2E_WORK/$base.sh"
 	awk '
 		/^```bash[ \t]*$/   { on = "bash"; next }
