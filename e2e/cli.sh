@@ -252,7 +252,10 @@ pagination_auto() {
 }
 
 err_signature() {
-	fails SignatureDoesNotMatch keys "$UK" "${US%?}X" "" aws iam get-user || return 1
+	# Change the last character of the secret (to one it is not).
+	local bad="${US%?}X"
+	[ "$bad" != "$US" ] || bad="${US%?}Y"
+	fails SignatureDoesNotMatch keys "$UK" "$bad" "" aws iam get-user || return 1
 	case $ERR in *"The request signature we calculated does not match the signature you provided."*) ;; *)
 		WHY="message: $ERR"; return 1 ;; esac
 }

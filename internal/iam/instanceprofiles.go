@@ -186,15 +186,7 @@ func (s *Service) ListInstanceProfiles(ctx context.Context, c *auth.Caller, in *
 		return nil, err
 	}
 	ps, trunc, m := cut(pg, ps, func(p *store.InstanceProfile) string { return lower(p.Name) })
-	out := &ListInstanceProfilesOutput{InstanceProfiles: []InstanceProfile{}, IsTruncated: trunc, Marker: m}
-	for _, p := range ps {
-		ip, err := ipOut(ctx, s.store, p, false)
-		if err != nil {
-			return nil, err
-		}
-		out.InstanceProfiles = append(out.InstanceProfiles, ip)
-	}
-	return out, nil
+	return s.instanceProfilesPage(ctx, ps, trunc, m)
 }
 
 type AddRoleToInstanceProfileInput struct {
@@ -262,15 +254,7 @@ func (s *Service) ListInstanceProfilesForRole(ctx context.Context, c *auth.Calle
 	}
 	sortBy(ps, func(p *store.InstanceProfile) string { return lower(p.Name) })
 	ps, trunc, m, _ := cutSlice(pg, ps, func(p *store.InstanceProfile) string { return lower(p.Name) })
-	out := &ListInstanceProfilesOutput{InstanceProfiles: []InstanceProfile{}, IsTruncated: trunc, Marker: m}
-	for _, p := range ps {
-		ip, err := ipOut(ctx, s.store, p, false)
-		if err != nil {
-			return nil, err
-		}
-		out.InstanceProfiles = append(out.InstanceProfiles, ip)
-	}
-	return out, nil
+	return s.instanceProfilesPage(ctx, ps, trunc, m)
 }
 
 type TagInstanceProfileInput struct {
@@ -305,4 +289,17 @@ type ListInstanceProfileTagsOutput = ListTagsOutput
 
 func (s *Service) ListInstanceProfileTags(ctx context.Context, c *auth.Caller, in *ListInstanceProfileTagsInput) (*ListInstanceProfileTagsOutput, error) {
 	return s.ipTags().list(ctx, c, "ListInstanceProfileTags", in.InstanceProfileName, in.Marker, in.MaxItems)
+}
+
+// instanceProfilesPage is the output of both instance-profile list actions.
+func (s *Service) instanceProfilesPage(ctx context.Context, ps []*store.InstanceProfile, trunc bool, marker string) (*ListInstanceProfilesOutput, error) {
+	out := &ListInstanceProfilesOutput{InstanceProfiles: []InstanceProfile{}, IsTruncated: trunc, Marker: marker}
+	for _, p := range ps {
+		ip, err := ipOut(ctx, s.store, p, false)
+		if err != nil {
+			return nil, err
+		}
+		out.InstanceProfiles = append(out.InstanceProfiles, ip)
+	}
+	return out, nil
 }

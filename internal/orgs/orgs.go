@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"math/big"
 	"net/http"
 	"strconv"
@@ -260,7 +259,7 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateA
 		State: "SUCCEEDED", RequestedAt: now, CompletedAt: &now,
 	}
 	acct := &store.Account{
-		ID: randomAccountID(), Name: in.AccountName, Email: in.Email, CreatedAt: now,
+		ID: auth.NewAccountID(), Name: in.AccountName, Email: in.Email, CreatedAt: now,
 		OrganizationID: o.ID, JoinedMethod: "CREATED", Status: "ACTIVE",
 	}
 	if err := s.prov.ProvisionAccount(ctx, acct, roleName, o.ManagementAccountID); err != nil {
@@ -426,12 +425,4 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-func randomAccountID() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(9e11))
-	if err != nil {
-		panic(err)
-	}
-	return fmt.Sprintf("%012d", n.Int64()+1e11)
 }

@@ -3,14 +3,12 @@ package server
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -80,7 +78,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
-	if cfg.AccountID != "" && !isAccountID(cfg.AccountID) {
+	if cfg.AccountID != "" && !auth.IsAccountID(cfg.AccountID) {
 		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)
 	}
 	if cfg.MasterKeyFile == "" {
@@ -192,7 +190,7 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	id := s.cfg.AccountID
 	if id == "" {
-		id = randomAccountID()
+		id = auth.NewAccountID()
 	}
 	if err := s.IAM.EnsureAccount(ctx, id, "mantle", ""); err != nil {
 		return err
@@ -221,27 +219,6 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	}
 	fmt.Fprintf(s.cfg.Out, "Created account %s. Its root credentials (also in %s):\n\n%s", id, path, creds)
 	return nil
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-func randomAccountID() string {
-	n, err := rand.Int(rand.Reader, big.NewInt(9e11))
-	if err != nil {
-		panic(err)
-	}
-	// A leading digit of 1–9 keeps the ID twelve digits when printed.
-	return fmt.Sprintf("%012d", n.Int64()+1e11)
 }
 
 // Serve answers on l until ctx is done, then shuts down gracefully:

@@ -3,6 +3,7 @@ package sts
 import (
 	"context"
 	"errors"
+	"github.com/mantle-iam/mantle/internal/auth"
 	"strings"
 	"sync"
 
@@ -96,7 +97,7 @@ func parseRoleARN(arn string) (account, path, name string, ok bool) {
 		return "", "", "", false
 	}
 	account, res, found := cut(arn[len(pfx):], ':')
-	if !found || !isAccountID(account) || !strings.HasPrefix(res, "role/") {
+	if !found || !auth.IsAccountID(account) || !strings.HasPrefix(res, "role/") {
 		return "", "", "", false
 	}
 	res = res[len("role"):] // "/path/name"

@@ -204,7 +204,7 @@ func isPolicyARN(arn string) bool {
 	}
 	rest := arn[len(pfx):]
 	acct, res, ok := cut(rest, ':')
-	if !ok || (acct != "aws" && !isAccountID(acct)) {
+	if !ok || (acct != "aws" && !auth.IsAccountID(acct)) {
 		return false
 	}
 	return len(res) > len("policy/") && res[:len("policy/")] == "policy/"
@@ -217,18 +217,6 @@ func cut(s string, sep byte) (before, after string, ok bool) {
 		}
 	}
 	return s, "", false
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // packedSize returns PackedPolicySize for a session's policies and tags, and
