@@ -8,7 +8,8 @@
 # bash (set -eu) in a directory that looks like the repository root with a
 # running mantle: ./mantle-data is its data directory and ./e2e, ./docs are
 # the repository's, so pages begin as a reader does:
-# `. mantle-data/root-credentials`.
+# `. mantle-data/root-credentials`. The `mantle` binary under test is on PATH,
+# so a page can start more of them (other flags, other nodes) as a reader would.
 set -u
 DOCS=$(cd "$E2E_DIR/../docs" && pwd)
 cd "$E2E_WORK"
@@ -46,11 +47,18 @@ for page in "$DOCS"/../README.md "$DOCS"/*.md; do
 	fi
 	if [ ! -s "$script" ]; then echo "SKIP $name: no runnable blocks"; continue; fi
 	out="$E2E_WORK/$base.out"
-	if env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_REGION -u AWS_DEFAULT_REGION \
-		-u MANTLE_ENDPOINT -u MANTLE_ACCOUNT_ID bash -eu "$script" >"$out" 2>&1; then
+	# A page may start processes of its own (a second mantle, an identity
+	# provider): it runs in its own process group, killed when it ends.
+	setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_REGION -u AWS_DEFAULT_REGION \
+		-u MANTLE_ENDPOINT -u MANTLE_ACCOUNT_ID bash -eu "$script" >"$out" 2>&1 &
+	pid=$!
+	wait "$pid"
+	rc=$?
+	kill -- -"$pid" 2>/dev/null
+	if [ $rc -eq 0 ]; then
 		echo "PASS $name"
 	else
-		echo "FAIL $name: exit $? (output below)"
+		echo "FAIL $name: exit $rc (output below)"
 		sed 's/^/    /' "$out"
 	fi
 done

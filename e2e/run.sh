@@ -43,7 +43,7 @@ passed=0 failed=0 skipped=0
 note_fail() { echo "FAIL $1"; failed=$((failed + 1)); }
 
 echo "== build mantle"
-if ! (cd "$ROOT" && go build -o "$TMP/mantle" ./cmd/mantle); then
+if ! (cd "$ROOT" && go build -o "$TMP/bin/mantle" ./cmd/mantle); then
 	note_fail "build: go build ./cmd/mantle"
 	echo "$passed passed, $failed failed, $skipped skipped"
 	exit 1
@@ -93,10 +93,10 @@ start_mantle() {
 		ENDPOINT="http://127.0.0.1:$PORT"
 		if [ -n "$random_root" ]; then
 			(cd "$TMP/$name" && exec env -u MANTLE_ROOT_ACCESS_KEY_ID -u MANTLE_ROOT_SECRET_ACCESS_KEY \
-				"$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" >"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
+				"$TMP/bin/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" >"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
 		else
 			(cd "$TMP/$name" && MANTLE_ROOT_ACCESS_KEY_ID=$ROOT_KEY MANTLE_ROOT_SECRET_ACCESS_KEY=$ROOT_SECRET \
-				exec "$TMP/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" --account-id "$ACCOUNT_ID" \
+				exec "$TMP/bin/mantle" serve --addr "127.0.0.1:$PORT" --data "$DATA" --account-id "$ACCOUNT_ID" \
 				>"$TMP/$name/mantle.out" 2>"$TMP/$name/mantle.log") &
 		fi
 		MANTLE_PID=$!
@@ -125,7 +125,7 @@ client_env() {
 	local dir="$TMP/$1"
 	: >"$dir/config"
 	: >"$dir/credentials"
-	ENV=(env -i PATH="$PATH" HOME="$dir/work" LANG=C.UTF-8 TMPDIR="$dir/work"
+	ENV=(env -i PATH="$TMP/bin:$PATH" HOME="$dir/work" LANG=C.UTF-8 TMPDIR="$dir/work"
 		PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}" ${PYENV_VERSION:+PYENV_VERSION="$PYENV_VERSION"}
 		AWS_ENDPOINT_URL="$ENDPOINT" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 		AWS_ACCESS_KEY_ID="$ROOT_KEY" AWS_SECRET_ACCESS_KEY="$ROOT_SECRET"
