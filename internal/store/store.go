@@ -46,6 +46,7 @@ type Repos interface {
 	SAMLProviders() SAMLProviders
 	Organizations() Organizations
 	SigningKeys() SigningKeys
+	Events() Events
 }
 
 // ListOptions pages through an account's entities in name order. Names

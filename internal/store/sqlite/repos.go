@@ -31,6 +31,7 @@ func (r *repos) OIDCProviders() store.OIDCProviders       { return oidcProviders
 func (r *repos) SAMLProviders() store.SAMLProviders       { return samlProviders{r} }
 func (r *repos) Organizations() store.Organizations       { return organizations{r} }
 func (r *repos) SigningKeys() store.SigningKeys           { return signingKeys{r} }
+func (r *repos) Events() store.Events                     { return events{r} }
 
 // get runs a single-row query; no row is store.ErrNotFound.
 func get[T any](ctx context.Context, q querier, scan func(scanner) (*T, error), what string, query string, args ...any) (*T, error) {
