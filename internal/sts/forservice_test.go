@@ -23,7 +23,9 @@ func TestAssumeRoleForService(t *testing.T) {
 	src := e.role(acct, "scoped", serviceTrust(ServiceECSTasks, `{"StringEquals":{"aws:SourceAccount":"`+acct+`"}}`), 0)
 	deny := e.role(acct, "denied", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Effect":"Deny","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, 0)
 
-	taskARN := func(account string) string { return "arn:aws:ecs:us-east-1:" + account + ":task/default/0123456789abcdef" }
+	taskARN := func(account string) string {
+		return "arn:aws:ecs:us-east-1:" + account + ":task/default/0123456789abcdef"
+	}
 	tests := []struct {
 		name     string
 		in       ServiceSessionInput
