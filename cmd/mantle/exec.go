@@ -36,8 +36,8 @@ const cliErrorStatus = 254
 
 type execOptions struct {
 	roleArn, sessionName, externalID, serial, tokenCode, endpoint, region string
-	duration                                                             time.Duration
-	refresh                                                              bool
+	duration                                                              time.Duration
+	refresh                                                               bool
 }
 
 func newExecCmd() *cobra.Command {
