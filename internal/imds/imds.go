@@ -70,7 +70,7 @@ func NewInstance(cfg InstanceConfig) (*Instance, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	if acct, name, ok := parseProfile(cfg.InstanceProfile); ok {
+	if acct, name, ok := parseIAMARN(cfg.InstanceProfile, "instance-profile"); ok {
 		cfg.AccountID, cfg.InstanceProfile = acct, name
 	}
 	return &Instance{
@@ -99,14 +99,15 @@ func validInstanceID(id string) bool {
 	return true
 }
 
-// parseProfile splits arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME.
-func parseProfile(arn string) (account, name string, ok bool) {
+// parseIAMARN splits arn:aws:iam::ACCOUNT:TYPE/PATH/NAME into account and
+// name when TYPE is typ (role, instance-profile).
+func parseIAMARN(arn, typ string) (account, name string, ok bool) {
 	rest, found := strings.CutPrefix(arn, "arn:aws:iam::")
 	if !found {
 		return "", "", false
 	}
 	account, res, found := strings.Cut(rest, ":")
-	if !found || !strings.HasPrefix(res, "instance-profile/") {
+	if !found || !strings.HasPrefix(res, typ+"/") {
 		return "", "", false
 	}
 	name = res[strings.LastIndexByte(res, '/')+1:]

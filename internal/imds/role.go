@@ -80,7 +80,7 @@ type RoleSource struct {
 
 func (s *RoleSource) Credentials(ctx context.Context) (*Credentials, error) {
 	account, name := s.AccountID, s.Role
-	if a, n, ok := parseRole(s.Role); ok {
+	if a, n, ok := parseIAMARN(s.Role, "role"); ok {
 		account, name = a, n
 	}
 	r, err := s.Store.Roles().Get(ctx, account, name)
@@ -94,20 +94,6 @@ func (s *RoleSource) Credentials(ctx context.Context) (*Credentials, error) {
 		return nil, awserr.NoSuchEntity("The role %s cannot be found.", s.Role)
 	}
 	return s.Session.credentials(ctx, r)
-}
-
-// parseRole splits arn:aws:iam::ACCOUNT:role/PATH/NAME into account and name.
-func parseRole(arn string) (account, name string, ok bool) {
-	rest, found := strings.CutPrefix(arn, "arn:aws:iam::")
-	if !found {
-		return "", "", false
-	}
-	account, res, found := strings.Cut(rest, ":")
-	if !found || !strings.HasPrefix(res, "role/") {
-		return "", "", false
-	}
-	name = res[strings.LastIndexByte(res, '/')+1:]
-	return account, name, name != ""
 }
 
 // statusOf is the HTTP status an error answers with on the endpoints.
