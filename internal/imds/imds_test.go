@@ -52,7 +52,7 @@ func (f *fakeIssuer) AssumeRoleForService(_ context.Context, in *sts.ServiceSess
 }
 
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	st     *sqlite.Store
 	now    time.Time
 	issuer *fakeIssuer
@@ -62,7 +62,7 @@ type fixture struct {
 	srv    *httptest.Server
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mantle.db"))
 	if err != nil {

@@ -1,6 +1,9 @@
 package imds
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,4 +41,31 @@ func TestTokenKey(t *testing.T) {
 	if tok2 := k.mint(now.Add(10 * time.Second)); tok2 == tok {
 		t.Fatal("tokens repeat")
 	}
+}
+
+// FuzzInstancePath: any path and token a client sends gets one of IMDS's
+// answers, never a panic or a 500.
+func FuzzInstancePath(f *testing.F) {
+	fx := newFixture(f)
+	tok := fx.m.key.mint(fx.now.Add(time.Hour))
+	for _, p := range []string{"/latest/meta-data/", "/latest/meta-data/iam/security-credentials/web", "/latest/dynamic/instance-identity/document", "//", "/latest/meta-data/iam/security-credentials/web/x", "/latest/api/token"} {
+		f.Add(p, true)
+	}
+	f.Fuzz(func(t *testing.T, path string, withToken bool) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		req := httptest.NewRequest(http.MethodGet, "http://imds/", nil)
+		req.URL.Path = path
+		if withToken {
+			req.Header.Set(headerToken, tok)
+		}
+		w := httptest.NewRecorder()
+		fx.m.ServeHTTP(w, req)
+		switch w.Code {
+		case 200, 401, 404, 405:
+		default:
+			t.Fatalf("%q: status %d", path, w.Code)
+		}
+	})
 }
