@@ -134,16 +134,22 @@ func TestExec(t *testing.T) {
 		exit    string
 		code    int
 		refresh bool
+		stsOnly bool // the endpoint in AWS_ENDPOINT_URL_STS only
 	}{
-		{"static credentials", []string{"--role-session-name", "ci"}, "0", 0, false},
-		{"exit status propagates", []string{"--role-session-name", "ci"}, "3", 3, false},
-		{"refresh through a container endpoint", []string{"--role-session-name", "ci", "--refresh", "--duration", "15m"}, "0", 0, true},
+		{"static credentials", []string{"--role-session-name", "ci"}, "0", 0, false, false},
+		{"exit status propagates", []string{"--role-session-name", "ci"}, "3", 3, false, false},
+		{"AWS_ENDPOINT_URL_STS", []string{"--role-session-name", "ci"}, "0", 0, false, true},
+		{"refresh through a container endpoint", []string{"--role-session-name", "ci", "--refresh", "--duration", "15m"}, "0", 0, true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "child")
 			t.Setenv("MANTLE_EXEC_CHILD", out)
 			t.Setenv("MANTLE_EXEC_EXIT", tt.exit)
+			if tt.stsOnly {
+				t.Setenv("AWS_ENDPOINT_URL_STS", os.Getenv("AWS_ENDPOINT_URL"))
+				t.Setenv("AWS_ENDPOINT_URL", "")
+			}
 			err, stderr := runExecCmd(t, append(append([]string{"--role-arn", roleArn}, tt.args...), "--", self)...)
 			var ee exitError
 			if tt.code == 0 && err != nil || tt.code != 0 && (!errors.As(err, &ee) || ee.code != tt.code) {
