@@ -186,6 +186,10 @@ func (m *Instance) get(ctx context.Context, path string) (string, int) {
 	case "/latest/dynamic/instance-identity/document":
 		return m.identityDocument(), http.StatusOK
 	case "/latest/meta-data":
+		// iam/ is listed only while the instance has a profile with a role.
+		if _, _, err := m.profile(ctx); err != nil {
+			return "instance-id\nplacement/", http.StatusOK
+		}
 		return "iam/\ninstance-id\nplacement/", http.StatusOK
 	case "/latest/meta-data/instance-id":
 		return m.cfg.InstanceID, http.StatusOK

@@ -334,6 +334,9 @@ func TestCredentialsFollowTheProfile(t *testing.T) {
 			t.Errorf("%s without a role: %d", p, code)
 		}
 	}
+	if _, body := f.get(tok, "/latest/meta-data/"); body != "instance-id\nplacement/" {
+		t.Errorf("listing without a role: %q", body)
+	}
 	if err := f.st.InstanceProfiles().Delete(ctx, f.prof.ID); err != nil {
 		t.Fatal(err)
 	}
