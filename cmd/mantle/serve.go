@@ -27,6 +27,7 @@ var backends = map[string]func(ctx context.Context, dataDir, dsn string) (store.
 func newServeCmd() *cobra.Command {
 	var cfg server.Config
 	var backend, dsn, logFormat string
+	var workload workloadFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve IAM and STS on one endpoint",
@@ -44,6 +45,9 @@ func newServeCmd() *cobra.Command {
 			cfg.RootAccessKeyID = os.Getenv("MANTLE_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = os.Getenv("MANTLE_ROOT_SECRET_ACCESS_KEY")
 
+			if err := workload.check(); err != nil {
+				return err
+			}
 			open, ok := backends[backend]
 			if !ok {
 				return fmt.Errorf("unknown --store %q", backend)
@@ -73,6 +77,12 @@ func newServeCmd() *cobra.Command {
 				l.Close()
 				return err
 			}
+			stopWorkload, err := workload.start(ctx, srv, st, cfg.DataDir, cfg.Log)
+			if err != nil {
+				l.Close()
+				return err
+			}
+			defer stopWorkload()
 			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "account", srv.AccountID, "data", cfg.DataDir)
 			return srv.Serve(ctx, l)
 		},
@@ -87,5 +97,6 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&backend, "store", "sqlite", "storage backend: sqlite")
 	f.StringVar(&dsn, "dsn", "", "database connection string for network backends")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	workload.register(f)
 	return cmd
 }

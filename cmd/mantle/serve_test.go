@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -95,5 +96,77 @@ func TestServeRejectsBadAccountID(t *testing.T) {
 	done, _ := serve(context.Background(), t, "--addr", freeAddr(t), "--data", t.TempDir(), "--account-id", "12345")
 	if err := <-done; err == nil || !strings.Contains(err.Error(), "12 digits") {
 		t.Fatalf("err %v", err)
+	}
+}
+
+// The workload endpoints start with serve; the instance ID is generated once
+// and kept; the container token is written 0600 without a newline.
+func TestServeWorkloadEndpoints(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	addr, imdsAddr, ccAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	run := func() string {
+		ctx, stop := context.WithCancel(context.Background())
+		done, _ := serve(ctx, t, "--addr", addr, "--data", data, "--imds-addr", imdsAddr, "--imds-instance-profile", "web",
+			"--container-credentials-addr", ccAddr, "--container-role", "task")
+		waitHealthy(t, addr)
+		req, _ := http.NewRequest(http.MethodPut, "http://"+imdsAddr+"/latest/api/token", nil)
+		req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("token: %v %v", resp, err)
+		}
+		tok, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		req, _ = http.NewRequest(http.MethodGet, "http://"+imdsAddr+"/latest/meta-data/instance-id", nil)
+		req.Header.Set("X-aws-ec2-metadata-token", string(tok))
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("instance-id: %v %v", resp, err)
+		}
+		id, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		// The role does not exist yet: the container endpoint says so.
+		token, err := os.ReadFile(filepath.Join(data, "container-credentials-token"))
+		if err != nil || bytes.ContainsAny(token, "\r\n") || len(token) < 32 {
+			t.Fatalf("token file %q %v", token, err)
+		}
+		req, _ = http.NewRequest(http.MethodGet, "http://"+ccAddr+"/v1/credentials", nil)
+		req.Header.Set("Authorization", string(token))
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("container credentials for a missing role: %v %v", resp, err)
+		}
+		resp.Body.Close()
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		return string(id)
+	}
+	first := run()
+	if !strings.HasPrefix(first, "i-0") || len(first) != 19 {
+		t.Fatalf("instance ID %q", first)
+	}
+	if again := run(); again != first {
+		t.Fatalf("instance ID changed across restarts: %s, %s", first, again)
+	}
+	fi, err := os.Stat(filepath.Join(data, "container-credentials-token"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token file mode %v %v", fi, err)
+	}
+}
+
+func TestServeWorkloadFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"--imds-addr", "127.0.0.1:0"},
+		{"--imds-instance-profile", "web"},
+		{"--container-credentials-addr", "127.0.0.1:0"},
+		{"--container-role", "task"},
+		{"--imds-addr", "127.0.0.1:0", "--imds-instance-profile", "web", "--imds-instance-id", "web-1"},
+	} {
+		done, _ := serve(context.Background(), t, append([]string{"--addr", freeAddr(t), "--data", t.TempDir()}, args...)...)
+		if err := <-done; err == nil {
+			t.Errorf("%v: no error", args)
+		}
 	}
 }

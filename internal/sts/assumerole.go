@@ -9,6 +9,7 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/token"
 	"github.com/mantle-iam/mantle/policy"
 )
@@ -175,14 +176,9 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 		packed = &pct
 	}
 
-	cl := token.Claims{
-		Kind:              token.KindAssumedRole,
-		AccountID:         r.AccountID,
+	out, err := s.roleSession(r, &token.Claims{
 		IssuedAt:          now,
 		ExpiresAt:         now.Add(time.Duration(duration) * time.Second),
-		PrincipalID:       r.ID,
-		PrincipalName:     r.Name,
-		Path:              r.Path,
 		SessionName:       in.RoleSessionName,
 		SourceArn:         c.ARN,
 		SourceIdentity:    sourceIdentity,
@@ -193,20 +189,32 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 		SessionPolicy:     in.Policy,
 		SessionPolicyARNs: arns,
 		ChainDepth:        c.ChainDepth,
-	}
-	creds, err := s.issue(&cl)
+	})
 	if err != nil {
 		return nil, err
 	}
 	s.recordUse(r.ID, c.Region, now)
+	out.PackedPolicySize = packed
+	out.SourceIdentity = sourceIdentity
+	return out, nil
+}
+
+// roleSession completes cl as a session of role r, seals it, and returns
+// AssumeRole's answer for it: the one place a role session is minted.
+func (s *Service) roleSession(r *store.Role, cl *token.Claims) (*AssumeRoleOutput, error) {
+	cl.Kind = token.KindAssumedRole
+	cl.AccountID = r.AccountID
+	cl.PrincipalID, cl.PrincipalName, cl.Path = r.ID, r.Name, r.Path
+	creds, err := s.issue(cl)
+	if err != nil {
+		return nil, err
+	}
 	return &AssumeRoleOutput{
 		Credentials: creds,
 		AssumedRoleUser: AssumedRoleUser{
-			AssumedRoleId: r.ID + ":" + in.RoleSessionName,
-			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + in.RoleSessionName,
+			AssumedRoleId: r.ID + ":" + cl.SessionName,
+			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + cl.SessionName,
 		},
-		PackedPolicySize: packed,
-		SourceIdentity:   sourceIdentity,
 	}, nil
 }
 
