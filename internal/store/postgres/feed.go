@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,52 +13,77 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 const (
-	// echoWait bounds how long a write waits to hear its own
-	// notification back (see AnnounceChange).
-	echoWait = 2 * time.Second
+	// ackWait bounds how long a write waits for the other nodes to
+	// acknowledge its change (a node that is alive but stuck must not
+	// stall every write).
+	ackWait = 2 * time.Second
 	// maxBackoff is the longest pause between reconnection attempts of
-	// the listener; while it is down every attempt tells the subscribers
-	// that something may have changed, so caches stay at most this stale.
+	// the listener; while it is down every attempt reports a change, so
+	// this node's caches stay at most this stale.
 	maxBackoff = 500 * time.Millisecond
+	// appPrefix starts the application_name of every listener connection,
+	// which is how a writer counts the nodes that must acknowledge.
+	appPrefix = "mantle-feed "
 )
 
-// feed is the store's LISTEN connection: it hears every node's change
-// notifications on the schema's channel, tells subscribers of the other
-// nodes' ones, and matches this node's own to the writes waiting for them.
+// feed is the store's LISTEN connection on the schema's channel. It carries
+// two kinds of notification:
+//
+//	chg NODE SEQ   node NODE committed change number SEQ
+//	ack NODE SEQ   a listener has applied NODE's change SEQ
+//
+// A node hearing another's chg runs the OnChange functions (the IAM
+// generation moves, so every cache drops) and then sends ack. The writer,
+// after commit, counts the other listeners in pg_stat_activity and waits for
+// that many acks (at most ackWait): so when a write is acknowledged to its
+// client, every live node has already dropped what the write changed, and
+// the client's next request sees it whichever node serves it.
 type feed struct {
+	pool    *pgxpool.Pool
 	cfg     *pgx.ConnConfig
 	channel string
 	node    string // this store's ID in the payloads
+	group   string // application_name suffix shared by the schema's listeners
 	seq     atomic.Uint64
 
 	ctx    context.Context // the feed's lifetime
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu        sync.Mutex
-	connected bool
-	waiters   map[uint64]chan struct{} // own notifications not heard yet
-	subs      map[chan struct{}]struct{}
+	mu    sync.Mutex
+	waits map[uint64]*ackWaiter // own changes awaiting acks
+	subs  []func()
 }
 
-// startFeed connects and listens before it returns, so a write made once
-// the store is open is always heard.
-func startFeed(ctx context.Context, cfg *pgx.ConnConfig, channel string) (*feed, error) {
+type ackWaiter struct {
+	at   time.Time // when the change was announced, by the server's clock
+	acks int
+	need int // -1 until the writer has counted the peers
+	done chan struct{}
+}
+
+// startFeed connects and listens before it returns, so a change committed
+// once the store is open is always heard.
+func startFeed(ctx context.Context, pool *pgxpool.Pool, cfg *pgx.ConnConfig, channel string) (*feed, error) {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
+	h := fnv.New32a()
+	h.Write([]byte(cfg.Database + "\x00" + channel))
 	f := &feed{
-		cfg: cfg.Copy(), channel: channel, node: hex.EncodeToString(id[:]),
-		done: make(chan struct{}), waiters: map[uint64]chan struct{}{}, subs: map[chan struct{}]struct{}{},
+		pool: pool, cfg: cfg.Copy(), channel: channel, node: hex.EncodeToString(id[:]),
+		group: fmt.Sprintf("%08x", h.Sum32()),
+		done:  make(chan struct{}), waits: map[uint64]*ackWaiter{},
 	}
+	f.cfg.RuntimeParams["application_name"] = appPrefix + f.node + " " + f.group
 	conn, err := f.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
 	f.ctx, f.cancel = context.WithCancel(context.Background())
-	f.connected = true
 	go f.run(conn)
 	return f, nil
 }
@@ -84,10 +111,10 @@ func (f *feed) run(conn *pgx.Conn) {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		conn.Close(cctx)
 		cancel()
-		// Whatever was notified while we were not listening is lost:
-		// tell the subscribers now and on every attempt until we listen
-		// again, and once more when we do.
-		f.setConnected(false)
+		// Whatever was announced while we were not listening is lost:
+		// report a change now, on every attempt until we listen again,
+		// and once more when we do.
+		f.changed()
 		for backoff := 25 * time.Millisecond; ; backoff = min(2*backoff, maxBackoff) {
 			select {
 			case <-f.ctx.Done():
@@ -97,100 +124,63 @@ func (f *feed) run(conn *pgx.Conn) {
 			if conn, err = f.connect(f.ctx); err == nil {
 				break
 			}
-			f.broadcast()
+			f.changed()
 		}
-		f.setConnected(true)
+		f.changed()
 	}
 }
 
 func (f *feed) stop() {
 	f.cancel()
 	<-f.done
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
-		close(ch)
-	}
-	f.subs = nil
 }
 
-func (f *feed) setConnected(c bool) {
+func (f *feed) changed() {
 	f.mu.Lock()
-	f.connected = c
-	if !c {
-		// Nobody will hear these: let the writers go.
-		for seq, ch := range f.waiters {
-			close(ch)
-			delete(f.waiters, seq)
-		}
-	}
+	subs := f.subs
 	f.mu.Unlock()
-	f.broadcast()
+	for _, fn := range subs {
+		fn()
+	}
 }
-
-func (f *feed) payload(seq uint64) string { return f.node + " " + strconv.FormatUint(seq, 10) }
 
 func (f *feed) deliver(payload string) {
-	node, seqText, _ := strings.Cut(payload, " ")
-	if node != f.node {
-		f.broadcast()
-		return
-	}
-	// Our own write: this node bumped its caches itself already.
-	seq, _ := strconv.ParseUint(seqText, 10, 64)
-	f.mu.Lock()
-	if ch := f.waiters[seq]; ch != nil {
-		close(ch)
-		delete(f.waiters, seq)
-	}
-	f.mu.Unlock()
-}
-
-// broadcast wakes every subscriber; a subscriber that has not yet taken
-// the previous wake-up gets one for both.
-func (f *feed) broadcast() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch := range f.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
-}
-
-func (f *feed) subscribe(ctx context.Context) <-chan struct{} {
-	ch := make(chan struct{}, 1)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.subs == nil { // stopped
-		close(ch)
-		return ch
-	}
-	f.subs[ch] = struct{}{}
-	go func() {
-		select {
-		case <-ctx.Done():
-		case <-f.ctx.Done():
-		}
+	kind, rest, _ := strings.Cut(payload, " ")
+	node, seqText, _ := strings.Cut(rest, " ")
+	switch {
+	case kind == "chg" && node != f.node:
+		f.changed()
+		// Acknowledge only once this node's caches have moved.
+		ctx, cancel := context.WithTimeout(f.ctx, ackWait)
+		_, _ = f.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, f.channel, "ack "+rest)
+		cancel()
+	case kind == "ack" && node == f.node:
+		seq, _ := strconv.ParseUint(seqText, 10, 64)
 		f.mu.Lock()
-		defer f.mu.Unlock()
-		if _, ok := f.subs[ch]; ok {
-			delete(f.subs, ch)
-			close(ch)
+		if w := f.waits[seq]; w != nil {
+			w.acks++
+			w.check()
 		}
-	}()
-	return ch
+		f.mu.Unlock()
+	}
 }
 
-// expect numbers a notification about to be sent and, while the listener
-// is up, registers a wait for it.
+// check closes done once enough acks are in; f.mu must be held.
+func (w *ackWaiter) check() {
+	if w.need >= 0 && w.acks >= w.need {
+		select {
+		case <-w.done:
+		default:
+			close(w.done)
+		}
+	}
+}
+
+// expect numbers a change about to be announced and registers its wait.
 func (f *feed) expect() uint64 {
 	seq := f.seq.Add(1)
 	f.mu.Lock()
-	if f.connected {
-		f.waiters[seq] = make(chan struct{})
-	}
+	f.waits[seq] = &ackWaiter{need: -1, done: make(chan struct{})}
 	f.mu.Unlock()
 	return seq
 }
@@ -198,28 +188,45 @@ func (f *feed) expect() uint64 {
 func (f *feed) forget(seqs []uint64) {
 	f.mu.Lock()
 	for _, seq := range seqs {
-		delete(f.waiters, seq)
+		delete(f.waits, seq)
 	}
 	f.mu.Unlock()
 }
 
-// await waits (up to echoWait) until the listener has heard each of seqs.
+// await waits until every other listening node has acknowledged seqs, or
+// ackWait has passed. Nodes that connect later start with empty caches and
+// owe nothing.
 func (f *feed) await(ctx context.Context, seqs []uint64) {
 	if len(seqs) == 0 {
 		return
 	}
 	defer f.forget(seqs)
-	timer := time.NewTimer(echoWait)
+	timer := time.NewTimer(ackWait)
 	defer timer.Stop()
 	for _, seq := range seqs {
 		f.mu.Lock()
-		ch := f.waiters[seq]
+		w := f.waits[seq]
 		f.mu.Unlock()
-		if ch == nil {
+		if w == nil {
 			continue
 		}
+		// A listener's last statement is its LISTEN, so state_change is
+		// when it began listening: one that began after the announcement
+		// may not hear it, and owes no ack.
+		var peers int
+		if err := f.pool.QueryRow(ctx,
+			`SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name LIKE $1 AND application_name <> $2
+				AND state_change < $3`,
+			appPrefix+"% "+f.group, appPrefix+f.node+" "+f.group, w.at).Scan(&peers); err != nil {
+			return
+		}
+		f.mu.Lock()
+		w.need = peers
+		w.check()
+		f.mu.Unlock()
 		select {
-		case <-ch:
+		case <-w.done:
 		case <-timer.C:
 			return
 		case <-ctx.Done():
@@ -231,10 +238,8 @@ func (f *feed) await(ctx context.Context, seqs []uint64) {
 // AnnounceChange tells the other nodes sharing the database that IAM data
 // changed, so they drop their caches. Inside Tx the notification goes out
 // when the transaction commits (PostgreSQL delivers notifications at commit,
-// and never for a rolled back transaction); outside, at once. Either way the
-// write returns only once this node's own listener has heard it (or after
-// echoWait), so by the time a client sees a write acknowledged, PostgreSQL
-// has delivered its notification to every listening node.
+// and never for a rolled back transaction), and Tx returns once the other
+// nodes have acknowledged it; outside Tx that happens at once.
 func (r *repos) AnnounceChange(ctx context.Context) error {
 	st, inTx := r.q.(*txState)
 	if inTx && len(st.announced) > 0 {
@@ -242,10 +247,16 @@ func (r *repos) AnnounceChange(ctx context.Context) error {
 	}
 	f := r.s.feed
 	seq := f.expect()
-	if _, err := r.q.Exec(ctx, `SELECT pg_notify($1, $2)`, f.channel, f.payload(seq)); err != nil {
+	var at time.Time
+	if err := r.q.QueryRow(ctx, `SELECT clock_timestamp(), pg_notify($1, $2)`,
+		f.channel, "chg "+f.node+" "+strconv.FormatUint(seq, 10)).Scan(&at, nil); err != nil {
+		r.q.observe(err)
 		f.forget([]uint64{seq})
 		return wrap(err, "announce change")
 	}
+	f.mu.Lock()
+	f.waits[seq].at = at
+	f.mu.Unlock()
 	if inTx {
 		st.announced = append(st.announced, seq)
 		return nil
@@ -254,8 +265,12 @@ func (r *repos) AnnounceChange(ctx context.Context) error {
 	return nil
 }
 
-// Changes reports the changes other nodes announce (and, as a safety net,
-// every loss and recovery of the listening connection, when some may have
-// been missed). Several announcements may arrive as one receive. The channel
-// closes when ctx is done or the store closes.
-func (s *Store) Changes(ctx context.Context) <-chan struct{} { return s.feed.subscribe(ctx) }
+// OnChange registers fn to run for every change another node announces
+// (and, as a safety net, for every loss and recovery of the listening
+// connection, when some may have been missed). fn runs on the listener's
+// goroutine, before the change is acknowledged: it must be quick.
+func (s *Store) OnChange(fn func()) {
+	s.feed.mu.Lock()
+	defer s.feed.mu.Unlock()
+	s.feed.subs = append(s.feed.subs, fn)
+}

@@ -64,7 +64,7 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	}
 	// Channels are per database; the schema in the name keeps deployments
 	// that share a database in different schemas apart.
-	s.feed, err = startFeed(ctx, cfg.ConnConfig, "mantle_changes."+*schema)
+	s.feed, err = startFeed(ctx, pool, cfg.ConnConfig, "mantle_changes."+*schema)
 	if err != nil {
 		pool.Close()
 		return nil, err
