@@ -28,6 +28,7 @@ func (r *repos) OIDCProviders() store.OIDCProviders       { return oidcProviders
 func (r *repos) SAMLProviders() store.SAMLProviders       { return samlProviders{r} }
 func (r *repos) Organizations() store.Organizations       { return organizations{r} }
 func (r *repos) SigningKeys() store.SigningKeys           { return signingKeys{r} }
+func (r *repos) Events() store.Events                     { return events{r} }
 
 // atomic runs a multi-statement write in a transaction: the current one
 // inside Tx, a new one outside.
