@@ -18,11 +18,16 @@ import (
 // benchRequest signs one STS Query request as aws-sdk-go-v2 does and returns
 // a function that replays it against the in-process handler.
 func benchRequest(b *testing.B, e *env, c creds, bodyStr string) func() *discardWriter {
+	return benchRequestTo(b, e, c, "sts", bodyStr)
+}
+
+// benchRequestTo is benchRequest for another service's signature.
+func benchRequestTo(b *testing.B, e *env, c creds, service, bodyStr string) func() *discardWriter {
 	req, _ := http.NewRequest(http.MethodPost, e.URL+"/", strings.NewReader(bodyStr))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
 	sum := sha256.Sum256([]byte(bodyStr))
 	cr := aws.Credentials{AccessKeyID: c.id, SecretAccessKey: c.secret, SessionToken: c.token}
-	if err := v4.NewSigner().SignHTTP(context.Background(), cr, req, hex.EncodeToString(sum[:]), "sts", testRegion, time.Now()); err != nil {
+	if err := v4.NewSigner().SignHTTP(context.Background(), cr, req, hex.EncodeToString(sum[:]), service, testRegion, time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	h := e.srv.Handler
@@ -55,8 +60,11 @@ type nopCloser struct{ *bytes.Reader }
 
 func (nopCloser) Close() error { return nil }
 
-func benchSetup(b *testing.B) (*env, creds) {
-	e := start(b)
+func benchSetup(b *testing.B) (*env, creds) { return benchSetupOn(b, start(b)) }
+
+// benchSetupOn creates the user "bench" with a key and the role "bench"
+// it may assume.
+func benchSetupOn(b *testing.B, e *env) (*env, creds) {
 	c := context.Background()
 	root := e.iam(e.root())
 	if _, err := root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("bench")}); err != nil {

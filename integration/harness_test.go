@@ -19,6 +19,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
 
@@ -35,7 +36,8 @@ type env struct {
 	t   testing.TB
 	URL string
 	srv *server.Server
-	tls bool // serving HTTPS with a self-signed test certificate
+	tls bool   // serving HTTPS with a self-signed test certificate
+	dir string // the data directory
 }
 
 // start runs mantle on a loopback port with a fresh data directory and a
@@ -50,12 +52,29 @@ func startWith(t testing.TB, now func() time.Time) *env {
 // startConfig is start with the configuration adjusted by set.
 func startConfig(t testing.TB, set func(*server.Config)) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	dir := t.TempDir()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startStore(t, st, dir, set)
+}
+
+// startStore is startConfig on an opened store, with dir as the data
+// directory; the store is closed when the test ends.
+func startStore(t testing.TB, st store.Store, dir string, set func(*server.Config)) *env {
+	t.Helper()
+	e, err := newNode(t, st, dir, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// newNode is startStore returning its error, so goroutines can start
+// several at once.
+func newNode(t testing.TB, st store.Store, dir string, set func(*server.Config)) (*env, error) {
+	ctx, cancel := context.WithCancel(context.Background())
 	cfg := server.Config{
 		DataDir:             dir,
 		Store:               st,
@@ -67,11 +86,15 @@ func startConfig(t testing.TB, set func(*server.Config)) *env {
 	set(&cfg)
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		st.Close()
+		return nil, err
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		cancel()
+		st.Close()
+		return nil, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
@@ -86,7 +109,7 @@ func startConfig(t testing.TB, set func(*server.Config)) *env {
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	return &env{t: t, URL: scheme + "://" + l.Addr().String(), srv: srv, tls: cfg.TLSCert != ""}
+	return &env{t: t, URL: scheme + "://" + l.Addr().String(), srv: srv, tls: cfg.TLSCert != "", dir: dir}, nil
 }
 
 type creds struct{ id, secret, token string }

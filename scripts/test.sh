@@ -9,6 +9,12 @@ echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go') 2>/dev/null || true)
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 
+echo "== PostgreSQL for the postgres store's tests (scripts/postgres.sh)"
+if [ -z "${MANTLE_TEST_POSTGRES_DSN:-}" ]; then
+	eval "$(scripts/postgres.sh start)"
+	trap 'scripts/postgres.sh stop' EXIT
+fi
+
 echo "== go test (race)"
 go test -race -count=1 ./...
 

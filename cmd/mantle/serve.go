@@ -14,6 +14,7 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/server"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/postgres"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
 
@@ -21,6 +22,11 @@ import (
 var backends = map[string]func(ctx context.Context, dataDir, dsn string) (store.Store, error){
 	"sqlite": func(ctx context.Context, dataDir, _ string) (store.Store, error) {
 		return sqlite.Open(ctx, filepath.Join(dataDir, "mantle.db"))
+	},
+	// Several nodes share one PostgreSQL database; libpq's environment
+	// variables (PGHOST, PGPASSWORD, …) fill in what the DSN leaves out.
+	"postgres": func(ctx context.Context, _, dsn string) (store.Store, error) {
+		return postgres.Open(ctx, dsn)
 	},
 }
 
@@ -94,8 +100,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.MasterKeyFile, "master-key-file", "", "file holding the 32-byte master key (default DATA/master.key)")
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file: serve HTTPS")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "TLS private key file")
-	f.StringVar(&backend, "store", "sqlite", "storage backend: sqlite")
-	f.StringVar(&dsn, "dsn", "", "database connection string for network backends")
+	f.StringVar(&backend, "store", "sqlite", "storage backend: sqlite, or postgres for several nodes sharing one database")
+	f.StringVar(&dsn, "dsn", os.Getenv("MANTLE_DSN"), "database connection string for --store postgres (default $MANTLE_DSN)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	workload.register(f)
 	return cmd

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
 )
 
 func freeAddr(t *testing.T) string {
@@ -167,6 +169,41 @@ func TestServeWorkloadFlagErrors(t *testing.T) {
 		done, _ := serve(context.Background(), t, append([]string{"--addr", freeAddr(t), "--data", t.TempDir()}, args...)...)
 		if err := <-done; err == nil {
 			t.Errorf("%v: no error", args)
+		}
+	}
+}
+
+// --store postgres: a second node with another master key refuses to start
+// (it could not read the secrets), one with the same key serves the account
+// the first created.
+func TestServePostgres(t *testing.T) {
+	dsn := pgtest.Schema(t)
+	key := filepath.Join(t.TempDir(), "master.key")
+	addr1, addr2 := freeAddr(t), freeAddr(t)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done1, out1 := serve(ctx, t, "--store", "postgres", "--dsn", dsn, "--addr", addr1, "--data", t.TempDir(),
+		"--master-key-file", key, "--account-id", "210987654321")
+	waitHealthy(t, addr1)
+	if !strings.Contains(out1.String(), "Created account 210987654321") {
+		t.Errorf("first node printed %q", out1)
+	}
+
+	done, _ := serve(ctx, t, "--store", "postgres", "--dsn", dsn, "--addr", freeAddr(t), "--data", t.TempDir())
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "master key") {
+		t.Errorf("node with another master key: %v", err)
+	}
+
+	done2, out2 := serve(ctx, t, "--store", "postgres", "--dsn", dsn, "--addr", addr2, "--data", t.TempDir(),
+		"--master-key-file", key)
+	waitHealthy(t, addr2)
+	if out2.Len() != 0 {
+		t.Errorf("second node printed %q", out2)
+	}
+	stop()
+	for _, d := range []chan error{done1, done2} {
+		if err := <-d; err != nil {
+			t.Errorf("serve: %v", err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -41,8 +42,18 @@ func (s *Service) ProvisionAccount(ctx context.Context, a *store.Account, roleNa
 }
 
 // Invalidate bumps the generation after a write that did not go through IAM
-// but changes what authorization sees (an account joining an organization).
-func (s *Service) Invalidate() { s.gen.Add(1) }
+// but changes what authorization sees (an account joining an organization),
+// and announces it to the other nodes of a shared store. The write has
+// committed already, so a failed announcement is not the caller's error:
+// the other nodes' caches then catch up at their next IAM change.
+func (s *Service) Invalidate() {
+	s.gen.Add(1)
+	if a, ok := s.store.(changeAnnouncer); ok {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = a.AnnounceChange(ctx)
+	}
+}
 
 // OrganizationID returns the organization an account belongs to, "" when
 // none: the value of aws:PrincipalOrgID.

@@ -62,13 +62,37 @@ func (s *Service) Generation() uint64 { return s.gen.Load() }
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
 // write runs fn in a transaction and bumps the generation once it commits.
+// On a store shared by several nodes the transaction also announces the
+// change, so the other nodes bump theirs when it commits.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
-	err := s.store.Tx(ctx, fn)
+	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if a, ok := tx.(changeAnnouncer); ok {
+			return a.AnnounceChange(ctx)
+		}
+		return nil
+	})
 	if err == nil {
 		s.gen.Add(1)
 	}
 	return err
 }
+
+// changeAnnouncer is a store shared with other mantle nodes, or one of its
+// transactions: AnnounceChange tells the other nodes that IAM data changed
+// (at commit, inside a transaction). internal/store/postgres implements it;
+// a single-process store needs nothing of the kind.
+type changeAnnouncer interface {
+	AnnounceChange(ctx context.Context) error
+}
+
+// RemoteChange bumps the generation for a write another node committed, as
+// a shared store reports it (internal/server wires the two). The
+// generation is then exact across nodes without any database read on the
+// request path.
+func (s *Service) RemoteChange() { s.gen.Add(1) }
 
 // authorize asks the authorizer whether c may perform action on resource.
 func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resource string, keys ...auth.Key) error {

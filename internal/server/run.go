@@ -95,13 +95,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ring, err := loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
+	var ring *token.Ring
+	err = exclusively(ctx, cfg.Store, "bootstrap", func(ctx context.Context) (err error) {
+		ring, err = loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	az := authz.New(cfg.Now)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
+	if f, ok := cfg.Store.(changeFeed); ok {
+		f.OnChange(svc.RemoteChange)
+	}
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
@@ -113,7 +120,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 
 	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
-	if err := s.bootstrap(ctx); err != nil {
+	if err := exclusively(ctx, cfg.Store, "bootstrap", s.bootstrap); err != nil {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)

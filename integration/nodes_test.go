@@ -1,0 +1,155 @@
+package integration
+
+import (
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store/postgres"
+	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+)
+
+// startNodes starts n mantle nodes on one fresh PostgreSQL schema, as an
+// operator runs them: each with its own data directory, all with one
+// master key. They start at the same time. It skips without
+// MANTLE_TEST_POSTGRES_DSN.
+func startNodes(t *testing.T, n int, set func(*server.Config)) []*env {
+	t.Helper()
+	dsn := pgtest.Schema(t)
+	keyFile := filepath.Join(t.TempDir(), "master.key")
+	key := make([]byte, 32)
+	rand.Read(key)
+	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*env, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			st, err := postgres.Open(context.Background(), dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			nodes[i], errs[i] = newNode(t, st, t.TempDir(), func(c *server.Config) {
+				c.MasterKeyFile = keyFile
+				if set != nil {
+					set(c)
+				}
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	return nodes
+}
+
+// A role's permissions change on node A; a session served by node B sees
+// the change on its very next request, every time.
+func TestNodesRoleChangeAppliesAtOnce(t *testing.T) {
+	nodes := startNodes(t, 2, nil)
+	a, b := nodes[0], nodes[1]
+	c := ctx(t)
+
+	alice := a.newUser("alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`
+	roleARN := a.newRole("reader", trustFor(userARN("alice"), `"sts:AssumeRole"`, ""), allow, 0)
+
+	// alice's key and the role, both created on A, work on B.
+	out := must[*sts.AssumeRoleOutput](t)(b.sts(alice).AssumeRole(c, &sts.AssumeRoleInput{
+		RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1"),
+	}))
+	sess := session(out.Credentials)
+	onB := b.iam(sess)
+	rootA := a.iam(a.root())
+	must[*iam.ListUsersOutput](t)(onB.ListUsers(c, &iam.ListUsersInput{}))
+
+	for i := range 5 {
+		must[*iam.DeleteRolePolicyOutput](t)(rootA.DeleteRolePolicy(c, &iam.DeleteRolePolicyInput{
+			RoleName: aws.String("reader"), PolicyName: aws.String("p"),
+		}))
+		_, err := onB.ListUsers(c, &iam.ListUsersInput{})
+		wantCode(t, err, "AccessDenied", "")
+		must[*iam.PutRolePolicyOutput](t)(rootA.PutRolePolicy(c, &iam.PutRolePolicyInput{
+			RoleName: aws.String("reader"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allow),
+		}))
+		if _, err := onB.ListUsers(c, &iam.ListUsersInput{}); err != nil {
+			t.Fatalf("round %d: allowed again on A, B still says %v", i, err)
+		}
+	}
+
+	// A deleted access key stops working on B at once (B cached it).
+	must[*sts.GetCallerIdentityOutput](t)(b.sts(alice).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}))
+	must[*iam.DeleteAccessKeyOutput](t)(rootA.DeleteAccessKey(c, &iam.DeleteAccessKeyInput{
+		UserName: aws.String("alice"), AccessKeyId: aws.String(alice.id),
+	}))
+	_, err := b.sts(alice).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	wantCode(t, err, "InvalidClientTokenId", "")
+
+	// The session token issued by B opens on A: the key ring is shared.
+	id := must[*sts.GetCallerIdentityOutput](t)(a.sts(sess).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}))
+	if !strings.Contains(aws.ToString(id.Arn), ":assumed-role/reader/s1") {
+		t.Errorf("session on A is %s", aws.ToString(id.Arn))
+	}
+}
+
+// Three nodes starting together on an empty database create one account,
+// one root key and one token signing key between them.
+func TestNodesConcurrentFirstStart(t *testing.T) {
+	nodes := startNodes(t, 3, func(c *server.Config) {
+		// Each node would pick a random account and generate a root key.
+		c.AccountID, c.RootAccessKeyID, c.RootSecretAccessKey = "", "", ""
+	})
+	var printed []string
+	for i, n := range nodes {
+		if n.srv.AccountID != nodes[0].srv.AccountID {
+			t.Errorf("node %d has account %s, node 0 %s", i, n.srv.AccountID, nodes[0].srv.AccountID)
+		}
+		if b, err := os.ReadFile(filepath.Join(n.dir, "root-credentials")); err == nil {
+			printed = append(printed, string(b))
+		}
+	}
+	if len(printed) != 1 {
+		t.Fatalf("%d nodes created root credentials, want 1", len(printed))
+	}
+	root := creds{}
+	for _, line := range strings.Split(printed[0], "\n") {
+		if v, ok := strings.CutPrefix(line, "export AWS_ACCESS_KEY_ID="); ok {
+			root.id = v
+		}
+		if v, ok := strings.CutPrefix(line, "export AWS_SECRET_ACCESS_KEY="); ok {
+			root.secret = v
+		}
+	}
+	c := ctx(t)
+	accounts := map[string]bool{}
+	for i, n := range nodes {
+		id, err := n.sts(root).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+		if err != nil {
+			t.Fatalf("root key on node %d: %v", i, err)
+		}
+		accounts[aws.ToString(id.Account)] = true
+	}
+	if len(accounts) != 1 {
+		t.Errorf("accounts seen: %v", accounts)
+	}
+	// One signing key: a session from node 0 opens on node 2.
+	tok := must[*sts.GetSessionTokenOutput](t)(nodes[0].sts(root).GetSessionToken(c, &sts.GetSessionTokenInput{}))
+	if _, err := nodes[2].sts(session(tok.Credentials)).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}); err != nil {
+		t.Errorf("session of node 0 on node 2: %v", err)
+	}
+}
