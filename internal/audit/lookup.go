@@ -16,8 +16,10 @@ import (
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-// TargetPrefix is the X-Amz-Target prefix of the CloudTrail API.
-const TargetPrefix = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101"
+// TargetPrefix is the X-Amz-Target prefix of the CloudTrail API as the
+// SDKs send it; the server also accepts it namespaced
+// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101).
+const TargetPrefix = "CloudTrail_20131101"
 
 // Flusher makes the events recorded so far visible to lookups.
 type Flusher interface {

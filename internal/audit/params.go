@@ -3,6 +3,7 @@ package audit
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -177,10 +178,11 @@ func field(v any, name string) (reflect.Value, bool) {
 	if rv.Kind() != reflect.Struct {
 		return reflect.Value{}, false
 	}
-	f := rv.FieldByName(name)
-	if !f.IsValid() {
+	idx := fieldIndex(rv.Type(), name)
+	if idx == nil {
 		return reflect.Value{}, false
 	}
+	f := rv.FieldByIndex(idx)
 	for f.Kind() == reflect.Pointer {
 		if f.IsNil() {
 			return reflect.Value{}, false
@@ -188,6 +190,28 @@ func field(v any, name string) (reflect.Value, bool) {
 		f = f.Elem()
 	}
 	return f, true
+}
+
+type typeField struct {
+	t    reflect.Type
+	name string
+}
+
+// fieldIndexes caches field lookups by name: every event looks for the
+// same dozen names in the same few hundred input and output types.
+var fieldIndexes sync.Map // typeField → []int (nil when absent)
+
+func fieldIndex(t reflect.Type, name string) []int {
+	k := typeField{t, name}
+	if v, ok := fieldIndexes.Load(k); ok {
+		return v.([]int)
+	}
+	var idx []int
+	if f, ok := t.FieldByName(name); ok {
+		idx = f.Index
+	}
+	fieldIndexes.Store(k, idx)
+	return idx
 }
 
 func stringField(v any, name string) string {

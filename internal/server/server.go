@@ -264,11 +264,17 @@ func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryServic
 }
 
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, target string, l *logLine) {
-	prefix, op, _ := strings.Cut(target, ".")
+	// The operation follows the last dot. CloudTrail's SDKs send the short
+	// prefix (CloudTrail_20131101), its documentation the namespaced one
+	// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101): both work.
+	prefix, op := "", target
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		prefix, op = target[:i], target[i+1:]
+	}
 	l.action = op
 	var svc *JSONService
 	for _, s := range h.JSON {
-		if s.TargetPrefix == prefix {
+		if s.TargetPrefix == prefix || strings.HasSuffix(prefix, "."+s.TargetPrefix) {
 			svc = s
 		}
 	}
