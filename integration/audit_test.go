@@ -25,12 +25,12 @@ type trailRecord struct {
 	UserIdentity struct {
 		Type, PrincipalID, ARN, AccountID, AccessKeyID, UserName string
 		SessionContext                                           *struct {
-			SessionIssuer *struct{ Type, ARN, UserName string }
+			SessionIssuer  *struct{ Type, ARN, UserName string }
 			SourceIdentity string
 		}
 	}
-	RequestParameters map[string]any
-	ResponseElements  map[string]any
+	RequestParameters  map[string]any
+	ResponseElements   map[string]any
 	RecipientAccountID string `json:"recipientAccountId"`
 }
 

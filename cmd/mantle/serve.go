@@ -26,7 +26,7 @@ var backends = map[string]func(ctx context.Context, dataDir, dsn string) (store.
 
 func newServeCmd() *cobra.Command {
 	var cfg server.Config
-	var backend, dsn, logFormat string
+	var backend, dsn, logFormat, auditLog string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve IAM and STS on one endpoint",
@@ -43,6 +43,19 @@ func newServeCmd() *cobra.Command {
 			cfg.Out = cmd.OutOrStdout()
 			cfg.RootAccessKeyID = os.Getenv("MANTLE_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = os.Getenv("MANTLE_ROOT_SECRET_ACCESS_KEY")
+
+			switch auditLog {
+			case "":
+			case "-":
+				cfg.AuditLog = cmd.OutOrStdout()
+			default:
+				f, err := os.OpenFile(auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+				if err != nil {
+					return fmt.Errorf("--audit-log: %w", err)
+				}
+				defer f.Close()
+				cfg.AuditLog = f
+			}
 
 			open, ok := backends[backend]
 			if !ok {
@@ -87,5 +100,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&backend, "store", "sqlite", "storage backend: sqlite")
 	f.StringVar(&dsn, "dsn", "", "database connection string for network backends")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
 	return cmd
 }

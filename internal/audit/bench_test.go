@@ -5,8 +5,8 @@ import (
 	"testing"
 
 	"github.com/mantle-iam/mantle/internal/audit"
-	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
+	"github.com/mantle-iam/mantle/internal/sts"
 )
 
 // BenchmarkRecord is the recorder's whole cost per event (record, JSON,

@@ -53,6 +53,8 @@ type Config struct {
 	Now      func() time.Time
 	// AuditLog, when set, receives every audit record as a JSON line.
 	AuditLog io.Writer
+	// AuditRetention is how long events are kept; 90 days when zero.
+	AuditRetention time.Duration
 }
 
 // Server is a configured mantle: services wired to one store, behind one
@@ -122,7 +124,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	s.Audit = audit.NewRecorder(audit.RecorderConfig{Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Now: cfg.Now})
+	s.Audit = audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
