@@ -247,7 +247,6 @@ var resourceParams = []struct{ param, typ string }{
 	{"PolicyArn", "AWS::IAM::Policy"},
 	{"InstanceProfileName", "AWS::IAM::InstanceProfile"},
 	{"AccessKeyId", "AWS::IAM::AccessKey"},
-	{"SerialNumber", "AWS::IAM::MFADevice"},
 	{"OpenIDConnectProviderArn", "AWS::IAM::OIDCProvider"},
 	{"SAMLProviderArn", "AWS::IAM::SAMLProvider"},
 }

@@ -133,7 +133,6 @@ func TestEventAttributes(t *testing.T) {
 		{"root-createloginprofile", "AKIAROOT000000000001", "root", false, []store.EventResource{{Type: "AWS::IAM::User", Name: "bob"}}},
 		{"iamuser-assumerole", "AKIAALICE0000000KEY1", "alice", true, []store.EventResource{
 			{Type: "AWS::IAM::Role", Name: "arn:aws:iam::" + acct + ":role/deploy"},
-			{Type: "AWS::IAM::MFADevice", Name: "arn:aws:iam::" + acct + ":mfa/alice"},
 			{Type: "AWS::IAM::AccessKey", Name: "ASIADEPLOY0000000001"},
 			{Type: "AWS::STS::AssumedRole", Name: "ci-run"},
 		}},
