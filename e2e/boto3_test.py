@@ -190,6 +190,21 @@ def back_to_user():
     expect_error("AccessDenied", client("iam", S["alice"]).list_users)
 
 
+def audit_trail():
+    sts_needed()
+    # What the role session's key did, and which call issued it to whom.
+    ct = client("cloudtrail")
+    key = S["temp"][0]
+    evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "AccessKeyId", "AttributeValue": key}])["Events"]
+    got = [(e["EventName"], e["Username"]) for e in evs]
+    assert got == [("ListUsers", "e2e"), ("GetCallerIdentity", "e2e")], got
+    rec = json.loads(evs[0]["CloudTrailEvent"])
+    issuer = rec["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
+    assert issuer == f"arn:aws:iam::{A}:role/e2e-reader", issuer
+    evs = ct.lookup_events(LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key}])["Events"]
+    assert [(e["EventName"], e["Username"]) for e in evs] == [("AssumeRole", "alice")], evs
+
+
 def external_id():
     sts_needed()
     sts = client("sts", S["alice"])
@@ -463,7 +478,7 @@ def main():
     check(create_user_and_keys)
     check(user_denied_message)
     probe_sts()
-    for fn in (setup_roles, assume_role, back_to_user, external_id, assume_role_denied_message, mfa, session_policy,
+    for fn in (setup_roles, assume_role, back_to_user, audit_trail, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
                err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, special_characters):
         check(fn)

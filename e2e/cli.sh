@@ -146,6 +146,16 @@ back_to_user() {
 	fails AccessDenied alice aws iam list-users
 }
 
+audit_trail() {
+	# What the role session's key did, and who obtained it.
+	ok aws cloudtrail lookup-events --lookup-attributes "AttributeKey=AccessKeyId,AttributeValue=$TK" \
+		--query 'Events[].[EventName,Username]' --output text || return 1
+	eq "events of $TK" "$(printf %s "$OUT" | tr '\t\n' ' ' | sed 's/ *$//')" "ListUsers e2e GetCallerIdentity e2e" || return 1
+	ok aws cloudtrail lookup-events --lookup-attributes "AttributeKey=ResourceName,AttributeValue=$TK" \
+		--query 'Events[].[EventName,Username]' --output text || return 1
+	eq "event that issued $TK" "$OUT" "AssumeRole	alice"
+}
+
 external_id() {
 	local role="arn:aws:iam::$A:role/e2e-partner"
 	fails AccessDenied alice aws sts assume-role --role-arn "$role" --role-session-name ext || return 1
@@ -415,6 +425,7 @@ probe_sts
 check setup_roles setup_roles
 sts_check assume_role assume_role
 sts_check back_to_user back_to_user
+sts_check audit_trail audit_trail
 sts_check external_id external_id
 sts_check assume_role_denied_message assume_role_denied_message
 if call aws iam list-virtual-mfa-devices; then

@@ -32,7 +32,7 @@ var backends = map[string]func(ctx context.Context, dataDir, dsn string) (store.
 
 func newServeCmd() *cobra.Command {
 	var cfg server.Config
-	var backend, dsn, logFormat string
+	var backend, dsn, logFormat, auditLog string
 	var workload workloadFlags
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -54,6 +54,19 @@ func newServeCmd() *cobra.Command {
 			if err := workload.check(); err != nil {
 				return err
 			}
+			switch auditLog {
+			case "":
+			case "-":
+				cfg.AuditLog = cmd.OutOrStdout()
+			default:
+				f, err := os.OpenFile(auditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+				if err != nil {
+					return fmt.Errorf("--audit-log: %w", err)
+				}
+				defer f.Close()
+				cfg.AuditLog = f
+			}
+
 			open, ok := backends[backend]
 			if !ok {
 				return fmt.Errorf("unknown --store %q", backend)
@@ -104,5 +117,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&dsn, "dsn", os.Getenv("MANTLE_DSN"), "database connection string for --store postgres (default $MANTLE_DSN)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	workload.register(f)
+	f.StringVar(&auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
+	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
 	return cmd
 }

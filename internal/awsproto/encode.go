@@ -194,10 +194,14 @@ func WriteJSONError(w http.ResponseWriter, requestID string, err error) {
 	if e == nil {
 		e = awserr.InternalFailure()
 	}
+	// Both spellings of the message: some services model it as "message"
+	// (Organizations), others as "Message" (CloudTrail), and the newer
+	// SDKs' schema-based decoders match the member name exactly.
 	body, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
-	}{jsonCode(e.Code), e.Message})
+		Type     string `json:"__type"`
+		Message  string `json:"message"`
+		Message2 string `json:"Message"`
+	}{jsonCode(e.Code), e.Message, e.Message})
 	w.Header().Set("X-Amzn-Errortype", jsonCode(e.Code))
 	writeBody(w, "application/x-amz-json-1.1", requestID, status(e), body)
 }

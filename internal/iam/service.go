@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -64,9 +65,14 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second)
 // write runs fn in a transaction and bumps the generation once it commits.
 // On a store shared by several nodes the transaction also announces the
 // change, so the other nodes bump theirs when it commits.
+// The request's audit event is stored in the same transaction: a change
+// never commits without its event.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
 	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if err := audit.Stage(ctx, tx); err != nil {
 			return err
 		}
 		if a, ok := tx.(changeAnnouncer); ok {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -193,7 +194,10 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *Cr
 			return err
 		}
 		a.OrganizationID, a.JoinedMethod, a.Status = o.ID, "INVITED", "ACTIVE"
-		return tx.Accounts().Update(ctx, a)
+		if err := tx.Accounts().Update(ctx, a); err != nil {
+			return err
+		}
+		return audit.Stage(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
@@ -272,7 +276,10 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateA
 		st.AccountID = acct.ID
 	}
 	if err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		return tx.Organizations().PutCreateAccountStatus(ctx, st)
+		if err := tx.Organizations().PutCreateAccountStatus(ctx, st); err != nil {
+			return err
+		}
+		return audit.Stage(ctx, tx)
 	}); err != nil {
 		return nil, err
 	}

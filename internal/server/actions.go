@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"reflect"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 )
@@ -68,6 +69,7 @@ func forEachAction(svc any, add func(name string, inType reflect.Type, call func
 			panic(err)
 		}
 		add(m.Name, inType, func(ctx context.Context, c *auth.Caller, in reflect.Value) (any, error) {
+			audit.SetInput(ctx, in.Interface())
 			out := fn.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(c), in})
 			if err, _ := out[1].Interface().(error); err != nil {
 				return nil, err

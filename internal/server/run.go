@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -50,6 +51,10 @@ type Config struct {
 	// Endpoint is the URL clients reach mantle at, for that snippet.
 	Endpoint string
 	Now      func() time.Time
+	// AuditLog, when set, receives every audit record as a JSON line.
+	AuditLog io.Writer
+	// AuditRetention is how long events are kept; 90 days when zero.
+	AuditRetention time.Duration
 }
 
 // Server is a configured mantle: services wired to one store, behind one
@@ -64,6 +69,8 @@ type Server struct {
 	AccountID string
 	ready     chan struct{}
 	usage     *keyUsage
+	// Audit stores every call's CloudTrail event off the request path.
+	Audit *audit.Recorder
 }
 
 // New wires mantle's services and bootstraps a new store: the first account,
@@ -124,6 +131,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
+	s.Audit = audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -144,7 +154,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
 			Operations: JSONActions(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})),
+		}, {
+			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
+			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
 		}},
+		Audit:    s.Audit,
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
@@ -263,6 +277,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()
+	s.Audit.Close()
 	return nil
 }
 

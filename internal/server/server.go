@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -80,6 +81,14 @@ type Handler struct {
 	Internal http.Handler // serves /_mantle/
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Audit, when set, receives every call's event once the call is
+	// answered.
+	Audit AuditRecorder
+}
+
+// AuditRecorder takes completed audit entries; it must not block.
+type AuditRecorder interface {
+	Record(e *audit.Entry)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +152,9 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		// else needs a signature.
 		if svc := h.serviceForUnsigned(form, action); svc != nil && awserr.HasCode(scopeErr, "MissingAuthenticationToken") {
 			l.service = svc
+			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
+			h.record(e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -165,6 +176,10 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	l.principal = caller.ARN
 	if svc.Admit != nil {
 		if err := svc.Admit(caller); err != nil {
+			if svc.Actions[action] != nil {
+				_, e := h.begin(ctx, r, l, svc.Name, caller)
+				h.record(e, nil, err)
+			}
 			h.fail(w, l, svc, err)
 			return
 		}
@@ -176,7 +191,9 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	fn, ok := svc.Actions[action]
 	if !ok {
 		if _, unsigned := svc.Unsigned[action]; unsigned {
+			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
+			h.record(e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -187,8 +204,48 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		h.fail(w, l, svc, awserr.New("InvalidAction", http.StatusBadRequest, "Could not find operation %s for version %s", action, v))
 		return
 	}
+	ctx, e := h.begin(ctx, r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, form)
+	h.record(e, res, err)
 	h.writeQuery(w, l, svc, action, res, err)
+}
+
+// begin starts the audit entry of a call about to be served; the action
+// fills in its input (audit.SetInput) and IAM writes stage it (audit.Stage).
+func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, service string, c *auth.Caller) (context.Context, *audit.Entry) {
+	if h.Audit == nil {
+		return ctx, nil
+	}
+	e := &audit.Entry{
+		EventID:   audit.NewEventID(l.info.Time),
+		RequestID: l.info.ID,
+		Time:      l.info.Time,
+		Service:   service,
+		Action:    l.action,
+		Caller:    c,
+		SourceIP:  l.info.SourceIP,
+		UserAgent: l.info.UserAgent,
+		TLS:       r.TLS,
+		Host:      r.Host,
+	}
+	if c != nil {
+		e.Region = c.Region
+	} else if sc, err := sigv4.ParseScope(r); err == nil {
+		e.Region = sc.Region
+	}
+	return audit.With(ctx, e), e
+}
+
+// record hands the answered call's entry to the recorder.
+func (h *Handler) record(e *audit.Entry, res any, err error) {
+	if e == nil {
+		return
+	}
+	if _, raw := res.(RawResult); !raw {
+		e.Output = res
+	}
+	e.Err = err
+	h.Audit.Record(e)
 }
 
 func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res any, err error) {
@@ -207,11 +264,17 @@ func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryServic
 }
 
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, target string, l *logLine) {
-	prefix, op, _ := strings.Cut(target, ".")
+	// The operation follows the last dot. CloudTrail's SDKs send the short
+	// prefix (CloudTrail_20131101), its documentation the namespaced one
+	// (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101): both work.
+	prefix, op := "", target
+	if i := strings.LastIndexByte(target, '.'); i >= 0 {
+		prefix, op = target[:i], target[i+1:]
+	}
 	l.action = op
 	var svc *JSONService
 	for _, s := range h.JSON {
-		if s.TargetPrefix == prefix {
+		if s.TargetPrefix == prefix || strings.HasSuffix(prefix, "."+s.TargetPrefix) {
 			svc = s
 		}
 	}
@@ -235,7 +298,9 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 		h.failJSON(w, l, awserr.New("UnknownOperationException", http.StatusBadRequest, "The requested operation %s is not recognized.", target))
 		return
 	}
-	res, err := fn(r.Context(), caller, body)
+	ctx, e := h.begin(r.Context(), r, l, svc.Name, caller)
+	res, err := fn(ctx, caller, body)
+	h.record(e, res, err)
 	if err != nil {
 		h.failJSON(w, l, err)
 		return

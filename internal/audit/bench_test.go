@@ -1,0 +1,50 @@
+package audit_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/mantle-iam/mantle/internal/audit"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
+	"github.com/mantle-iam/mantle/internal/sts"
+)
+
+// BenchmarkRecord is the recorder's whole cost per event (record, JSON,
+// batched store write) for a role session's GetCallerIdentity: the work
+// that runs beside the hot path.
+func BenchmarkRecord(b *testing.B) {
+	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "m.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	r := audit.NewRecorder(audit.RecorderConfig{Store: st, Queue: 1 << 16})
+	defer r.Close()
+	c := session()
+	out := &sts.GetCallerIdentityOutput{UserId: c.UserID, Account: c.AccountID, Arn: c.ARN}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		e := entry("sts", "GetCallerIdentity", c, &sts.GetCallerIdentityInput{}, out, nil)
+		e.EventID = audit.NewEventID(now)
+		r.Record(e)
+		if i%4096 == 4095 {
+			_ = r.Flush(b.Context())
+		}
+	}
+	_ = r.Flush(b.Context())
+	if r.Dropped() > 0 {
+		b.Fatalf("%d events dropped", r.Dropped())
+	}
+}
+
+func BenchmarkEvent(b *testing.B) {
+	c := session()
+	e := entry("sts", "GetCallerIdentity", c, &sts.GetCallerIdentityInput{},
+		&sts.GetCallerIdentityOutput{UserId: c.UserID, Account: c.AccountID, Arn: c.ARN}, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.Event(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,305 @@
+package audit
+
+import (
+	"crypto/tls"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/store"
+)
+
+// EventVersion is the record format version mantle writes.
+const EventVersion = "1.09"
+
+// Record is a CloudTrail event record ("CloudTrail record contents"), the
+// fields in the order AWS's examples show them.
+type Record struct {
+	EventVersion       string        `json:"eventVersion"`
+	UserIdentity       UserIdentity  `json:"userIdentity"`
+	EventTime          string        `json:"eventTime"`
+	EventSource        string        `json:"eventSource"`
+	EventName          string        `json:"eventName"`
+	AWSRegion          string        `json:"awsRegion"`
+	SourceIPAddress    string        `json:"sourceIPAddress"`
+	UserAgent          string        `json:"userAgent"`
+	ErrorCode          string        `json:"errorCode,omitempty"`
+	ErrorMessage       string        `json:"errorMessage,omitempty"`
+	RequestParameters  any           `json:"requestParameters"`
+	ResponseElements   any           `json:"responseElements"`
+	RequestID          string        `json:"requestID"`
+	EventID            string        `json:"eventID"`
+	ReadOnly           bool          `json:"readOnly"`
+	Resources          []ResourceRef `json:"resources,omitempty"`
+	EventType          string        `json:"eventType"`
+	ManagementEvent    bool          `json:"managementEvent"`
+	RecipientAccountID string        `json:"recipientAccountId"`
+	EventCategory      string        `json:"eventCategory"`
+	TLSDetails         *TLSDetails   `json:"tlsDetails,omitempty"`
+}
+
+// UserIdentity is the record's userIdentity element.
+type UserIdentity struct {
+	Type             string          `json:"type"`
+	PrincipalID      string          `json:"principalId,omitempty"`
+	ARN              string          `json:"arn,omitempty"`
+	AccountID        string          `json:"accountId,omitempty"`
+	AccessKeyID      string          `json:"accessKeyId,omitempty"`
+	UserName         string          `json:"userName,omitempty"`
+	SessionContext   *SessionContext `json:"sessionContext,omitempty"`
+	InvokedBy        string          `json:"invokedBy,omitempty"`
+	IdentityProvider string          `json:"identityProvider,omitempty"`
+}
+
+// SessionContext describes the session temporary credentials belong to.
+type SessionContext struct {
+	SessionIssuer  *SessionIssuer    `json:"sessionIssuer,omitempty"`
+	Attributes     SessionAttributes `json:"attributes"`
+	SourceIdentity string            `json:"sourceIdentity,omitempty"`
+}
+
+// SessionIssuer is who the session was obtained as: the role of a role
+// session, the user of a federated user.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
+}
+
+type SessionAttributes struct {
+	CreationDate     string `json:"creationDate"`
+	MFAAuthenticated string `json:"mfaAuthenticated"` // "true" or "false", a string as in AWS's records
+}
+
+// ResourceRef is an element of the record's resources list.
+type ResourceRef struct {
+	ARN       string `json:"ARN"`
+	AccountID string `json:"accountId"`
+	Type      string `json:"type"`
+}
+
+type TLSDetails struct {
+	TLSVersion               string `json:"tlsVersion"`
+	CipherSuite              string `json:"cipherSuite"`
+	ClientProvidedHostHeader string `json:"clientProvidedHostHeader"`
+}
+
+// Identity types of userIdentity.type.
+const (
+	TypeRoot            = "Root"
+	TypeIAMUser         = "IAMUser"
+	TypeAssumedRole     = "AssumedRole"
+	TypeFederatedUser   = "FederatedUser"
+	TypeWebIdentityUser = "WebIdentityUser"
+	TypeSAMLUser        = "SAMLUser"
+)
+
+const recordTime = "2006-01-02T15:04:05Z"
+
+// Source is the eventSource of a service: "iam" → "iam.amazonaws.com".
+func Source(service string) string { return service + ".amazonaws.com" }
+
+// Record builds the entry's CloudTrail record. Without Output and Err it
+// is the provisional record of a request still running.
+func (e *Entry) Record() *Record {
+	ro := IsReadOnly(e.Service, e.Action)
+	r := &Record{
+		EventVersion:      EventVersion,
+		EventTime:         e.Time.UTC().Format(recordTime),
+		EventSource:       Source(e.Service),
+		EventName:         e.Action,
+		AWSRegion:         e.region(),
+		SourceIPAddress:   e.SourceIP,
+		UserAgent:         e.UserAgent,
+		RequestParameters: Params(e.Input),
+		RequestID:         e.RequestID,
+		EventID:           e.EventID,
+		ReadOnly:          ro,
+		EventType:         "AwsApiCall",
+		ManagementEvent:   true,
+		EventCategory:     "Management",
+	}
+	if e.Caller != nil {
+		r.UserIdentity = callerIdentity(e.Caller)
+		r.RecipientAccountID = e.Caller.AccountID
+	} else {
+		r.UserIdentity, r.RecipientAccountID = federatedIdentity(e.Input, e.Output)
+	}
+	if e.Err != nil {
+		if ae := awserr.As(e.Err); ae != nil {
+			r.ErrorCode, r.ErrorMessage = ae.Code, ae.Message
+		} else {
+			r.ErrorCode, r.ErrorMessage = "InternalFailure", "An internal error occurred."
+		}
+	} else if e.Output != nil && (!ro || issuesCredentials(e.Output)) {
+		// CloudTrail leaves responseElements null for reads, except the
+		// calls that issue credentials: those name the key they issued.
+		r.ResponseElements = Params(e.Output)
+	}
+	if roleARN := stringField(e.Input, "RoleArn"); roleARN != "" && e.Service == "sts" {
+		r.Resources = []ResourceRef{{ARN: roleARN, AccountID: arnAccount(roleARN), Type: "AWS::IAM::Role"}}
+	}
+	if st := e.TLS; st != nil {
+		r.TLSDetails = &TLSDetails{
+			TLSVersion:               tlsVersion(st.Version),
+			CipherSuite:              tls.CipherSuiteName(st.CipherSuite),
+			ClientProvidedHostHeader: e.Host,
+		}
+	}
+	return r
+}
+
+func (e *Entry) region() string {
+	// IAM and Organizations are global services: AWS records them in
+	// us-east-1 whatever region the client signed for.
+	if e.Region == "" || e.Service == "iam" || e.Service == "organizations" {
+		return "us-east-1"
+	}
+	return e.Region
+}
+
+// Event builds the stored form of the entry's record.
+func (e *Entry) Event() (*store.Event, error) {
+	r := e.Record()
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return &store.Event{
+		ID:          e.EventID,
+		AccountID:   r.RecipientAccountID,
+		Time:        e.Time,
+		Name:        e.Action,
+		Source:      r.EventSource,
+		AccessKeyID: r.UserIdentity.AccessKeyID,
+		Username:    username(&r.UserIdentity),
+		ReadOnly:    r.ReadOnly,
+		Resources:   Resources(e.Input, e.Output),
+		Record:      b,
+	}, nil
+}
+
+// username is the LookupEvents Username of an identity: the user's name,
+// a role session's name, "root".
+func username(u *UserIdentity) string {
+	switch u.Type {
+	case TypeRoot:
+		return "root"
+	case TypeAssumedRole, TypeFederatedUser:
+		_, name, _ := strings.Cut(u.PrincipalID, ":")
+		return name
+	}
+	return u.UserName
+}
+
+func callerIdentity(c *auth.Caller) UserIdentity {
+	u := UserIdentity{PrincipalID: c.UserID, ARN: c.ARN, AccountID: c.AccountID, AccessKeyID: c.AccessKeyID}
+	switch c.Kind {
+	case auth.KindRoot:
+		u.Type = TypeRoot
+	case auth.KindUser:
+		u.Type, u.UserName = TypeIAMUser, c.Name
+	case auth.KindAssumedRole:
+		u.Type = TypeAssumedRole
+	case auth.KindFederatedUser:
+		u.Type = TypeFederatedUser
+	}
+	if !c.Temporary {
+		return u
+	}
+	sc := &SessionContext{
+		Attributes:     SessionAttributes{CreationDate: c.TokenIssueTime.UTC().Format(recordTime), MFAAuthenticated: boolString(c.MFA)},
+		SourceIdentity: c.SourceIdentity,
+	}
+	switch c.Kind {
+	case auth.KindAssumedRole:
+		sc.SessionIssuer = &SessionIssuer{Type: "Role", PrincipalID: c.ID, ARN: "arn:aws:iam::" + c.AccountID + ":role" + c.Path + c.Name,
+			AccountID: c.AccountID, UserName: c.Name}
+	case auth.KindFederatedUser:
+		// The user (or root) that called GetFederationToken.
+		iss := &SessionIssuer{Type: TypeIAMUser, PrincipalID: c.ID, ARN: c.SourceARN, AccountID: c.AccountID}
+		if strings.HasSuffix(c.SourceARN, ":root") {
+			iss.Type = TypeRoot
+		} else {
+			iss.UserName = c.SourceARN[strings.LastIndexByte(c.SourceARN, '/')+1:]
+		}
+		sc.SessionIssuer = iss
+	}
+	u.SessionContext = sc
+	return u
+}
+
+// federatedIdentity is the identity of an unsigned AssumeRoleWithWebIdentity
+// or AssumeRoleWithSAML call, from what the call returned; the event goes
+// to the role's account.
+func federatedIdentity(in, out any) (UserIdentity, string) {
+	account := arnAccount(stringField(in, "RoleArn"))
+	if p := stringField(out, "Provider"); p != "" || stringField(in, "WebIdentityToken") != "" {
+		sub := stringField(out, "SubjectFromWebIdentityToken")
+		return UserIdentity{Type: TypeWebIdentityUser, PrincipalID: joinColon(p, stringField(out, "Audience"), sub),
+			UserName: sub, IdentityProvider: p}, account
+	}
+	sub := stringField(out, "Subject")
+	return UserIdentity{Type: TypeSAMLUser, PrincipalID: joinColon(stringField(out, "NameQualifier"), sub),
+		UserName: sub, IdentityProvider: stringField(in, "PrincipalArn")}, account
+}
+
+func joinColon(parts ...string) string {
+	var b []string
+	for _, p := range parts {
+		if p != "" {
+			b = append(b, p)
+		}
+	}
+	return strings.Join(b, ":")
+}
+
+func arnAccount(arn string) string {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) < 6 {
+		return ""
+	}
+	return f[4]
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "TLSv1"
+	case tls.VersionTLS11:
+		return "TLSv1.1"
+	case tls.VersionTLS12:
+		return "TLSv1.2"
+	case tls.VersionTLS13:
+		return "TLSv1.3"
+	}
+	return tls.VersionName(v)
+}
+
+// IsReadOnly is CloudTrail's readOnly: every STS call (AssumeRole
+// included) and the IAM and Organizations calls that only read.
+func IsReadOnly(service, action string) bool {
+	if service == "sts" {
+		return true
+	}
+	for _, p := range []string{"Get", "List", "Describe", "Simulate", "Lookup"} {
+		if strings.HasPrefix(action, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTime reads a record's eventTime.
+func ParseTime(s string) (time.Time, error) { return time.Parse(recordTime, s) }
