@@ -115,12 +115,8 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 	// The request context the trust policy sees.
 	ec := c
 	keys := make([]auth.Key, 0, 8+len(tags))
-	keys = append(keys, auth.Key{Name: "sts:RoleSessionName", Values: []string{in.RoleSessionName}})
 	if in.ExternalId != "" {
 		keys = append(keys, auth.Key{Name: "sts:ExternalId", Values: []string{in.ExternalId}})
-	}
-	if sourceIdentity != "" {
-		keys = append(keys, auth.Key{Name: "sts:SourceIdentity", Values: []string{sourceIdentity}})
 	}
 	if mfa && !c.MFA {
 		if c.Temporary {
@@ -134,78 +130,34 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 				auth.Key{Name: "aws:MultiFactorAuthAge", Values: []string{"0"}})
 		}
 	}
-	if len(tags) > 0 {
-		tagKeys := make([]string, len(tags))
-		for i, t := range tags {
-			tagKeys[i] = t.Key
-			keys = append(keys, auth.Key{Name: "aws:RequestTag/" + t.Key, Values: []string{t.Value}})
-		}
-		keys = append(keys, auth.Key{Name: "aws:TagKeys", Values: tagKeys})
-		if len(in.TransitiveTagKeys) > 0 {
-			keys = append(keys, auth.Key{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys})
-		}
-	}
-
-	if err := s.trust(ctx, ec, action, e, keys); err != nil {
+	keys = appendSessionKeys(keys, in.RoleSessionName, sourceIdentity, tags, in.TransitiveTagKeys)
+	if err := s.trustSession(ctx, ec, action, e, keys, len(tags) > 0, in.SourceIdentity != ""); err != nil {
 		return nil, err
 	}
-	if len(tags) > 0 {
-		if err := s.trust(ctx, ec, "sts:TagSession", e, keys); err != nil {
-			return nil, err
-		}
-	}
-	if in.SourceIdentity != "" {
-		if err := s.trust(ctx, ec, "sts:SetSourceIdentity", e, keys); err != nil {
-			return nil, err
-		}
-	}
 
-	r := e.role
-	duration, err := roleDuration(in.DurationSeconds, r.MaxSessionDuration, c.Temporary)
+	out, err := s.issueRoleSession(now, &roleSession{
+		entry:          e,
+		name:           in.RoleSessionName,
+		duration:       in.DurationSeconds,
+		chained:        c.Temporary,
+		region:         c.Region,
+		sourceArn:      c.ARN,
+		sourceIdentity: sourceIdentity,
+		mfa:            mfa,
+		mfaTime:        mfaTime,
+		tags:           tags,
+		transitive:     transitive,
+		policy:         in.Policy,
+		policyARNs:     arns,
+		chainDepth:     c.ChainDepth,
+	})
 	if err != nil {
 		return nil, err
 	}
-
-	var packed *int
-	if in.Policy != "" || len(arns) > 0 || len(tags) > 0 {
-		pct, err := packedSize(in.Policy, arns, tags)
-		if err != nil {
-			return nil, err
-		}
-		packed = &pct
-	}
-
-	cl := token.Claims{
-		Kind:              token.KindAssumedRole,
-		AccountID:         r.AccountID,
-		IssuedAt:          now,
-		ExpiresAt:         now.Add(time.Duration(duration) * time.Second),
-		PrincipalID:       r.ID,
-		PrincipalName:     r.Name,
-		Path:              r.Path,
-		SessionName:       in.RoleSessionName,
-		SourceArn:         c.ARN,
-		SourceIdentity:    sourceIdentity,
-		MFAAuthenticated:  mfa,
-		MFAAuthTime:       mfaTime,
-		Tags:              tags,
-		TransitiveTagKeys: transitive,
-		SessionPolicy:     in.Policy,
-		SessionPolicyARNs: arns,
-		ChainDepth:        c.ChainDepth,
-	}
-	creds, err := s.issue(&cl)
-	if err != nil {
-		return nil, err
-	}
-	s.recordUse(r.ID, c.Region, now)
 	return &AssumeRoleOutput{
-		Credentials: creds,
-		AssumedRoleUser: AssumedRoleUser{
-			AssumedRoleId: r.ID + ":" + in.RoleSessionName,
-			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + in.RoleSessionName,
-		},
-		PackedPolicySize: packed,
+		Credentials:      out.creds,
+		AssumedRoleUser:  out.user,
+		PackedPolicySize: out.packed,
 		SourceIdentity:   sourceIdentity,
 	}, nil
 }

@@ -158,7 +158,7 @@ func TestVerify(t *testing.T) {
 				"transitive_tag_keys": []string{"Project"},
 			}, SourceIdentityClaim, "alice"))
 		}, check: func(t *testing.T, id *Identity) {
-			if len(id.Tags) != 2 || id.Tags[0] != (Tag{"Cost", "42"}) || id.TransitiveTagKeys[0] != "Project" || id.SourceIdentity != "alice" {
+			if len(id.Tags) != 2 || id.Tags[0] != (Tag{Key: "Cost", Value: "42"}) || id.TransitiveTagKeys[0] != "Project" || id.SourceIdentity != "alice" {
 				t.Errorf("identity = %+v", id)
 			}
 		}},

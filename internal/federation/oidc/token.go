@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/mantle-iam/mantle/internal/federation"
 )
 
 // MaxTokenSize is AssumeRoleWithWebIdentity's limit on WebIdentityToken.
@@ -126,7 +128,7 @@ type Identity struct {
 }
 
 // Tag is a session tag from the token.
-type Tag struct{ Key, Value string }
+type Tag = federation.Tag
 
 // isNone reports whether the header names the "none" algorithm, which gets
 // the plain "not a valid JWT" answer: an unsigned token is not a JWS at all.

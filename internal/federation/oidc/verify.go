@@ -11,31 +11,24 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+
+	"github.com/mantle-iam/mantle/internal/federation"
 )
 
-// Kind classifies a verification failure; internal/sts maps it to AWS's
-// error code.
-type Kind int
+// Error, its Kind and the kinds are federation's, named here for callers
+// of this package alone.
+type (
+	Error = federation.Error
+	Kind  = federation.Kind
+)
 
 const (
-	// Invalid is a token that is not acceptable (InvalidIdentityToken).
-	Invalid Kind = iota + 1
-	// Expired is a token past its exp (ExpiredTokenException).
-	Expired
-	// Unreachable is an issuer that could not be asked for its keys
-	// (IDPCommunicationError).
-	Unreachable
+	Invalid     = federation.Invalid
+	Expired     = federation.Expired
+	Unreachable = federation.Unreachable
 )
 
-// Error is a verification failure with the message AWS gives the caller.
-type Error struct {
-	Kind    Kind
-	Message string
-}
-
-func (e *Error) Error() string { return e.Message }
-
-func invalid(msg string) *Error { return &Error{Kind: Invalid, Message: msg} }
+func invalid(msg string) *Error { return federation.New(Invalid, msg) }
 
 // Provider is what IAM stores of an OIDC provider that verification needs.
 type Provider struct {
