@@ -117,6 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
+	stsActions := QueryActions(stsSvc)
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -132,7 +133,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
-			Actions: QueryActions(stsSvc),
+			Actions:  stsActions,
+			Unsigned: UnsignedActions(stsActions, "AssumeRoleWithWebIdentity"),
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
