@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
 			Actions:  stsActions,
-			Unsigned: UnsignedActions(stsActions, "AssumeRoleWithWebIdentity"),
+			Unsigned: UnsignedActions(stsActions, "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"),
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,

@@ -186,22 +186,22 @@ var (
 func claimedTags(in []federation.Tag, transitive []string) ([]token.Tag, []string, error) {
 	if len(in) == 0 {
 		if len(transitive) > 0 {
-			return nil, nil, invalidIdentityToken("The transitive tag key %s is not one of the session tags in the token.", transitive[0])
+			return nil, nil, invalidIdentityToken("The transitive tag key %s is not one of the session tags the identity provider asserts.", transitive[0])
 		}
 		return nil, nil, nil
 	}
 	if len(in) > 50 {
-		return nil, nil, invalidIdentityToken("The token has more than 50 session tags.")
+		return nil, nil, invalidIdentityToken("The identity provider asserts more than 50 session tags.")
 	}
 	tags := make([]token.Tag, len(in))
 	for i, t := range in {
 		tg := token.Tag{Key: t.Key, Value: t.Value}
 		if !tagKeyRe.MatchString(tg.Key) || !tagValueRe.MatchString(tg.Value) {
-			return nil, nil, invalidIdentityToken("The session tag %s in the token is not a valid tag.", tg.Key)
+			return nil, nil, invalidIdentityToken("The session tag %s the identity provider asserts is not a valid tag.", tg.Key)
 		}
 		for _, u := range tags[:i] {
 			if strings.EqualFold(u.Key, tg.Key) {
-				return nil, nil, invalidIdentityToken("Duplicate session tag keys in the token; tag keys are case insensitive.")
+				return nil, nil, invalidIdentityToken("The identity provider asserts duplicate session tag keys; tag keys are case insensitive.")
 			}
 		}
 		tags[i] = tg
@@ -212,7 +212,7 @@ func claimedTags(in []federation.Tag, transitive []string) ([]token.Tag, []strin
 			found = found || strings.EqualFold(t.Key, k)
 		}
 		if !found {
-			return nil, nil, invalidIdentityToken("The transitive tag key %s is not one of the session tags in the token.", k)
+			return nil, nil, invalidIdentityToken("The transitive tag key %s is not one of the session tags the identity provider asserts.", k)
 		}
 	}
 	return tags, transitive, nil

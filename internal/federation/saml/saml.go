@@ -448,3 +448,35 @@ func stripSpace(s string) string {
 		return r
 	}, s)
 }
+
+// ConditionKeys maps the saml: condition keys AWS derives from attributes
+// (besides saml:aud, iss, sub, sub_type, namequalifier and doc, which come
+// from the assertion itself) to the attribute names that carry them: the
+// eduPerson, eduOrg and X.500 object identifiers of "Available keys for
+// SAML-based AWS STS federation".
+var ConditionKeys = map[string]string{
+	"saml:cn":                           "urn:oid:2.5.4.3",
+	"saml:commonName":                   "urn:oid:2.5.4.3",
+	"saml:givenName":                    "urn:oid:2.5.4.42",
+	"saml:surname":                      "urn:oid:2.5.4.4",
+	"saml:name":                         "urn:oid:2.5.4.41",
+	"saml:x500UniqueIdentifier":         "urn:oid:2.5.4.45",
+	"saml:mail":                         "urn:oid:0.9.2342.19200300.100.1.3",
+	"saml:uid":                          "urn:oid:0.9.2342.19200300.100.1.1",
+	"saml:edupersonaffiliation":         "urn:oid:1.3.6.1.4.1.5923.1.1.1.1",
+	"saml:edupersonnickname":            "urn:oid:1.3.6.1.4.1.5923.1.1.1.2",
+	"saml:edupersonorgdn":               "urn:oid:1.3.6.1.4.1.5923.1.1.1.3",
+	"saml:edupersonorgunitdn":           "urn:oid:1.3.6.1.4.1.5923.1.1.1.4",
+	"saml:edupersonprimaryaffiliation":  "urn:oid:1.3.6.1.4.1.5923.1.1.1.5",
+	"saml:edupersonprincipalname":       "urn:oid:1.3.6.1.4.1.5923.1.1.1.6",
+	"saml:edupersonentitlement":         "urn:oid:1.3.6.1.4.1.5923.1.1.1.7",
+	"saml:edupersonprimaryorgunitdn":    "urn:oid:1.3.6.1.4.1.5923.1.1.1.8",
+	"saml:edupersonscopedaffiliation":   "urn:oid:1.3.6.1.4.1.5923.1.1.1.9",
+	"saml:edupersontargetedid":          "urn:oid:1.3.6.1.4.1.5923.1.1.1.10",
+	"saml:edupersonassurance":           "urn:oid:1.3.6.1.4.1.5923.1.1.1.11",
+	"saml:eduorghomepageuri":            "urn:oid:1.3.6.1.4.1.5923.1.2.1.2",
+	"saml:eduorgidentityauthnpolicyuri": "urn:oid:1.3.6.1.4.1.5923.1.2.1.3",
+	"saml:eduorglegalname":              "urn:oid:1.3.6.1.4.1.5923.1.2.1.4",
+	"saml:eduorgsuperioruri":            "urn:oid:1.3.6.1.4.1.5923.1.2.1.5",
+	"saml:eduorgwhitepagesuri":          "urn:oid:1.3.6.1.4.1.5923.1.2.1.6",
+}

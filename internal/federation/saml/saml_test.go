@@ -144,7 +144,7 @@ func TestVerify(t *testing.T) {
 			i, j := strings.Index(x, "<saml:Assertion"), strings.Index(x, "</saml:Assertion>")+len("</saml:Assertion>")
 			orig := x[i:j]
 			id := between(orig, `ID="`, `"`)
-			sig := orig[strings.Index(orig, "<ds:Signature"):strings.Index(orig, "</ds:Signature>")+len("</ds:Signature>")]
+			sig := orig[strings.Index(orig, "<ds:Signature") : strings.Index(orig, "</ds:Signature>")+len("</ds:Signature>")]
 			evil := strings.Replace(evilAssertion(id), "</saml:Issuer>", "</saml:Issuer>"+sig, 1)
 			evil = strings.Replace(evil, "</saml:Assertion>", "<saml:Advice>"+orig+"</saml:Advice></saml:Assertion>", 1)
 			return x[:i] + evil + x[j:]
