@@ -78,7 +78,7 @@ type Service struct {
 	roles         genCache[*roleEntry]
 	oidcProviders genCache[*store.OIDCProvider] // nil: no such provider
 	samlProviders genCache[*samlEntry]
-	lastUsed      sync.Map                      // role ID → unix minute of the last recorded use
+	lastUsed      sync.Map // role ID → unix minute of the last recorded use
 	bg            sync.WaitGroup
 }
 
