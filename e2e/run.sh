@@ -68,6 +68,14 @@ v = tuple(int(x) for x in botocore.__version__.split(".")[:3])
 sys.exit(0 if v >= (1, 31, 0) else 1)
 PY
 }
+# docs/federation.md signs a SAML response with xmlsec1.
+ensure_xmlsec1() {
+	command -v xmlsec1 >/dev/null && return 0
+	echo "== xmlsec1 missing: apt-get install -y xmlsec1"
+	command -v apt-get >/dev/null || return 1
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1) >"$TMP/apt-xmlsec1.log" 2>&1 || tail -20 "$TMP/apt-xmlsec1.log"
+	command -v xmlsec1 >/dev/null
+}
 ensure_js() {
 	command -v node >/dev/null || { echo "node is missing"; return 1; }
 	[ -d "$E2E/js/node_modules/@aws-sdk/client-sts" ] && return 0
@@ -200,6 +208,7 @@ for c in "${CLIENTS[@]}"; do
 done
 # docs needs e2e/js/node_modules for its JavaScript examples.
 case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
+case " ${RUN[*]} " in *" docs "*) ensure_xmlsec1 || note_fail "docs: xmlsec1 not installed" ;; esac
 
 if [ "${E2E_PARALLEL:-1}" = 0 ]; then
 	for c in "${RUN[@]}"; do run_one "$c"; report "$c"; done
