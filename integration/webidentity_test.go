@@ -241,4 +241,3 @@ func TestWebIdentityCredentialProvider(t *testing.T) {
 		t.Fatalf("caller %s", got)
 	}
 }
-
