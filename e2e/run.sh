@@ -68,13 +68,16 @@ v = tuple(int(x) for x in botocore.__version__.split(".")[:3])
 sys.exit(0 if v >= (1, 31, 0) else 1)
 PY
 }
-# docs/federation.md signs a SAML response with xmlsec1.
-ensure_xmlsec1() {
-	command -v xmlsec1 >/dev/null && return 0
-	echo "== xmlsec1 missing: apt-get install -y xmlsec1"
+# The web identity checks run a test OIDC issuer (openssl); docs/federation.md
+# also signs a SAML response with xmlsec1.
+ensure_tools() {
+	local missing=() t
+	for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== ${missing[*]} missing: apt-get install -y ${missing[*]}"
 	command -v apt-get >/dev/null || return 1
-	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq xmlsec1) >"$TMP/apt-xmlsec1.log" 2>&1 || tail -20 "$TMP/apt-xmlsec1.log"
-	command -v xmlsec1 >/dev/null
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$TMP/apt-tools.log" 2>&1 || tail -20 "$TMP/apt-tools.log"
+	for t in "$@"; do command -v "$t" >/dev/null || return 1; done
 }
 ensure_js() {
 	command -v node >/dev/null || { echo "node is missing"; return 1; }
@@ -208,7 +211,10 @@ for c in "${CLIENTS[@]}"; do
 done
 # docs needs e2e/js/node_modules for its JavaScript examples.
 case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
-case " ${RUN[*]} " in *" docs "*) ensure_xmlsec1 || note_fail "docs: xmlsec1 not installed" ;; esac
+case " ${RUN[*]} " in
+*" docs "*) ensure_tools openssl xmlsec1 || note_fail "docs: openssl/xmlsec1 not installed" ;;
+*" cli "* | *" boto3 "* | *" js "*) ensure_tools openssl || note_fail "openssl not installed" ;;
+esac
 
 if [ "${E2E_PARALLEL:-1}" = 0 ]; then
 	for c in "${RUN[@]}"; do run_one "$c"; report "$c"; done

@@ -158,8 +158,12 @@ func getJSON(ctx context.Context, client *http.Client, url string, v any) error 
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch {
+	case resp.StatusCode >= 500:
 		return fmt.Errorf("%s answered HTTP %d", url, resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		// The issuer answered: its configuration, not the network, is wrong.
+		return invalid("Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements")
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
