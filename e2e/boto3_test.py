@@ -468,6 +468,41 @@ def credential_process():
     assert arn == f"arn:aws:sts::{A}:assumed-role/e2e-partner/credential-process", arn
 
 
+def web_identity():
+    """The SDK's own web identity provider (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)
+    against an issuer of e2e/lib/oidc_issuer.py registered as an OIDC provider."""
+    sts_needed()
+    sys.path.insert(0, os.path.join(os.environ["E2E_DIR"], "lib"))
+    from oidc_issuer import Issuer
+
+    issuer = Issuer(os.path.join(W, "oidc"))
+    url = issuer.start()
+    host = url[len("https://"):]
+    prov = iam.create_open_id_connect_provider(
+        Url=url, ClientIDList=["sts.amazonaws.com"], ThumbprintList=[issuer.thumbprint])["OpenIDConnectProviderArn"]
+    iam.create_role(RoleName="e2e-web", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Federated": prov}, "Action": "sts:AssumeRoleWithWebIdentity",
+                       "Condition": {"StringEquals": {host + ":sub": "e2e-boto3", host + ":aud": "sts.amazonaws.com"}}}],
+    }))
+    token = os.path.join(W, "oidc", "token")
+    with open(token, "w") as f:
+        f.write(issuer.token("e2e-boto3"))
+    saved = dict(os.environ)
+    try:
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+            os.environ.pop(k, None)
+        os.environ.update(AWS_ROLE_ARN=f"arn:aws:iam::{A}:role/e2e-web", AWS_WEB_IDENTITY_TOKEN_FILE=token,
+                          AWS_ROLE_SESSION_NAME="e2e-boto3")
+        arn = boto3.Session().client("sts").get_caller_identity()["Arn"]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert arn == f"arn:aws:sts::{A}:assumed-role/e2e-web/e2e-boto3", arn
+    expect_error("AccessDenied", client("sts").assume_role_with_web_identity, RoleArn=f"arn:aws:iam::{A}:role/e2e-web",
+                 RoleSessionName="intruder", WebIdentityToken=issuer.token("someone-else"))
+
+
 def no_warnings():
     ws = [f"{w.category.__name__}: {w.message}" for w in WARNINGS]
     assert not ws and not LOG.getvalue(), f"warnings: {ws} log: {LOG.getvalue()!r}"
@@ -483,7 +518,7 @@ def main():
                err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, special_characters):
         check(fn)
     write_profiles()
-    for fn in (profile_role, profile_role_mfa, credential_process, no_warnings):
+    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, no_warnings):
         check(fn)
     return 1 if RESULTS["FAIL"] else 0
 

@@ -419,6 +419,33 @@ credential_process() {
 	eq "Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-partner/credential-process"
 }
 
+# web_identity: an OIDC issuer (e2e/lib/oidc_issuer.py) registered as a
+# provider; the CLI's own web identity provider (AWS_ROLE_ARN +
+# AWS_WEB_IDENTITY_TOKEN_FILE) exchanges its token for a role session.
+OIDC_PID=
+web_identity() {
+	local d=$W/oidc iss host prov
+	python3 "$E2E_DIR/lib/oidc_issuer.py" serve "$d" >"$W/oidc.log" 2>&1 &
+	OIDC_PID=$!
+	for _ in $(seq 100); do [ -s "$d/issuer" ] && break; sleep 0.1; done
+	[ -s "$d/issuer" ] || { WHY="issuer did not start: $(cat "$W/oidc.log")"; return 1; }
+	iss=$(cat "$d/issuer")
+	host=${iss#https://}
+	ok aws iam create-open-id-connect-provider --url "$iss" --client-id-list sts.amazonaws.com \
+		--thumbprint-list "$(cat "$d/thumbprint")" --query OpenIDConnectProviderArn --output text || return 1
+	prov=$OUT
+	ok aws iam create-role --role-name e2e-web --assume-role-policy-document \
+		"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":\"$prov\"},\"Action\":\"sts:AssumeRoleWithWebIdentity\",\"Condition\":{\"StringEquals\":{\"$host:sub\":\"e2e-cli\",\"$host:aud\":\"sts.amazonaws.com\"}}}]}" || return 1
+	python3 "$E2E_DIR/lib/oidc_issuer.py" token "$d" e2e-cli >"$d/token" || { WHY="token"; return 1; }
+	python3 "$E2E_DIR/lib/oidc_issuer.py" token "$d" someone-else >"$d/other-token" || { WHY="token"; return 1; }
+	ok env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY AWS_ROLE_ARN="arn:aws:iam::$A:role/e2e-web" \
+		AWS_WEB_IDENTITY_TOKEN_FILE="$d/token" AWS_ROLE_SESSION_NAME=e2e-cli \
+		aws sts get-caller-identity --query Arn --output text || return 1
+	eq "Arn" "$OUT" "arn:aws:sts::$A:assumed-role/e2e-web/e2e-cli" || return 1
+	fails AccessDenied aws sts assume-role-with-web-identity --role-arn "arn:aws:iam::$A:role/e2e-web" \
+		--role-session-name e2e-cli --web-identity-token "file://$d/other-token"
+}
+
 check create_user_and_keys create_user_and_keys
 check user_denied_message user_denied_message
 probe_sts
@@ -447,3 +474,5 @@ write_profiles
 sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi
 sts_check credential_process credential_process
+sts_check web_identity web_identity
+if [ -n "$OIDC_PID" ]; then kill "$OIDC_PID" 2>/dev/null; fi

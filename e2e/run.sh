@@ -68,6 +68,17 @@ v = tuple(int(x) for x in botocore.__version__.split(".")[:3])
 sys.exit(0 if v >= (1, 31, 0) else 1)
 PY
 }
+# The web identity checks run a test OIDC issuer (openssl); docs/federation.md
+# also signs a SAML response with xmlsec1.
+ensure_tools() {
+	local missing=() t
+	for t in "$@"; do command -v "$t" >/dev/null || missing+=("$t"); done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== ${missing[*]} missing: apt-get install -y ${missing[*]}"
+	command -v apt-get >/dev/null || return 1
+	(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}") >"$TMP/apt-tools.log" 2>&1 || tail -20 "$TMP/apt-tools.log"
+	for t in "$@"; do command -v "$t" >/dev/null || return 1; done
+}
 ensure_js() {
 	command -v node >/dev/null || { echo "node is missing"; return 1; }
 	[ -d "$E2E/js/node_modules/@aws-sdk/client-sts" ] && return 0
@@ -200,6 +211,10 @@ for c in "${CLIENTS[@]}"; do
 done
 # docs needs e2e/js/node_modules for its JavaScript examples.
 case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
+case " ${RUN[*]} " in
+*" docs "*) ensure_tools openssl xmlsec1 || note_fail "docs: openssl/xmlsec1 not installed" ;;
+*" cli "* | *" boto3 "* | *" js "*) ensure_tools openssl || note_fail "openssl not installed" ;;
+esac
 
 if [ "${E2E_PARALLEL:-1}" = 0 ]; then
 	for c in "${RUN[@]}"; do run_one "$c"; report "$c"; done

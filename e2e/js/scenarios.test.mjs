@@ -7,17 +7,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   IAMClient, CreateUserCommand, CreateAccessKeyCommand, ListAccessKeysCommand, ListUsersCommand,
   ListRolesCommand, GetUserCommand, GetRoleCommand, CreatePolicyCommand, CreateRoleCommand,
   AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
   ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers, ListRoleTagsCommand,
-  PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand,
+  PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand, CreateOpenIDConnectProviderCommand,
 } from '@aws-sdk/client-iam';
-import { STSClient, AssumeRoleCommand, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import { fromIni, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
+import {
+  STSClient, AssumeRoleCommand, GetCallerIdentityCommand, AssumeRoleWithWebIdentityCommand,
+} from '@aws-sdk/client-sts';
+import { spawn, execFileSync } from 'node:child_process';
+import { fromIni, fromTemporaryCredentials, fromTokenFile } from '@aws-sdk/credential-providers';
 import {
   OrganizationsClient, CreateOrganizationCommand, CreateAccountCommand, ListAccountsCommand,
 } from '@aws-sdk/client-organizations';
@@ -426,6 +429,52 @@ stsTest('profile_role_mfa', async (t) => {
 stsTest('credential_process', async () => {
   assert.equal((await profileSts('process').send(new GetCallerIdentityCommand({}))).Arn,
     `arn:aws:sts::${A}:assumed-role/e2e-partner/credential-process`);
+});
+
+// web_identity: fromTokenFile (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)
+// with an issuer of e2e/lib/oidc_issuer.py registered as an OIDC provider.
+stsTest('web_identity', async () => {
+  const lib = join(process.env.E2E_DIR, 'lib', 'oidc_issuer.py');
+  const dir = join(process.env.E2E_WORK, 'oidc');
+  const idp = spawn('python3', [lib, 'serve', dir], { stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 100 && !existsSync(join(dir, 'issuer')); i++) await sleep(100);
+    const url = readFileSync(join(dir, 'issuer'), 'utf8').trim();
+    const host = url.slice('https://'.length);
+    const token = (sub) => execFileSync('python3', [lib, 'token', dir, sub], { encoding: 'utf8' }).trim();
+    const prov = (await iam.send(new CreateOpenIDConnectProviderCommand({
+      Url: url, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: [readFileSync(join(dir, 'thumbprint'), 'utf8').trim()],
+    }))).OpenIDConnectProviderArn;
+    await iam.send(new CreateRoleCommand({
+      RoleName: 'e2e-web',
+      AssumeRolePolicyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{
+          Effect: 'Allow', Principal: { Federated: prov }, Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${host}:sub`]: 'e2e-js', [`${host}:aud`]: 'sts.amazonaws.com' } },
+        }],
+      }),
+    }));
+    const roleArn = `arn:aws:iam::${A}:role/e2e-web`;
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, token('e2e-js'));
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ROLE_ARN: roleArn, AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_SESSION_NAME: 'e2e-js' });
+    try {
+      const creds = fromTokenFile({ clientConfig: { region, logger } });
+      assert.equal((await stsClient(creds).send(new GetCallerIdentityCommand({}))).Arn,
+        `arn:aws:sts::${A}:assumed-role/e2e-web/e2e-js`);
+    } finally {
+      for (const k of ['AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_ROLE_SESSION_NAME']) {
+        if (k in saved) process.env[k] = saved[k]; else delete process.env[k];
+      }
+    }
+    await expectError('AccessDenied', stsClient().send(new AssumeRoleWithWebIdentityCommand({
+      RoleArn: roleArn, RoleSessionName: 'intruder', WebIdentityToken: token('someone-else'),
+    })));
+  } finally {
+    idp.kill();
+  }
 });
 
 test('no_warnings', () => {

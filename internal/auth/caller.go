@@ -17,6 +17,10 @@ const (
 	KindUser                          // an IAM user with long-term keys
 	KindAssumedRole                   // a role session (AssumeRole*)
 	KindFederatedUser                 // GetFederationToken
+	// KindIdentityProvider is an OIDC or SAML provider (ARN is the
+	// provider's): the principal AssumeRoleWithWebIdentity and
+	// AssumeRoleWithSAML present to a role's trust policy.
+	KindIdentityProvider
 )
 
 // String is the aws:PrincipalType value AWS uses for the kind.
@@ -30,6 +34,8 @@ func (k Kind) String() string {
 		return "AssumedRole"
 	case KindFederatedUser:
 		return "FederatedUser"
+	case KindIdentityProvider:
+		return "Federated"
 	}
 	return "Unknown"
 }
@@ -70,6 +76,9 @@ type Caller struct {
 	TokenIssueTime time.Time
 	Expiration     time.Time
 	SourceIdentity string
+	// FederatedProvider is aws:FederatedProvider: the OIDC provider ARN of
+	// a web identity session.
+	FederatedProvider string
 	// SessionTags are the session's tags; aws:PrincipalTag is the user's or
 	// role's tags overridden by these.
 	SessionTags       []Tag

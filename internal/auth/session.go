@@ -13,6 +13,7 @@ func (c *Caller) SetSession(cl *token.Claims) {
 	c.TokenIssueTime = cl.IssuedAt
 	c.Expiration = cl.ExpiresAt
 	c.SourceIdentity = cl.SourceIdentity
+	c.FederatedProvider = cl.FederatedProvider
 	c.SessionPolicy = cl.SessionPolicy
 	c.SessionPolicyARNs = cl.SessionPolicyARNs
 	c.TransitiveTagKeys = cl.TransitiveTagKeys

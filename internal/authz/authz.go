@@ -165,6 +165,12 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		if len(c.SessionTags) > 0 {
 			req.Principal.Tags = mergeTags(req.Principal.Tags, c.SessionTags)
 		}
+	case auth.KindIdentityProvider:
+		// Only a trust policy can name an identity provider; it has no
+		// policies of its own and no organization.
+		req.Principal = policy.Principal{Type: policy.PrincipalFederated, ARN: c.ARN}
+		req.Context = requestContext(c, keys)
+		return policy.Evaluate(&req, &in), nil
 	default:
 		return policy.Result{}, awserr.AccessDenied("Unknown principal")
 	}
@@ -304,6 +310,9 @@ func requestContext(c *auth.Caller, keys []auth.Key) []policy.ContextEntry {
 	}
 	if c.SourceIdentity != "" {
 		ctx = append(ctx, policy.ContextEntry{Key: "aws:SourceIdentity", Value: c.SourceIdentity})
+	}
+	if c.FederatedProvider != "" {
+		ctx = append(ctx, policy.ContextEntry{Key: "aws:FederatedProvider", Value: c.FederatedProvider})
 	}
 	for _, k := range keys {
 		if len(k.Values) == 1 {

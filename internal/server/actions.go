@@ -82,3 +82,26 @@ func forEachAction(svc any, add func(name string, inType reflect.Type, call func
 		})
 	}
 }
+
+// UnsignedActions serves the named actions also without a signature, as AWS
+// does for AssumeRoleWithWebIdentity and AssumeRoleWithSAML: the action
+// gets a Caller holding only the request's facts (source IP, time, …).
+func UnsignedActions(actions map[string]QueryHandler, names ...string) map[string]UnsignedHandler {
+	out := make(map[string]UnsignedHandler, len(names))
+	for _, name := range names {
+		h, ok := actions[name]
+		if !ok {
+			panic("no action " + name)
+		}
+		out[name] = func(ctx context.Context, r *RequestInfo, form url.Values) (any, error) {
+			return h(ctx, &auth.Caller{
+				SourceIP:        r.SourceIP,
+				SecureTransport: r.SecureTransport,
+				UserAgent:       r.UserAgent,
+				RequestTime:     r.Time,
+				RequestID:       r.ID,
+			}, form)
+		}
+	}
+	return out
+}

@@ -134,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.NewRecorder(audit.RecorderConfig{
 		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
 	})
+	stsActions := QueryActions(stsSvc)
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -149,7 +150,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
-			Actions: QueryActions(stsSvc),
+			Actions:  stsActions,
+			Unsigned: UnsignedActions(stsActions, "AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"),
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,

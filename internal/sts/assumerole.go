@@ -9,7 +9,6 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/token"
 	"github.com/mantle-iam/mantle/policy"
 )
@@ -116,12 +115,8 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 	// The request context the trust policy sees.
 	ec := c
 	keys := make([]auth.Key, 0, 8+len(tags))
-	keys = append(keys, auth.Key{Name: "sts:RoleSessionName", Values: []string{in.RoleSessionName}})
 	if in.ExternalId != "" {
 		keys = append(keys, auth.Key{Name: "sts:ExternalId", Values: []string{in.ExternalId}})
-	}
-	if sourceIdentity != "" {
-		keys = append(keys, auth.Key{Name: "sts:SourceIdentity", Values: []string{sourceIdentity}})
 	}
 	if mfa && !c.MFA {
 		if c.Temporary {
@@ -135,86 +130,35 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 				auth.Key{Name: "aws:MultiFactorAuthAge", Values: []string{"0"}})
 		}
 	}
-	if len(tags) > 0 {
-		tagKeys := make([]string, len(tags))
-		for i, t := range tags {
-			tagKeys[i] = t.Key
-			keys = append(keys, auth.Key{Name: "aws:RequestTag/" + t.Key, Values: []string{t.Value}})
-		}
-		keys = append(keys, auth.Key{Name: "aws:TagKeys", Values: tagKeys})
-		if len(in.TransitiveTagKeys) > 0 {
-			keys = append(keys, auth.Key{Name: "sts:TransitiveTagKeys", Values: in.TransitiveTagKeys})
-		}
-	}
-
-	if err := s.trust(ctx, ec, action, e, keys); err != nil {
-		return nil, err
-	}
-	if len(tags) > 0 {
-		if err := s.trust(ctx, ec, "sts:TagSession", e, keys); err != nil {
-			return nil, err
-		}
-	}
-	if in.SourceIdentity != "" {
-		if err := s.trust(ctx, ec, "sts:SetSourceIdentity", e, keys); err != nil {
-			return nil, err
-		}
-	}
-
-	r := e.role
-	duration, err := roleDuration(in.DurationSeconds, r.MaxSessionDuration, c.Temporary)
-	if err != nil {
+	keys = appendSessionKeys(keys, in.RoleSessionName, sourceIdentity, tags, in.TransitiveTagKeys)
+	if err := s.trustSession(ctx, ec, action, e, keys, len(tags) > 0, in.SourceIdentity != ""); err != nil {
 		return nil, err
 	}
 
-	var packed *int
-	if in.Policy != "" || len(arns) > 0 || len(tags) > 0 {
-		pct, err := packedSize(in.Policy, arns, tags)
-		if err != nil {
-			return nil, err
-		}
-		packed = &pct
-	}
-
-	out, err := s.roleSession(r, &token.Claims{
-		IssuedAt:          now,
-		ExpiresAt:         now.Add(time.Duration(duration) * time.Second),
-		SessionName:       in.RoleSessionName,
-		SourceArn:         c.ARN,
-		SourceIdentity:    sourceIdentity,
-		MFAAuthenticated:  mfa,
-		MFAAuthTime:       mfaTime,
-		Tags:              tags,
-		TransitiveTagKeys: transitive,
-		SessionPolicy:     in.Policy,
-		SessionPolicyARNs: arns,
-		ChainDepth:        c.ChainDepth,
+	out, err := s.issueRoleSession(now, &roleSession{
+		entry:          e,
+		name:           in.RoleSessionName,
+		duration:       in.DurationSeconds,
+		chained:        c.Temporary,
+		region:         c.Region,
+		sourceArn:      c.ARN,
+		sourceIdentity: sourceIdentity,
+		mfa:            mfa,
+		mfaTime:        mfaTime,
+		tags:           tags,
+		transitive:     transitive,
+		policy:         in.Policy,
+		policyARNs:     arns,
+		chainDepth:     c.ChainDepth,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.recordUse(r.ID, c.Region, now)
-	out.PackedPolicySize = packed
-	out.SourceIdentity = sourceIdentity
-	return out, nil
-}
-
-// roleSession completes cl as a session of role r, seals it, and returns
-// AssumeRole's answer for it: the one place a role session is minted.
-func (s *Service) roleSession(r *store.Role, cl *token.Claims) (*AssumeRoleOutput, error) {
-	cl.Kind = token.KindAssumedRole
-	cl.AccountID = r.AccountID
-	cl.PrincipalID, cl.PrincipalName, cl.Path = r.ID, r.Name, r.Path
-	creds, err := s.issue(cl)
-	if err != nil {
-		return nil, err
-	}
 	return &AssumeRoleOutput{
-		Credentials: creds,
-		AssumedRoleUser: AssumedRoleUser{
-			AssumedRoleId: r.ID + ":" + cl.SessionName,
-			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + cl.SessionName,
-		},
+		Credentials:      out.creds,
+		AssumedRoleUser:  out.user,
+		PackedPolicySize: out.packed,
+		SourceIdentity:   sourceIdentity,
 	}, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/token"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -71,17 +70,17 @@ func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	if in.DurationSeconds > 0 {
 		duration = min(in.DurationSeconds, roleMax)
 	}
-	out, err := s.roleSession(r, &token.Claims{
-		IssuedAt:    now,
-		ExpiresAt:   now.Add(time.Duration(duration) * time.Second),
-		SessionName: in.SessionName,
-		SourceArn:   in.SourceArn,
+	out, err := s.issueRoleSession(now, &roleSession{
+		entry:     e,
+		name:      in.SessionName,
+		duration:  &duration,
+		region:    in.Region,
+		sourceArn: in.SourceArn,
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.recordUse(r.ID, in.Region, now)
-	return out, nil
+	return &AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
 }
 
 // trustsService evaluates the role's trust policy for the service principal

@@ -20,16 +20,48 @@ type roleEntry struct {
 	trust *policy.Policy // nil when the stored document no longer parses
 }
 
-// roleCache maps a requested role ARN to its entry for one IAM generation.
-type roleCache struct {
+// genCache maps keys to values loaded while IAM's generation was gen: roles
+// with their trust policies, and identity providers. Any IAM write moves the
+// generation and so drops every entry.
+type genCache[V any] struct {
 	mu  sync.RWMutex
 	gen uint64
-	m   map[string]*roleEntry
+	m   map[string]V
 }
 
-// maxCachedRoles bounds the cache; when full it starts over, which costs one
-// read per role and keeps the code free of eviction bookkeeping.
-const maxCachedRoles = 10000
+// maxCached bounds a cache; when full it starts over, which costs one read
+// per key and keeps the code free of eviction bookkeeping.
+const maxCached = 10000
+
+// lookup returns the value cached for key under generation gen.
+func (c *genCache[V]) lookup(gen uint64, key string) (V, bool) {
+	c.mu.RLock()
+	v, ok := c.m[key]
+	cur := c.gen
+	c.mu.RUnlock()
+	if ok && cur == gen {
+		return v, true
+	}
+	var zero V
+	return zero, false
+}
+
+// store caches v, loaded under generation gen.
+func (c *genCache[V]) store(gen uint64, key string, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || c.gen != gen {
+		// Every entry may be stale. An entry loaded under an older
+		// generation than the cache's is still safe to keep: the next
+		// lookup sees the newer generation and reloads.
+		c.m = make(map[string]V)
+		c.gen = gen
+	}
+	if len(c.m) >= maxCached {
+		clear(c.m)
+	}
+	c.m[key] = v
+}
 
 // role returns the role the ARN names, from the cache while IAM has not
 // written since it was loaded. A missing role is an entry with role nil.
@@ -38,31 +70,14 @@ func (s *Service) role(ctx context.Context, arn string) (*roleEntry, error) {
 		return s.loadRole(ctx, arn)
 	}
 	gen := s.gen.Generation()
-	c := &s.roles
-	c.mu.RLock()
-	e, ok := c.m[arn]
-	cur := c.gen
-	c.mu.RUnlock()
-	if ok && cur == gen {
+	if e, ok := s.roles.lookup(gen, arn); ok {
 		return e, nil
 	}
 	e, err := s.loadRole(ctx, arn)
 	if err != nil {
 		return nil, err
 	}
-	c.mu.Lock()
-	if c.gen != gen {
-		// Every entry may be stale. An entry loaded under an older
-		// generation than the cache's is still safe to keep: the next
-		// lookup sees the newer generation and reloads.
-		clear(c.m)
-		c.gen = gen
-	}
-	if len(c.m) >= maxCachedRoles {
-		clear(c.m)
-	}
-	c.m[arn] = e
-	c.mu.Unlock()
+	s.roles.store(gen, arn, e)
 	return e, nil
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/federation/oidc"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -54,6 +55,9 @@ type Config struct {
 	// Messages seals and opens encoded authorization messages; without it
 	// DecodeAuthorizationMessage refuses every message.
 	Messages *authmsg.Codec
+	// OIDC verifies web identity tokens; default: an oidc.Verifier with
+	// the system roots.
+	OIDC *oidc.Verifier
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -69,9 +73,13 @@ type Service struct {
 	messages *authmsg.Codec
 	now      func() time.Time
 
-	roles    roleCache
-	lastUsed sync.Map // role ID → unix minute of the last recorded use
-	bg       sync.WaitGroup
+	oidc *oidc.Verifier
+
+	roles         genCache[*roleEntry]
+	oidcProviders genCache[*store.OIDCProvider] // nil: no such provider
+	samlProviders genCache[*samlEntry]
+	lastUsed      sync.Map // role ID → unix minute of the last recorded use
+	bg            sync.WaitGroup
 }
 
 // New returns a Service for cfg.
@@ -83,7 +91,10 @@ func New(cfg Config) *Service {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.roles.m = make(map[string]*roleEntry)
+	s.oidc = cfg.OIDC
+	if s.oidc == nil {
+		s.oidc = oidc.New(oidc.Config{Now: s.now})
+	}
 	return s
 }
 
@@ -142,6 +153,10 @@ func sessionCreds(action string) error {
 // that are not the policy engine's (session kinds AWS restricts, unknown
 // roles).
 func notAuthorized(c *auth.Caller, action, resource string) error {
+	if c.Kind == auth.KindIdentityProvider {
+		// AWS names neither the provider nor the role to a federated caller.
+		return awserr.AccessDenied("Not authorized to perform %s", action)
+	}
 	msg := "User: " + c.ARN + " is not authorized to perform: " + action
 	if resource != "" {
 		msg += " on resource: " + resource

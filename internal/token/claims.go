@@ -78,6 +78,9 @@ type Claims struct {
 	// the previous session's ARN when roles are chained. It is kept for audit.
 	SourceArn      string
 	SourceIdentity string
+	// FederatedProvider is the IAM OIDC provider ARN of a session obtained
+	// with AssumeRoleWithWebIdentity (aws:FederatedProvider); empty otherwise.
+	FederatedProvider string
 
 	MFAAuthenticated bool
 	// MFAAuthTime is when MFA was presented; zero if unknown.

@@ -18,7 +18,7 @@ import (
 //	lifetime (seconds) | [MFA auth time (Unix seconds) if flagMFATime] |
 //	account ID | access key ID | secret access key | principal ID |
 //	principal name | path | session name | source ARN | source identity |
-//	packed section (to the end)
+//	[federated provider if flagFederated] | packed section (to the end)
 //
 // The packed section holds what AWS counts towards PackedPolicySize; it is
 // deflated when that makes it smaller (flagDeflated):
@@ -29,7 +29,10 @@ const (
 	flagMFA      = 1 << 0
 	flagMFATime  = 1 << 1
 	flagDeflated = 1 << 2
-	flagsKnown   = flagMFA | flagMFATime | flagDeflated
+	// flagFederated marks a web identity session, which carries its
+	// provider (aws:FederatedProvider); tokens without it read as before.
+	flagFederated = 1 << 3
+	flagsKnown    = flagMFA | flagMFATime | flagDeflated | flagFederated
 )
 
 const (
@@ -145,6 +148,10 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 		c.SourceArn, c.SourceIdentity,
 	} {
 		b = appendString(b, s)
+	}
+	if c.FederatedProvider != "" {
+		flags |= flagFederated
+		b = appendString(b, c.FederatedProvider)
 	}
 	sp := getBuf()
 	defer putBuf(sp)
@@ -271,6 +278,11 @@ func decodeClaims(pt []byte) (*Claims, error) {
 	c.SessionName = d.str()
 	c.SourceArn = d.str()
 	c.SourceIdentity = d.str()
+	if flags&flagFederated != 0 {
+		if c.FederatedProvider = d.str(); c.FederatedProvider == "" {
+			return nil, ErrMalformed
+		}
+	}
 	if d.bad {
 		return nil, ErrMalformed
 	}

@@ -60,6 +60,7 @@ func fullClaims() *Claims {
 	c.Path = "/engineering/ci/"
 	c.SourceArn = "arn:aws:sts::123456789012:assumed-role/base/alice"
 	c.SourceIdentity = "alice@example.com"
+	c.FederatedProvider = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 	c.MFAAuthenticated = true
 	c.MFAAuthTime = testNow.Add(-10 * time.Minute)
 	c.TransitiveTagKeys = []string{"Project"}
