@@ -35,6 +35,11 @@ type Entry struct {
 	Input  any
 	Output any
 	Err    error
+
+	// staged is set once a write transaction stored the provisional event:
+	// the complete one must replace it (Events.Put); every other event is
+	// new (Events.Append, which a backend may pack).
+	staged bool
 }
 
 type entryKey struct{}
@@ -70,6 +75,7 @@ func Stage(ctx context.Context, tx store.Repos) error {
 	if err != nil {
 		return err
 	}
+	e.staged = true
 	return tx.Events().Put(ctx, ev)
 }
 

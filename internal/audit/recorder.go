@@ -162,6 +162,7 @@ func (r *Recorder) run() {
 
 func (r *Recorder) write(batch []item) {
 	evs := make([]*store.Event, 0, len(batch))
+	var replace, fresh []*store.Event
 	for _, it := range batch {
 		if it.e == nil {
 			continue
@@ -172,6 +173,11 @@ func (r *Recorder) write(batch []item) {
 			continue
 		}
 		evs = append(evs, ev)
+		if it.e.staged {
+			replace = append(replace, ev)
+		} else {
+			fresh = append(fresh, ev)
+		}
 	}
 	if r.cfg.Sink != nil && len(evs) > 0 {
 		var buf []byte
@@ -184,9 +190,13 @@ func (r *Recorder) write(batch []item) {
 	}
 	if r.cfg.Store != nil && len(evs) > 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if err := r.cfg.Store.Events().Put(ctx, evs...); err != nil {
-			r.dropped.Add(uint64(len(evs)))
-			r.cfg.Log.Error("audit events not stored", "events", len(evs), "error", err)
+		if err := r.cfg.Store.Events().Put(ctx, replace...); err != nil {
+			r.dropped.Add(uint64(len(replace)))
+			r.cfg.Log.Error("audit events not completed", "events", len(replace), "error", err)
+		}
+		if err := r.cfg.Store.Events().Append(ctx, fresh...); err != nil {
+			r.dropped.Add(uint64(len(fresh)))
+			r.cfg.Log.Error("audit events not stored", "events", len(fresh), "error", err)
 		}
 		cancel()
 	}

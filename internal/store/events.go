@@ -70,6 +70,11 @@ type Events interface {
 	// event is first stored inside the write's own transaction and
 	// completed with its response afterwards.
 	Put(ctx context.Context, events ...*Event) error
+	// Append stores events that were never stored before and will not be
+	// replaced: the bulk of the trail (reads, and every call that changed
+	// nothing). A backend may pack them for cheap writes; they must read
+	// back (Get, Lookup, DeleteBefore) exactly as Put's do.
+	Append(ctx context.Context, events ...*Event) error
 	Get(ctx context.Context, id string) (*Event, error)
 	Lookup(ctx context.Context, q EventQuery) ([]*Event, error)
 	// DeleteBefore removes the events older than t and says how many.

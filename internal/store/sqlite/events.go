@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,6 +102,9 @@ func (r events) put(run func(query string, args ...any) (sql.Result, error), e *
 
 func (r events) Get(ctx context.Context, id string) (*store.Event, error) {
 	e, err := get(ctx, r.q, scanEvent, "event "+id, `SELECT `+eventCols+` FROM events e WHERE e.id = ?`, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return r.getPacked(ctx, id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +173,14 @@ func (r events) Lookup(ctx context.Context, q store.EventQuery) ([]*store.Event,
 	if err := r.resources(ctx, out); err != nil {
 		return nil, err
 	}
+	out, err = r.lookupPacks(ctx, &q, out)
+	if err != nil {
+		return nil, err
+	}
+	sortEvents(out)
+	if q.Limit > 0 && len(out) > q.Limit {
+		out = out[:q.Limit]
+	}
 	return out, nil
 }
 
@@ -203,5 +215,9 @@ func (r events) DeleteBefore(ctx context.Context, t time.Time) (int, error) {
 		return 0, wrap(err, "delete events")
 	}
 	n, err := res.RowsAffected()
-	return int(n), wrap(err, "delete events")
+	if err != nil {
+		return 0, wrap(err, "delete events")
+	}
+	packed, err := r.deletePacksBefore(ctx, t)
+	return int(n) + packed, err
 }
