@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -38,93 +40,146 @@ var timeType = reflect.TypeFor[time.Time]()
 // CloudTrail records: AWS's parameter names in camelCase, empty values
 // left out, secrets redacted. nil when nothing is left, as CloudTrail has
 // null for a call without parameters.
+//
+// It writes JSON directly from cached per-type field plans: building maps
+// and marshalling them cost more than the AssumeRole call being recorded.
 func Params(v any) any {
 	if v == nil {
 		return nil
 	}
-	out := encode(reflect.ValueOf(v), "")
-	if m, ok := out.(map[string]any); ok && len(m) == 0 {
+	b, ok := appendValue(nil, reflect.ValueOf(v), "")
+	if !ok {
 		return nil
 	}
-	return out
+	return json.RawMessage(b)
 }
 
-func encode(v reflect.Value, name string) any {
+// fieldPlan is how one struct field is recorded.
+type fieldPlan struct {
+	index  int
+	name   string // AWS's name, which decides redaction and time parsing
+	key    []byte // `"camelName":`
+	hidden bool
+}
+
+var plans sync.Map // reflect.Type → []fieldPlan
+
+func structPlan(t reflect.Type) []fieldPlan {
+	if p, ok := plans.Load(t); ok {
+		return p.([]fieldPlan)
+	}
+	var fields []fieldPlan
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name := fieldName(f)
+		if name == "" || omittedFields[name] {
+			continue
+		}
+		key := appendString(nil, lowerFirst(name))
+		fields = append(fields, fieldPlan{index: i, name: name, key: append(key, ':'), hidden: hiddenFields[name]})
+	}
+	plans.Store(t, fields)
+	return fields
+}
+
+// appendValue appends v's JSON to b; false (and b unchanged) when v records
+// as nothing: nil, zero times, empty structs and lists, byte blobs, maps.
+func appendValue(b []byte, v reflect.Value, name string) ([]byte, bool) {
 	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
 		if v.IsNil() {
-			return nil
+			return b, false
 		}
 		v = v.Elem()
 	}
-	if v.Type().ConvertibleTo(timeType) && v.Kind() == reflect.Struct {
+	if v.Kind() == reflect.Struct && v.Type().ConvertibleTo(timeType) {
 		t := v.Convert(timeType).Interface().(time.Time)
 		if t.IsZero() {
-			return nil
+			return b, false
 		}
-		return t.UTC().Format(awsTime)
+		return appendString(b, t.UTC().Format(awsTime)), true
 	}
 	switch v.Kind() {
 	case reflect.Struct:
-		m := make(map[string]any, v.NumField())
-		t := v.Type()
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			fname := fieldName(f)
-			if fname == "" || omittedFields[fname] {
-				continue
-			}
-			fv := v.Field(i)
+		start := len(b)
+		b = append(b, '{')
+		n := 0
+		for _, f := range structPlan(v.Type()) {
+			fv := v.Field(f.index)
 			if fv.IsZero() {
 				continue
 			}
-			if hiddenFields[fname] {
-				m[lowerFirst(fname)] = hidden
-				continue
+			mark := len(b)
+			if n > 0 {
+				b = append(b, ',')
 			}
-			if x := encode(fv, fname); x != nil {
-				m[lowerFirst(fname)] = x
+			b = append(b, f.key...)
+			if f.hidden {
+				b = appendString(b, hidden)
+			} else {
+				var ok bool
+				if b, ok = appendValue(b, fv, f.name); !ok {
+					b = b[:mark]
+					continue
+				}
 			}
+			n++
 		}
-		if len(m) == 0 {
-			return nil
+		if n == 0 {
+			return b[:start], false
 		}
-		return m
+		return append(b, '}'), true
 	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return nil // binary blobs (QR codes, seeds) are never recorded
+		// Binary blobs (QR codes, seeds) are never recorded.
+		if v.Len() == 0 || v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
+			return b, false
 		}
-		if v.Len() == 0 {
-			return nil
-		}
-		a := make([]any, 0, v.Len())
+		b = append(b, '[')
 		for i := 0; i < v.Len(); i++ {
-			a = append(a, encode(v.Index(i), name))
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var ok bool
+			if b, ok = appendValue(b, v.Index(i), name); !ok {
+				b = append(b, "null"...)
+			}
 		}
-		return a
+		return append(b, ']'), true
 	case reflect.String:
 		s := v.String()
 		if name == "Expiration" {
 			// STS results carry the expiry as ISO 8601 text.
 			if t, err := time.Parse(time.RFC3339, s); err == nil {
-				return t.UTC().Format(awsTime)
+				s = t.UTC().Format(awsTime)
 			}
 		}
-		return s
+		return appendString(b, s), true
 	case reflect.Bool:
-		return v.Bool()
+		return strconv.AppendBool(b, v.Bool()), true
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return v.Int()
+		return strconv.AppendInt(b, v.Int(), 10), true
 	case reflect.Uint, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return v.Uint()
+		return strconv.AppendUint(b, v.Uint(), 10), true
 	case reflect.Float32, reflect.Float64:
-		return v.Float()
-	case reflect.Map:
-		return nil
+		return strconv.AppendFloat(b, v.Float(), 'g', -1, 64), true
 	}
-	return nil
+	return b, false
+}
+
+// appendString appends s as a JSON string: plain ASCII directly, anything
+// else through encoding/json, which escapes as the rest of the record is.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // fieldName is AWS's name for a field: its XML element name when it has

@@ -163,3 +163,28 @@ func TestEventIDIsUUIDv7InTimeOrder(t *testing.T) {
 		t.Errorf("event IDs %s, %s: want ordered version 7 UUIDs", a, b)
 	}
 }
+
+// Strings reach the record as JSON that reads back as the same string,
+// whether written directly (plain ASCII) or through encoding/json.
+func TestParamsStrings(t *testing.T) {
+	type in struct {
+		UserName string
+		Path     string
+	}
+	for _, s := range []string{"alice", `a"b`, `back\slash`, "tab\there", "<script>&", "ünïcødé", "line\u2028sep", "\x01ctl"} {
+		raw, err := json.Marshal(audit.Params(&in{UserName: s, Path: "/"}))
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var got struct{ UserName, Path string }
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%q: %s: %v", s, raw, err)
+		}
+		if got.UserName != s || got.Path != "/" {
+			t.Errorf("%q: read back %q from %s", s, got.UserName, raw)
+		}
+	}
+	if p := audit.Params(&in{}); p != nil {
+		t.Errorf("empty input recorded as %s", p)
+	}
+}
