@@ -1,12 +1,11 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/sqlcodec"
 )
 
 // timeLayout is fixed width (no trimmed zeros) so stored times order the
@@ -44,41 +43,12 @@ func decTimePtr(s *string) (*time.Time, error) {
 	return &t, nil
 }
 
-// encJSON stores nil and empty slices alike as "[]"; the decoders give back
-// nil for an empty list so callers see one representation of "none". pgx
-// passes a string to a jsonb parameter as JSON text.
-func encJSON(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("postgres: encode: %w", err)
-	}
-	if string(b) == "null" {
-		return "[]", nil
-	}
-	return string(b), nil
-}
-
-func decTags(s string) ([]store.Tag, error) {
-	var tags []store.Tag
-	if err := json.Unmarshal([]byte(s), &tags); err != nil {
-		return nil, fmt.Errorf("postgres: bad stored tags: %w", err)
-	}
-	if len(tags) == 0 {
-		return nil, nil
-	}
-	return tags, nil
-}
-
-func decStrings(s string) ([]string, error) {
-	var v []string
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("postgres: bad stored list: %w", err)
-	}
-	if len(v) == 0 {
-		return nil, nil
-	}
-	return v, nil
-}
+// The list and tag columns are JSON text, encoded as every SQL backend does.
+var (
+	encJSON    = sqlcodec.EncodeList
+	decTags    = sqlcodec.DecodeTags
+	decStrings = sqlcodec.DecodeStrings
+)
 
 func lower(s string) string { return strings.ToLower(s) }
 
