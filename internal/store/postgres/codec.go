@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/store/sqlcodec"
+	"github.com/mantle-iam/mantle/internal/store/sqlbase"
 )
 
 // timeLayout is fixed width (no trimmed zeros) so stored times order the
@@ -45,9 +45,9 @@ func decTimePtr(s *string) (*time.Time, error) {
 
 // The list and tag columns are JSON text, encoded as every SQL backend does.
 var (
-	encJSON    = sqlcodec.EncodeList
-	decTags    = sqlcodec.DecodeTags
-	decStrings = sqlcodec.DecodeStrings
+	encJSON    = sqlbase.EncodeList
+	decTags    = sqlbase.DecodeTags
+	decStrings = sqlbase.DecodeStrings
 )
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+	"github.com/mantle-iam/mantle/internal/store/sqlbase"
 )
 
 var t0 = time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)
@@ -292,7 +293,7 @@ func TestConcurrentOpenMigratesOnce(t *testing.T) {
 	}
 	wg.Wait()
 	s := open(t, dsn)
-	ms, err := loadMigrations()
+	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}

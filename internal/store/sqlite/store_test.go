@@ -16,6 +16,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/sqlbase"
 )
 
 func open(t *testing.T, path string) *Store {
@@ -64,7 +65,7 @@ func TestReopenKeepsData(t *testing.T) {
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "mantle.db")
-	ms, err := loadMigrations()
+	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,8 +79,8 @@ func TestMigrationsIdempotent(t *testing.T) {
 		if err := s.write.QueryRowContext(ctx, `SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &maxV); err != nil {
 			t.Fatal(err)
 		}
-		if n != len(ms) || maxV != ms[len(ms)-1].version {
-			t.Errorf("open %d: %d migrations recorded up to %d, want %d up to %d", i, n, maxV, len(ms), ms[len(ms)-1].version)
+		if n != len(ms) || maxV != ms[len(ms)-1].Version {
+			t.Errorf("open %d: %d migrations recorded up to %d, want %d up to %d", i, n, maxV, len(ms), ms[len(ms)-1].Version)
 		}
 		s.Close()
 	}

@@ -1,7 +1,7 @@
-// Package sqlcodec holds the column encodings the SQL backends share: lists
-// and tags kept as JSON text. Each backend keeps its own SQL; only these
-// value encodings are the same in both.
-package sqlcodec
+// Package sqlbase holds what the SQL backends share besides their SQL: the
+// column encodings of lists and tags (JSON text) and the loading of
+// numbered migration files. Each backend keeps its own dialect's SQL.
+package sqlbase
 
 import (
 	"encoding/json"
