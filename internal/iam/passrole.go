@@ -10,9 +10,13 @@ import (
 // operation that hands a role to a service for that service to assume later
 // requires it as a dependent action, on the role's ARN. Of the operations
 // mantle serves (IAM, STS, Organizations), the Service Authorization
-// Reference lists it for one: iam:AddRoleToInstanceProfile, whose role EC2
-// (and mantle's IMDS) then hands to every process on the instance. STS and
-// Organizations list none.
+// Reference and the API reference ("The caller of this operation must be
+// granted the PassRole permission") name one: AddRoleToInstanceProfile,
+// whose role EC2 (and mantle's IMDS) then hands to every process on the
+// instance. The other served operations that take a role act on it
+// (AttachRolePolicy, UpdateAssumeRolePolicy, …), assume it (STS, checked
+// against its trust policy) or create it (Organizations CreateAccount), and
+// pass it to no service.
 //
 // Roles mantle itself hands out are operator configuration, not requests:
 // `serve --imds-instance-profile` and `--container-role` name the profile and
