@@ -61,8 +61,8 @@ func checkClientID(id string) error {
 
 // checkOIDCURL validates a provider URL as IAM does, with IAM's errors: it
 // must be https:// with a host and nothing that could make two URLs name
-// one issuer or smuggle a second one (user info, query, fragment). The
-// messages are AWS's, as recorded by test suites run against IAM. Unlike
+// one issuer or smuggle a second one (user info, query, fragment, and an
+// "@" anywhere, which URL parsers disagree about). The messages are AWS's, as recorded by test suites run against IAM. Unlike
 // IAM, a port is accepted: IAM only says a URL "should not" carry one, and
 // a self-hosted issuer (Keycloak on :8443, a test IdP on a loopback port)
 // often must.
@@ -82,10 +82,21 @@ func checkOIDCURL(raw string) error {
 		return awserr.InvalidInput(invalid + ". The URL must begin with https://.")
 	case u.Host == "":
 		return awserr.ValidationError(invalid)
-	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") || !validHost(u):
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(raw, "#@") || !printableASCII(raw) || !validHost(u):
 		return awserr.InvalidInput(invalid + ".")
 	}
 	return nil
+}
+
+// printableASCII reports whether s holds only visible ASCII: Go's URL
+// parser lets spaces and raw non-ASCII through in a path, IAM does not.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // validHost accepts a DNS name (letters, digits, hyphens, dots) or an IP
