@@ -27,6 +27,8 @@ const (
 	adminPolicy    = "arn:aws:iam::aws:policy/AdministratorAccess"
 	readOnlyPolicy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 	adminDoc       = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
+	// guardDoc is a deny an attacker would like to shed.
+	guardDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`
 )
 
 func iamARN(kind, name string) string { return "arn:aws:iam::" + testAccount + ":" + kind + "/" + name }
@@ -226,7 +228,7 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 			policy: policyDoc(allowOn("iam:DeleteUserPolicy", iamARN("user", "other"))),
 			setup: func(a *attacker) {
 				a.ok(a.root.PutUserPolicy(a.c, &iam.PutUserPolicyInput{UserName: aws.String("mallory"), PolicyName: aws.String("guard"),
-					PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`)}))
+					PolicyDocument: aws.String(guardDoc)}))
 			},
 			attack: func(a *attacker) error {
 				_, err := a.iam().DeleteUserPolicy(a.c, &iam.DeleteUserPolicyInput{UserName: aws.String("mallory"), PolicyName: aws.String("guard")})
@@ -239,7 +241,7 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 			policy: policyDoc(allowOn("iam:DetachUserPolicy", iamARN("user", "other"))),
 			setup: func(a *attacker) {
 				a.ok(a.root.CreatePolicy(a.c, &iam.CreatePolicyInput{PolicyName: aws.String("guard"),
-					PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`)}))
+					PolicyDocument: aws.String(guardDoc)}))
 				a.ok(a.root.AttachUserPolicy(a.c, &iam.AttachUserPolicyInput{UserName: aws.String("mallory"), PolicyArn: aws.String(iamARN("policy", "guard"))}))
 			},
 			attack: func(a *attacker) error {
@@ -273,6 +275,48 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 				return err
 			},
 			action: "iam:PutGroupPolicy", resource: iamARN("group", "devs"),
+		},
+		{
+			name:   "RemoveUserFromGroup leaving the guarded group",
+			policy: policyDoc(allowOn("iam:RemoveUserFromGroup", iamARN("group", "other"))),
+			setup: func(a *attacker) {
+				a.ok(a.root.CreateGroup(a.c, &iam.CreateGroupInput{GroupName: aws.String("guarded")}))
+				a.ok(a.root.PutGroupPolicy(a.c, &iam.PutGroupPolicyInput{GroupName: aws.String("guarded"), PolicyName: aws.String("guard"), PolicyDocument: aws.String(guardDoc)}))
+				a.ok(a.root.AddUserToGroup(a.c, &iam.AddUserToGroupInput{GroupName: aws.String("guarded"), UserName: aws.String("mallory")}))
+			},
+			attack: func(a *attacker) error {
+				_, err := a.iam().RemoveUserFromGroup(a.c, &iam.RemoveUserFromGroupInput{GroupName: aws.String("guarded"), UserName: aws.String("mallory")})
+				return err
+			},
+			action: "iam:RemoveUserFromGroup", resource: iamARN("group", "guarded"),
+		},
+		{
+			name:   "DeleteRolePolicy of the guard on an assumable role",
+			policy: policyDoc(allowOn("sts:AssumeRole", iamARN("role", "app")), allowOn("iam:DeleteRolePolicy", iamARN("role", "other"))),
+			setup: func(a *attacker) {
+				a.roleTrusting("app", iamARN("user", "mallory"), adminPolicy)
+				a.ok(a.root.PutRolePolicy(a.c, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("guard"), PolicyDocument: aws.String(guardDoc)}))
+			},
+			attack: func(a *attacker) error {
+				_, err := a.iam().DeleteRolePolicy(a.c, &iam.DeleteRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("guard")})
+				return err
+			},
+			action: "iam:DeleteRolePolicy", resource: iamARN("role", "app"),
+		},
+		{
+			name:   "DetachRolePolicy of the guard from the role's own session",
+			policy: policyDoc(allowOn("sts:AssumeRole", iamARN("role", "app"))),
+			setup: func(a *attacker) {
+				a.roleTrusting("app", iamARN("user", "mallory"), "")
+				a.ok(a.root.PutRolePolicy(a.c, &iam.PutRolePolicyInput{RoleName: aws.String("app"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allowDoc("iam:DetachRolePolicy", iamARN("role", "other")))}))
+				a.ok(a.root.CreatePolicy(a.c, &iam.CreatePolicyInput{PolicyName: aws.String("guard"), PolicyDocument: aws.String(guardDoc)}))
+				a.ok(a.root.AttachRolePolicy(a.c, &iam.AttachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(iamARN("policy", "guard"))}))
+			},
+			attack: func(a *attacker) error {
+				_, err := a.e.iam(a.assume("app", nil)).DetachRolePolicy(a.c, &iam.DetachRolePolicyInput{RoleName: aws.String("app"), PolicyArn: aws.String(iamARN("policy", "guard"))})
+				return err
+			},
+			principal: sessionARN("app"), action: "iam:DetachRolePolicy", resource: iamARN("role", "app"),
 		},
 		{
 			name:   "AddUserToGroup into the administrators' group",
@@ -577,8 +621,8 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 			principal: sessionARN("boss"), action: "iam:CreateUser", resource: iamARN("user", "backdoor"), reason: notAllowed("session policy", "iam:CreateUser"),
 		},
 	}
-	if len(tests) < 30 {
-		t.Fatalf("%d escalation paths; the suite keeps at least 30", len(tests))
+	if len(tests) < 36 {
+		t.Fatalf("%d escalation paths; the suite keeps at least 36", len(tests))
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
