@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
@@ -701,4 +702,44 @@ func TestSecurityInstanceProfileSwap(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:PassRole","Resource":"*"}]}`)}))
 	_, err = m.AddRoleToInstanceProfile(c, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String("web"), RoleName: aws.String("admin")})
 	wantDenied(t, err, deniedMsg(iamARN("user", "mallory"), "iam:PassRole", iamARN("role", "admin"), "with an explicit deny in an identity-based policy"))
+}
+
+// TestSecuritySessionLaundering guards the limits on what temporary
+// credentials may mint: a federated user (GetFederationToken, even with an
+// administrator session policy) may not assume a role, nor mint further
+// federation or session tokens; session-token credentials may not mint
+// more session or federation tokens (which would outlive the original);
+// and a role session cannot chain into a longer one than the hour AWS
+// allows role chaining.
+func TestSecuritySessionLaundering(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	m := e.newUser("mallory", policyDoc(allowOn(`["sts:GetFederationToken","sts:AssumeRole","sts:GetSessionToken"]`, "*")))
+	admin := e.newRole("admin", trustFor(userARN("mallory"), `"sts:AssumeRole"`, ""), adminDoc, 43200)
+	e.newRole("hop", trustFor(userARN("mallory"), `"sts:AssumeRole"`, ""), allowDoc("sts:AssumeRole", "*"), 43200)
+	must[*iam.UpdateAssumeRolePolicyOutput](t)(e.iam(e.root()).UpdateAssumeRolePolicy(c, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("admin"),
+		PolicyDocument: aws.String(policyDoc(`{"Effect":"Allow","Principal":{"AWS":["` + userARN("mallory") + `","` + iamARN("role", "hop") + `"]},"Action":"sts:AssumeRole"}`))}))
+	ft := must[*sts.GetFederationTokenOutput](t)(e.sts(m).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("fed"), Policy: aws.String(adminDoc)}))
+	fed := session(ft.Credentials)
+	gst := must[*sts.GetSessionTokenOutput](t)(e.sts(m).GetSessionToken(c, &sts.GetSessionTokenInput{}))
+	sess := session(gst.Credentials)
+
+	_, err := e.sts(fed).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(admin), RoleSessionName: aws.String("s1")})
+	wantDenied(t, err, deniedMsg("arn:aws:sts::"+testAccount+":federated-user/fed", "sts:AssumeRole", admin, ""))
+	for name, cr := range map[string]creds{"federated user": fed, "session token": sess} {
+		t.Run(name, func(t *testing.T) {
+			_, err := e.sts(cr).GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("again"), Policy: aws.String(adminDoc)})
+			wantAPIError(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
+			_, err = e.sts(cr).GetSessionToken(c, &sts.GetSessionTokenInput{})
+			wantAPIError(t, err, "AccessDenied", "Cannot call GetSessionToken with session credentials")
+		})
+	}
+
+	hop := must[*sts.AssumeRoleOutput](t)(e.sts(m).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(iamARN("role", "hop")), RoleSessionName: aws.String("s1")}))
+	_, err = e.sts(session(hop.Credentials)).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(admin), RoleSessionName: aws.String("s2"), DurationSeconds: aws.Int32(7200)})
+	wantCode(t, err, "ValidationError", "role chaining")
+	chained := must[*sts.AssumeRoleOutput](t)(e.sts(session(hop.Credentials)).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(admin), RoleSessionName: aws.String("s2")}))
+	if d := time.Until(aws.ToTime(chained.Credentials.Expiration)); d > time.Hour+time.Minute {
+		t.Fatalf("a chained session lasts %v, beyond an hour", d)
+	}
 }
