@@ -320,6 +320,41 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 			principal: sessionARN("app"), action: "iam:DetachRolePolicy", resource: iamARN("role", "app"),
 		},
 		{
+			// IAM wants UpdateUser on the source and the target ARN.
+			name:   "UpdateUser moving self into a path a role trusts",
+			policy: policyDoc(allowOn("sts:AssumeRole", "*"), allowOn("iam:UpdateUser", selfOnly)),
+			setup: func(a *attacker) {
+				a.e.newRole("admin", policyDoc(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+testAccount+`:root"},"Action":"sts:AssumeRole","Condition":{"ArnLike":{"aws:PrincipalArn":"arn:aws:iam::`+testAccount+`:user/admins/*"}}}`), adminDoc, 0)
+				a.ok(a.iam().UpdateUser(a.c, &iam.UpdateUserInput{UserName: aws.String("mallory"), NewPath: aws.String("/")}))
+			},
+			attack: func(a *attacker) error {
+				_, err := a.iam().UpdateUser(a.c, &iam.UpdateUserInput{UserName: aws.String("mallory"), NewPath: aws.String("/admins/")})
+				return err
+			},
+			action: "iam:UpdateUser", resource: iamARN("user", "admins/mallory"),
+		},
+		{
+			name:   "UpdateUser renaming self to an administrator's name",
+			policy: policyDoc(allowOn("iam:UpdateUser", selfOnly)),
+			attack: func(a *attacker) error {
+				_, err := a.iam().UpdateUser(a.c, &iam.UpdateUserInput{UserName: aws.String("mallory"), NewUserName: aws.String("alice")})
+				return err
+			},
+			action: "iam:UpdateUser", resource: iamARN("user", "alice"),
+		},
+		{
+			name:   "UpdateGroup renaming own group to the administrators' group's name",
+			policy: policyDoc(allowOn("iam:UpdateGroup", iamARN("group", "devs"))),
+			setup: func(a *attacker) {
+				a.ok(a.root.CreateGroup(a.c, &iam.CreateGroupInput{GroupName: aws.String("devs")}))
+			},
+			attack: func(a *attacker) error {
+				_, err := a.iam().UpdateGroup(a.c, &iam.UpdateGroupInput{GroupName: aws.String("devs"), NewGroupName: aws.String("admins")})
+				return err
+			},
+			action: "iam:UpdateGroup", resource: iamARN("group", "admins"),
+		},
+		{
 			name:   "AddUserToGroup into the administrators' group",
 			policy: policyDoc(allowOn("iam:AddUserToGroup", iamARN("group", "devs"))),
 			setup: func(a *attacker) {
@@ -622,8 +657,8 @@ func TestSecurityPrivilegeEscalation(t *testing.T) {
 			principal: sessionARN("boss"), action: "iam:CreateUser", resource: iamARN("user", "backdoor"), reason: notAllowed("session policy", "iam:CreateUser"),
 		},
 	}
-	if len(tests) < 36 {
-		t.Fatalf("%d escalation paths; the suite keeps at least 36", len(tests))
+	if len(tests) < 39 {
+		t.Fatalf("%d escalation paths; the suite keeps at least 39", len(tests))
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
