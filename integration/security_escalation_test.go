@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"errors"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -776,5 +778,50 @@ func TestSecuritySessionLaundering(t *testing.T) {
 	chained := must[*sts.AssumeRoleOutput](t)(e.sts(session(hop.Credentials)).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(admin), RoleSessionName: aws.String("s2")}))
 	if d := time.Until(aws.ToTime(chained.Credentials.Expiration)); d > time.Hour+time.Minute {
 		t.Fatalf("a chained session lasts %v, beyond an hour", d)
+	}
+}
+
+// TestSecurityAWSManagedPoliciesReadOnly guards AWS managed policies, which
+// every account shares: an administrator of an account (not root alone)
+// may read them, as in AWS, but no one may rewrite, re-default, tag or
+// delete them, or a change made in one account would grant, in every
+// account, whatever ReadOnlyAccess was rewritten to.
+func TestSecurityAWSManagedPoliciesReadOnly(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	admin := e.newUser("admin", adminDoc)
+	x := newCrossAccount(t, e)
+	for _, who := range []struct {
+		name, arn string
+		c         creds
+	}{
+		{"administrator", userARN("admin"), admin},
+		{"root", "arn:aws:iam::" + testAccount + ":root", e.root()},
+		{"another account's administrator", "arn:aws:sts::" + x.member + ":assumed-role/OrganizationAccountAccessRole/ops", x.memberAdmin},
+	} {
+		t.Run(who.name, func(t *testing.T) {
+			m := e.iam(who.c)
+			pol := must[*iam.GetPolicyOutput](t)(m.GetPolicy(c, &iam.GetPolicyInput{PolicyArn: aws.String(readOnlyPolicy)}))
+			must[*iam.GetPolicyVersionOutput](t)(m.GetPolicyVersion(c, &iam.GetPolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), VersionId: pol.Policy.DefaultVersionId}))
+			denied := func(action string) string {
+				return "User: " + who.arn + " is not authorized to perform: iam:" + action + " on resource: policy " + readOnlyPolicy
+			}
+			_, err := m.CreatePolicyVersion(c, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), PolicyDocument: aws.String(adminDoc), SetAsDefault: true})
+			wantAPIError(t, err, "AccessDenied", denied("CreatePolicyVersion"))
+			_, err = m.SetDefaultPolicyVersion(c, &iam.SetDefaultPolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), VersionId: pol.Policy.DefaultVersionId})
+			wantAPIError(t, err, "AccessDenied", denied("SetDefaultPolicyVersion"))
+			_, err = m.DeletePolicyVersion(c, &iam.DeletePolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), VersionId: pol.Policy.DefaultVersionId})
+			wantAPIError(t, err, "AccessDenied", denied("DeletePolicyVersion"))
+			_, err = m.TagPolicy(c, &iam.TagPolicyInput{PolicyArn: aws.String(readOnlyPolicy), Tags: []iamtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+			wantAPIError(t, err, "AccessDenied", denied("TagPolicy"))
+			_, err = m.DeletePolicy(c, &iam.DeletePolicyInput{PolicyArn: aws.String(readOnlyPolicy)})
+			wantAPIError(t, err, "AccessDenied", denied("DeletePolicy"))
+		})
+	}
+	// The policy is as AWS wrote it.
+	pol := must[*iam.GetPolicyOutput](t)(e.iam(e.root()).GetPolicy(c, &iam.GetPolicyInput{PolicyArn: aws.String(readOnlyPolicy)}))
+	v := must[*iam.GetPolicyVersionOutput](t)(e.iam(e.root()).GetPolicyVersion(c, &iam.GetPolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), VersionId: pol.Policy.DefaultVersionId}))
+	if doc, _ := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document)); strings.Contains(doc, `"Action":"*"`) {
+		t.Fatalf("ReadOnlyAccess was rewritten: %s", doc)
 	}
 }
