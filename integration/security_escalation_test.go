@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 	"github.com/aws/smithy-go"
 
 	msts "github.com/mantle-iam/mantle/internal/sts"
@@ -823,5 +824,33 @@ func TestSecurityAWSManagedPoliciesReadOnly(t *testing.T) {
 	v := must[*iam.GetPolicyVersionOutput](t)(e.iam(e.root()).GetPolicyVersion(c, &iam.GetPolicyVersionInput{PolicyArn: aws.String(readOnlyPolicy), VersionId: pol.Policy.DefaultVersionId}))
 	if doc, _ := url.QueryUnescape(aws.ToString(v.PolicyVersion.Document)); strings.Contains(doc, `"Action":"*"`) {
 		t.Fatalf("ReadOnlyAccess was rewritten: %s", doc)
+	}
+}
+
+// TestSecuritySessionTagSpoofing guards attribute-based access control:
+// session tags and the source identity become aws:PrincipalTag and
+// aws:SourceIdentity, which policies trust, so setting them needs
+// sts:TagSession / sts:SetSourceIdentity in the role's trust policy, and a
+// tag the calling session holds as transitive (in any letter case) cannot
+// be overridden down a role chain.
+func TestSecuritySessionTagSpoofing(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	m := e.newUser("mallory", policyDoc(allowOn(`["sts:AssumeRole","sts:TagSession","sts:SetSourceIdentity"]`, "*")))
+	plain := e.newRole("plain", trustFor(userARN("mallory"), `"sts:AssumeRole"`, ""), "", 0)
+	tag := func(k, v string) []ststypes.Tag { return []ststypes.Tag{{Key: aws.String(k), Value: aws.String(v)}} }
+
+	_, err := e.sts(m).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(plain), RoleSessionName: aws.String("s1"), Tags: tag("team", "admin")})
+	wantDenied(t, err, deniedMsg(userARN("mallory"), "sts:TagSession", plain, ""))
+	_, err = e.sts(m).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(plain), RoleSessionName: aws.String("s1"), SourceIdentity: aws.String("alice")})
+	wantDenied(t, err, deniedMsg(userARN("mallory"), "sts:SetSourceIdentity", plain, ""))
+
+	first := e.newRole("first", trustFor(userARN("mallory"), `["sts:AssumeRole","sts:TagSession"]`, ""), policyDoc(allowOn(`["sts:AssumeRole","sts:TagSession"]`, "*")), 0)
+	second := e.newRole("second", trustFor(iamARN("role", "first"), `["sts:AssumeRole","sts:TagSession"]`, ""), "", 0)
+	out := must[*sts.AssumeRoleOutput](t)(e.sts(m).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(first), RoleSessionName: aws.String("s1"),
+		Tags: tag("team", "dev"), TransitiveTagKeys: []string{"team"}}))
+	for _, key := range []string{"team", "TEAM"} {
+		_, err = e.sts(session(out.Credentials)).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("s2"), Tags: tag(key, "admin")})
+		wantAPIError(t, err, "InvalidParameterValue", "One or more of the specified session tag keys ("+key+") were already set as transitive in the calling session and cannot be overridden.")
 	}
 }
