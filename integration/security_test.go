@@ -437,7 +437,9 @@ func TestSecurityCrossAccountIsolation(t *testing.T) {
 // TestSecurityCrossAccountTrust guards the other half of the boundary: a
 // role of B that trusts A's account can be assumed from A only by a
 // principal of A that its own account also allows (both sides must agree),
-// and the session acts in B, not in A.
+// and the session acts in B, not in A; and a role cannot be assumed through
+// an identity provider registered in another account, whatever its trust
+// policy names.
 func TestSecurityCrossAccountTrust(t *testing.T) {
 	e := start(t)
 	c := ctx(t)
@@ -462,4 +464,12 @@ func TestSecurityCrossAccountTrust(t *testing.T) {
 	// it is not A's session either.
 	_, err = e.iam(session(out.Credentials)).ListUsers(c, &iam.ListUsersInput{})
 	wantDenied(t, err, deniedMsg("arn:aws:sts::"+x.member+":assumed-role/shared/x1", "iam:ListUsers", "arn:aws:iam::"+x.member+":user/", notAllowed("identity-based policy", "iam:ListUsers")))
+
+	is := newOIDCIssuer(t)
+	prov := must[*iam.CreateOpenIDConnectProviderOutput](t)(b.CreateOpenIDConnectProvider(c, &iam.CreateOpenIDConnectProviderInput{
+		Url: aws.String(is.srv.URL), ClientIDList: []string{"sts.amazonaws.com"}, ThumbprintList: []string{is.thumbprint()}}))
+	role := e.newRole("ci", webIdentityTrust(aws.ToString(prov.OpenIDConnectProviderArn), `{}`), adminDoc, 0)
+	_, err = e.anonymousSTS().AssumeRoleWithWebIdentity(c, &sts.AssumeRoleWithWebIdentityInput{RoleArn: aws.String(role), RoleSessionName: aws.String("ci"),
+		WebIdentityToken: aws.String(is.token(t, nil))})
+	wantAPIError(t, err, "InvalidIdentityToken", "No OpenIDConnect provider found in your account for "+is.srv.URL)
 }
