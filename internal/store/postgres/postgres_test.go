@@ -202,27 +202,40 @@ func TestAnnounceChange(t *testing.T) {
 
 // When the listening connection is lost, the node reports a change (it may
 // have missed some) and listens again.
+//
+// The test waits on facts, not on time: the killed backend may linger in
+// pg_stat_activity for a moment (still "idle"), and a new connection is idle
+// before its LISTEN as well, so it waits for a backend other than the killed
+// one whose last statement, LISTEN, has finished. Then a first announcement,
+// acknowledged by b, proves b's reconnection (and the change it reports once
+// it listens again) is behind it, so that what b hears during the second
+// announcement can only come from that announcement.
 func TestListenerReconnectReportsChange(t *testing.T) {
 	dsn := pgtest.Schema(t)
 	a, b := open(t, dsn), open(t, dsn)
 	heard := make(chan struct{}, 100)
 	b.OnChange(func() { heard <- struct{}{} })
 	ctx := t.Context()
-	if _, err := a.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
-		appPrefix+b.feed.node+" "+b.feed.group); err != nil {
+	app := appPrefix + b.feed.node + " " + b.feed.group
+	var killed int
+	if err := a.pool.QueryRow(ctx, `SELECT pid FROM pg_stat_activity WHERE application_name = $1`, app).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.pool.Exec(ctx, `SELECT pg_terminate_backend($1)`, killed); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case <-heard:
-	case <-time.After(5 * time.Second):
+	case <-time.After(10 * time.Second):
 		t.Fatal("no change reported after the listener was killed")
 	}
-	// Listening again: a's next change is heard (and acknowledged).
-	deadline := time.Now().Add(5 * time.Second)
+	// Listening again.
+	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var n int
-		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle'`,
-			appPrefix+b.feed.node+" "+b.feed.group).Scan(&n); err != nil {
+		if err := a.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND pid <> $2 AND state = 'idle' AND query LIKE 'LISTEN %'`,
+			app, killed).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n == 1 {
@@ -233,9 +246,14 @@ func TestListenerReconnectReportsChange(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if err := a.AnnounceChange(ctx); err != nil {
+		t.Fatal(err)
+	}
 	for len(heard) > 0 {
 		<-heard
 	}
+	// a's next change is heard (and acknowledged) before AnnounceChange
+	// returns.
 	if err := a.AnnounceChange(ctx); err != nil {
 		t.Fatal(err)
 	}
