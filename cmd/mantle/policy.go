@@ -152,7 +152,7 @@ APIs take it. Example (docs/examples/policy-eval.json in the repository):
   }`,
 		Example: `  mantle policy eval --input docs/examples/policy-eval.json
   mantle policy eval < request.json`,
-		Args:  cobra.NoArgs,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := readInput(cmd, inputName)
 			if err != nil {
