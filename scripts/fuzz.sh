@@ -32,8 +32,14 @@ for pkg in $(go list "${PKGS[@]}"); do
 		echo "== $pkg $target ($FUZZTIME)"
 		out=$(go test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" ${FUZZ_PARALLEL:+-parallel "$FUZZ_PARALLEL"} "$pkg" 2>&1)
 		status=$?
-		# The fuzzer's summary line, e.g. "fuzz: elapsed: 30s, execs: 123456 (4115/sec), new interesting: 3 (total: 40)".
-		grep '^fuzz: elapsed' <<<"$out" | tail -n 1 | sed 's/^/   /'
+		# The fuzzer's last progress line, e.g. "fuzz: elapsed: 30s, execs: 123456
+		# (4115/sec), new interesting: 3 (total: 40)"; its rate is the last
+		# interval's, so print the whole run's.
+		grep '^fuzz: elapsed' <<<"$out" | tail -n 1 |
+			sed -E 's/^fuzz: elapsed: ([0-9]+)s, execs: ([0-9]+) \([0-9]+\/sec\), new interesting: ([0-9]+) \(total: ([0-9]+)\).*/\1 \2 \3 \4/' |
+			while read -r secs execs new total; do
+				echo "   ${secs}s, $execs execs ($((execs / (secs > 0 ? secs : 1)))/s), $new new interesting inputs (corpus $total)"
+			done
 		if [ $status -ne 0 ]; then
 			echo "$out" | tail -n 40 | sed 's/^/   /'
 			crashed=$((crashed + 1)) crashes+=("$pkg $target")
