@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -119,6 +121,41 @@ func TestServeUnreadableDataDirectory(t *testing.T) {
 	if code := run([]string{"serve", "--addr", freeAddr(t), "--data", data}, io.Discard, &stderr); code != 2 ||
 		!strings.Contains(stderr.String(), "--data "+data+": ") || !strings.Contains(stderr.String(), "permission denied") {
 		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// A database file mantle cannot open read-write is named (here it is a
+// directory, which fails for root too).
+func TestServeUnusableDatabaseFile(t *testing.T) {
+	data := t.TempDir()
+	if err := os.Mkdir(filepath.Join(data, "mantle.db"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"serve", "--addr", freeAddr(t), "--data", data}, io.Discard, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), filepath.Join(data, "mantle.db")) {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if entries, _ := os.ReadDir(data); len(entries) != 1 {
+		t.Errorf("data directory holds %v", entries)
+	}
+}
+
+// A taken port is found before the data directory is created.
+func TestServePortTakenCreatesNothing(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	data := filepath.Join(t.TempDir(), "data")
+	var stderr bytes.Buffer
+	if code := run([]string{"serve", "--addr", l.Addr().String(), "--data", data}, io.Discard, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "address already in use") {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	if _, err := os.Stat(data); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("data directory: %v", err)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -83,7 +84,21 @@ func (o *serveOptions) check() error {
 	if err := o.workload.check(); err != nil {
 		return err
 	}
-	return o.cfg.Validate()
+	if err := o.cfg.Validate(); err != nil {
+		return err
+	}
+	if o.backend == "sqlite" {
+		// The directory may be fine and the database file not (another
+		// user's, read-only): the driver would say only "unable to open
+		// database file".
+		db := filepath.Join(o.cfg.DataDir, "mantle.db")
+		if f, err := os.OpenFile(db, os.O_RDWR, 0); err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--data %s: %w: mantle must read and write it", o.cfg.DataDir, err)
+		}
+	}
+	return nil
 }
 
 // logger builds serve's logger. The terminal gets start-up messages,
