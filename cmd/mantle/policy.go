@@ -32,7 +32,7 @@ func newPolicyValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, err := policy.ParseKind(kindName)
 			if err != nil {
-				return err
+				return usageError{fmt.Errorf("--kind: %w", err)}
 			}
 			out := cmd.OutOrStdout()
 			invalid := 0
