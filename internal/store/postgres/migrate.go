@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mantle-iam/mantle/internal/store/sqlbase"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
 // Migrations are numbered files, NNNN_description.sql, applied in order and
@@ -23,7 +23,7 @@ var migrationFiles embed.FS
 // its record in schema_migrations. The caller holds the migration advisory
 // lock, so nodes starting together apply each migration once.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/store/sqlbase"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
 // Migrations are numbered files, NNNN_description.sql, applied in order and
@@ -20,7 +20,7 @@ var migrationFiles embed.FS
 // two processes opening a fresh file at once apply them once between them
 // and a failure leaves the schema as it was.
 func migrate(ctx context.Context, db *sql.DB) (err error) {
-	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}

@@ -1,4 +1,4 @@
-package sqlbase
+package sqlstore
 
 import (
 	"fmt"
