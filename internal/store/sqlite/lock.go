@@ -29,7 +29,7 @@ func lockFile(path string) (*os.File, error) {
 		}
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("sqlite: data directory %s is in use by another mantle process (pid %s); stop it first or choose another --data-dir", filepath.Dir(path), pid)
+			return nil, fmt.Errorf("sqlite: data directory %s is in use by another mantle process (pid %s): two servers on one database would disagree; stop the other one first", filepath.Dir(path), pid)
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
 	}
