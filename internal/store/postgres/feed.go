@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,6 +96,7 @@ type feed struct {
 	dropAcks atomic.Bool
 
 	mu      sync.Mutex
+	hangUp  context.CancelFunc    // ends the current listening connection
 	waits   map[uint64]*ackWaiter // own changes awaiting acknowledgements
 	beat    *renewal              // the renewal sent and not yet heard
 	beats   uint64
@@ -164,9 +166,15 @@ func (f *feed) connect(ctx context.Context) (*pgx.Conn, error) {
 	return conn, nil
 }
 
+// stop stops listening and gives up the lease, so writers stop waiting for
+// this node at once rather than when its lease lapses.
 func (f *feed) stop() {
 	f.cancel()
 	f.wg.Wait()
+	f.validUntil.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = f.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1`, f.node)
 }
 
 func (f *feed) now() int64 { return int64(time.Since(f.base)) }
@@ -185,22 +193,31 @@ func (f *feed) Current() error {
 func (f *feed) listen(conn *pgx.Conn) {
 	defer f.wg.Done()
 	for {
-		n, err := conn.WaitForNotification(f.ctx)
-		f.hold.RLock()
-		if err == nil {
+		cctx, hangUp := context.WithCancel(f.ctx)
+		f.mu.Lock()
+		f.hangUp = hangUp
+		f.mu.Unlock()
+		for {
+			n, err := conn.WaitForNotification(cctx)
+			if err != nil {
+				break
+			}
+			f.hold.RLock()
 			f.deliver(n.Payload)
 			f.hold.RUnlock()
-			continue
 		}
+		hangUp()
 		// Whatever is announced until we listen again is lost: stop
 		// serving until a renewal heard on the new connection proves
 		// we hear again (and becoming current drops every cache).
+		f.hold.RLock()
 		f.listening.Store(false)
 		f.validUntil.Store(0)
 		f.hold.RUnlock()
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn.Close(cctx)
+		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		conn.Close(closeCtx)
 		cancel()
+		var err error
 		for backoff := 25 * time.Millisecond; ; backoff = min(2*backoff, maxBackoff) {
 			select {
 			case <-f.ctx.Done():
@@ -292,8 +309,12 @@ func (f *feed) renew() {
 		case f.now()-b.sent < int64(leaseTerm):
 			f.mu.Unlock()
 			return
+		case f.hangUp != nil:
+			// Committed (or failed) long ago and never heard: the
+			// listening connection may be dead without knowing it.
+			f.hangUp()
 		}
-		f.beat = nil // heard, or lost (the listener reconnected)
+		f.beat = nil // heard, or lost
 	}
 	if !f.listening.Load() {
 		f.mu.Unlock()
@@ -382,20 +403,30 @@ func (f *feed) await(ctx context.Context, seq uint64, at time.Time) {
 	f.mu.Unlock()
 	deadline := time.Now().Add(maxWait)
 	var committed any // the database's time after the commit, once read
+	var owing []string
+	poll := true
 	for {
-		pending, now, err := f.pending(ctx, w, at, committed)
-		if err == nil {
-			if pending == 0 {
-				return
+		if poll {
+			ids, now, err := f.owing(ctx, at, committed)
+			if err == nil {
+				owing = ids
+				if committed == nil {
+					committed = now
+				}
 			}
-			if committed == nil {
-				committed = now
-			}
+		}
+		f.mu.Lock()
+		owing = slices.DeleteFunc(owing, func(id string) bool { return w.acked[id] })
+		f.mu.Unlock()
+		if len(owing) == 0 && committed != nil {
+			return
 		}
 		wait := time.NewTimer(pollEvery)
 		select {
 		case <-w.signal:
+			poll = false
 		case <-wait.C:
+			poll = true
 		case <-ctx.Done():
 		}
 		wait.Stop()
@@ -405,38 +436,27 @@ func (f *feed) await(ctx context.Context, seq uint64, at time.Time) {
 	}
 }
 
-// pending counts the nodes still owing change w: live, not acknowledged,
-// and without an applied_before after committed (nil: not yet known).
-func (f *feed) pending(ctx context.Context, w *ackWaiter, at time.Time, committed any) (int, time.Time, error) {
-	rows, err := f.pool.Query(ctx, `SELECT id, coalesce(applied_before > $2, false), clock_timestamp() FROM nodes
-		WHERE id <> $1 AND joined_at < $3 AND expires_at > clock_timestamp()`, f.node, committed, at)
+// owing lists the other nodes with a live lease that joined before at and
+// have recorded no applied_before after committed (nil: not known yet), with
+// the database's time.
+func (f *feed) owing(ctx context.Context, at time.Time, committed any) ([]string, time.Time, error) {
+	rows, err := f.pool.Query(ctx, `SELECT id, clock_timestamp() FROM nodes
+		WHERE id <> $1 AND joined_at < $2 AND expires_at > clock_timestamp() AND NOT coalesce(applied_before > $3, false)
+		UNION ALL SELECT NULL, clock_timestamp()`, f.node, at, committed)
 	if err != nil {
-		return 0, time.Time{}, err
+		return nil, time.Time{}, err
 	}
 	defer rows.Close()
-	type lease struct {
-		id      string
-		applied bool
-	}
-	var leases []lease
+	var ids []string
 	var now time.Time
 	for rows.Next() {
-		var l lease
-		if err := rows.Scan(&l.id, &l.applied, &now); err != nil {
-			return 0, now, err
+		var id *string
+		if err := rows.Scan(&id, &now); err != nil {
+			return nil, now, err
 		}
-		leases = append(leases, l)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, now, err
-	}
-	n := 0
-	f.mu.Lock()
-	for _, l := range leases {
-		if !l.applied && !w.acked[l.id] {
-			n++
+		if id != nil {
+			ids = append(ids, *id)
 		}
 	}
-	f.mu.Unlock()
-	return n, now, nil
+	return ids, now, rows.Err()
 }
