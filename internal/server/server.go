@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -88,6 +89,8 @@ type Handler struct {
 	// Current): a node sharing its store with others that cannot prove it
 	// has applied every committed change answers nothing until it can.
 	Current func() error
+
+	refusedLog atomic.Int64 // unix second of the last "refusing" log line
 }
 
 // unavailable is AWS's retryable answer to a request the node cannot
@@ -144,8 +147,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	if h.Current != nil {
 		if err := h.Current(); err != nil {
-			if h.Log != nil {
-				h.Log.Warn("refusing requests until current", "err", err)
+			// Once a second at most: every request fails alike.
+			if sec := time.Now().Unix(); h.Log != nil && h.refusedLog.Swap(sec) != sec {
+				h.Log.Warn("refusing requests until this node is current", "err", err)
 			}
 			if target != "" {
 				h.failJSON(w, l, unavailable())
