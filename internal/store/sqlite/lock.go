@@ -1,5 +1,3 @@
-//go:build unix
-
 package sqlite
 
 import (
@@ -9,10 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
-// lockFile takes an exclusive flock on path (created 0600 if need be) for
+// errLocked is lockExclusive's answer when another process holds the lock.
+var errLocked = errors.New("locked by another process")
+
+// lockFile takes an exclusive lock (flock on Unix) on path (created 0600 if need be) for
 // as long as the returned file stays open, and writes this process's ID in
 // it. The kernel releases the lock when the process dies, however it dies,
 // so a stale lock file never keeps a restart out. When another process
@@ -22,13 +22,13 @@ func lockFile(path string) (*os.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockExclusive(f); err != nil {
 		pid := "unknown"
 		if b, rerr := os.ReadFile(path); rerr == nil && len(strings.TrimSpace(string(b))) > 0 {
 			pid = strings.TrimSpace(string(b))
 		}
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLocked) {
 			return nil, fmt.Errorf("sqlite: data directory %s is in use by another mantle process (pid %s): two servers on one database would disagree; stop the other one first", filepath.Dir(path), pid)
 		}
 		return nil, fmt.Errorf("sqlite: lock %s: %w", path, err)
