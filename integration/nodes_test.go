@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -21,11 +22,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/postgres"
 	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
 
 // startNodes starts n mantle nodes on one fresh PostgreSQL schema, as an
@@ -303,4 +307,58 @@ func TestNodeProcess(t *testing.T) {
 	e := startStore(t, st, t.TempDir(), func(c *server.Config) { c.MasterKeyFile = os.Getenv("MANTLE_TEST_NODE_KEY") })
 	fmt.Println("NODE-URL", e.URL)
 	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// notCurrent is a store that says whether this node may serve as told.
+type notCurrent struct {
+	store.Store
+	err atomic.Pointer[error]
+}
+
+func (s *notCurrent) Current() error {
+	if e := s.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// While its store says the node is not current, every API answers AWS's
+// retryable ServiceUnavailable (503) in its own protocol, whoever calls and
+// whatever the action; the node serves again as soon as it is current.
+func TestNotCurrentNodeAnswersServiceUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := &notCurrent{Store: st}
+	e := startStore(t, nc, dir, func(*server.Config) {})
+	c := ctx(t)
+	must[*iam.ListUsersOutput](t)(e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}))
+
+	stale := fmt.Errorf("%w: test", store.ErrNotCurrent)
+	nc.err.Store(&stale)
+	calls := map[string]func() error{
+		"iam (Query)": func() error { _, err := e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}); return err },
+		"sts (Query)": func() error {
+			_, err := e.sts(e.root()).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+			return err
+		},
+		"organizations (JSON)": func() error {
+			_, err := e.orgs(e.root()).DescribeOrganization(c, &organizations.DescribeOrganizationInput{})
+			return err
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusServiceUnavailable {
+			t.Errorf("%s: got %v, want HTTP 503", name, err)
+			continue
+		}
+		wantCode(t, err, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+	}
+
+	nc.err.Store(nil)
+	must[*iam.ListUsersOutput](t)(e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}))
 }
