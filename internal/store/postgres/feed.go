@@ -146,7 +146,9 @@ func startFeed(ctx context.Context, pool *pgxpool.Pool, cfg *pgx.ConnConfig, cha
 			return nil, fmt.Errorf("postgres: take a lease: %w", ctx.Err())
 		case <-time.After(5 * time.Millisecond):
 		}
-		if time.Since(f.base) > leaseTerm {
+		// A renewal not heard within a lease term is sent again; several
+		// in a row means the notifications do not come back.
+		if time.Since(f.base) > 6*leaseTerm {
 			f.stop()
 			return nil, errors.New("postgres: could not take a lease: this node does not hear its own notifications")
 		}
