@@ -84,9 +84,14 @@ type feed struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	base       time.Time    // origin of the monotonic clock readings below
-	validUntil atomic.Int64 // lease end by this node's clock, ns since base
-	listening  atomic.Bool
+	// The lease's end by this node's clocks, ns since base: the monotonic
+	// clock, which a stopped process cannot fool, and the wall clock, which
+	// keeps counting while the machine is suspended (the monotonic one does
+	// not). Either one past its end ends the lease.
+	base           time.Time
+	validUntil     atomic.Int64 // monotonic
+	validUntilWall atomic.Int64
+	listening      atomic.Bool
 
 	// hold, when set, stops the listener and the heartbeat between two
 	// steps, as a stopped process would be (tests).
@@ -110,7 +115,7 @@ type ackWaiter struct {
 
 type renewal struct {
 	k     uint64
-	sent  int64     // ns since base, taken before sending
+	sent  clock     // taken before sending
 	at    time.Time // the database's time in the renewal; zero until it returns
 	heard bool
 }
@@ -179,17 +184,37 @@ func (f *feed) stop() {
 	_, _ = f.pool.Exec(ctx, `DELETE FROM nodes WHERE id = $1`, f.node)
 }
 
-func (f *feed) now() int64 { return int64(time.Since(f.base)) }
+// clock is a reading of both clocks, in ns since base.
+type clock struct{ mono, wall int64 }
+
+func (f *feed) now() clock {
+	t := time.Now()
+	return clock{int64(t.Sub(f.base)), int64(t.Round(0).Sub(f.base.Round(0)))}
+}
 
 // Current reports whether the node may serve from its caches.
 func (f *feed) Current() error {
 	if !f.listening.Load() {
 		return errDeaf
 	}
-	if f.now() >= f.validUntil.Load() {
+	if f.lapsed(f.now()) {
 		return errLapsed
 	}
 	return nil
+}
+
+func (f *feed) lapsed(now clock) bool {
+	return now.mono >= f.validUntil.Load() || now.wall >= f.validUntilWall.Load()
+}
+
+// extend moves the lease's end to until (both clocks), never back.
+func (f *feed) extend(until clock) {
+	if until.mono > f.validUntil.Load() {
+		f.validUntil.Store(until.mono)
+	}
+	if until.wall > f.validUntilWall.Load() {
+		f.validUntilWall.Store(until.wall)
+	}
 }
 
 func (f *feed) listen(conn *pgx.Conn) {
@@ -263,15 +288,13 @@ func (f *feed) deliver(payload string) {
 		f.mu.Lock()
 		if b := f.beat; b != nil && b.k == k && f.listening.Load() {
 			b.heard = true
-			until := b.sent + int64(leaseTerm-leaseMargin)
-			if f.now() >= f.validUntil.Load() {
+			term := int64(leaseTerm - leaseMargin)
+			if f.lapsed(f.now()) {
 				// Lapsed, or never current: changes may have gone
 				// unheard. Drop everything before serving again.
 				f.gen.Advance()
 			}
-			if until > f.validUntil.Load() {
-				f.validUntil.Store(until)
-			}
+			f.extend(clock{b.sent.mono + term, b.sent.wall + term})
 		}
 		f.mu.Unlock()
 	}
@@ -308,7 +331,7 @@ func (f *feed) renew() {
 		switch {
 		case b.heard && !b.at.IsZero():
 			f.applied = &b.at
-		case f.now()-b.sent < int64(leaseTerm):
+		case f.now().mono-b.sent.mono < int64(leaseTerm):
 			f.mu.Unlock()
 			return
 		case f.hangUp != nil:
