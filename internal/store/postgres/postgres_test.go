@@ -396,3 +396,29 @@ func TestWriteThroughStoreInsideTx(t *testing.T) {
 		t.Errorf("got %v, want errNested", err)
 	}
 }
+
+// The lease ends when either clock says so: the monotonic one for a stopped
+// process, the wall clock for a suspended machine (whose monotonic clock
+// stood still), and never moves back.
+func TestLeaseEndsByEitherClock(t *testing.T) {
+	f := &feed{}
+	f.extend(clock{mono: 100, wall: 100})
+	for _, c := range []struct {
+		name   string
+		now    clock
+		lapsed bool
+	}{
+		{"within both", clock{50, 50}, false},
+		{"monotonic past (stopped process)", clock{100, 60}, true},
+		{"wall past (suspended machine)", clock{60, 100}, true},
+		{"wall stepped back", clock{60, -1000}, false},
+	} {
+		if got := f.lapsed(c.now); got != c.lapsed {
+			t.Errorf("%s: lapsed = %v", c.name, got)
+		}
+	}
+	f.extend(clock{mono: 90, wall: 200})
+	if f.validUntil.Load() != 100 || f.validUntilWall.Load() != 200 {
+		t.Errorf("extend moved an end back: %d, %d", f.validUntil.Load(), f.validUntilWall.Load())
+	}
+}
