@@ -325,7 +325,7 @@ const lastUsedGranularity = time.Minute
 
 // RecordAccessKeyUse notes that key id signed a request to service (e.g.
 // "iam", "sts") in region. It does not change any principal's policies, so
-// it does not bump the generation.
+// it is bookkeeping (store.Tx), not a change.
 func (s *Service) RecordAccessKeyUse(ctx context.Context, id, service, region string) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {

@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var ring *token.Ring
-	err = exclusively(ctx, cfg.Store, "bootstrap", func(ctx context.Context) (err error) {
+	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
 		ring, err = loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
 		return err
 	})
@@ -194,9 +194,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	az := authz.New(cfg.Now)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
-	if f, ok := cfg.Store.(changeFeed); ok {
-		f.OnChange(svc.RemoteChange)
-	}
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
@@ -208,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 
 	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
-	if err := exclusively(ctx, cfg.Store, "bootstrap", s.bootstrap); err != nil {
+	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
@@ -222,7 +219,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			// IAM and STS bodies carry the action and its parameters: they
 			// are always signed, never UNSIGNED-PAYLOAD.
 			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
-			Keys:     newCachedKeys(svc, svc),
+			Keys:     newCachedKeys(svc, cfg.Store),
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
@@ -242,6 +239,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
 		}},
 		Audit:    s.Audit,
+		Current:  cfg.Store.Current,
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
 		Now:      cfg.Now,

@@ -1,12 +1,13 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type instanceProfiles struct{ *repos }
+type instanceProfiles struct{ *Repos }
 
 const instanceProfileCols = `id, account_id, name, path, role_id, tags, created_at`
 
@@ -58,7 +59,7 @@ func (r instanceProfiles) Delete(ctx context.Context, id string) error {
 func (r instanceProfiles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.InstanceProfile, error) {
 	return list(ctx, r.q, scanInstanceProfile, "instance profiles",
 		`SELECT `+instanceProfileCols+` FROM instance_profiles
-		WHERE account_id = $1 AND starts_with(path, $2) AND name_lower > $3
+		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -72,13 +73,13 @@ func (r instanceProfiles) Count(ctx context.Context, accountID string) (int, err
 	return count(ctx, r.q, "instance profiles", `SELECT count(*) FROM instance_profiles WHERE account_id = $1`, accountID)
 }
 
-type mfaDevices struct{ *repos }
+type mfaDevices struct{ *Repos }
 
 const mfaCols = `serial_number, account_id, name, path, seed, user_id, enabled_at, last_counter, tags, created_at`
 
 func scanMFA(sc scanner) (*store.MFADevice, error) {
 	var d store.MFADevice
-	var enabled *string
+	var enabled sql.NullString
 	var tags, created string
 	if err := sc.Scan(&d.SerialNumber, &d.AccountID, &d.Name, &d.Path, &d.Seed, &d.UserID, &enabled, &d.LastCounter, &tags, &created); err != nil {
 		return nil, err
@@ -127,7 +128,7 @@ func (r mfaDevices) Delete(ctx context.Context, serial string) error {
 func (r mfaDevices) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.MFADevice, error) {
 	return list(ctx, r.q, scanMFA, "MFA devices",
 		`SELECT `+mfaCols+` FROM mfa_devices
-		WHERE account_id = $1 AND starts_with(path, $2) AND serial_number > $3
+		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND serial_number > $3
 		ORDER BY serial_number LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -138,7 +139,7 @@ func (r mfaDevices) ListForUser(ctx context.Context, userID string) ([]*store.MF
 		`SELECT `+mfaCols+` FROM mfa_devices WHERE user_id = $1 AND user_id <> '' ORDER BY serial_number`, userID)
 }
 
-type oidcProviders struct{ *repos }
+type oidcProviders struct{ *Repos }
 
 const oidcCols = `arn, account_id, url, client_ids, thumbprints, tags, created_at`
 
@@ -206,7 +207,7 @@ func (r oidcProviders) List(ctx context.Context, accountID string) ([]*store.OID
 		`SELECT `+oidcCols+` FROM oidc_providers WHERE account_id = $1 ORDER BY arn`, accountID)
 }
 
-type samlProviders struct{ *repos }
+type samlProviders struct{ *Repos }
 
 const samlCols = `arn, account_id, name, metadata, valid_until, tags, created_at`
 
@@ -260,7 +261,7 @@ func (r samlProviders) List(ctx context.Context, accountID string) ([]*store.SAM
 		`SELECT `+samlCols+` FROM saml_providers WHERE account_id = $1 ORDER BY arn`, accountID)
 }
 
-type organizations struct{ *repos }
+type organizations struct{ *Repos }
 
 const orgCols = `id, arn, management_account_id, feature_set, root_id, created_at`
 
@@ -297,7 +298,7 @@ const casCols = `id, organization_id, account_name, state, account_id, failure_r
 func scanCAS(sc scanner) (*store.CreateAccountStatus, error) {
 	var s store.CreateAccountStatus
 	var requested string
-	var completed *string
+	var completed sql.NullString
 	if err := sc.Scan(&s.ID, &s.OrganizationID, &s.AccountName, &s.State, &s.AccountID, &s.FailureReason, &requested, &completed); err != nil {
 		return nil, err
 	}
@@ -329,7 +330,7 @@ func (r organizations) ListCreateAccountStatus(ctx context.Context, orgID string
 		`SELECT `+casCols+` FROM create_account_statuses WHERE organization_id = $1 ORDER BY requested_at, id`, orgID)
 }
 
-type signingKeys struct{ *repos }
+type signingKeys struct{ *Repos }
 
 func scanSigningKey(sc scanner) (*store.SigningKey, error) {
 	var k store.SigningKey

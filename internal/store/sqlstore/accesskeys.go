@@ -1,19 +1,20 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type accessKeys struct{ *repos }
+type accessKeys struct{ *Repos }
 
 const accessKeyCols = `id, account_id, user_id, secret, status, created_at, last_used_at, last_used_service, last_used_region`
 
 func scanAccessKey(sc scanner) (*store.AccessKey, error) {
 	var k store.AccessKey
 	var created string
-	var lastUsed *string
+	var lastUsed sql.NullString
 	if err := sc.Scan(&k.ID, &k.AccountID, &k.UserID, &k.Secret, &k.Status, &created, &lastUsed, &k.LastUsedService, &k.LastUsedRegion); err != nil {
 		return nil, err
 	}
@@ -56,7 +57,7 @@ func (r accessKeys) Delete(ctx context.Context, id string) error {
 	return execOne(ctx, r.q, "delete access key "+id, `DELETE FROM access_keys WHERE id = $1`, id)
 }
 
-type loginProfiles struct{ *repos }
+type loginProfiles struct{ *Repos }
 
 func scanLoginProfile(sc scanner) (*store.LoginProfile, error) {
 	var p store.LoginProfile

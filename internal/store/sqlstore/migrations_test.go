@@ -1,6 +1,7 @@
-package sqlbase
+package sqlstore
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -49,5 +50,33 @@ func TestLoadMigrations(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPending(t *testing.T) {
+	ms := []Migration{{Version: 1}, {Version: 2}, {Version: 5}}
+	for _, c := range []struct {
+		current int
+		want    []int
+		wantErr bool
+	}{
+		{0, []int{1, 2, 5}, false},
+		{2, []int{5}, false},
+		{3, []int{5}, false},
+		{5, nil, false},
+		{6, nil, true},
+	} {
+		got, err := Pending(ms, c.current)
+		if (err != nil) != c.wantErr {
+			t.Errorf("current %d: err %v", c.current, err)
+			continue
+		}
+		var vs []int
+		for _, m := range got {
+			vs = append(vs, m.Version)
+		}
+		if fmt.Sprint(vs) != fmt.Sprint(c.want) {
+			t.Errorf("current %d: pending %v, want %v", c.current, vs, c.want)
+		}
 	}
 }

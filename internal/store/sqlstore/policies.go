@@ -1,4 +1,4 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type policies struct{ *repos }
+type policies struct{ *Repos }
 
 const policyCols = `p.id, p.account_id, p.name, p.path, p.description, p.default_version_id, p.next_version,
 	p.attachment_count, p.boundary_usage_count, p.tags, p.created_at, p.updated_at`
@@ -36,7 +36,7 @@ func (r policies) Create(ctx context.Context, p *store.ManagedPolicy, v *store.P
 	if err != nil {
 		return err
 	}
-	return r.atomic(ctx, func(q querier) error {
+	return r.inTx(ctx, func(q conn) error {
 		if err := exec(ctx, q, "create policy "+p.Name,
 			`INSERT INTO policies (id, account_id, name, name_lower, path, description, default_version_id, next_version,
 				attachment_count, boundary_usage_count, tags, created_at, updated_at)
@@ -52,7 +52,7 @@ func (r policies) Create(ctx context.Context, p *store.ManagedPolicy, v *store.P
 	})
 }
 
-func insertVersion(ctx context.Context, q querier, policyID string, v *store.PolicyVersion) error {
+func insertVersion(ctx context.Context, q conn, policyID string, v *store.PolicyVersion) error {
 	return exec(ctx, q, "create version "+v.VersionID+" of policy "+policyID,
 		`INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES ($1, $2, $3, $4)`,
 		policyID, v.VersionID, v.Document, encTime(v.CreatedAt))
@@ -89,7 +89,7 @@ func (r policies) Delete(ctx context.Context, id string) error {
 func (r policies) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
 	return list(ctx, r.q, scanPolicy, "policies",
 		`SELECT `+policyCols+` FROM policies p
-		WHERE p.account_id = $1 AND starts_with(p.path, $2) AND p.name_lower > $3
+		WHERE p.account_id = $1 AND substr(p.path, 1, length(CAST($2 AS TEXT))) = $2 AND p.name_lower > $3
 		ORDER BY p.name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -133,7 +133,7 @@ func (r policies) DeleteVersion(ctx context.Context, policyID, versionID string)
 		`DELETE FROM policy_versions WHERE policy_id = $1 AND version_id = $2`, policyID, versionID)
 }
 
-type attachments struct{ *repos }
+type attachments struct{ *Repos }
 
 func (r attachments) Attach(ctx context.Context, a store.Attachment) error {
 	return exec(ctx, r.q, "attach policy "+a.PolicyID+" to "+a.EntityID,
@@ -180,7 +180,7 @@ func (r attachments) ListForPolicy(ctx context.Context, policyID string) ([]stor
 	return out, nil
 }
 
-type inlinePolicies struct{ *repos }
+type inlinePolicies struct{ *Repos }
 
 func scanInline(sc scanner) (*store.InlinePolicy, error) {
 	var p store.InlinePolicy

@@ -1,12 +1,13 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type roles struct{ *repos }
+type roles struct{ *Repos }
 
 const roleCols = `id, account_id, name, path, trust_policy, description, max_session_duration,
 	permissions_boundary, tags, created_at, last_used_at, last_used_region`
@@ -14,7 +15,7 @@ const roleCols = `id, account_id, name, path, trust_policy, description, max_ses
 func scanRole(sc scanner) (*store.Role, error) {
 	var r store.Role
 	var created, tags string
-	var lastUsed *string
+	var lastUsed sql.NullString
 	if err := sc.Scan(&r.ID, &r.AccountID, &r.Name, &r.Path, &r.TrustPolicy, &r.Description, &r.MaxSessionDuration,
 		&r.PermissionsBoundary, &tags, &created, &lastUsed, &r.LastUsedRegion); err != nil {
 		return nil, err
@@ -74,7 +75,7 @@ func (r roles) Delete(ctx context.Context, id string) error {
 func (r roles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Role, error) {
 	return list(ctx, r.q, scanRole, "roles",
 		`SELECT `+roleCols+` FROM roles
-		WHERE account_id = $1 AND starts_with(path, $2) AND name_lower > $3
+		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

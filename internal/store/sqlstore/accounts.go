@@ -1,13 +1,14 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type accounts struct{ *repos }
+type accounts struct{ *Repos }
 
 const accountCols = `id, name, email, alias, created_at, organization_id, joined_method, status, password_policy`
 
@@ -32,7 +33,7 @@ func scanAccount(sc scanner) (*store.Account, error) {
 }
 
 // encPasswordPolicy maps "no policy" to SQL NULL.
-func encPasswordPolicy(p *store.PasswordPolicy) (*string, error) {
+func encPasswordPolicy(p *store.PasswordPolicy) (any, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -40,14 +41,13 @@ func encPasswordPolicy(p *store.PasswordPolicy) (*string, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := string(b)
-	return &s, nil
+	return string(b), nil
 }
 
 func (r accounts) Create(ctx context.Context, a *store.Account) error {
 	pp, err := encPasswordPolicy(a.PasswordPolicy)
 	if err != nil {
-		return wrap(err, "create account %s", a.ID)
+		return fmt.Errorf("store: create account %s: %w", a.ID, err)
 	}
 	return exec(ctx, r.q, "create account "+a.ID,
 		`INSERT INTO accounts (`+accountCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
@@ -69,7 +69,7 @@ func (r accounts) GetByAlias(ctx context.Context, alias string) (*store.Account,
 func (r accounts) Update(ctx context.Context, a *store.Account) error {
 	pp, err := encPasswordPolicy(a.PasswordPolicy)
 	if err != nil {
-		return wrap(err, "update account %s", a.ID)
+		return fmt.Errorf("store: update account %s: %w", a.ID, err)
 	}
 	return execOne(ctx, r.q, "update account "+a.ID,
 		`UPDATE accounts SET name = $1, email = $2, alias = $3, created_at = $4, organization_id = $5,

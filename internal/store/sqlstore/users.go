@@ -1,19 +1,20 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-type users struct{ *repos }
+type users struct{ *Repos }
 
 const userCols = `u.id, u.account_id, u.name, u.path, u.created_at, u.permissions_boundary, u.tags, u.password_last_used`
 
 func scanUser(sc scanner) (*store.User, error) {
 	var u store.User
 	var created, tags string
-	var lastUsed *string
+	var lastUsed sql.NullString
 	if err := sc.Scan(&u.ID, &u.AccountID, &u.Name, &u.Path, &created, &u.PermissionsBoundary, &tags, &lastUsed); err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (r users) Delete(ctx context.Context, id string) error {
 func (r users) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.User, error) {
 	return list(ctx, r.q, scanUser, "users",
 		`SELECT `+userCols+` FROM users u
-		WHERE u.account_id = $1 AND starts_with(u.path, $2) AND u.name_lower > $3
+		WHERE u.account_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND u.name_lower > $3
 		ORDER BY u.name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

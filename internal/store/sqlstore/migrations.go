@@ -1,6 +1,7 @@
-package sqlbase
+package sqlstore
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"path"
@@ -45,4 +46,29 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 		}
 	}
 	return ms, nil
+}
+
+// Pending returns the migrations of ms (in version order) that a database
+// at version current lacks, refusing one newer than ms knows: a build must
+// not run on a schema it does not understand.
+func Pending(ms []Migration, current int) ([]Migration, error) {
+	if n := len(ms); n > 0 && current > ms[n-1].Version {
+		return nil, fmt.Errorf("database schema version %d is newer than this build knows (%d)", current, ms[n-1].Version)
+	}
+	i := sort.Search(len(ms), func(i int) bool { return ms[i].Version > current })
+	return ms[i:], nil
+}
+
+// SchemaVersion makes sure the table of applied migrations exists
+// (createTable is the dialect's CREATE TABLE IF NOT EXISTS schema_migrations)
+// and returns the highest version it records, 0 for a new database.
+func SchemaVersion(ctx context.Context, q Querier, d *Dialect, createTable string) (int, error) {
+	if _, err := q.Exec(ctx, createTable); err != nil {
+		return 0, d.Wrap(err, "migrate: create schema_migrations")
+	}
+	var current int
+	if err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return 0, d.Wrap(err, "migrate: read version")
+	}
+	return current, nil
 }

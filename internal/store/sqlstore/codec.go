@@ -1,7 +1,4 @@
-// Package sqlbase holds what the SQL backends share besides their SQL: the
-// column encodings of lists and tags (JSON text) and the loading of
-// numbered migration files. Each backend keeps its own dialect's SQL.
-package sqlbase
+package sqlstore
 
 import (
 	"encoding/json"
