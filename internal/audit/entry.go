@@ -42,16 +42,15 @@ type Entry struct {
 	staged bool
 }
 
-type entryKey struct{}
-
-// With returns ctx carrying e, for the action and the writes it makes.
+// With returns ctx carrying e, for the action and the writes it makes:
+// every store.Change made with ctx stages e's provisional event.
 func With(ctx context.Context, e *Entry) context.Context {
-	return context.WithValue(ctx, entryKey{}, e)
+	return store.WithStager(ctx, e)
 }
 
 // From returns the request's entry, nil outside a request.
 func From(ctx context.Context) *Entry {
-	e, _ := ctx.Value(entryKey{}).(*Entry)
+	e, _ := store.StagerFrom(ctx).(*Entry)
 	return e
 }
 
@@ -62,15 +61,12 @@ func SetInput(ctx context.Context, in any) {
 	}
 }
 
-// Stage stores the provisional event of the request in ctx (the request
-// as made, without its result) inside the write transaction tx: if the
-// write commits, so does its event. The Recorder later replaces it with
-// the complete record. Outside a request it does nothing.
-func Stage(ctx context.Context, tx store.Repos) error {
-	e := From(ctx)
-	if e == nil {
-		return nil
-	}
+// Stage stores the request's provisional event (the request as made,
+// without its result) inside the write transaction tx: if the write
+// commits, so does its event. The Recorder later replaces it with the
+// complete record. store.Change calls it (Entry is the store.Stager the
+// request's context carries); nothing else needs to.
+func (e *Entry) Stage(ctx context.Context, tx store.Repos) error {
 	ev, err := e.Event()
 	if err != nil {
 		return err

@@ -108,12 +108,13 @@ func TestRecorderDropsWhenFull(t *testing.T) {
 	}
 }
 
-// The event of a write commits with the write, or not at all.
+// The event of a write commits with the write (store.Change stages the
+// request's entry), or not at all.
 func TestStageIsPartOfTheTransaction(t *testing.T) {
 	st := openStore(t)
 	e := testEntry("CreateUser")
 	ctx := With(t.Context(), e)
-	if err := st.Tx(ctx, func(ctx context.Context, tx store.Repos) error { return Stage(ctx, tx) }); err != nil {
+	if err := st.Change(ctx, func(ctx context.Context, tx store.Repos) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	got, err := st.Events().Get(t.Context(), e.EventID)
@@ -127,21 +128,20 @@ func TestStageIsPartOfTheTransaction(t *testing.T) {
 	failed := testEntry("DeleteUser")
 	ctx = With(t.Context(), failed)
 	boom := errors.New("boom")
-	err = st.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := Stage(ctx, tx); err != nil {
-			return err
-		}
-		return boom
-	})
+	err = st.Change(ctx, func(ctx context.Context, tx store.Repos) error { return boom })
 	if !errors.Is(err, boom) {
 		t.Fatal(err)
 	}
 	if _, err := st.Events().Get(t.Context(), failed.EventID); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("event of a rolled-back write: %v", err)
 	}
-	// Outside a request, Stage does nothing.
-	if err := st.Tx(t.Context(), func(ctx context.Context, tx store.Repos) error { return Stage(ctx, tx) }); err != nil {
+	// Bookkeeping writes stage nothing.
+	other := testEntry("ListUsers")
+	if err := st.Tx(With(t.Context(), other), func(ctx context.Context, tx store.Repos) error { return nil }); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := st.Events().Get(t.Context(), other.EventID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Tx staged an event: %v", err)
 	}
 }
 

@@ -56,14 +56,22 @@ type Authorizer struct {
 	Policies Source
 	now      func() time.Time
 
+	// compiled principals and account → organization, until the next
+	// change anywhere (the store's generation, through Policies).
+	compiled *store.Cache[principalKey, *compiledPrincipal]
+	orgs     *store.Cache[string, string]
+
 	mu        sync.RWMutex
-	gen       uint64
-	compiled  map[principalKey]*compiledPrincipal
-	orgs      map[string]string         // account → organization, same generation
 	sessions  map[uint64]*policy.Policy // session documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
 }
+
+// sourceGeneration reads the generation of Policies, which is set after
+// New.
+type sourceGeneration struct{ a *Authorizer }
+
+func (g sourceGeneration) Generation() uint64 { return g.a.Policies.Generation() }
 
 type principalKey struct {
 	kind store.EntityType
@@ -84,14 +92,15 @@ func New(now func() time.Time) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{
+	a := &Authorizer{
 		now:       now,
-		compiled:  make(map[principalKey]*compiledPrincipal),
-		orgs:      make(map[string]string),
 		sessions:  make(map[uint64]*policy.Policy),
 		hashSeed:  maphash.MakeSeed(),
 		maxCached: 10000,
 	}
+	a.compiled = store.NewCache[principalKey, *compiledPrincipal](sourceGeneration{a}, a.maxCached)
+	a.orgs = store.NewCache[string, string](sourceGeneration{a}, a.maxCached)
+	return a
 }
 
 // Authorize decides a call against the caller's own policies: the path of
@@ -345,63 +354,25 @@ func requestContext(c *auth.Caller, keys []auth.Key) []policy.ContextEntry {
 // principal returns the compiled policies of a user or role, from the cache
 // while no write has happened since they were compiled.
 func (a *Authorizer) principal(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {
-	gen := a.Policies.Generation()
-	key := principalKey{kind, id}
-	a.mu.RLock()
-	p, ok := a.compiled[key]
-	cur := a.gen
-	a.mu.RUnlock()
-	if ok && cur == gen {
-		return p, p.err
-	}
-	p, err := a.compile(ctx, kind, id)
+	p, err := a.compiled.Get(ctx, principalKey{kind, id}, func(ctx context.Context) (*compiledPrincipal, error) {
+		return a.compile(ctx, kind, id)
+	})
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	a.sync(gen)
-	if len(a.compiled) >= a.maxCached {
-		clear(a.compiled)
-	}
-	a.compiled[key] = p
-	a.mu.Unlock()
 	return p, p.err
-}
-
-// sync drops everything cached before generation gen; a.mu must be held.
-func (a *Authorizer) sync(gen uint64) {
-	if a.gen != gen {
-		clear(a.compiled)
-		clear(a.orgs)
-		a.gen = gen
-	}
 }
 
 // organization returns the caller's account's organization, cached like the
 // principals.
 func (a *Authorizer) organization(ctx context.Context, account string) (string, error) {
-	gen := a.Policies.Generation()
-	a.mu.RLock()
-	org, ok := a.orgs[account]
-	cur := a.gen
-	a.mu.RUnlock()
-	if ok && cur == gen {
-		return org, nil
-	}
-	org, err := a.Policies.OrganizationID(ctx, account)
-	if err != nil {
+	return a.orgs.Get(ctx, account, func(ctx context.Context) (string, error) {
+		org, err := a.Policies.OrganizationID(ctx, account)
 		if isNotFound(err) {
 			return "", nil
 		}
-		return "", err
-	}
-	a.mu.Lock()
-	a.sync(gen)
-	if len(a.orgs) < a.maxCached {
-		a.orgs[account] = org
-	}
-	a.mu.Unlock()
-	return org, nil
+		return org, err
+	})
 }
 
 func (a *Authorizer) compile(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {

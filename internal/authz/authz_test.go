@@ -128,7 +128,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 // A role change applies at once: the compiled policies are reused only
-// while the IAM generation stands still.
+// while the store's generation stands still.
 func TestCacheFollowsGeneration(t *testing.T) {
 	src := &fakeSource{principals: map[string]*Principal{
 		"AIDAALICE": {Name: "alice", Path: "/", Identity: []Doc{{ID: "p", Document: allow("iam:GetUser", "*")}}},

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -84,6 +85,20 @@ type Handler struct {
 	// Audit, when set, receives every call's event once the call is
 	// answered.
 	Audit AuditRecorder
+	// Current, when set, says whether this node may serve (store.Store's
+	// Current): a node sharing its store with others that cannot prove it
+	// has applied every committed change answers nothing until it can.
+	Current func() error
+
+	refusedLog atomic.Int64 // unix second of the last "refusing" log line
+}
+
+// unavailable is AWS's retryable answer to a request the node cannot
+// serve now: SDKs retry a 503 ServiceUnavailable with backoff, by which time
+// the node has renewed its lease or the load balancer has moved on.
+// Common Errors: https://docs.aws.amazon.com/securityhub/1.0/APIReference/CommonErrors.html
+func unavailable() error {
+	return awserr.New("ServiceUnavailable", http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server.")
 }
 
 // AuditRecorder takes completed audit entries; it must not block.
@@ -129,7 +144,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, l, nil, awserr.New("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody))
 		return
 	}
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	target := r.Header.Get("X-Amz-Target")
+	if h.Current != nil {
+		if err := h.Current(); err != nil {
+			// Once a second at most: every request fails alike.
+			if sec := time.Now().Unix(); h.Log != nil && h.refusedLog.Swap(sec) != sec {
+				h.Log.Warn("refusing requests until this node is current", "err", err)
+			}
+			if target != "" {
+				h.failJSON(w, l, unavailable())
+			} else {
+				h.fail(w, l, nil, unavailable())
+			}
+			return
+		}
+	}
+	if target != "" {
 		h.serveJSON(w, r, body, target, l)
 		return
 	}
