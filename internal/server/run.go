@@ -138,9 +138,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
-			// IAM and STS bodies carry the action and its parameters: they
-			// are always signed, never UNSIGNED-PAYLOAD.
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
+			// The bodies of the services mantle serves carry the action
+			// and its parameters: the signature always covers the body
+			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
 			Keys:     newCachedKeys(svc, svc),
 			Tokens:   ring,
 		},
