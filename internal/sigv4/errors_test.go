@@ -203,8 +203,8 @@ func TestPayloadHash(t *testing.T) {
 	const swapped = "Action=CreateUser&UserName=mallory&Version=2010-05-08"
 	tests := []struct {
 		service, hash, sent string // sent: the body that arrives
-		code                    string
-		unsigned                bool
+		code                string
+		unsigned            bool
 	}{
 		{"iam", hashHex([]byte(body)), body, "", false},
 		{"iam", hashHex([]byte(body)), swapped, "SignatureDoesNotMatch", false},

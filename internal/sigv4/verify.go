@@ -42,15 +42,15 @@ type Result struct {
 
 // Verifier checks SigV4 signatures. It is safe for concurrent use.
 type Verifier struct {
-	now           func() time.Time
-	skew          time.Duration
-	cacheSize     int
-	cache         *keyCache
-	regions       map[string]bool // nil: any region
-	services      map[string]bool // nil: any service
-	rawPath       map[string]bool // services whose paths are not normalised
-	presignUnsig  map[string]bool // services whose presigned URLs sign UNSIGNED-PAYLOAD
-	hashHeader    map[string]bool // services that take the payload hash from X-Amz-Content-Sha256
+	now          func() time.Time
+	skew         time.Duration
+	cacheSize    int
+	cache        *keyCache
+	regions      map[string]bool // nil: any region
+	services     map[string]bool // nil: any service
+	rawPath      map[string]bool // services whose paths are not normalised
+	presignUnsig map[string]bool // services whose presigned URLs sign UNSIGNED-PAYLOAD
+	hashHeader   map[string]bool // services that take the payload hash from X-Amz-Content-Sha256
 }
 
 // Option configures a Verifier.
@@ -114,12 +114,12 @@ func set(xs []string) map[string]bool {
 // NewVerifier returns a Verifier with AWS's defaults.
 func NewVerifier(opts ...Option) *Verifier {
 	v := &Verifier{
-		now:           time.Now,
-		skew:          15 * time.Minute,
-		cacheSize:     4096,
-		rawPath:       map[string]bool{"s3": true},
-		presignUnsig:  map[string]bool{"s3": true},
-		hashHeader:    map[string]bool{"s3": true},
+		now:          time.Now,
+		skew:         15 * time.Minute,
+		cacheSize:    4096,
+		rawPath:      map[string]bool{"s3": true},
+		presignUnsig: map[string]bool{"s3": true},
+		hashHeader:   map[string]bool{"s3": true},
 	}
 	for _, o := range opts {
 		o(v)
