@@ -8,12 +8,14 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // The security regressions of mantle's network-facing layer (issue 9):
@@ -128,4 +130,28 @@ func mustBody(t *testing.T, e *env, form string) []byte {
 		t.Fatalf("%s: %d %s", form, status, body)
 	}
 	return body
+}
+
+// TestControlCharactersInResponses: values echoed in errors (and results)
+// never make a response unparseable (issue 9 item 6). XML 1.0 cannot carry
+// C0 controls at all, so they come back as U+FFFD, as encoding/xml writes
+// them.
+func TestControlCharactersInResponses(t *testing.T) {
+	e := start(t)
+	for _, name := range []string{"a\x01b", "a\x00b", "\x1b[31mred", "a\xffb", "a\ufffeb"} {
+		t.Run(name, func(t *testing.T) {
+			form := "Action=CreateUser&Version=2010-05-08&UserName=" + url.QueryEscape(name)
+			status, body := replay(t, signedRequest(t, e, "iam", form, ""), form)
+			qe := parseQueryError(t, body)
+			if status != http.StatusBadRequest || qe.Error.Code != "ValidationError" {
+				t.Fatalf("%d %s %q", status, qe.Error.Code, qe.Error.Message)
+			}
+			if !strings.Contains(qe.Error.Message, "at 'userName'") {
+				t.Errorf("message %q", qe.Error.Message)
+			}
+			// And the SDK reads it as the AWS error it is.
+			_, err := e.iam(e.root()).CreateUser(ctx(t), &iamsdk.CreateUserInput{UserName: aws.String(name)})
+			wantCode(t, err, "ValidationError", "at 'userName'")
+		})
+	}
 }
