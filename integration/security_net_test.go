@@ -294,3 +294,58 @@ func TestShutdownWithSlowClient(t *testing.T) {
 		t.Fatalf("%d GetCallerIdentity events stored, want %d", len(events), calls)
 	}
 }
+
+// TestUnsignedCallsAreThrottled: 3,000 unsigned failing federation calls
+// from one address add a bounded number of events to the trail; the rest
+// get AWS's Throttling error (issue 9 item 11: they added 5 MB of events,
+// kept 90 days). Another address is not affected.
+func TestUnsignedCallsAreThrottled(t *testing.T) {
+	limit := netlimit.RateLimit{Rate: 5, Burst: 50}
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startStore(t, st, dir, func(c *server.Config) { c.UnsignedLimit = limit })
+	form := "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleSessionName=session" +
+		"&RoleArn=arn%3Aaws%3Aiam%3A%3A" + testAccount + "%3Arole%2Fnobody&WebIdentityToken=not.a.jwt"
+	client := &http.Client{Timeout: 10 * time.Second}
+	start := time.Now()
+	codes := map[string]int{}
+	const calls = 3000
+	for range calls {
+		resp, err := client.Post(e.URL+"/", "application/x-www-form-urlencoded", strings.NewReader(form))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		qe := parseQueryError(t, body)
+		codes[qe.Error.Code]++
+		if qe.Error.Code == "Throttling" && (resp.StatusCode != http.StatusBadRequest || qe.Error.Message != "Rate exceeded") {
+			t.Fatalf("throttled as %d %q", resp.StatusCode, qe.Error.Message)
+		}
+	}
+	elapsed := time.Since(start)
+	if err := e.srv.Audit.Flush(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	events, err := st.Events().Lookup(ctx(t), store.EventQuery{
+		AccountID: testAccount, Attribute: store.EventByName, Value: "AssumeRoleWithWebIdentity",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := limit.Burst + int(limit.Rate*elapsed.Seconds()) + 1
+	t.Logf("%d calls in %v: %v; %d events (bound %d)", calls, elapsed, codes, len(events), bound)
+	if len(events) > bound || codes["Throttling"] < calls-bound {
+		t.Fatalf("%d events, %d throttled; bound %d", len(events), codes["Throttling"], bound)
+	}
+	if len(events) == 0 {
+		t.Fatal("no call got through: the limit is not per burst")
+	}
+	// Signed calls from the same address are not limited.
+	if _, err := e.sts(e.root()).GetCallerIdentity(ctx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+}

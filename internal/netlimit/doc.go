@@ -13,4 +13,7 @@
 // connection is busy a small reserve still admits health checks. On
 // shutdown in-flight requests get a short grace, then every connection is
 // cut, so one slow client cannot hold the process.
+//
+// PerAddress is the request-rate counterpart: token buckets per source
+// address in a bounded table, for requests no signature vouches for.
 package netlimit

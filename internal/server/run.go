@@ -59,7 +59,20 @@ type Config struct {
 	// Listener bounds the API listener's connections and timeouts; zero
 	// fields take netlimit's defaults.
 	Listener netlimit.Config
+	// UnsignedLimit bounds the unsigned calls (AssumeRoleWithWebIdentity,
+	// AssumeRoleWithSAML) per source address; DefaultUnsignedLimit when
+	// zero.
+	UnsignedLimit netlimit.RateLimit
 }
+
+// DefaultUnsignedLimit lets a host start dozens of workloads at once and
+// refresh each one's credentials often, while an anonymous client adds at
+// most a few events a second to the trail.
+var DefaultUnsignedLimit = netlimit.RateLimit{Rate: 5, Burst: 50}
+
+// maxLimitedAddrs bounds the unsigned limiter's table (about 64 bytes an
+// address).
+const maxLimitedAddrs = 1 << 16
 
 // Server is a configured mantle: services wired to one store, behind one
 // HTTP handler.
@@ -88,6 +101,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
+	}
+	if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst <= 0 {
+		cfg.UnsignedLimit = DefaultUnsignedLimit
 	}
 	if cfg.AccountID != "" && !auth.IsAccountID(cfg.AccountID) {
 		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)
@@ -166,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
 		}},
 		Audit:    s.Audit,
+		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
 		Now:      cfg.Now,

@@ -17,6 +17,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
+	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 )
 
@@ -84,6 +85,10 @@ type Handler struct {
 	// Audit, when set, receives every call's event once the call is
 	// answered.
 	Audit AuditRecorder
+	// Unsigned, when set, limits the unsigned calls (federation) per source
+	// address: each is recorded in the trail, so an anonymous client could
+	// otherwise grow the store without bound.
+	Unsigned *netlimit.PerAddress
 }
 
 // AuditRecorder takes completed audit entries; it must not block.
@@ -152,6 +157,10 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		// else needs a signature.
 		if svc := h.serviceForUnsigned(form, action); svc != nil && awserr.HasCode(scopeErr, "MissingAuthenticationToken") {
 			l.service = svc
+			if h.Unsigned != nil && !h.Unsigned.Allow(l.info.SourceIP) {
+				h.fail(w, l, svc, throttled())
+				return
+			}
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
 			h.record(e, res, err)
@@ -208,6 +217,13 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	res, err := fn(ctx, caller, form)
 	h.record(e, res, err)
 	h.writeQuery(w, l, svc, action, res, err)
+}
+
+// throttled is AWS's answer to a caller over its request rate (STS
+// documents it for every action: "Throttling", HTTP 400, "Rate exceeded");
+// SDKs retry it with backoff.
+func throttled() error {
+	return awserr.New("Throttling", http.StatusBadRequest, "Rate exceeded")
 }
 
 // begin starts the audit entry of a call about to be served; the action
