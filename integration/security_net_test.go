@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/xml"
 	"io"
 	"net"
@@ -348,4 +349,83 @@ func TestUnsignedCallsAreThrottled(t *testing.T) {
 	if _, err := e.sts(e.root()).GetCallerIdentity(ctx(t), nil); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestServicesNotServed: a client pointed at mantle for every service (one
+// AWS_ENDPOINT_URL) is told that mantle does not serve that service and
+// which it does, in an error document its SDK parses, not an invalid key
+// (issue 16).
+func TestServicesNotServed(t *testing.T) {
+	e := start(t)
+	tests := []struct {
+		service, method, path, target, body string
+		decode                              func(t *testing.T, body []byte) (code, msg string)
+	}{
+		{"s3", http.MethodGet, "/", "", "", func(t *testing.T, b []byte) (string, string) {
+			var v struct{ Code, Message, RequestId string }
+			if err := xml.Unmarshal(b, &v); err != nil || v.RequestId == "" {
+				t.Fatalf("REST-XML error: %v %q", err, b)
+			}
+			return v.Code, v.Message
+		}},
+		{"ec2", http.MethodPost, "/", "", "Action=DescribeInstances&Version=2016-11-15", func(t *testing.T, b []byte) (string, string) {
+			var v struct {
+				Errors struct {
+					Error struct{ Code, Message string }
+				}
+				RequestID string
+			}
+			if err := xml.Unmarshal(b, &v); err != nil || v.RequestID == "" {
+				t.Fatalf("EC2 error: %v %q", err, b)
+			}
+			return v.Errors.Error.Code, v.Errors.Error.Message
+		}},
+		{"sns", http.MethodPost, "/", "", "Action=ListTopics&Version=2010-03-31", func(t *testing.T, b []byte) (string, string) {
+			qe := parseQueryError(t, b)
+			return qe.Error.Code, qe.Error.Message
+		}},
+		{"dynamodb", http.MethodPost, "/", "DynamoDB_20120810.ListTables", "{}", decodeJSONError},
+		{"lambda", http.MethodGet, "/2015-03-31/functions/", "", "", decodeJSONError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.service, func(t *testing.T) {
+			req, err := http.NewRequest(tt.method, e.URL+tt.path, strings.NewReader(tt.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.target != "" {
+				req.Header.Set("X-Amz-Target", tt.target)
+				req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+			} else if tt.body != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+			}
+			cr := aws.Credentials{AccessKeyID: rootKeyID, SecretAccessKey: rootSecret}
+			if err := v4.NewSigner().SignHTTP(context.Background(), cr, req, hashOf(tt.body), tt.service, testRegion, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			code, msg := tt.decode(t, body)
+			if resp.StatusCode != http.StatusBadRequest || code != "InvalidAction" ||
+				!strings.Contains(msg, "mantle does not serve '"+tt.service+"'") || !strings.Contains(msg, "iam, sts, organizations, cloudtrail") {
+				t.Fatalf("%d %s %q", resp.StatusCode, code, msg)
+			}
+		})
+	}
+}
+
+func decodeJSONError(t *testing.T, b []byte) (string, string) {
+	t.Helper()
+	var v struct {
+		Type    string `json:"__type"`
+		Message string `json:"message"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("JSON error: %v %q", err, b)
+	}
+	return v.Type, v.Message
 }

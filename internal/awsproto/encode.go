@@ -186,6 +186,35 @@ func WriteXMLError(w http.ResponseWriter, ns, requestID string, err error) {
 	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
 }
 
+// WriteRESTXMLError writes the error document of REST-XML services (S3):
+// a bare <Error> root.
+func WriteRESTXMLError(w http.ResponseWriter, requestID string, err error) {
+	writeXMLErrorIn(w, requestID, err, `<Error>`, `<RequestId>`+requestID+`</RequestId></Error>`)
+}
+
+// WriteEC2Error writes the error document of the EC2 protocol:
+// <Response><Errors><Error>…</Error></Errors><RequestID>…</RequestID>.
+func WriteEC2Error(w http.ResponseWriter, requestID string, err error) {
+	writeXMLErrorIn(w, requestID, err, `<Response><Errors><Error>`,
+		`</Error></Errors><RequestID>`+requestID+`</RequestID></Response>`)
+}
+
+func writeXMLErrorIn(w http.ResponseWriter, requestID string, err error, open, close string) {
+	e := awserr.As(err)
+	if e == nil {
+		e = awserr.InternalFailure()
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf.WriteString(open + `<Code>`)
+	buf.Write(appendText(buf.AvailableBuffer(), e.Code))
+	buf.WriteString(`</Code><Message>`)
+	buf.Write(appendText(buf.AvailableBuffer(), e.Message))
+	buf.WriteString(`</Message>`)
+	buf.WriteString(close)
+	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
+}
+
 // appendText escapes only what XML requires in character data, so messages
 // keep their quotes as AWS writes them ("Value null at 'userName' …").
 func appendText(dst []byte, s string) []byte { return appendXMLText(dst, s, false) }
