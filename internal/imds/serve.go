@@ -9,8 +9,9 @@ import (
 )
 
 // maxConns bounds a workload endpoint's connections: its clients are the
-// SDKs of the workloads on this host, a few connections each.
-const maxConns = 1024
+// SDKs of the workloads on this host, a connection or two each, and the
+// API listener's bound leaves only an eighth of the descriptors to share.
+const maxConns = 256
 
 // Serve answers on l with h until ctx is done, with the bounds every
 // listener of mantle has (netlimit), then shuts down.

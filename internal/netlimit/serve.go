@@ -28,8 +28,12 @@ type Config struct {
 	// IdleTimeout bounds how long a keep-alive connection waits for its next
 	// request (default 60 s, as AWS's load balancers).
 	IdleTimeout time.Duration
-	// MaxConns bounds the connections held at once (default: three
-	// quarters of the descriptor limit, at most 10,000).
+	// MaxConns bounds the connections held at once (default: seven eighths
+	// of the descriptor limit, at most 32,768). It should exceed what an
+	// attacker holds: beyond it idle connections are evicted, but a client
+	// reconnecting as fast as it is evicted keeps the kernel's accept queue
+	// full, and every new connection, health checks included, then waits
+	// for a SYN retransmission.
 	MaxConns int
 	// Reserve is how many connections beyond MaxConns are admitted when
 	// every connection is busy, for Priority requests only (default 32).
@@ -56,7 +60,7 @@ const (
 	DefaultIdleTimeout       = 60 * time.Second
 	DefaultReserve           = 32
 	DefaultGrace             = 5 * time.Second
-	maxDefaultConns          = 10000
+	maxDefaultConns          = 32768
 	// afterGrace bounds the wait for handlers still running once their
 	// connections are cut (their reads and writes fail at once; only work
 	// that ignores its context lingers).
@@ -97,8 +101,8 @@ func (c *Config) defaults() {
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = maxDefaultConns
-		if limit > 0 && limit/4*3 < maxDefaultConns {
-			c.MaxConns = max(int(limit/4*3), 16)
+		if limit > 0 && limit-limit/8 < maxDefaultConns {
+			c.MaxConns = max(int(limit-limit/8), 16)
 		}
 	}
 }
