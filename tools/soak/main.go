@@ -25,7 +25,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,8 +35,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/mantle-iam/mantle/tools/internal/wrk"
 )
 
 const (
@@ -91,9 +90,9 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 		return err
 	}
 	defer srv.stop()
-	fmt.Printf("mantle pid %d on %s, %d CPUs; the machine may be shared, so figures are noisy\n", srv.cmd.Process.Pid, srv.url, nproc())
+	fmt.Printf("mantle pid %d on %s, %d CPUs; the machine may be shared, so figures are noisy\n", srv.cmd.Process.Pid, srv.url, wrk.NumCPU())
 
-	user, err := setup(ctx, srv.url)
+	user, err := wrk.Setup(ctx, srv.url, rootID, rootSecret, account, "soak")
 	if err != nil {
 		return err
 	}
@@ -108,14 +107,14 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 	if err != nil {
 		return err
 	}
-	fmt.Printf("peak: %.0f requests/s (mixed signed load, wrk -c%d, %s), %d errors\n", peak.rps, conns, peakFor, peak.errors)
-	if peak.errors > 0 {
-		failures = append(failures, fmt.Sprintf("%d errors at peak", peak.errors))
+	fmt.Printf("peak: %.0f requests/s (mixed signed load, wrk -c%d, %s), %d errors\n", peak.RPS, conns, peakFor, peak.Errors)
+	if peak.Errors > 0 {
+		failures = append(failures, fmt.Sprintf("%d errors at peak", peak.Errors))
 	}
 
 	// The loaded run, in segments so signatures stay fresh (they are good
 	// for 15 minutes) and RSS is sampled as it goes.
-	target := 0.8 * peak.rps
+	target := 0.8 * peak.RPS
 	idleHolder, err := startHolder(ctx, srv.addr, idle, 0)
 	if err != nil {
 		return err
@@ -123,7 +122,7 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 	health := startHealth(ctx, srv.url)
 	rss := startRSS(ctx, srv.cmd.Process.Pid)
 	fmt.Printf("loaded run: %s at %.0f requests/s target with %d idle connections held\n", d, target, idle)
-	var total result
+	var total wrk.Result
 	// wrk paces by a delay before each request on each connection; the
 	// delay is corrected after every segment towards the target rate.
 	const segment = 20 * time.Second
@@ -138,13 +137,13 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 		if err != nil {
 			return err
 		}
-		if r.rps > 0 {
-			delayMs = max(1, delayMs*r.rps/target)
+		if r.RPS > 0 {
+			delayMs = max(1, delayMs*r.RPS/target)
 		}
-		total.requests += r.requests
-		total.errors += r.errors
+		total.Requests += r.Requests
+		total.Errors += r.Errors
 		fmt.Printf("  %6s: %.0f requests/s, %d errors, RSS %d MiB, health max %s, idle held %d\n",
-			(d - left + seg).Round(time.Second), r.rps, r.errors, rss.last()>>20, health.maxLatency().Round(time.Millisecond), idleHolder.held())
+			(d - left + seg).Round(time.Second), r.RPS, r.Errors, rss.last()>>20, health.maxLatency().Round(time.Millisecond), idleHolder.held())
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
@@ -152,13 +151,13 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 	idleHolder.stop()
 	health.stop()
 	rss.stop()
-	fmt.Printf("loaded run: %d requests, %.0f/s, %d errors\n", total.requests, float64(total.requests)/d.Seconds(), total.errors)
+	fmt.Printf("loaded run: %d requests, %.0f/s, %d errors\n", total.Requests, float64(total.Requests)/d.Seconds(), total.Errors)
 	fmt.Printf("health: %d checks, %d failed, max %s\n", health.checks.Load(), health.failed.Load(), health.maxLatency().Round(time.Millisecond))
 	first, peakRSS, end := rss.afterWarmup(0.2)
 	growth := float64(peakRSS-first) / float64(first)
 	fmt.Printf("RSS after warm-up %d MiB, highest %d MiB, at end %d MiB (%+.1f%%)\n", first>>20, peakRSS>>20, end>>20, 100*growth)
-	if total.errors > 0 {
-		failures = append(failures, fmt.Sprintf("%d errors under load", total.errors))
+	if total.Errors > 0 {
+		failures = append(failures, fmt.Sprintf("%d errors under load", total.Errors))
 	}
 	if health.failed.Load() > 0 {
 		failures = append(failures, fmt.Sprintf("%d health checks failed or took over 1 s", health.failed.Load()))
@@ -256,27 +255,6 @@ func (m *mantle) stop() {
 	}
 }
 
-// setup creates user "soak" with a key, and role "soak" that trusts it.
-func setup(ctx context.Context, url string) (aws.Credentials, error) {
-	client := iam.NewFromConfig(aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
-		BaseEndpoint: aws.String(url),
-	})
-	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("soak")}); err != nil {
-		return aws.Credentials{}, err
-	}
-	k, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("soak")})
-	if err != nil {
-		return aws.Credentials{}, err
-	}
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:user/soak"},"Action":"sts:AssumeRole"}]}`
-	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("soak"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
-		return aws.Credentials{}, err
-	}
-	return aws.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)}, nil
-}
-
 // writeScript writes a wrk script cycling through a mix of signed calls
 // (credential issuing, identity, IAM reads), signed now; delayMs paces each
 // connection (0: as fast as possible).
@@ -325,47 +303,12 @@ func writeScript(path, url string, user aws.Credentials, delayMs float64) error 
 	return os.WriteFile(path, []byte(b.String()), 0o600)
 }
 
-type result struct {
-	rps      float64
-	requests int
-	errors   int
-}
-
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	totalRe  = regexp.MustCompile(`(\d+) requests in`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
-func runWrk(url, script string, d time.Duration, conns int) (result, error) {
-	out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s",
-		"--timeout", "5s", "-s", script, url+"/").CombinedOutput()
-	if err != nil {
-		return result{}, fmt.Errorf("wrk: %v\n%s", err, out)
+func runWrk(url, script string, d time.Duration, conns int) (wrk.Result, error) {
+	r, err := wrk.Run(url, script, d, conns, 1)
+	if err == nil && r.Errors > 0 {
+		fmt.Printf("wrk reported errors:\n%s", r.Output)
 	}
-	var r result
-	m := rpsRe.FindSubmatch(out)
-	if m == nil {
-		return r, fmt.Errorf("wrk: no Requests/sec in\n%s", out)
-	}
-	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
-	if m := totalRe.FindSubmatch(out); m != nil {
-		r.requests, _ = strconv.Atoi(string(m[1]))
-	}
-	if m := non2xxRe.FindSubmatch(out); m != nil {
-		r.errors, _ = strconv.Atoi(string(m[1]))
-	}
-	if m := sockRe.FindSubmatch(out); m != nil {
-		for _, g := range m[1:] {
-			n, _ := strconv.Atoi(string(g))
-			r.errors += n
-		}
-	}
-	if r.errors > 0 {
-		fmt.Printf("wrk reported errors:\n%s", out)
-	}
-	return r, nil
+	return r, err
 }
 
 // health checks /_mantle/health every 250 ms on a new connection; a check
@@ -480,13 +423,4 @@ func rssOf(pid int) int64 {
 		}
 	}
 	return 0
-}
-
-func nproc() int {
-	out, err := exec.Command("nproc").Output()
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
 }
