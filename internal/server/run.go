@@ -60,15 +60,15 @@ type Config struct {
 	// fields take netlimit's defaults.
 	Listener netlimit.Config
 	// UnsignedLimit bounds the unsigned calls (AssumeRoleWithWebIdentity,
-	// AssumeRoleWithSAML) per source address; DefaultUnsignedLimit when
+	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
 	// zero.
 	UnsignedLimit netlimit.RateLimit
 }
 
-// DefaultUnsignedLimit lets a host start dozens of workloads at once and
+// defaultUnsignedLimit lets a host start dozens of workloads at once and
 // refresh each one's credentials often, while an anonymous client adds at
 // most a few events a second to the trail.
-var DefaultUnsignedLimit = netlimit.RateLimit{Rate: 5, Burst: 50}
+var defaultUnsignedLimit = netlimit.RateLimit{Rate: 5, Burst: 50}
 
 // maxLimitedAddrs bounds the unsigned limiter's table (about 64 bytes an
 // address).
@@ -103,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Out = io.Discard
 	}
 	if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst <= 0 {
-		cfg.UnsignedLimit = DefaultUnsignedLimit
+		cfg.UnsignedLimit = defaultUnsignedLimit
 	}
 	if cfg.AccountID != "" && !auth.IsAccountID(cfg.AccountID) {
 		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)

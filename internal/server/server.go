@@ -360,7 +360,7 @@ func (h *Handler) failJSON(w http.ResponseWriter, l *logLine, err error) {
 // here). It says so, and which services it serves, in an error document
 // of that service's protocol so its SDK prints the message:
 // "An error occurred (InvalidAction) when calling the ListBuckets
-// operation: mantle does not serve s3 …". InvalidAction (400) is the
+// operation: mantle does not serve 's3' …". InvalidAction (400) is the
 // common error of AWS APIs for an operation the endpoint does not have; it
 // is not retried, and does not read as a bad key.
 func (h *Handler) unserved(w http.ResponseWriter, l *logLine, service string, query bool) {
