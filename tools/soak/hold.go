@@ -21,12 +21,14 @@ type holder struct {
 	last atomic.Int64 // connections open, as the child last reported
 }
 
-func startHolder(ctx context.Context, addr string, idle, slow int) (*holder, error) {
+// startHolder starts a child holding idle silent connections and slow
+// bodies, opened over ramp.
+func startHolder(ctx context.Context, addr string, idle, slow int, ramp time.Duration) (*holder, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, self, "-hold", addr, "-hold-idle", strconv.Itoa(idle), "-hold-slow", strconv.Itoa(slow))
+	cmd := exec.CommandContext(ctx, self, "-hold", addr, "-hold-idle", strconv.Itoa(idle), "-hold-slow", strconv.Itoa(slow), "-hold-ramp", ramp.String())
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -56,8 +58,9 @@ func (h *holder) stop() {
 
 // holdConns keeps idle connections (that send nothing) and slow bodies (a
 // byte every 5 s) open to addr, reconnecting whenever the server closes
-// one, and reports how many are open every second until killed.
-func holdConns(addr string, idle, slow int) {
+// one, and reports how many are open every second until killed. They are
+// opened evenly over ramp.
+func holdConns(addr string, idle, slow int, ramp time.Duration) {
 	var open, reconnects atomic.Int64
 	keep := func(slowBody bool) {
 		for {
@@ -86,10 +89,12 @@ func holdConns(addr string, idle, slow int) {
 			time.Sleep(100*time.Millisecond + rand.N(time.Second))
 		}
 	}
-	for i := range idle + slow {
+	n := idle + slow
+	pause := ramp / time.Duration(max(n, 1))
+	for i := range n {
 		go keep(i < slow)
-		if i%500 == 499 {
-			time.Sleep(50 * time.Millisecond) // stay under the accept backlog
+		if pause > 0 {
+			time.Sleep(pause)
 		}
 	}
 	for {

@@ -58,9 +58,10 @@ func main() {
 	hold := flag.String("hold", "", "internal: hold connections to this address")
 	holdIdle := flag.Int("hold-idle", 0, "internal")
 	holdSlow := flag.Int("hold-slow", 0, "internal")
+	holdRamp := flag.Duration("hold-ramp", 0, "internal")
 	flag.Parse()
 	if *hold != "" {
-		holdConns(*hold, *holdIdle, *holdSlow)
+		holdConns(*hold, *holdIdle, *holdSlow, *holdRamp)
 		return
 	}
 	if err := run(*mantle, *duration, *peakFor, *idle, *exhaustIdle, *exhaustSlow, *exhaustFor, *conns); err != nil {
@@ -115,7 +116,9 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 	// The loaded run, in segments so signatures stay fresh (they are good
 	// for 15 minutes) and RSS is sampled as it goes.
 	target := 0.8 * peak.RPS
-	idleHolder, err := startHolder(ctx, srv.addr, idle, 0)
+	// Opened over the header timeout, as independent clients would, so
+	// their cuts and reconnections are spread out rather than in waves.
+	idleHolder, err := startHolder(ctx, srv.addr, idle, 0, 10*time.Second)
 	if err != nil {
 		return err
 	}
@@ -153,9 +156,10 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 	rss.stop()
 	fmt.Printf("loaded run: %d requests, %.0f/s, %d errors\n", total.Requests, float64(total.Requests)/d.Seconds(), total.Errors)
 	fmt.Printf("health: %d checks, %d failed, max %s\n", health.checks.Load(), health.failed.Load(), health.maxLatency().Round(time.Millisecond))
-	first, peakRSS, end := rss.afterWarmup(0.2)
-	growth := float64(peakRSS-first) / float64(first)
-	fmt.Printf("RSS after warm-up %d MiB, highest %d MiB, at end %d MiB (%+.1f%%)\n", first>>20, peakRSS>>20, end>>20, 100*growth)
+	first, end, highest := rss.growth(0.2)
+	growth := float64(end-first) / float64(first)
+	fmt.Printf("RSS after warm-up (median of a quarter) %d MiB, at the end %d MiB (%+.1f%%), highest %d MiB\n",
+		first>>20, end>>20, 100*growth, highest>>20)
 	if total.Errors > 0 {
 		failures = append(failures, fmt.Sprintf("%d errors under load", total.Errors))
 	}
@@ -176,7 +180,8 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 			if i == 0 {
 				slow = exhaustSlow
 			}
-			h, err := startHolder(ctx, srv.addr, min(n, per), slow)
+			// All at once: the worst case.
+			h, err := startHolder(ctx, srv.addr, min(n, per), slow, 0)
 			if err != nil {
 				return err
 			}
@@ -396,17 +401,25 @@ func (s *rssSampler) last() int64 {
 	return s.samples[len(s.samples)-1]
 }
 
-// afterWarmup returns the first sample after the warm-up fraction, the
-// highest after it, and the last.
-func (s *rssSampler) afterWarmup(frac float64) (first, highest, last int64) {
+// growth compares the median resident set of the last quarter of the
+// samples after warm-up (the first frac of them) with that of the first
+// quarter: medians, so a garbage collection's timing does not count as
+// growth. It also returns the highest sample after warm-up.
+func (s *rssSampler) growth(frac float64) (first, last, highest int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rest := s.samples[int(float64(len(s.samples))*frac):]
-	first, last = rest[0], rest[len(rest)-1]
+	q := max(len(rest)/4, 1)
 	for _, v := range rest {
 		highest = max(highest, v)
 	}
-	return first, highest, last
+	return median(rest[:q]), median(rest[len(rest)-q:]), highest
+}
+
+func median(xs []int64) int64 {
+	s := append([]int64(nil), xs...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
 }
 
 func rssOf(pid int) int64 {
