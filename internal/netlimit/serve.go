@@ -113,8 +113,6 @@ type Server struct {
 	hs       *http.Server
 	conns    *tracker
 	inflight atomic.Int64
-	// cut counts connections closed by the shutdown deadline.
-	cut atomic.Int64
 }
 
 // New returns a Server for h with cfg's bounds.
@@ -163,7 +161,6 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	defer cancel()
 	if err := s.hs.Shutdown(sctx); err != nil {
 		n := s.conns.open()
-		s.cut.Add(int64(n))
 		_ = s.hs.Close()
 		s.cfg.Log.Warn("shutdown: connections cut after the grace period", "listener", s.cfg.Name,
 			"grace", s.cfg.Grace, "connections", n)
