@@ -21,6 +21,7 @@ import (
 	iamsdk "github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/mantle-iam/mantle/internal/netlimit"
+	"github.com/mantle-iam/mantle/internal/netlimit/netlimittest"
 	"github.com/mantle-iam/mantle/internal/server"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
@@ -164,22 +165,6 @@ func TestControlCharactersInResponses(t *testing.T) {
 	}
 }
 
-// holdSlowBody opens a connection that sends a request's headers and one
-// byte of its body, then nothing: a request in progress the server cannot
-// finish.
-func holdSlowBody(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: "+addr+"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nA"); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // TestHealthWhileExhausted: idle connections and slow bodies far beyond
 // the connection bound neither take every descriptor nor keep the health
 // check out (issue 9 item 2). The bound is set low so the test stays small;
@@ -192,21 +177,12 @@ func TestHealthWhileExhausted(t *testing.T) {
 	})
 	addr := strings.TrimPrefix(e.URL, "http://")
 	for range 40 {
-		holdSlowBody(t, addr)
+		netlimittest.SlowBody(t, addr)
 	}
 	var idle []net.Conn
 	for range 600 {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		idle = append(idle, c)
+		idle = append(idle, netlimittest.Dial(t, addr))
 	}
-	t.Cleanup(func() {
-		for _, c := range idle {
-			c.Close()
-		}
-	})
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	for i := range 20 {
 		start := time.Now()
@@ -272,7 +248,7 @@ func TestShutdownWithSlowClient(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	holdSlowBody(t, l.Addr().String())
+	netlimittest.SlowBody(t, l.Addr().String())
 	time.Sleep(100 * time.Millisecond) // the slow request is in progress
 	start := time.Now()
 	cancel()

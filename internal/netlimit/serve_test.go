@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/netlimit/netlimittest"
 )
 
 const healthPath = "/_mantle/health"
@@ -50,27 +52,6 @@ func testServerCounting(t *testing.T, cfg Config, entered *atomic.Int32) (*Serve
 	return s, l.Addr().String(), cancel, done
 }
 
-func dial(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// slowBody sends a request's headers and the first byte of its body, and
-// nothing more.
-func slowBody(t *testing.T, addr string) net.Conn {
-	t.Helper()
-	c := dial(t, addr)
-	if _, err := io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nA"); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // health asks for the health check on a new connection and returns how
 // long the answer took.
 func health(t *testing.T, addr string) time.Duration {
@@ -106,10 +87,10 @@ func TestHealthUnderExhaustion(t *testing.T) {
 	const max, reserve = 40, 4
 	s, addr, _, _ := testServer(t, Config{MaxConns: max, Reserve: reserve, ReadHeaderTimeout: time.Minute, ReadTimeout: time.Minute})
 	for range 20 {
-		slowBody(t, addr)
+		netlimittest.SlowBody(t, addr)
 	}
 	for range 400 {
-		dial(t, addr)
+		netlimittest.Dial(t, addr)
 	}
 	waitFor(t, 5*time.Second, "connections accepted", func() bool { return s.Conns() >= max })
 	for i := range 10 {
@@ -130,7 +111,7 @@ func TestReserveWhenAllBusy(t *testing.T) {
 	var entered atomic.Int32
 	s, addr, _, _ := testServerCounting(t, Config{MaxConns: max, Reserve: 2, ReadTimeout: time.Minute}, &entered)
 	for range max {
-		slowBody(t, addr)
+		netlimittest.SlowBody(t, addr)
 	}
 	waitFor(t, 5*time.Second, "slow bodies in progress", func() bool { return entered.Load() == max })
 	if d := health(t, addr); d > time.Second {
@@ -163,15 +144,15 @@ func TestSlowClientsAreCut(t *testing.T) {
 		name string
 		open func() net.Conn
 	}{
-		{"silent", func() net.Conn { return dial(t, addr) }},
+		{"silent", func() net.Conn { return netlimittest.Dial(t, addr) }},
 		{"slow headers", func() net.Conn {
-			c := dial(t, addr)
+			c := netlimittest.Dial(t, addr)
 			io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\n")
 			return c
 		}},
-		{"slow body", func() net.Conn { return slowBody(t, addr) }},
+		{"slow body", func() net.Conn { return netlimittest.SlowBody(t, addr) }},
 		{"idle keep-alive", func() net.Conn {
-			c := dial(t, addr)
+			c := netlimittest.Dial(t, addr)
 			io.WriteString(c, "GET "+healthPath+" HTTP/1.1\r\nHost: x\r\n\r\n")
 			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 			if err != nil || resp.StatusCode != 200 {
@@ -206,7 +187,7 @@ func TestShutdownIsBounded(t *testing.T) {
 	const grace = 300 * time.Millisecond
 	var entered atomic.Int32
 	_, addr, cancel, done := testServerCounting(t, Config{Grace: grace, ReadTimeout: time.Minute}, &entered)
-	c := slowBody(t, addr)
+	c := netlimittest.SlowBody(t, addr)
 	waitFor(t, 5*time.Second, "request in progress", func() bool { return entered.Load() == 1 })
 	start := time.Now()
 	cancel()
