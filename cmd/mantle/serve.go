@@ -54,6 +54,9 @@ func newServeCmd() *cobra.Command {
 			if err := workload.check(); err != nil {
 				return err
 			}
+			if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst < 1 {
+				return fmt.Errorf("--federation-rate and --federation-burst must be positive")
+			}
 			switch auditLog {
 			case "":
 			case "-":
@@ -119,5 +122,7 @@ func newServeCmd() *cobra.Command {
 	workload.register(f)
 	f.StringVar(&auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
+	f.Float64Var(&cfg.UnsignedLimit.Rate, "federation-rate", 5, "unsigned federation calls (AssumeRoleWithWebIdentity/SAML) a second per source address, after the burst")
+	f.IntVar(&cfg.UnsignedLimit.Burst, "federation-burst", 50, "unsigned federation calls a source address may make at once")
 	return cmd
 }
