@@ -1,0 +1,248 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/postgres"
+	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
+	msts "github.com/mantle-iam/mantle/internal/sts"
+)
+
+// The child process of TestAuditSurvivesKill: a mantle server on the data
+// directory (and PostgreSQL DSN) its parent names, which the parent kills.
+const (
+	crashChildDir = "MANTLE_AUDIT_CRASH_CHILD_DIR"
+	crashChildDSN = "MANTLE_AUDIT_CRASH_CHILD_DSN"
+)
+
+// Every AssumeRole answered 200 has its event in the store, even when the
+// process is killed (SIGKILL, nothing flushed) in the middle of a burst:
+// the key a client received can always be traced to who obtained it.
+func TestAuditSurvivesKill(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { crashAndCount(t, "") })
+	t.Run("postgres", func(t *testing.T) { crashAndCount(t, pgtest.Schema(t)) })
+}
+
+func crashAndCount(t *testing.T, dsn string) {
+	dir := t.TempDir()
+	first := startChild(t, dir, dsn)
+	e := &env{t: t, URL: first.url, dir: dir}
+	bob := e.newUser("bob", "")
+	roleARN := e.newRole("crash",
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+userARN("bob")+`"},"Action":"sts:AssumeRole"}]}`, "", 0)
+
+	// 32 clients call AssumeRole as fast as they can; once killAfter
+	// calls have been answered, the server is killed. Calls answered in
+	// between count too: whatever a client received must be in the trail.
+	const clients, killAfter = 32, 1000
+	cfg := e.config(bob)
+	cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
+	client := sts.NewFromConfig(cfg)
+	burst, stop := context.WithTimeout(context.Background(), 20*time.Second)
+	defer stop()
+	var (
+		mu    sync.Mutex
+		acked []string
+		wg    sync.WaitGroup
+	)
+	for i := range clients {
+		wg.Go(func() {
+			for burst.Err() == nil {
+				out, err := client.AssumeRole(burst, &sts.AssumeRoleInput{
+					RoleArn: aws.String(roleARN), RoleSessionName: aws.String(fmt.Sprintf("c%d", i)),
+				})
+				if err != nil {
+					continue
+				}
+				mu.Lock()
+				acked = append(acked, aws.ToString(out.Credentials.AccessKeyId))
+				n := len(acked)
+				mu.Unlock()
+				if n == killAfter {
+					first.kill()
+					stop()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if len(acked) < killAfter {
+		t.Fatalf("only %d AssumeRole calls answered before the deadline", len(acked))
+	}
+
+	// Restarted on the same data, the trail answers for every key a
+	// client received: LookupEvents by the key (a resource of the
+	// AssumeRole event) finds the call that issued it.
+	second := startChild(t, dir, dsn)
+	e.URL = second.url
+	// A client of its own: the second server may listen on the port the
+	// first did, and the default client's pool holds connections to it.
+	rootCfg := e.config(e.root())
+	rootCfg.HTTPClient = &http.Client{Transport: &http.Transport{}}
+	ct := cloudtrail.NewFromConfig(rootCfg)
+	var missing []string
+	for _, k := range acked {
+		evs := lookup(t, ct, cttypes.LookupAttributeKeyResourceName, k)
+		if len(evs) != 1 || aws.ToString(evs[0].EventName) != "AssumeRole" {
+			missing = append(missing, k)
+			continue
+		}
+		if creds, _ := record(t, evs[0]).ResponseElements["credentials"].(map[string]any); creds["accessKeyId"] != k {
+			t.Fatalf("the event naming %s: %s", k, aws.ToString(evs[0].CloudTrailEvent))
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("%d of %d acknowledged AssumeRole calls have no event after kill -9: %v", len(missing), len(acked), missing)
+	}
+	t.Logf("%d AssumeRole calls answered before and during kill -9: every one has its event", len(acked))
+}
+
+type child struct {
+	url  string
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+func (c *child) kill() {
+	c.once.Do(func() {
+		_ = c.cmd.Process.Kill() // SIGKILL: no shutdown, no drain
+		_ = c.cmd.Wait()
+	})
+}
+
+// startChild runs mantle in a child process (this test binary, running
+// TestAuditCrashChild) and waits until it listens.
+func startChild(t *testing.T, dir, dsn string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestAuditCrashChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashChildDir+"="+dir, crashChildDSN+"="+dsn)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd}
+	t.Cleanup(func() {
+		c.kill()
+		if t.Failed() {
+			t.Logf("child stderr:\n%s", stderr.String())
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "LISTENING "); ok {
+				addr <- a
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		c.url = "http://" + a
+	case <-time.After(15 * time.Second):
+		c.kill()
+		t.Fatalf("child did not start:\n%s", stderr.String())
+	}
+	return c
+}
+
+// TestAuditCrashChild is not a test: it is the server TestAuditSurvivesKill
+// starts in a child process.
+func TestAuditCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildDir)
+	if dir == "" {
+		t.Skip("the child process of TestAuditSurvivesKill")
+	}
+	ctx := context.Background()
+	var st store.Store
+	var err error
+	if dsn := os.Getenv(crashChildDSN); dsn != "" {
+		st, err = postgres.Open(ctx, dsn)
+	} else {
+		st, err = sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.New(ctx, server.Config{
+		DataDir: dir, Store: st, AccountID: testAccount,
+		RootAccessKeyID: rootKeyID, RootSecretAccessKey: rootSecret,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Out: os.Stderr,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Printf("LISTENING %s\n", l.Addr())
+	t.Fatal(srv.Serve(ctx, l)) // until killed
+}
+
+// The credentials mantle's instance metadata service hands an instance are
+// traced like any other: an AssumeRole event by the AWSService EC2, stored
+// before IMDS answers.
+func TestAuditWorkloadSession(t *testing.T) {
+	e, st := startWorkload(t)
+	c := ctx(t)
+	roleARN := e.newRole("web", serviceTrust(msts.ServiceEC2), "", 0)
+	e.instanceProfile("web", "web")
+	creds, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = e.imdsFor(st, "web") }).Retrieve(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Straight from the store, with no lookup to flush the queue first.
+	evs, err := st.Events().Lookup(c, store.EventQuery{AccountID: testAccount, Attribute: store.EventByResourceName, Value: creds.AccessKeyID})
+	if err != nil || len(evs) != 1 {
+		t.Fatalf("events naming the instance's key: %v %v", evs, err)
+	}
+	evs2 := lookup(t, e.cloudtrail(e.root()), cttypes.LookupAttributeKeyResourceName, creds.AccessKeyID)
+	if len(evs2) != 1 {
+		t.Fatalf("LookupEvents by the instance's key: %+v", evs2)
+	}
+	r := record(t, evs2[0])
+	var raw struct {
+		UserIdentity    struct{ Type, InvokedBy string }
+		SourceIPAddress string `json:"sourceIPAddress"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(evs2[0].CloudTrailEvent)), &raw); err != nil {
+		t.Fatal(err)
+	}
+	creds2, _ := r.ResponseElements["credentials"].(map[string]any)
+	if r.EventName != "AssumeRole" || r.EventSource != "sts.amazonaws.com" || raw.UserIdentity.Type != "AWSService" ||
+		raw.UserIdentity.InvokedBy != msts.ServiceEC2 || raw.SourceIPAddress != msts.ServiceEC2 ||
+		r.RequestParameters["roleArn"] != roleARN || r.RequestParameters["roleSessionName"] != testInstance ||
+		creds2["accessKeyId"] != creds.AccessKeyID || r.RecipientAccountID != testAccount {
+		t.Fatalf("instance session record: %s", aws.ToString(evs2[0].CloudTrailEvent))
+	}
+}
