@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,11 +19,15 @@ import (
 const Retention = 90 * 24 * time.Hour
 
 const (
-	defaultQueue = 8192
 	// maxBatch bounds one store transaction; a batch is whatever has
 	// queued up while the previous one was written, so under light load
 	// each event is written at once and under heavy load writes group.
 	maxBatch = 512
+	// defaultQueue holds the next batch while one is written. A deeper
+	// queue would not write faster: once the store is the bottleneck it
+	// only adds its length to every caller's wait (8192 queued events
+	// made GetCallerIdentity's p99 0.8 s under wrk).
+	defaultQueue = 2 * maxBatch
 	// closeGrace bounds how long Close keeps retrying a store that fails:
 	// past it the events still unwritten are logged as lost.
 	closeGrace = 10 * time.Second
@@ -43,7 +48,7 @@ type RecorderConfig struct {
 	// Sink, when set, receives every record as one JSON line (--audit-log).
 	Sink io.Writer
 	Log  *slog.Logger
-	// Queue bounds the events waiting to be written; default 8192.
+	// Queue bounds the events waiting to be written; default 1024.
 	Queue int
 	// Retention defaults to 90 days; older events are pruned hourly.
 	Retention time.Duration
@@ -246,6 +251,11 @@ func (r *Recorder) run() {
 				r.write(batch, true)
 			}
 		}
+		// Let the goroutines already runnable go first: callers about to
+		// queue their events then join this batch instead of each waiting
+		// for a commit of its own. Without it, on a busy P the writer,
+		// woken by the first send, runs at once and commits batches of one.
+		runtime.Gosched()
 		batch = r.fill(append(batch[:0], it))
 		r.write(batch, false)
 	}
