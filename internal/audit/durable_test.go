@@ -244,3 +244,25 @@ func TestRecorderCloseDrains(t *testing.T) {
 		}
 	}
 }
+
+// A store that never recovers cannot hold Close forever: it gives up after
+// its grace period and counts what it could not store.
+func TestRecorderCloseGivesUpOnADeadStore(t *testing.T) {
+	g := newGated(t)
+	g.events.fail.Store(true)
+	r := NewRecorder(RecorderConfig{Store: g, Log: discard()})
+	r.grace = 200 * time.Millisecond
+	for range 3 {
+		if err := r.Record(t.Context(), testEntry("GetUser")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	r.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v on a dead store", d)
+	}
+	if r.Lost() != 3 {
+		t.Fatalf("lost %d, want 3", r.Lost())
+	}
+}

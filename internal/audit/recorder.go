@@ -78,6 +78,10 @@ type Recorder struct {
 	// wmu serializes writes: the writer's batches and, after Close, the
 	// events of calls still finishing, written by their own goroutines.
 	wmu sync.Mutex
+	// giveUpAt, once Close has met a failing store, is when the drain
+	// stops retrying it; guarded by wmu.
+	giveUpAt time.Time
+	grace    time.Duration // closeGrace; shorter in tests
 	// failing is set while the store refuses writes: durable calls then
 	// fail at once instead of queueing behind the retries.
 	failing atomic.Bool
@@ -111,7 +115,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	r := &Recorder{
 		cfg:   cfg,
 		queue: make(chan item, cfg.Queue), urgent: make(chan item, cfg.Queue),
-		stop: make(chan struct{}), done: make(chan struct{}),
+		stop: make(chan struct{}), done: make(chan struct{}), grace: closeGrace,
 	}
 	go r.run()
 	return r
@@ -328,7 +332,6 @@ func (r *Recorder) write(batch []item, closing bool) {
 // the batch with the durable events it took from the queue while failing.
 func (r *Recorder) store(batch []item, closing bool) []item {
 	backoff := 50 * time.Millisecond
-	var deadline time.Time
 	for {
 		err := r.storePending(batch, true)
 		if aerr := r.storePending(batch, false); aerr != nil {
@@ -352,9 +355,10 @@ func (r *Recorder) store(batch []item, closing bool) []item {
 			r.refuse(&batch[i])
 		}
 		if closing = closing || r.stopping(); closing {
-			if deadline.IsZero() {
-				deadline = time.Now().Add(closeGrace)
-			} else if time.Now().After(deadline) {
+			// One grace period for the whole drain, not one per batch.
+			if r.giveUpAt.IsZero() {
+				r.giveUpAt = time.Now().Add(r.grace)
+			} else if time.Now().After(r.giveUpAt) {
 				n := 0
 				for i := range batch {
 					if batch[i].ev != nil && !batch[i].stored {
@@ -366,7 +370,11 @@ func (r *Recorder) store(batch []item, closing bool) []item {
 			}
 		}
 		r.cfg.Log.Error("audit events not stored yet; retrying", "retry_in", backoff, "error", err)
-		time.Sleep(backoff)
+		if closing {
+			time.Sleep(max(0, min(backoff, time.Until(r.giveUpAt))))
+		} else {
+			time.Sleep(backoff)
+		}
 		backoff = min(2*backoff, maxBackoff)
 	}
 }
