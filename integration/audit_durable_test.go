@@ -38,9 +38,10 @@ const (
 	crashChildDSN = "MANTLE_AUDIT_CRASH_CHILD_DSN"
 )
 
-// Every AssumeRole answered 200 has its event in the store, even when the
-// process is killed (SIGKILL, nothing flushed) in the middle of a burst:
-// the key a client received can always be traced to who obtained it.
+// Every call answered with credentials (AssumeRole, GetSessionToken,
+// GetFederationToken) has its event in the store, even when the process is
+// killed (SIGKILL, nothing flushed) in the middle of a burst: the key a
+// client received can always be traced to who obtained it.
 func TestAuditSurvivesKill(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) { crashAndCount(t, "") })
 	t.Run("postgres", func(t *testing.T) { crashAndCount(t, pgtest.Schema(t)) })
@@ -50,14 +51,15 @@ func crashAndCount(t *testing.T, dsn string) {
 	dir := t.TempDir()
 	first := startChild(t, dir, dsn)
 	e := &env{t: t, URL: first.url, dir: dir}
-	bob := e.newUser("bob", "")
+	bob := e.newUser("bob", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:GetFederationToken","Resource":"*"}]}`)
 	roleARN := e.newRole("crash",
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+userARN("bob")+`"},"Action":"sts:AssumeRole"}]}`, "", 0)
 
-	// 32 clients call AssumeRole as fast as they can; once killAfter
-	// calls have been answered, the server is killed. Calls answered in
-	// between count too: whatever a client received must be in the trail.
-	const clients, killAfter = 32, 1000
+	// 32 clients ask for credentials as fast as they can (AssumeRole,
+	// GetSessionToken, GetFederationToken); once killAfter calls have
+	// been answered, the server is killed. Calls answered in between
+	// count too: whatever a client received must be in the trail.
+	const clients, killAfter = 32, 500
 	cfg := e.config(bob)
 	cfg.HTTPClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}}
 	client := sts.NewFromConfig(cfg)
@@ -65,20 +67,37 @@ func crashAndCount(t *testing.T, dsn string) {
 	defer stop()
 	var (
 		mu    sync.Mutex
-		acked []string
+		acked []issued
 		wg    sync.WaitGroup
 	)
 	for i := range clients {
 		wg.Go(func() {
 			for burst.Err() == nil {
-				out, err := client.AssumeRole(burst, &sts.AssumeRoleInput{
-					RoleArn: aws.String(roleARN), RoleSessionName: aws.String(fmt.Sprintf("c%d", i)),
-				})
-				if err != nil {
-					continue
+				var got issued
+				switch i % 4 {
+				case 0:
+					out, err := client.GetSessionToken(burst, &sts.GetSessionTokenInput{})
+					if err != nil {
+						continue
+					}
+					got = issued{"GetSessionToken", aws.ToString(out.Credentials.AccessKeyId)}
+				case 1:
+					out, err := client.GetFederationToken(burst, &sts.GetFederationTokenInput{Name: aws.String(fmt.Sprintf("fed%d", i))})
+					if err != nil {
+						continue
+					}
+					got = issued{"GetFederationToken", aws.ToString(out.Credentials.AccessKeyId)}
+				default:
+					out, err := client.AssumeRole(burst, &sts.AssumeRoleInput{
+						RoleArn: aws.String(roleARN), RoleSessionName: aws.String(fmt.Sprintf("c%d", i)),
+					})
+					if err != nil {
+						continue
+					}
+					got = issued{"AssumeRole", aws.ToString(out.Credentials.AccessKeyId)}
 				}
 				mu.Lock()
-				acked = append(acked, aws.ToString(out.Credentials.AccessKeyId))
+				acked = append(acked, got)
 				n := len(acked)
 				mu.Unlock()
 				if n == killAfter {
@@ -90,7 +109,7 @@ func crashAndCount(t *testing.T, dsn string) {
 	}
 	wg.Wait()
 	if len(acked) < killAfter {
-		t.Fatalf("only %d AssumeRole calls answered before the deadline", len(acked))
+		t.Fatalf("only %d calls answered before the deadline", len(acked))
 	}
 
 	// Restarted on the same data, the trail answers for every key a
@@ -103,22 +122,25 @@ func crashAndCount(t *testing.T, dsn string) {
 	rootCfg := e.config(e.root())
 	rootCfg.HTTPClient = &http.Client{Transport: &http.Transport{}}
 	ct := cloudtrail.NewFromConfig(rootCfg)
-	var missing []string
+	var missing []issued
 	for _, k := range acked {
-		evs := lookup(t, ct, cttypes.LookupAttributeKeyResourceName, k)
-		if len(evs) != 1 || aws.ToString(evs[0].EventName) != "AssumeRole" {
+		evs := lookup(t, ct, cttypes.LookupAttributeKeyResourceName, k.key)
+		if len(evs) != 1 || aws.ToString(evs[0].EventName) != k.action {
 			missing = append(missing, k)
 			continue
 		}
-		if creds, _ := record(t, evs[0]).ResponseElements["credentials"].(map[string]any); creds["accessKeyId"] != k {
-			t.Fatalf("the event naming %s: %s", k, aws.ToString(evs[0].CloudTrailEvent))
+		if creds, _ := record(t, evs[0]).ResponseElements["credentials"].(map[string]any); creds["accessKeyId"] != k.key {
+			t.Fatalf("the event naming %s: %s", k.key, aws.ToString(evs[0].CloudTrailEvent))
 		}
 	}
 	if len(missing) > 0 {
-		t.Fatalf("%d of %d acknowledged AssumeRole calls have no event after kill -9: %v", len(missing), len(acked), missing)
+		t.Fatalf("%d of %d calls answered with credentials have no event after kill -9: %v", len(missing), len(acked), missing)
 	}
-	t.Logf("%d AssumeRole calls answered before and during kill -9: every one has its event", len(acked))
+	t.Logf("%d calls answered with credentials before and during kill -9: every one has its event", len(acked))
 }
+
+// issued is a call answered with credentials: its action and the key.
+type issued struct{ action, key string }
 
 type child struct {
 	url  string
