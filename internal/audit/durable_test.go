@@ -245,24 +245,29 @@ func TestRecorderCloseDrains(t *testing.T) {
 	}
 }
 
-// A store that never recovers cannot hold Close forever: it gives up after
-// its grace period and counts what it could not store.
+// A store that never recovers cannot hold Close forever, nor the callers
+// waiting for room in the queue: Close gives up after its grace period
+// and counts what it could not store.
 func TestRecorderCloseGivesUpOnADeadStore(t *testing.T) {
 	g := newGated(t)
 	g.events.fail.Store(true)
-	r := NewRecorder(RecorderConfig{Store: g, Log: discard()})
+	r := NewRecorder(RecorderConfig{Store: g, Log: discard(), Queue: 1})
 	r.grace = 200 * time.Millisecond
-	for range 3 {
-		if err := r.Record(t.Context(), testEntry("GetUser")); err != nil {
-			t.Fatal(err)
-		}
+	const n = 5 // more than the batch being retried and the queue hold
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_ = r.Record(context.Background(), testEntry("GetUser"))
+		})
 	}
+	time.Sleep(50 * time.Millisecond) // some now wait for room
 	start := time.Now()
 	r.Close()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Close took %v on a dead store", d)
+	wg.Wait()
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("Close and its waiting callers took %v on a dead store", d)
 	}
-	if r.Lost() != 3 {
-		t.Fatalf("lost %d, want 3", r.Lost())
+	if r.Lost() != n {
+		t.Fatalf("lost %d, want %d", r.Lost(), n)
 	}
 }

@@ -69,11 +69,13 @@ type Recorder struct {
 	stop, done    chan struct{}
 	once          sync.Once
 
-	// mu is held shared while Record queues and exclusively by Close, so
-	// that once Close has set closed no event can slip into a queue the
-	// writer has stopped draining.
-	mu     sync.RWMutex
-	closed bool
+	// Once Close has set closed (under mu), no Record joins senders, the
+	// calls on their way into a queue; the writer drains the queues until
+	// the last of those is gone (sendersDone), so none is left behind.
+	mu          sync.RWMutex
+	closed      bool
+	senders     sync.WaitGroup
+	sendersDone chan struct{}
 
 	// wmu serializes writes: the writer's batches and, after Close, the
 	// events of calls still finishing, written by their own goroutines.
@@ -115,7 +117,7 @@ func NewRecorder(cfg RecorderConfig) *Recorder {
 	r := &Recorder{
 		cfg:   cfg,
 		queue: make(chan item, cfg.Queue), urgent: make(chan item, cfg.Queue),
-		stop: make(chan struct{}), done: make(chan struct{}), grace: closeGrace,
+		stop: make(chan struct{}), done: make(chan struct{}), sendersDone: make(chan struct{}), grace: closeGrace,
 	}
 	go r.run()
 	return r
@@ -153,16 +155,18 @@ func (r *Recorder) Record(ctx context.Context, e *Entry) error {
 		}
 		it.ev, it.done, q = ev, make(chan error, 1), r.urgent
 	}
-	r.mu.RLock()
-	if r.closed {
-		r.mu.RUnlock()
+	if !r.enter() {
 		return r.writeLate(it)
 	}
 	select {
 	case q <- it:
-		r.mu.RUnlock()
+		r.senders.Done()
+	case <-r.stop:
+		// Closing: rather than wait for room, write it here.
+		r.senders.Done()
+		return r.writeLate(it)
 	case <-ctx.Done():
-		r.mu.RUnlock()
+		r.senders.Done()
 		r.noteLost(1, "audit event not queued: the call ended first", ctx.Err())
 		return ctx.Err()
 	}
@@ -177,6 +181,17 @@ func (r *Recorder) Record(ctx context.Context, e *Entry) error {
 		// gone.
 		return ctx.Err()
 	}
+}
+
+// enter joins the senders unless Close has begun.
+func (r *Recorder) enter() bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.closed {
+		return false
+	}
+	r.senders.Add(1)
+	return true
 }
 
 // writeLate stores the event of a call that finished after Close, on the
@@ -198,16 +213,20 @@ func (r *Recorder) Lost() uint64 { return r.lost.Load() }
 // lookup sees the calls that preceded it.
 func (r *Recorder) Flush(ctx context.Context) error {
 	done := make(chan error, 1)
-	r.mu.RLock()
-	if r.closed {
-		r.mu.RUnlock()
+	if !r.enter() {
+		// Every event recorded so far is written, or being written by
+		// the call that recorded it.
 		return nil
 	}
 	select {
 	case r.queue <- item{done: done}:
-		r.mu.RUnlock()
+		r.senders.Done()
+	case <-r.stop:
+		r.senders.Done()
+		<-r.done
+		return nil
 	case <-ctx.Done():
-		r.mu.RUnlock()
+		r.senders.Done()
 		return ctx.Err()
 	}
 	select {
@@ -227,6 +246,10 @@ func (r *Recorder) Close() {
 		r.closed = true
 		r.mu.Unlock()
 		close(r.stop)
+		go func() {
+			r.senders.Wait()
+			close(r.sendersDone)
+		}()
 	})
 	<-r.done
 }
@@ -246,14 +269,8 @@ func (r *Recorder) run() {
 			r.prune()
 			continue
 		case <-r.stop:
-			// Close has set closed: nothing more enters the queues, so
-			// what they hold now is all that is left.
-			for {
-				if batch = r.fill(batch[:0]); len(batch) == 0 {
-					return
-				}
-				r.write(batch, true)
-			}
+			r.drain(batch)
+			return
 		}
 		// Let the goroutines already runnable go first: callers about to
 		// queue their events then join this batch instead of each waiting
@@ -262,6 +279,26 @@ func (r *Recorder) run() {
 		runtime.Gosched()
 		batch = r.fill(append(batch[:0], it))
 		r.write(batch, false)
+	}
+}
+
+// drain writes what the queues hold until the last sender Close found on
+// its way has queued its event or turned to writing it itself.
+func (r *Recorder) drain(batch []item) {
+	for {
+		if batch = r.fill(batch[:0]); len(batch) == 0 {
+			select {
+			case <-r.sendersDone:
+				if batch = r.fill(batch); len(batch) == 0 {
+					return
+				}
+			case it := <-r.urgent:
+				batch = r.fill(append(batch, it))
+			case it := <-r.queue:
+				batch = r.fill(append(batch, it))
+			}
+		}
+		r.write(batch, true)
 	}
 }
 
