@@ -21,8 +21,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/mantle-iam/mantle/internal/federation/saml/samltest"
 	"github.com/mantle-iam/mantle/internal/server"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/postgres"
@@ -231,41 +233,135 @@ func TestAuditCrashChild(t *testing.T) {
 	t.Fatal(srv.Serve(ctx, l)) // until killed
 }
 
-// The credentials mantle's instance metadata service hands an instance are
-// traced like any other: an AssumeRole event by the AWSService EC2, stored
-// before IMDS answers.
-func TestAuditWorkloadSession(t *testing.T) {
-	e, st := startWorkload(t)
-	c := ctx(t)
-	roleARN := e.newRole("web", serviceTrust(msts.ServiceEC2), "", 0)
-	e.instanceProfile("web", "web")
-	creds, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = e.imdsFor(st, "web") }).Retrieve(c)
+// slowEvents is a store whose events are written slowly, as under load:
+// an event written off the request path is then not yet stored when the
+// call is answered.
+type slowEvents struct{ store.Store }
+
+func (s slowEvents) Events() store.Events { return slowAppend{s.Store.Events()} }
+
+type slowAppend struct{ store.Events }
+
+func (s slowAppend) Append(ctx context.Context, evs ...*store.Event) error {
+	time.Sleep(50 * time.Millisecond)
+	return s.Events.Append(ctx, evs...)
+}
+
+// Every call that hands out credentials is answered only once its event
+// is stored: read straight from the store the moment the answer arrives,
+// with no LookupEvents to flush the queue first, the event naming the key
+// is there. The workload endpoints' sessions are recorded as AWS records
+// EC2's: AssumeRole by the AWSService.
+func TestAuditCredentialsStoredBeforeTheAnswer(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Straight from the store, with no lookup to flush the queue first.
-	evs, err := st.Events().Lookup(c, store.EventQuery{AccountID: testAccount, Attribute: store.EventByResourceName, Value: creds.AccessKeyID})
-	if err != nil || len(evs) != 1 {
-		t.Fatalf("events naming the instance's key: %v %v", evs, err)
-	}
-	evs2 := lookup(t, e.cloudtrail(e.root()), cttypes.LookupAttributeKeyResourceName, creds.AccessKeyID)
-	if len(evs2) != 1 {
-		t.Fatalf("LookupEvents by the instance's key: %+v", evs2)
-	}
-	r := record(t, evs2[0])
-	var raw struct {
-		UserIdentity    struct{ Type, InvokedBy string }
-		SourceIPAddress string `json:"sourceIPAddress"`
-	}
-	if err := json.Unmarshal([]byte(aws.ToString(evs2[0].CloudTrailEvent)), &raw); err != nil {
+	e := startStore(t, slowEvents{st}, dir, func(*server.Config) {})
+	c := ctx(t)
+	bob := e.newUser("bob", allowDoc("sts:GetFederationToken", "*"))
+	roleARN := e.newRole("r", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+userARN("bob")+`"},"Action":"sts:AssumeRole"}]}`, "", 0)
+
+	is := newOIDCIssuer(t)
+	oidcARN := is.register(t, e)
+	webRole := e.newRole("web", webIdentityTrust(oidcARN, `{"StringEquals":{"`+is.host()+`:aud":"sts.amazonaws.com"}}`), "", 0)
+
+	idp, err := samltest.New("https://idp.example.com/metadata")
+	if err != nil {
 		t.Fatal(err)
 	}
-	creds2, _ := r.ResponseElements["credentials"].(map[string]any)
-	if r.EventName != "AssumeRole" || r.EventSource != "sts.amazonaws.com" || raw.UserIdentity.Type != "AWSService" ||
-		raw.UserIdentity.InvokedBy != msts.ServiceEC2 || raw.SourceIPAddress != msts.ServiceEC2 ||
-		r.RequestParameters["roleArn"] != roleARN || r.RequestParameters["roleSessionName"] != testInstance ||
-		creds2["accessKeyId"] != creds.AccessKeyID || r.RecipientAccountID != testAccount {
-		t.Fatalf("instance session record: %s", aws.ToString(evs2[0].CloudTrailEvent))
+	prov := must[*iam.CreateSAMLProviderOutput](t)(e.iam(e.root()).CreateSAMLProvider(c, &iam.CreateSAMLProviderInput{
+		Name: aws.String("corp"), SAMLMetadataDocument: aws.String(idp.Metadata()),
+	}))
+	samlARN := aws.ToString(prov.SAMLProviderArn)
+	samlRole := e.newRole("sso", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"`+samlARN+`"},"Action":"sts:AssumeRoleWithSAML"}]}`, "", 0)
+
+	e.newRole("instance", serviceTrust(msts.ServiceEC2), "", 0)
+	e.instanceProfile("instance", "instance")
+	instance := e.imdsFor(st, "instance")
+
+	client, anon := e.sts(bob), e.anonymousSTS()
+	for _, tc := range []struct {
+		action, identity string
+		call             func() (string, error)
+	}{
+		{"AssumeRole", "IAMUser", func() (string, error) {
+			out, err := client.AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("sess")})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Credentials.AccessKeyId), nil
+		}},
+		{"GetSessionToken", "IAMUser", func() (string, error) {
+			out, err := client.GetSessionToken(c, &sts.GetSessionTokenInput{})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Credentials.AccessKeyId), nil
+		}},
+		{"GetFederationToken", "IAMUser", func() (string, error) {
+			out, err := client.GetFederationToken(c, &sts.GetFederationTokenInput{Name: aws.String("fed")})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Credentials.AccessKeyId), nil
+		}},
+		{"AssumeRoleWithWebIdentity", "WebIdentityUser", func() (string, error) {
+			out, err := anon.AssumeRoleWithWebIdentity(c, &sts.AssumeRoleWithWebIdentityInput{
+				RoleArn: aws.String(webRole), RoleSessionName: aws.String("web"), WebIdentityToken: aws.String(is.token(t, nil)),
+			})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Credentials.AccessKeyId), nil
+		}},
+		{"AssumeRoleWithSAML", "SAMLUser", func() (string, error) {
+			resp, err := idp.Response(samltest.Options{Subject: "alice@example.com", Roles: []string{samlRole + "," + samlARN},
+				RoleSessionName: "alice@example.com"})
+			if err != nil {
+				return "", err
+			}
+			out, err := anon.AssumeRoleWithSAML(c, &sts.AssumeRoleWithSAMLInput{
+				RoleArn: aws.String(samlRole), PrincipalArn: aws.String(samlARN), SAMLAssertion: aws.String(resp),
+			})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.Credentials.AccessKeyId), nil
+		}},
+		{"AssumeRole", "AWSService", func() (string, error) {
+			creds, err := ec2rolecreds.New(func(o *ec2rolecreds.Options) { o.Client = instance }).Retrieve(c)
+			return creds.AccessKeyID, err
+		}},
+	} {
+		t.Run(tc.action+" by "+tc.identity, func(t *testing.T) {
+			key, err := tc.call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			evs, err := st.Events().Lookup(c, store.EventQuery{AccountID: testAccount, Attribute: store.EventByResourceName, Value: key})
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("events naming %s when it was handed out: %d %v", key, len(evs), err)
+			}
+			var r struct {
+				EventName        string
+				UserIdentity     struct{ Type, InvokedBy string }
+				SourceIPAddress  string `json:"sourceIPAddress"`
+				ResponseElements struct{ Credentials struct{ AccessKeyID string } }
+			}
+			if err := json.Unmarshal(evs[0].Record, &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.EventName != tc.action || r.UserIdentity.Type != tc.identity || r.ResponseElements.Credentials.AccessKeyID != key {
+				t.Fatalf("record %s", evs[0].Record)
+			}
+			// EC2 assuming an instance profile's role: AWSService, invoked
+			// by and calling from ec2.amazonaws.com.
+			if tc.identity == "AWSService" && (r.UserIdentity.InvokedBy != msts.ServiceEC2 || r.SourceIPAddress != msts.ServiceEC2) {
+				t.Fatalf("record %s", evs[0].Record)
+			}
+		})
 	}
 }
 
