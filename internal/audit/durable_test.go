@@ -271,3 +271,26 @@ func TestRecorderCloseGivesUpOnADeadStore(t *testing.T) {
 		t.Fatalf("lost %d, want %d", r.Lost(), n)
 	}
 }
+
+// A call whose client has gone still has its event stored when there is
+// room for it: only waiting for room ends with the call.
+func TestRecorderKeepsEventsOfEndedCalls(t *testing.T) {
+	st := openStore(t)
+	r := NewRecorder(RecorderConfig{Store: st, Log: discard()})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var ids []string
+	for range 50 {
+		e := testEntry("GetUser")
+		ids = append(ids, e.EventID)
+		if err := r.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.Close()
+	for _, id := range ids {
+		if _, err := st.Events().Get(t.Context(), id); err != nil {
+			t.Fatalf("event %s: %v", id, err)
+		}
+	}
+}

@@ -161,14 +161,20 @@ func (r *Recorder) Record(ctx context.Context, e *Entry) error {
 	select {
 	case q <- it:
 		r.senders.Done()
-	case <-r.stop:
-		// Closing: rather than wait for room, write it here.
-		r.senders.Done()
-		return r.writeLate(it)
-	case <-ctx.Done():
-		r.senders.Done()
-		r.noteLost(1, "audit event not queued: the call ended first", ctx.Err())
-		return ctx.Err()
+	default:
+		// The queue is full: wait for room (backpressure).
+		select {
+		case q <- it:
+			r.senders.Done()
+		case <-r.stop:
+			// Closing: rather than wait for room, write it here.
+			r.senders.Done()
+			return r.writeLate(it)
+		case <-ctx.Done():
+			r.senders.Done()
+			r.noteLost(1, "audit event not queued: the call ended first", ctx.Err())
+			return ctx.Err()
+		}
 	}
 	if it.done == nil {
 		return nil
