@@ -52,15 +52,15 @@ func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	if s.audit == nil {
 		return s.assumeRoleForService(ctx, in)
 	}
+	req := &AssumeRoleInput{RoleArn: in.RoleArn, RoleSessionName: in.SessionName}
+	if in.DurationSeconds > 0 {
+		req.DurationSeconds = &in.DurationSeconds
+	}
 	now := s.now()
 	e := &audit.Entry{
 		EventID: audit.NewEventID(now), RequestID: awsproto.NewRequestID(), Time: now,
 		Service: "sts", Action: "AssumeRole", Invoker: in.Service, Region: in.Region,
-		SourceIP: in.Service, UserAgent: in.Service,
-		Input: &AssumeRoleInput{RoleArn: in.RoleArn, RoleSessionName: in.SessionName},
-	}
-	if in.DurationSeconds > 0 {
-		e.Input.(*AssumeRoleInput).DurationSeconds = &in.DurationSeconds
+		SourceIP: in.Service, UserAgent: in.Service, Input: req,
 	}
 	ctx = audit.With(ctx, e)
 	out, err := s.assumeRoleForService(ctx, in)
