@@ -219,19 +219,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	rec := audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
 	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	s.Audit = audit.NewRecorder(audit.RecorderConfig{
-		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
-	})
 	stsActions := QueryActions(stsSvc)
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{

@@ -107,9 +107,11 @@ func unavailable() error {
 	return awserr.New("ServiceUnavailable", http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server.")
 }
 
-// AuditRecorder takes completed audit entries; it must not block.
+// AuditRecorder takes completed audit entries. It may make the call wait
+// (for room in its queue, or for the event of a call marked audit.Durable
+// to commit); an error means the event was not taken and the call fails.
 type AuditRecorder interface {
-	Record(e *audit.Entry)
+	Record(ctx context.Context, e *audit.Entry) error
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -194,7 +196,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 			}
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -222,7 +224,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if err := svc.Admit(caller); err != nil {
 			if svc.Actions[action] != nil {
 				_, e := h.begin(ctx, r, l, svc.Name, caller)
-				h.record(e, nil, err)
+				h.record(ctx, e, nil, err)
 			}
 			h.fail(w, l, svc, err)
 			return
@@ -237,7 +239,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if _, unsigned := svc.Unsigned[action]; unsigned {
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -250,7 +252,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	ctx, e := h.begin(ctx, r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, form)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	h.writeQuery(w, l, svc, action, res, err)
 }
 
@@ -287,16 +289,21 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 	return audit.With(ctx, e), e
 }
 
-// record hands the answered call's entry to the recorder.
-func (h *Handler) record(e *audit.Entry, res any, err error) {
+// record hands the call's entry to the recorder before the call is
+// answered: a call whose event must be stored first (audit.Durable) fails
+// if it cannot be.
+func (h *Handler) record(ctx context.Context, e *audit.Entry, res any, err error) (any, error) {
 	if e == nil {
-		return
+		return res, err
 	}
 	if _, raw := res.(RawResult); !raw {
 		e.Output = res
 	}
 	e.Err = err
-	h.Audit.Record(e)
+	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return res, err
 }
 
 func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res any, err error) {
@@ -361,7 +368,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	ctx, e := h.begin(r.Context(), r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, body)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	if err != nil {
 		h.failJSON(w, l, err)
 		return
