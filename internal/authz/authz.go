@@ -197,6 +197,13 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		}
 	}
 	req.Context = requestContext(c, keys)
+	if resourcePolicy == nil && arnAccount(resource) == store.AWSAccount {
+		// AWS managed policies (arn:aws:iam::aws:policy/…) are every
+		// account's to read and attach: they are not another account's
+		// resources, which only a resource-based policy could open. IAM
+		// itself refuses every write to them.
+		req.ResourceAccount = c.AccountID
+	}
 	if c.Kind != auth.KindRoot || resourcePolicy != nil {
 		org, err := a.organization(ctx, c.AccountID)
 		if err != nil {
@@ -243,7 +250,19 @@ func sameAccount(account, resource string) bool {
 	if resource == "*" || resource == "" {
 		return true
 	}
-	// arn:aws:SERVICE:REGION:ACCOUNT:…
+	acct, ok := arnAccountOK(resource)
+	return ok && (acct == "" || acct == account || acct == store.AWSAccount)
+}
+
+// arnAccount is the account field of an ARN, "" when there is none.
+func arnAccount(resource string) string {
+	acct, _ := arnAccountOK(resource)
+	return acct
+}
+
+// arnAccountOK returns an ARN's account field (arn:aws:SERVICE:REGION:
+// ACCOUNT:…) and whether resource has one at all.
+func arnAccountOK(resource string) (string, bool) {
 	colons := 0
 	start := 0
 	for i := 0; i < len(resource); i++ {
@@ -252,12 +271,11 @@ func sameAccount(account, resource string) bool {
 			if colons == 4 {
 				start = i + 1
 			} else if colons == 5 {
-				acct := resource[start:i]
-				return acct == "" || acct == account || acct == store.AWSAccount
+				return resource[start:i], true
 			}
 		}
 	}
-	return false
+	return "", false
 }
 
 func mergeTags(base []policy.Tag, session []auth.Tag) []policy.Tag {

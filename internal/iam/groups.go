@@ -115,7 +115,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *UpdateGro
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	return result[UpdateGroupOutput](groupKind.write(ctx, s, c, "UpdateGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+	return result[UpdateGroupOutput](groupKind.rename(ctx, s, c, "UpdateGroup", in.GroupName, in.NewGroupName, in.NewPath, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if in.NewGroupName != "" {
 			g.Name = in.NewGroupName
 		}
