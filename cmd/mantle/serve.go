@@ -173,6 +173,9 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 			if err := o.check(); err != nil {
 				return usageError{err}
 			}
+			if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst < 1 {
+				return usageError{fmt.Errorf("--federation-rate and --federation-burst must be positive")}
+			}
 
 			log, closeLog, err := o.logger(cmd.ErrOrStderr())
 			if err != nil {
@@ -247,5 +250,7 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 	o.workload.register(f)
 	f.StringVar(&o.auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
+	f.Float64Var(&cfg.UnsignedLimit.Rate, "federation-rate", 5, "unsigned federation calls (AssumeRoleWithWebIdentity/SAML) a second per source address, after the burst")
+	f.IntVar(&cfg.UnsignedLimit.Burst, "federation-burst", 50, "unsigned federation calls a source address may make at once")
 	return cmd
 }

@@ -23,8 +23,13 @@ type Entry struct {
 	// "cloudtrail".
 	Service string
 	Action  string
-	// Caller is nil for the unsigned federation actions.
-	Caller    *auth.Caller
+	// Caller is nil for the unsigned federation actions and for calls an
+	// AWS service makes on its own behalf (Invoker).
+	Caller *auth.Caller
+	// Invoker is the service principal ("ec2.amazonaws.com") of a call
+	// mantle makes as that AWS service: the workload endpoints' role
+	// sessions. The record's identity is then AWSService.
+	Invoker   string
 	Region    string
 	SourceIP  string
 	UserAgent string
@@ -40,6 +45,9 @@ type Entry struct {
 	// the complete one must replace it (Events.Put); every other event is
 	// new (Events.Append, which a backend may pack).
 	staged bool
+	// durable is set by Durable: the call is answered only once its
+	// event has committed.
+	durable bool
 }
 
 // With returns ctx carrying e, for the action and the writes it makes:
@@ -73,6 +81,18 @@ func (e *Entry) Stage(ctx context.Context, tx store.Repos) error {
 	}
 	e.staged = true
 	return tx.Events().Put(ctx, ev)
+}
+
+// Durable marks the request in ctx as one that must not be answered
+// before its event is stored: a call that issues credentials, whose key
+// could otherwise not be traced to who obtained it after a crash. The
+// action calls it once it has succeeded; the Recorder then stores the
+// event before Record returns (group commit keeps that to one commit
+// shared by concurrent callers). Outside a request it does nothing.
+func Durable(ctx context.Context) {
+	if e := From(ctx); e != nil {
+		e.durable = true
+	}
 }
 
 // NewEventID returns a version 7 UUID: random like CloudTrail's event IDs,

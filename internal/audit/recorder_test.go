@@ -57,7 +57,9 @@ func TestRecorderStoresAndShips(t *testing.T) {
 	for range 10 {
 		e := testEntry("ListUsers")
 		ids = append(ids, e.EventID)
-		r.Record(e)
+		if err := r.Record(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := r.Flush(t.Context()); err != nil {
 		t.Fatal(err)
@@ -69,7 +71,9 @@ func TestRecorderStoresAndShips(t *testing.T) {
 	}
 	// One record after Close: Close writes what is queued.
 	last := testEntry("GetUser")
-	r.Record(last)
+	if err := r.Record(t.Context(), last); err != nil {
+		t.Fatal(err)
+	}
 	r.Close()
 	if _, err := st.Events().Get(t.Context(), last.EventID); err != nil {
 		t.Fatalf("event queued before Close: %v", err)
@@ -88,28 +92,7 @@ func TestRecorderStoresAndShips(t *testing.T) {
 	}
 }
 
-// A full queue drops and counts rather than blocking the request.
-func TestRecorderDropsWhenFull(t *testing.T) {
-	r := &Recorder{cfg: RecorderConfig{Log: discard()}, ch: make(chan item, 2)}
-	done := make(chan struct{})
-	go func() {
-		for range 5 {
-			r.Record(testEntry("GetUser"))
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Record blocked on a full queue")
-	}
-	if r.Dropped() != 3 {
-		t.Fatalf("dropped %d, want 3", r.Dropped())
-	}
-}
-
-// The event of a write commits with the write (store.Change stages the
-// request's entry), or not at all.
+// The event of a write commits with the write, or not at all.
 func TestStageIsPartOfTheTransaction(t *testing.T) {
 	st := openStore(t)
 	e := testEntry("CreateUser")

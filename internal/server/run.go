@@ -21,6 +21,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/sigv4"
@@ -56,7 +57,23 @@ type Config struct {
 	AuditLog io.Writer
 	// AuditRetention is how long events are kept; 90 days when zero.
 	AuditRetention time.Duration
+	// Listener bounds the API listener's connections and timeouts; zero
+	// fields take netlimit's defaults.
+	Listener netlimit.Config
+	// UnsignedLimit bounds the unsigned calls (AssumeRoleWithWebIdentity,
+	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
+	// zero.
+	UnsignedLimit netlimit.RateLimit
 }
+
+// defaultUnsignedLimit lets a host start dozens of workloads at once and
+// refresh each one's credentials often, while an anonymous client adds at
+// most a few events a second to the trail.
+var defaultUnsignedLimit = netlimit.RateLimit{Rate: 5, Burst: 50}
+
+// maxLimitedAddrs bounds the unsigned limiter's table (about 64 bytes an
+// address).
+const maxLimitedAddrs = 1 << 16
 
 // Server is a configured mantle: services wired to one store, behind one
 // HTTP handler.
@@ -169,6 +186,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst <= 0 {
+		cfg.UnsignedLimit = defaultUnsignedLimit
+	}
 	if cfg.MasterKeyFile == "" {
 		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
 	}
@@ -199,26 +219,28 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	rec := audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
 	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	s.Audit = audit.NewRecorder(audit.RecorderConfig{
-		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
-	})
 	stsActions := QueryActions(stsSvc)
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
-			// IAM and STS bodies carry the action and its parameters: they
-			// are always signed, never UNSIGNED-PAYLOAD.
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
+			// The bodies of the services mantle serves carry the action
+			// and its parameters: the signature always covers the body
+			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
 			Keys:     newCachedKeys(svc, cfg.Store),
 			Tokens:   ring,
 		},
@@ -240,6 +262,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
+		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
@@ -258,9 +281,11 @@ func admitIAM(c *auth.Caller) error {
 	return nil
 }
 
+const healthPath = "/_mantle/health"
+
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_mantle/health", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
 			w.Header().Set("Content-Type", "application/json")
@@ -369,44 +394,33 @@ func (s *Server) repairRootKey(ctx context.Context) error {
 	return nil
 }
 
-// Serve answers on l until ctx is done, then shuts down gracefully:
-// in-flight requests finish (up to 30 s) before it returns.
+// Serve answers on l until ctx is done, with every resource a client can
+// hold bounded (Config.Listener), then shuts down: in-flight requests get a
+// few seconds, then every connection still open is cut. Whatever happened,
+// background writes land and the audit queue drains before it returns, so
+// the store can be closed.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
-	}
+	lc := s.cfg.Listener
+	lc.Name, lc.Log, lc.Priority = "api", s.cfg.Log, isHealthCheck
 	if s.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
 			return err
 		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		l = tls.NewListener(l, hs.TLSConfig)
+		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
 	close(s.ready)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	err := netlimit.Serve(ctx, l, s.Handler, lc)
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()
 	s.Audit.Close()
-	return nil
+	return err
 }
+
+// isHealthCheck reports the requests a connection admitted beyond the
+// bound may make: health checks must answer however loaded the server is.
+func isHealthCheck(r *http.Request) bool { return r.URL.Path == healthPath }
 
 // deriveKey derives a purpose-bound key from the master key, so no two uses
 // share key material.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -154,6 +155,7 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &AssumeRoleOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
@@ -159,6 +160,7 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *As
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &AssumeRoleWithSAMLOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,

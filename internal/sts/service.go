@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/oidc"
@@ -35,6 +36,13 @@ type RoleUseRecorder interface {
 	RecordRoleUse(ctx context.Context, roleID, region string) error
 }
 
+// AuditRecorder stores the events of the sessions STS issues to AWS
+// services (AssumeRoleForService), which no API request carries;
+// *audit.Recorder implements it.
+type AuditRecorder interface {
+	Record(ctx context.Context, e *audit.Entry) error
+}
+
 // Config is what New needs. Store, Authorizer and Tokens are required.
 type Config struct {
 	// Store reads roles and access keys.
@@ -55,6 +63,9 @@ type Config struct {
 	// OIDC verifies web identity tokens; default: an oidc.Verifier with
 	// the system roots.
 	OIDC *oidc.Verifier
+	// Audit records AssumeRoleForService; without it those sessions have
+	// no event.
+	Audit AuditRecorder
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -67,6 +78,7 @@ type Service struct {
 	mfa      MFAVerifier
 	roleUse  RoleUseRecorder
 	messages *authmsg.Codec
+	audit    AuditRecorder
 	now      func() time.Time
 
 	oidc *oidc.Verifier
@@ -82,7 +94,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, authz: cfg.Authorizer, tokens: cfg.Tokens, mfa: cfg.MFA,
-		roleUse: cfg.RoleUse, messages: cfg.Messages, now: cfg.Now,
+		roleUse: cfg.RoleUse, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
 		roles:         store.NewCache[string, *roleEntry](cfg.Generation, maxCached),
 		oidcProviders: store.NewCache[string, *store.OIDCProvider](cfg.Generation, maxCached),
 		samlProviders: store.NewCache[string, *samlEntry](cfg.Generation, maxCached),

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -62,6 +63,7 @@ func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *GetSe
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &GetSessionTokenOutput{Credentials: creds}, nil
 }
 
@@ -163,6 +165,7 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *Ge
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &GetFederationTokenOutput{
 		Credentials:      creds,
 		FederatedUser:    FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation"
@@ -126,6 +127,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller,
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &AssumeRoleWithWebIdentityOutput{
 		Credentials:                 out.creds,
 		SubjectFromWebIdentityToken: id.Subject,
