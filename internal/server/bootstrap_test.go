@@ -31,16 +31,14 @@ func (failingKeys) Create(context.Context, *store.AccessKey) error { return erro
 func (r failingRepos) AccessKeys() store.AccessKeys { return failingKeys{r.Repos.AccessKeys()} }
 
 func (s *failingStore) Tx(ctx context.Context, fn func(context.Context, store.Repos) error) error {
-	return s.Store.Tx(ctx, s.inject(fn))
+	return s.Store.Tx(ctx, s.wrap(fn))
 }
 
-// Change is where IAM's writes go since the store's write contract split
-// them from bookkeeping; the failure must reach them too.
 func (s *failingStore) Change(ctx context.Context, fn func(context.Context, store.Repos) error) error {
-	return s.Store.Change(ctx, s.inject(fn))
+	return s.Store.Change(ctx, s.wrap(fn))
 }
 
-func (s *failingStore) inject(fn func(context.Context, store.Repos) error) func(context.Context, store.Repos) error {
+func (s *failingStore) wrap(fn func(context.Context, store.Repos) error) func(context.Context, store.Repos) error {
 	return func(ctx context.Context, tx store.Repos) error {
 		if s.fail {
 			tx = failingRepos{tx}
