@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -46,6 +47,13 @@ var timeType = reflect.TypeFor[time.Time]()
 func Params(v any) any {
 	if v == nil {
 		return nil
+	}
+	if a, ok := v.(wire.Auditable); ok {
+		b, ok := a.AppendAudit(nil)
+		if !ok {
+			return nil
+		}
+		return json.RawMessage(b)
 	}
 	b, ok := appendValue(nil, reflect.ValueOf(v), "")
 	if !ok {
@@ -270,6 +278,9 @@ func fieldIndex(t reflect.Type, name string) []int {
 }
 
 func stringField(v any, name string) string {
+	if f, ok := v.(wire.Fields); ok {
+		return f.StringField(name)
+	}
 	f, ok := field(v, name)
 	if !ok || f.Kind() != reflect.String {
 		return ""
@@ -278,6 +289,12 @@ func stringField(v any, name string) string {
 }
 
 func structField(v any, name string) any {
+	if f, ok := v.(wire.Fields); ok {
+		if s := f.StructField(name); s != nil {
+			return s
+		}
+		return nil
+	}
 	f, ok := field(v, name)
 	if !ok || f.Kind() != reflect.Struct || !f.CanInterface() {
 		return nil

@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/store"
-	"github.com/mantle-iam/mantle/internal/sts"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -66,12 +66,12 @@ func cases() map[string]*audit.Entry {
 		"assumedrole-listusers": entry("iam", "ListUsers", session(), &iam.ListUsersInput{PathPrefix: "/eng/"},
 			&iam.ListUsersOutput{}, nil),
 		"iamuser-assumerole": entry("sts", "AssumeRole", user(),
-			&sts.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/deploy", RoleSessionName: "ci-run",
+			&stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/deploy", RoleSessionName: "ci-run",
 				SourceIdentity: "alice@example.com", SerialNumber: "arn:aws:iam::" + acct + ":mfa/alice", TokenCode: "987654"},
-			&sts.AssumeRoleOutput{
-				Credentials: sts.Credentials{AccessKeyId: "ASIADEPLOY0000000001", SecretAccessKey: "SECRET-never-logged",
-					SessionToken: "TOKEN-never-logged", Expiration: expires.Format(time.RFC3339)},
-				AssumedRoleUser: sts.AssumedRoleUser{AssumedRoleId: "AROADEPLOY0000000001:ci-run",
+			&stsapi.AssumeRoleOutput{
+				Credentials: &stsapi.Credentials{AccessKeyId: "ASIADEPLOY0000000001", SecretAccessKey: "SECRET-never-logged",
+					SessionToken: "TOKEN-never-logged", Expiration: expires},
+				AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: "AROADEPLOY0000000001:ci-run",
 					Arn: "arn:aws:sts::" + acct + ":assumed-role/deploy/ci-run"},
 				SourceIdentity: "alice@example.com"}, nil),
 		"accessdenied": entry("iam", "DeleteRole", session(), &iam.DeleteRoleInput{RoleName: "prod-admin"}, nil,

@@ -81,6 +81,12 @@ type XMLAppender interface {
 	AppendXML(dst []byte) []byte
 }
 
+// JSONAppender is implemented by the generated outputs of JSON 1.1
+// operations.
+type JSONAppender interface {
+	AppendJSON(dst []byte) []byte
+}
+
 // AppendElement appends <name>escaped text</name>.
 func AppendElement(dst []byte, name, text string) []byte {
 	dst = append(dst, '<')
@@ -181,6 +187,13 @@ func appendText(dst []byte, s string) []byte {
 
 // WriteJSON writes an AWS JSON 1.1 protocol response.
 func WriteJSON(w http.ResponseWriter, requestID string, result any) error {
+	if a, ok := result.(JSONAppender); ok {
+		buf := bufPool.Get().(*bytes.Buffer)
+		defer func() { buf.Reset(); bufPool.Put(buf) }()
+		buf.Write(a.AppendJSON(buf.AvailableBuffer()))
+		writeBody(w, "application/x-amz-json-1.1", requestID, http.StatusOK, buf.Bytes())
+		return nil
+	}
 	if result == nil {
 		result = struct{}{}
 	}

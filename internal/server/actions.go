@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"reflect"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -104,4 +105,57 @@ func UnsignedActions(actions map[string]QueryHandler, names ...string) map[strin
 		}
 	}
 	return out
+}
+
+// Operations serves a generated table of operations (internal/api/…)
+// over the Query protocol: the operation decodes and validates its input,
+// the audit entry gets the input before the handler runs (IAM writes
+// stage their event with it), and an operation without a handler answers
+// NotImplemented before anything is read.
+func Operations(ops []wire.Operation) map[string]QueryHandler {
+	actions := make(map[string]QueryHandler, len(ops))
+	for i := range ops {
+		op := &ops[i]
+		actions[op.Name] = func(ctx context.Context, c *auth.Caller, form url.Values) (any, error) {
+			if !op.Served {
+				return op.Call(ctx, c, nil)
+			}
+			in, err := op.DecodeQuery(form)
+			if err != nil {
+				return nil, err
+			}
+			return call(ctx, c, op, in)
+		}
+	}
+	return actions
+}
+
+// JSONOperations is Operations for the JSON 1.1 protocol.
+func JSONOperations(ops []wire.Operation) map[string]JSONHandler {
+	actions := make(map[string]JSONHandler, len(ops))
+	for i := range ops {
+		op := &ops[i]
+		actions[op.Name] = func(ctx context.Context, c *auth.Caller, body []byte) (any, error) {
+			if !op.Served {
+				return op.Call(ctx, c, nil)
+			}
+			in, err := op.DecodeJSON(body)
+			if err != nil {
+				return nil, err
+			}
+			return call(ctx, c, op, in)
+		}
+	}
+	return actions
+}
+
+func call(ctx context.Context, c *auth.Caller, op *wire.Operation, in wire.Auditable) (any, error) {
+	audit.SetInput(ctx, in)
+	out, err := op.Call(ctx, c, in)
+	if out == nil {
+		// An interface holding no output, not a typed nil: the encoders
+		// write no Result for it.
+		return nil, err
+	}
+	return out, err
 }

@@ -134,7 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.Audit = audit.NewRecorder(audit.RecorderConfig{
 		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
 	})
-	stsActions := QueryActions(stsSvc)
+	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,

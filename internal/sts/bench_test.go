@@ -1,6 +1,7 @@
 package sts
 
 import (
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"testing"
 )
 
@@ -11,7 +12,7 @@ func BenchmarkAssumeRole(b *testing.B) {
 	e := newEnv(b)
 	alice := e.user(acct, "alice", allow("sts:AssumeRole", "*"))
 	r := e.role(acct, "app", trustDoc("arn:aws:iam::"+acct+":root", `"sts:AssumeRole"`, `{"StringEquals":{"sts:ExternalId":"ext-1234"}}`), 0)
-	in := &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "bench", ExternalId: "ext-1234"}
+	in := &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "bench", ExternalId: "ext-1234"}
 	if _, err := e.svc.AssumeRole(e.ctx, alice, in); err != nil {
 		b.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"regexp"
 	"time"
 
@@ -42,7 +43,7 @@ var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 // trust policy must allow the service principal sts:AssumeRole; the
 // service has no identity policies and no organization policies apply to
 // it, so the trust policy alone decides.
-func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*AssumeRoleOutput, error) {
+func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
 	const action = "sts:AssumeRole"
 	if !sessionNamePattern.MatchString(in.SessionName) {
 		return nil, awserr.ValidationError("%q is not a valid role session name (2-64 characters of [\\w+=,.@-])", in.SessionName)
@@ -80,7 +81,7 @@ func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
+	return &stsapi.AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
 }
 
 // trustsService evaluates the role's trust policy for the service principal

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -127,7 +128,7 @@ func roleARN(r *store.Role) string { return "arn:aws:iam::" + r.AccountID + ":ro
 
 // caller opens a session's token as internal/server does and returns the
 // caller its requests would have.
-func (e *env) caller(cr Credentials) *auth.Caller {
+func (e *env) caller(cr *stsapi.Credentials) *auth.Caller {
 	e.t.Helper()
 	cl, err := e.ring.Open(cr.SessionToken)
 	if err != nil || cl.AccessKeyID != cr.AccessKeyId {
@@ -138,7 +139,7 @@ func (e *env) caller(cr Credentials) *auth.Caller {
 	return c
 }
 
-func (e *env) assume(c *auth.Caller, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+func (e *env) assume(c *auth.Caller, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
 	return e.svc.AssumeRole(e.ctx, c, in)
 }
 

@@ -2,6 +2,7 @@ package sts
 
 import (
 	"context"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -35,8 +36,8 @@ type roleSession struct {
 
 // issuedSession is a role session's part of every AssumeRole* result.
 type issuedSession struct {
-	creds  Credentials
-	user   AssumedRoleUser
+	creds  *stsapi.Credentials
+	user   *stsapi.AssumedRoleUser
 	packed *int
 }
 
@@ -89,7 +90,7 @@ func (s *Service) issueRoleSession(now time.Time, rs *roleSession) (*issuedSessi
 	s.recordUse(r.ID, rs.region, now)
 	return &issuedSession{
 		creds: creds,
-		user: AssumedRoleUser{
+		user: &stsapi.AssumedRoleUser{
 			AssumedRoleId: r.ID + ":" + rs.name,
 			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + rs.name,
 		},

@@ -123,10 +123,10 @@ func (c *Checker) Int(p *Path, n int64, min, max int64) {
 // Len checks the size of a present list or map; AWS leaves the value out.
 func (c *Checker) Len(p *Path, n, min, max int) {
 	if n < min {
-		c.FailNoValue(p, "Member must have length greater than or equal to " + strconv.Itoa(min))
+		c.FailNoValue(p, "Member must have length greater than or equal to "+strconv.Itoa(min))
 	}
 	if max >= 0 && n > max {
-		c.FailNoValue(p, "Member must have length less than or equal to " + strconv.Itoa(max))
+		c.FailNoValue(p, "Member must have length less than or equal to "+strconv.Itoa(max))
 	}
 }
 
