@@ -155,10 +155,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONActions(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})),
+			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
+			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
 		}},
 		Audit:    s.Audit,
 		Internal: s.internalMux(),

@@ -1,7 +1,11 @@
 package server
 
 import (
+	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+	"github.com/mantle-iam/mantle/internal/audit"
+	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/sts"
 )
 
@@ -19,5 +23,22 @@ func stsHandlers(s *sts.Service) *stsapi.Handlers {
 		GetCallerIdentity:          s.GetCallerIdentity,
 		GetFederationToken:         s.GetFederationToken,
 		GetSessionToken:            s.GetSessionToken,
+	}
+}
+
+func orgsHandlers(s *orgs.Service) *orgsapi.Handlers {
+	return &orgsapi.Handlers{
+		CreateAccount:               s.CreateAccount,
+		CreateOrganization:          s.CreateOrganization,
+		DescribeAccount:             s.DescribeAccount,
+		DescribeCreateAccountStatus: s.DescribeCreateAccountStatus,
+		DescribeOrganization:        s.DescribeOrganization,
+		ListAccounts:                s.ListAccounts,
+	}
+}
+
+func cloudtrailHandlers(s *audit.Service) *cloudtrailapi.Handlers {
+	return &cloudtrailapi.Handlers{
+		LookupEvents: s.LookupEvents,
 	}
 }

@@ -464,6 +464,18 @@ func present(mb member, i int) string {
 	return "v." + mb.field + " != nil"
 }
 
+// ownChecks are members whose constraints the service checks itself,
+// answering with its own exception rather than a ValidationError:
+// CloudTrail's LookupEvents reports InvalidLookupAttributesException,
+// InvalidMaxResultsException and InvalidEventCategoryException (its API
+// reference's errors for these members).
+var ownChecks = map[string]bool{
+	"LookupEventsRequest.MaxResults":    true,
+	"LookupEventsRequest.EventCategory": true,
+	"LookupAttribute.AttributeKey":      true,
+	"LookupAttribute.AttributeValue":    true,
+}
+
 func (g *gen) validate() (string, error) {
 	var b strings.Builder
 	for _, s := range g.m.structures() {
@@ -479,6 +491,9 @@ func (g *gen) validate() (string, error) {
 		}
 		fmt.Fprintf(&b, "func (v *%s) validate(c *wire.Checker, p *wire.Path) {\n", s.goName)
 		for i, mb := range s.members {
+			if ownChecks[s.name+"."+mb.name] {
+				continue
+			}
 			expr := "v." + mb.field
 			switch mb.shape.Type {
 			case "integer", "long":

@@ -1607,28 +1607,6 @@ func (v *ListTrailsInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
 func (v *LookupAttribute) validate(c *wire.Checker, p *wire.Path) {
-	{
-		at := wire.At(p, "AttributeKey")
-		{
-			at := &at
-			if v.set&(1<<0) != 0 {
-				c.String(at, v.AttributeKey, 0, -1, nil, enumLookupAttributeKey)
-			} else {
-				c.Null(at)
-			}
-		}
-	}
-	{
-		at := wire.At(p, "AttributeValue")
-		{
-			at := &at
-			if v.set&(1<<1) != 0 {
-				c.String(at, v.AttributeValue, 1, 2000, nil, nil)
-			} else {
-				c.Null(at)
-			}
-		}
-	}
 }
 
 // Validate checks every constraint of the model and reports every
@@ -1652,24 +1630,6 @@ func (v *LookupEventsInput) validate(c *wire.Checker, p *wire.Path) {
 						v.LookupAttributes[i0].validate(c, at)
 					}
 				}
-			}
-		}
-	}
-	{
-		at := wire.At(p, "EventCategory")
-		{
-			at := &at
-			if v.set&(1<<3) != 0 {
-				c.String(at, v.EventCategory, 0, -1, nil, enumEventCategory)
-			}
-		}
-	}
-	{
-		at := wire.At(p, "MaxResults")
-		{
-			at := &at
-			if v.MaxResults != nil {
-				c.Int(at, int64(*v.MaxResults), 1, 50)
 			}
 		}
 	}
@@ -2563,8 +2523,6 @@ var (
 	pattern13                        = wire.NewPattern("^[A-Za-z0-9_]+$", "^[A-Za-z0-9_]+$")
 	pattern14                        = wire.NewPattern("^[a-z0-9_-]+\\.amazonaws\\.com$", "^[a-z0-9_-]+\\.amazonaws\\.com$")
 	enumQueryStatus                  = []string{"QUEUED", "RUNNING", "FINISHED", "FAILED", "CANCELLED", "TIMED_OUT"}
-	enumLookupAttributeKey           = []string{"EventId", "EventName", "ReadOnly", "Username", "ResourceType", "ResourceName", "EventSource", "AccessKeyId"}
-	enumEventCategory                = []string{"insight"}
 	enumMaxEventSize                 = []string{"Standard", "Large"}
 	enumRefreshScheduleStatus        = []string{"ENABLED", "DISABLED"}
 	pattern15                        = wire.NewPattern("^[0-9]{2}:[0-9]{2}", "^[0-9]{2}:[0-9]{2}")
