@@ -1,10 +1,10 @@
 package audit
 
 import (
-	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
 	"context"
 	"encoding/base64"
 	"fmt"
+	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -102,7 +102,7 @@ func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *cloudtra
 		// mantle has no Insights events.
 		return &cloudtrailapi.LookupEventsOutput{Events: []cloudtrailapi.Event{}}, nil
 	default:
-		return nil, lookupErr("InvalidEventCategoryException", "cloudtrailapi.Event category %s is not valid. Valid value is insight.", in.EventCategory)
+		return nil, lookupErr("InvalidEventCategoryException", "Event category %s is not valid. Valid value is insight.", in.EventCategory)
 	}
 	fp := fingerprint(&q)
 	if in.NextToken != "" {

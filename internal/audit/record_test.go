@@ -14,7 +14,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/iam"
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -54,17 +54,18 @@ func entry(service, action string, c *auth.Caller, in, out any, err error) *audi
 }
 
 func cases() map[string]*audit.Entry {
+	yes := true
 	created := now.Truncate(time.Second)
 	tlsEntry := entry("iam", "CreateUser", user(),
-		&iam.CreateUserInput{UserName: "bob", Path: "/eng/", Tags: []iam.Tag{{Key: "team", Value: "core"}}},
-		&iam.CreateUserOutput{User: iam.User{Path: "/eng/", UserName: "bob", UserId: "AIDABOB0000000000001",
-			Arn: "arn:aws:iam::" + acct + ":user/eng/bob", CreateDate: created, Tags: []iam.Tag{{Key: "team", Value: "core"}}}}, nil)
+		&iamapi.CreateUserInput{UserName: "bob", Path: "/eng/", Tags: []iamapi.Tag{{Key: "team", Value: "core"}}},
+		&iamapi.CreateUserOutput{User: &iamapi.User{Path: "/eng/", UserName: "bob", UserId: "AIDABOB0000000000001",
+			Arn: "arn:aws:iam::" + acct + ":user/eng/bob", CreateDate: created, Tags: []iamapi.Tag{{Key: "team", Value: "core"}}}}, nil)
 	tlsEntry.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
 	tlsEntry.Host = "iam.mantle.example:8443"
 	return map[string]*audit.Entry{
 		"iamuser-createuser": tlsEntry,
-		"assumedrole-listusers": entry("iam", "ListUsers", session(), &iam.ListUsersInput{PathPrefix: "/eng/"},
-			&iam.ListUsersOutput{}, nil),
+		"assumedrole-listusers": entry("iam", "ListUsers", session(), &iamapi.ListUsersInput{PathPrefix: "/eng/"},
+			&iamapi.ListUsersOutput{}, nil),
 		"iamuser-assumerole": entry("sts", "AssumeRole", user(),
 			&stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/deploy", RoleSessionName: "ci-run",
 				SourceIdentity: "alice@example.com", SerialNumber: "arn:aws:iam::" + acct + ":mfa/alice", TokenCode: "987654"},
@@ -74,13 +75,13 @@ func cases() map[string]*audit.Entry {
 				AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: "AROADEPLOY0000000001:ci-run",
 					Arn: "arn:aws:sts::" + acct + ":assumed-role/deploy/ci-run"},
 				SourceIdentity: "alice@example.com"}, nil),
-		"accessdenied": entry("iam", "DeleteRole", session(), &iam.DeleteRoleInput{RoleName: "prod-admin"}, nil,
+		"accessdenied": entry("iam", "DeleteRole", session(), &iamapi.DeleteRoleInput{RoleName: "prod-admin"}, nil,
 			awserr.AccessDenied("User: arn:aws:sts::%s:assumed-role/deploy/ci-run is not authorized to perform: iam:DeleteRole on resource: role prod-admin because no identity-based policy allows the iam:DeleteRole action", acct)),
 		"root-createloginprofile": entry("iam", "CreateLoginProfile", root(),
-			&iam.CreateLoginProfileInput{UserName: "bob", Password: "hunter2-Secret!", PasswordResetRequired: true},
-			&iam.CreateLoginProfileOutput{}, nil),
-		"iamuser-createaccesskey": entry("iam", "CreateAccessKey", user(), &iam.CreateAccessKeyInput{UserName: "bob"},
-			&iam.CreateAccessKeyOutput{AccessKey: iam.AccessKey{UserName: "bob", AccessKeyId: "AKIABOB0000000000001",
+			&iamapi.CreateLoginProfileInput{UserName: "bob", Password: "hunter2-Secret!", PasswordResetRequired: &yes},
+			&iamapi.CreateLoginProfileOutput{}, nil),
+		"iamuser-createaccesskey": entry("iam", "CreateAccessKey", user(), &iamapi.CreateAccessKeyInput{UserName: "bob"},
+			&iamapi.CreateAccessKeyOutput{AccessKey: &iamapi.AccessKey{UserName: "bob", AccessKeyId: "AKIABOB0000000000001",
 				Status: "Active", SecretAccessKey: "SECRET-never-logged", CreateDate: created}}, nil),
 	}
 }

@@ -4,12 +4,12 @@
 package orgs
 
 import (
-	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	"math/big"
 	"net/http"
 	"strconv"

@@ -146,7 +146,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: QueryActions(svc),
+			Actions: Operations(iamHandlers(svc).Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,

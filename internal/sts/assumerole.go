@@ -199,7 +199,7 @@ func sessionTags(c *auth.Caller, reqTags []stsapi.Tag, reqTransitive []string) (
 		for _, u := range reqTags[:i] {
 			if strings.EqualFold(u.Key, t.Key) {
 				return nil, nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
-					"Duplicate tag keys found. Please note that stsapi.Tag keys are case insensitive.")
+					"Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 			}
 		}
 		for _, u := range inherited {

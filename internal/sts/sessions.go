@@ -89,7 +89,7 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *st
 			for _, u := range in.Tags[:i] {
 				if strings.EqualFold(u.Key, t.Key) {
 					return nil, awserr.New("InvalidParameterValue", 400,
-						"Duplicate tag keys found. Please note that stsapi.Tag keys are case insensitive.")
+						"Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 				}
 			}
 			tags[i] = token.Tag{Key: t.Key, Value: t.Value}

@@ -80,7 +80,7 @@ func TestGetFederationToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.FederatedUser.Arn != "arn:aws:sts::"+acct+":federated-user/Bob-Fed" || out.FederatedUser.FederatedUserId != acct+":Bob-Fed" {
-		t.Errorf("stsapi.FederatedUser %+v", out.FederatedUser)
+		t.Errorf("FederatedUser %+v", out.FederatedUser)
 	}
 	if out.PackedPolicySize == nil {
 		t.Error("PackedPolicySize missing")

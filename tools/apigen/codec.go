@@ -176,7 +176,9 @@ func (g *gen) encode() (string, error) {
 }
 
 // xmlEncoder writes AppendXML: the members inside the structure's element.
-// Absent members are left out; a required list is written even when empty.
+// Absent members (nil, "", zero time) are left out; a list or map that is
+// set is written even when empty (<Users></Users>), as AWS writes it, and a
+// required one always.
 func (g *gen) xmlEncoder(b *strings.Builder, s *shape) error {
 	fmt.Fprintf(b, "// AppendXML appends the members as the Query protocol writes them.\nfunc (v *%s) AppendXML(b []byte) []byte {\n", s.goName)
 	for _, mb := range s.members {
@@ -231,14 +233,14 @@ func xmlValue(s *shape, expr, name string, isMember, required bool, depth int) (
 			if required || !isMember {
 				return code, nil
 			}
-			return cond("len("+expr+") > 0", code), nil
+			return cond(expr+" != nil", code), nil
 		}
 		code := fmt.Sprintf("b = wire.Open(b, %q)\nfor %s := range %s {\n%s}\nb = wire.Close(b, %q)\n", name, e, expr, inner, name)
 		code = strings.Replace(code, "for "+e+" := range", "for _, "+e+" := range", 1)
 		if required || !isMember {
 			return code, nil
 		}
-		return cond("len("+expr+") > 0", code), nil
+		return cond(expr+" != nil", code), nil
 	case "map":
 		k := fmt.Sprintf("k%d", depth)
 		inner, err := xmlValue(s.val(), expr+"["+k+"]", "value", false, false, depth+1)
@@ -249,13 +251,16 @@ func xmlValue(s *shape, expr, name string, isMember, required bool, depth int) (
 		if required || !isMember {
 			return code, nil
 		}
-		return cond("len("+expr+") > 0", code), nil
+		// A map is written when set, even empty: AWS tells an empty map
+		// (EvalDecisionDetails of a same-account simulation) from none.
+		return cond(expr+" != nil", code), nil
 	}
 	return "", fmt.Errorf("XML %s", s.Type)
 }
 
 // jsonEncoder writes AppendJSON: the structure as a JSON object, absent
-// members left out, a required list written even when empty.
+// members left out, lists and maps written when set (and always when
+// required).
 func (g *gen) jsonEncoder(b *strings.Builder, s *shape) error {
 	fmt.Fprintf(b, "// AppendJSON appends the structure as the JSON 1.1 protocol writes it.\nfunc (v *%s) AppendJSON(b []byte) []byte {\nb = append(b, '{')\n", s.goName)
 	if len(s.members) > 0 {
@@ -317,7 +322,7 @@ func jsonValue(s *shape, expr string, isMember bool, depth int) (code, cond stri
 		if err != nil {
 			return "", "", err
 		}
-		return fmt.Sprintf("b = append(b, '[')\nfor %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n%s}\nb = append(b, ']')\n", i, expr, i, inner), "len(" + expr + ") > 0", nil
+		return fmt.Sprintf("b = append(b, '[')\nfor %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n%s}\nb = append(b, ']')\n", i, expr, i, inner), expr + " != nil", nil
 	case "map":
 		k := fmt.Sprintf("k%d", depth)
 		i := fmt.Sprintf("i%d", depth)
@@ -328,7 +333,7 @@ func jsonValue(s *shape, expr string, isMember bool, depth int) (code, cond stri
 		if s.val().Type == "structure" {
 			inner = fmt.Sprintf("e := %s[%s]\nb = e.AppendJSON(b)\n", expr, k)
 		}
-		return fmt.Sprintf("b = append(b, '{')\nfor %s, %s := range wire.SortedKeys(%s) {\nb = wire.AppendJSONKey(b, %s == 0, %s)\n%s}\nb = append(b, '}')\n", i, k, expr, i, k, inner), "len(" + expr + ") > 0", nil
+		return fmt.Sprintf("b = append(b, '{')\nfor %s, %s := range wire.SortedKeys(%s) {\nb = wire.AppendJSONKey(b, %s == 0, %s)\n%s}\nb = append(b, '}')\n", i, k, expr, i, k, inner), expr + " != nil", nil
 	}
 	return "", "", fmt.Errorf("JSON %s", s.Type)
 }

@@ -299,6 +299,18 @@ func (g *gen) fields(b *strings.Builder, s *shape) {
 		b.WriteString("switch name {\n" + strings.Join(cases, "") + "}\n")
 	}
 	b.WriteString("return nil\n}\n\n")
+	if !s.input {
+		return
+	}
+	cases = nil
+	for i, mb := range s.members {
+		if mb.shape.Type == "string" || mb.shape.Type == "timestamp" {
+			cases = append(cases, fmt.Sprintf("case %q:\n\treturn v.set&(1<<%d) != 0\n", mb.name, i))
+		}
+	}
+	if len(cases) > 0 {
+		fmt.Fprintf(b, "// Sent reports whether the request carried the named member, which an\n// empty string cannot tell.\nfunc (v *%s) Sent(name string) bool {\nswitch name {\n%s}\nreturn false\n}\n\n", s.goName, strings.Join(cases, ""))
+	}
 }
 
 // --- validation ---

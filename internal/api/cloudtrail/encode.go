@@ -40,7 +40,7 @@ func (v *AdvancedEventSelector) AppendJSON(b []byte) []byte {
 func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.EndsWith) > 0 {
+	if v.EndsWith != nil {
 		b = wire.AppendJSONKey(b, first, "EndsWith")
 		first = false
 		b = append(b, '[')
@@ -52,7 +52,7 @@ func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.Equals) > 0 {
+	if v.Equals != nil {
 		b = wire.AppendJSONKey(b, first, "Equals")
 		first = false
 		b = append(b, '[')
@@ -69,7 +69,7 @@ func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Field)
 	}
-	if len(v.NotEndsWith) > 0 {
+	if v.NotEndsWith != nil {
 		b = wire.AppendJSONKey(b, first, "NotEndsWith")
 		first = false
 		b = append(b, '[')
@@ -81,7 +81,7 @@ func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.NotEquals) > 0 {
+	if v.NotEquals != nil {
 		b = wire.AppendJSONKey(b, first, "NotEquals")
 		first = false
 		b = append(b, '[')
@@ -93,7 +93,7 @@ func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.NotStartsWith) > 0 {
+	if v.NotStartsWith != nil {
 		b = wire.AppendJSONKey(b, first, "NotStartsWith")
 		first = false
 		b = append(b, '[')
@@ -105,7 +105,7 @@ func (v *AdvancedFieldSelector) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.StartsWith) > 0 {
+	if v.StartsWith != nil {
 		b = wire.AppendJSONKey(b, first, "StartsWith")
 		first = false
 		b = append(b, '[')
@@ -217,7 +217,7 @@ func (v *CreateChannelOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.ChannelArn)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -239,7 +239,7 @@ func (v *CreateChannelOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Source)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.AppendJSONKey(b, first, "Tags")
 		first = false
 		b = append(b, '[')
@@ -274,7 +274,7 @@ func (v *CreateDashboardOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = v.RefreshSchedule.AppendJSON(b)
 	}
-	if len(v.TagsList) > 0 {
+	if v.TagsList != nil {
 		b = wire.AppendJSONKey(b, first, "TagsList")
 		first = false
 		b = append(b, '[')
@@ -296,7 +296,7 @@ func (v *CreateDashboardOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Type)
 	}
-	if len(v.Widgets) > 0 {
+	if v.Widgets != nil {
 		b = wire.AppendJSONKey(b, first, "Widgets")
 		first = false
 		b = append(b, '[')
@@ -316,7 +316,7 @@ func (v *CreateDashboardOutput) AppendJSON(b []byte) []byte {
 func (v *CreateEventDataStoreOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -373,7 +373,7 @@ func (v *CreateEventDataStoreOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Status)
 	}
-	if len(v.TagsList) > 0 {
+	if v.TagsList != nil {
 		b = wire.AppendJSONKey(b, first, "TagsList")
 		first = false
 		b = append(b, '[')
@@ -499,7 +499,7 @@ func (v *DataResource) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Type)
 	}
-	if len(v.Values) > 0 {
+	if v.Values != nil {
 		b = wire.AppendJSONKey(b, first, "Values")
 		first = false
 		b = append(b, '[')
@@ -608,7 +608,7 @@ func (v *DescribeQueryOutput) AppendJSON(b []byte) []byte {
 func (v *DescribeTrailsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.TrailList) > 0 {
+	if v.TrailList != nil {
 		b = wire.AppendJSONKey(b, first, "trailList")
 		first = false
 		b = append(b, '[')
@@ -722,7 +722,7 @@ func (v *Event) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Username)
 	}
-	if len(v.Resources) > 0 {
+	if v.Resources != nil {
 		b = wire.AppendJSONKey(b, first, "Resources")
 		first = false
 		b = append(b, '[')
@@ -747,7 +747,7 @@ func (v *Event) AppendJSON(b []byte) []byte {
 func (v *EventDataStore) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -812,7 +812,7 @@ func (v *EventDataStore) AppendJSON(b []byte) []byte {
 func (v *EventSelector) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.DataResources) > 0 {
+	if v.DataResources != nil {
 		b = wire.AppendJSONKey(b, first, "DataResources")
 		first = false
 		b = append(b, '[')
@@ -824,7 +824,7 @@ func (v *EventSelector) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.ExcludeManagementEventSources) > 0 {
+	if v.ExcludeManagementEventSources != nil {
 		b = wire.AppendJSONKey(b, first, "ExcludeManagementEventSources")
 		first = false
 		b = append(b, '[')
@@ -882,7 +882,7 @@ func (v *GetChannelOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.ChannelArn)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -967,7 +967,7 @@ func (v *GetDashboardOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.UpdatedTimestamp)
 	}
-	if len(v.Widgets) > 0 {
+	if v.Widgets != nil {
 		b = wire.AppendJSONKey(b, first, "Widgets")
 		first = false
 		b = append(b, '[')
@@ -987,7 +987,7 @@ func (v *GetDashboardOutput) AppendJSON(b []byte) []byte {
 func (v *GetEventConfigurationOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AggregationConfigurations) > 0 {
+	if v.AggregationConfigurations != nil {
 		b = wire.AppendJSONKey(b, first, "AggregationConfigurations")
 		first = false
 		b = append(b, '[')
@@ -999,7 +999,7 @@ func (v *GetEventConfigurationOutput) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.ContextKeySelectors) > 0 {
+	if v.ContextKeySelectors != nil {
 		b = wire.AppendJSONKey(b, first, "ContextKeySelectors")
 		first = false
 		b = append(b, '[')
@@ -1034,7 +1034,7 @@ func (v *GetEventConfigurationOutput) AppendJSON(b []byte) []byte {
 func (v *GetEventDataStoreOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -1091,7 +1091,7 @@ func (v *GetEventDataStoreOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = strconv.AppendBool(b, *v.OrganizationEnabled)
 	}
-	if len(v.PartitionKeys) > 0 {
+	if v.PartitionKeys != nil {
 		b = wire.AppendJSONKey(b, first, "PartitionKeys")
 		first = false
 		b = append(b, '[')
@@ -1131,7 +1131,7 @@ func (v *GetEventDataStoreOutput) AppendJSON(b []byte) []byte {
 func (v *GetEventSelectorsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -1143,7 +1143,7 @@ func (v *GetEventSelectorsOutput) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.EventSelectors) > 0 {
+	if v.EventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "EventSelectors")
 		first = false
 		b = append(b, '[')
@@ -1173,7 +1173,7 @@ func (v *GetImportOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.CreatedTimestamp)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -1233,7 +1233,7 @@ func (v *GetInsightSelectorsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.EventDataStoreArn)
 	}
-	if len(v.InsightSelectors) > 0 {
+	if v.InsightSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "InsightSelectors")
 		first = false
 		b = append(b, '[')
@@ -1273,7 +1273,7 @@ func (v *GetQueryResultsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.QueryResultRows) > 0 {
+	if v.QueryResultRows != nil {
 		b = wire.AppendJSONKey(b, first, "QueryResultRows")
 		first = false
 		b = append(b, '[')
@@ -1528,7 +1528,7 @@ func (v *ImportsListItem) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.CreatedTimestamp)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -1596,7 +1596,7 @@ func (v *IngestionStatus) AppendJSON(b []byte) []byte {
 func (v *InsightSelector) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.EventCategories) > 0 {
+	if v.EventCategories != nil {
 		b = wire.AppendJSONKey(b, first, "EventCategories")
 		first = false
 		b = append(b, '[')
@@ -1621,7 +1621,7 @@ func (v *InsightSelector) AppendJSON(b []byte) []byte {
 func (v *ListChannelsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Channels) > 0 {
+	if v.Channels != nil {
 		b = wire.AppendJSONKey(b, first, "Channels")
 		first = false
 		b = append(b, '[')
@@ -1646,7 +1646,7 @@ func (v *ListChannelsOutput) AppendJSON(b []byte) []byte {
 func (v *ListDashboardsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Dashboards) > 0 {
+	if v.Dashboards != nil {
 		b = wire.AppendJSONKey(b, first, "Dashboards")
 		first = false
 		b = append(b, '[')
@@ -1671,7 +1671,7 @@ func (v *ListDashboardsOutput) AppendJSON(b []byte) []byte {
 func (v *ListEventDataStoresOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.EventDataStores) > 0 {
+	if v.EventDataStores != nil {
 		b = wire.AppendJSONKey(b, first, "EventDataStores")
 		first = false
 		b = append(b, '[')
@@ -1696,7 +1696,7 @@ func (v *ListEventDataStoresOutput) AppendJSON(b []byte) []byte {
 func (v *ListImportFailuresOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Failures) > 0 {
+	if v.Failures != nil {
 		b = wire.AppendJSONKey(b, first, "Failures")
 		first = false
 		b = append(b, '[')
@@ -1721,7 +1721,7 @@ func (v *ListImportFailuresOutput) AppendJSON(b []byte) []byte {
 func (v *ListImportsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Imports) > 0 {
+	if v.Imports != nil {
 		b = wire.AppendJSONKey(b, first, "Imports")
 		first = false
 		b = append(b, '[')
@@ -1746,7 +1746,7 @@ func (v *ListImportsOutput) AppendJSON(b []byte) []byte {
 func (v *ListInsightsDataOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Events) > 0 {
+	if v.Events != nil {
 		b = wire.AppendJSONKey(b, first, "Events")
 		first = false
 		b = append(b, '[')
@@ -1796,7 +1796,7 @@ func (v *ListInsightsMetricDataOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Timestamps) > 0 {
+	if v.Timestamps != nil {
 		b = wire.AppendJSONKey(b, first, "Timestamps")
 		first = false
 		b = append(b, '[')
@@ -1813,7 +1813,7 @@ func (v *ListInsightsMetricDataOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.TrailARN)
 	}
-	if len(v.Values) > 0 {
+	if v.Values != nil {
 		b = wire.AppendJSONKey(b, first, "Values")
 		first = false
 		b = append(b, '[')
@@ -1838,7 +1838,7 @@ func (v *ListPublicKeysOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.PublicKeyList) > 0 {
+	if v.PublicKeyList != nil {
 		b = wire.AppendJSONKey(b, first, "PublicKeyList")
 		first = false
 		b = append(b, '[')
@@ -1863,7 +1863,7 @@ func (v *ListQueriesOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Queries) > 0 {
+	if v.Queries != nil {
 		b = wire.AppendJSONKey(b, first, "Queries")
 		first = false
 		b = append(b, '[')
@@ -1888,7 +1888,7 @@ func (v *ListTagsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.ResourceTagList) > 0 {
+	if v.ResourceTagList != nil {
 		b = wire.AppendJSONKey(b, first, "ResourceTagList")
 		first = false
 		b = append(b, '[')
@@ -1913,7 +1913,7 @@ func (v *ListTrailsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Trails) > 0 {
+	if v.Trails != nil {
 		b = wire.AppendJSONKey(b, first, "Trails")
 		first = false
 		b = append(b, '[')
@@ -1933,7 +1933,7 @@ func (v *ListTrailsOutput) AppendJSON(b []byte) []byte {
 func (v *LookupEventsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Events) > 0 {
+	if v.Events != nil {
 		b = wire.AppendJSONKey(b, first, "Events")
 		first = false
 		b = append(b, '[')
@@ -2004,7 +2004,7 @@ func (v *PublicKey) AppendJSON(b []byte) []byte {
 func (v *PutEventConfigurationOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AggregationConfigurations) > 0 {
+	if v.AggregationConfigurations != nil {
 		b = wire.AppendJSONKey(b, first, "AggregationConfigurations")
 		first = false
 		b = append(b, '[')
@@ -2016,7 +2016,7 @@ func (v *PutEventConfigurationOutput) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.ContextKeySelectors) > 0 {
+	if v.ContextKeySelectors != nil {
 		b = wire.AppendJSONKey(b, first, "ContextKeySelectors")
 		first = false
 		b = append(b, '[')
@@ -2051,7 +2051,7 @@ func (v *PutEventConfigurationOutput) AppendJSON(b []byte) []byte {
 func (v *PutEventSelectorsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -2063,7 +2063,7 @@ func (v *PutEventSelectorsOutput) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, ']')
 	}
-	if len(v.EventSelectors) > 0 {
+	if v.EventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "EventSelectors")
 		first = false
 		b = append(b, '[')
@@ -2093,7 +2093,7 @@ func (v *PutInsightSelectorsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.EventDataStoreArn)
 	}
-	if len(v.InsightSelectors) > 0 {
+	if v.InsightSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "InsightSelectors")
 		first = false
 		b = append(b, '[')
@@ -2301,7 +2301,7 @@ func (v *ResourceTag) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.ResourceId)
 	}
-	if len(v.TagsList) > 0 {
+	if v.TagsList != nil {
 		b = wire.AppendJSONKey(b, first, "TagsList")
 		first = false
 		b = append(b, '[')
@@ -2321,7 +2321,7 @@ func (v *ResourceTag) AppendJSON(b []byte) []byte {
 func (v *RestoreEventDataStoreOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -2424,7 +2424,7 @@ func (v *SearchSampleQueriesOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.SearchResults) > 0 {
+	if v.SearchResults != nil {
 		b = wire.AppendJSONKey(b, first, "SearchResults")
 		first = false
 		b = append(b, '[')
@@ -2472,7 +2472,7 @@ func (v *SearchSampleQueriesSearchResult) AppendJSON(b []byte) []byte {
 func (v *SourceConfig) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -2521,7 +2521,7 @@ func (v *StartImportOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.CreatedTimestamp)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -2606,7 +2606,7 @@ func (v *StopImportOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.CreatedTimestamp)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -2801,7 +2801,7 @@ func (v *UpdateChannelOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.ChannelArn)
 	}
-	if len(v.Destinations) > 0 {
+	if v.Destinations != nil {
 		b = wire.AppendJSONKey(b, first, "Destinations")
 		first = false
 		b = append(b, '[')
@@ -2866,7 +2866,7 @@ func (v *UpdateDashboardOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.UpdatedTimestamp)
 	}
-	if len(v.Widgets) > 0 {
+	if v.Widgets != nil {
 		b = wire.AppendJSONKey(b, first, "Widgets")
 		first = false
 		b = append(b, '[')
@@ -2886,7 +2886,7 @@ func (v *UpdateDashboardOutput) AppendJSON(b []byte) []byte {
 func (v *UpdateEventDataStoreOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.AdvancedEventSelectors) > 0 {
+	if v.AdvancedEventSelectors != nil {
 		b = wire.AppendJSONKey(b, first, "AdvancedEventSelectors")
 		first = false
 		b = append(b, '[')
@@ -3049,7 +3049,7 @@ func (v *Widget) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.QueryAlias)
 	}
-	if len(v.QueryParameters) > 0 {
+	if v.QueryParameters != nil {
 		b = wire.AppendJSONKey(b, first, "QueryParameters")
 		first = false
 		b = append(b, '[')
@@ -3066,7 +3066,7 @@ func (v *Widget) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.QueryStatement)
 	}
-	if len(v.ViewProperties) > 0 {
+	if v.ViewProperties != nil {
 		b = wire.AppendJSONKey(b, first, "ViewProperties")
 		first = false
 		b = append(b, '{')

@@ -28,6 +28,16 @@ func (v *AddTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AddTagsInput) Sent(name string) bool {
+	switch name {
+	case "ResourceId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // AddTagsOutput is AWS's AddTagsResponse shape.
 type AddTagsOutput struct {
 }
@@ -61,6 +71,16 @@ func (v *AdvancedEventSelector) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AdvancedEventSelector) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AdvancedFieldSelector is AWS's AdvancedFieldSelector shape.
 type AdvancedFieldSelector struct {
 	EndsWith      []string
@@ -87,6 +107,16 @@ func (v *AdvancedFieldSelector) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AdvancedFieldSelector) Sent(name string) bool {
+	switch name {
+	case "Field":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // AggregationConfiguration is AWS's AggregationConfiguration shape.
 type AggregationConfiguration struct {
 	EventCategory string
@@ -106,6 +136,16 @@ func (v *AggregationConfiguration) StringField(name string) string {
 
 func (v *AggregationConfiguration) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AggregationConfiguration) Sent(name string) bool {
+	switch name {
+	case "EventCategory":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CancelQueryInput is AWS's CancelQueryRequest shape.
@@ -132,6 +172,20 @@ func (v *CancelQueryInput) StringField(name string) string {
 
 func (v *CancelQueryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CancelQueryInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "EventDataStoreOwnerAccountId":
+		return v.set&(1<<1) != 0
+	case "QueryId":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // CancelQueryOutput is AWS's CancelQueryResponse shape.
@@ -198,6 +252,16 @@ func (v *ContextKeySelector) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ContextKeySelector) Sent(name string) bool {
+	switch name {
+	case "Type":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // CreateChannelInput is AWS's CreateChannelRequest shape.
 type CreateChannelInput struct {
 	Destinations []Destination
@@ -221,6 +285,18 @@ func (v *CreateChannelInput) StringField(name string) string {
 
 func (v *CreateChannelInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateChannelInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<1) != 0
+	case "Source":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // CreateChannelOutput is AWS's CreateChannelResponse shape.
@@ -276,6 +352,16 @@ func (v *CreateDashboardInput) StructField(name string) wire.Fields {
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateDashboardInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CreateDashboardOutput is AWS's CreateDashboardResponse shape.
@@ -342,6 +428,20 @@ func (v *CreateEventDataStoreInput) StringField(name string) string {
 
 func (v *CreateEventDataStoreInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateEventDataStoreInput) Sent(name string) bool {
+	switch name {
+	case "BillingMode":
+		return v.set&(1<<1) != 0
+	case "KmsKeyId":
+		return v.set&(1<<2) != 0
+	case "Name":
+		return v.set&(1<<4) != 0
+	}
+	return false
 }
 
 // CreateEventDataStoreOutput is AWS's CreateEventDataStoreResponse shape.
@@ -422,6 +522,28 @@ func (v *CreateTrailInput) StringField(name string) string {
 
 func (v *CreateTrailInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateTrailInput) Sent(name string) bool {
+	switch name {
+	case "CloudWatchLogsLogGroupArn":
+		return v.set&(1<<0) != 0
+	case "CloudWatchLogsRoleArn":
+		return v.set&(1<<1) != 0
+	case "KmsKeyId":
+		return v.set&(1<<6) != 0
+	case "Name":
+		return v.set&(1<<7) != 0
+	case "S3BucketName":
+		return v.set&(1<<8) != 0
+	case "S3KeyPrefix":
+		return v.set&(1<<9) != 0
+	case "SnsTopicName":
+		return v.set&(1<<10) != 0
+	}
+	return false
 }
 
 // CreateTrailOutput is AWS's CreateTrailResponse shape.
@@ -510,6 +632,16 @@ func (v *DataResource) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DataResource) Sent(name string) bool {
+	switch name {
+	case "Type":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteChannelInput is AWS's DeleteChannelRequest shape.
 type DeleteChannelInput struct {
 	Channel string
@@ -528,6 +660,16 @@ func (v *DeleteChannelInput) StringField(name string) string {
 
 func (v *DeleteChannelInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteChannelInput) Sent(name string) bool {
+	switch name {
+	case "Channel":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteChannelOutput is AWS's DeleteChannelResponse shape.
@@ -562,6 +704,16 @@ func (v *DeleteDashboardInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteDashboardInput) Sent(name string) bool {
+	switch name {
+	case "DashboardId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteDashboardOutput is AWS's DeleteDashboardResponse shape.
 type DeleteDashboardOutput struct {
 }
@@ -592,6 +744,16 @@ func (v *DeleteEventDataStoreInput) StringField(name string) string {
 
 func (v *DeleteEventDataStoreInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteEventDataStoreInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteEventDataStoreOutput is AWS's DeleteEventDataStoreResponse shape.
@@ -626,6 +788,16 @@ func (v *DeleteResourcePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteResourcePolicyInput) Sent(name string) bool {
+	switch name {
+	case "ResourceArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteResourcePolicyOutput is AWS's DeleteResourcePolicyResponse shape.
 type DeleteResourcePolicyOutput struct {
 }
@@ -658,6 +830,16 @@ func (v *DeleteTrailInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteTrailInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteTrailOutput is AWS's DeleteTrailResponse shape.
 type DeleteTrailOutput struct {
 }
@@ -688,6 +870,16 @@ func (v *DeregisterOrganizationDelegatedAdminInput) StringField(name string) str
 
 func (v *DeregisterOrganizationDelegatedAdminInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeregisterOrganizationDelegatedAdminInput) Sent(name string) bool {
+	switch name {
+	case "DelegatedAdminAccountId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeregisterOrganizationDelegatedAdminOutput is AWS's DeregisterOrganizationDelegatedAdminResponse shape.
@@ -732,6 +924,24 @@ func (v *DescribeQueryInput) StringField(name string) string {
 
 func (v *DescribeQueryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeQueryInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "EventDataStoreOwnerAccountId":
+		return v.set&(1<<1) != 0
+	case "QueryAlias":
+		return v.set&(1<<2) != 0
+	case "QueryId":
+		return v.set&(1<<3) != 0
+	case "RefreshId":
+		return v.set&(1<<4) != 0
+	}
+	return false
 }
 
 // DescribeQueryOutput is AWS's DescribeQueryResponse shape.
@@ -832,6 +1042,18 @@ func (v *Destination) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *Destination) Sent(name string) bool {
+	switch name {
+	case "Location":
+		return v.set&(1<<0) != 0
+	case "Type":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DisableFederationInput is AWS's DisableFederationRequest shape.
 type DisableFederationInput struct {
 	EventDataStore string
@@ -850,6 +1072,16 @@ func (v *DisableFederationInput) StringField(name string) string {
 
 func (v *DisableFederationInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DisableFederationInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DisableFederationOutput is AWS's DisableFederationResponse shape.
@@ -893,6 +1125,18 @@ func (v *EnableFederationInput) StringField(name string) string {
 
 func (v *EnableFederationInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *EnableFederationInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "FederationRoleArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // EnableFederationOutput is AWS's EnableFederationResponse shape.
@@ -1008,6 +1252,16 @@ func (v *EventSelector) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *EventSelector) Sent(name string) bool {
+	switch name {
+	case "ReadWriteType":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // GenerateQueryInput is AWS's GenerateQueryRequest shape.
 type GenerateQueryInput struct {
 	EventDataStores []string
@@ -1027,6 +1281,16 @@ func (v *GenerateQueryInput) StringField(name string) string {
 
 func (v *GenerateQueryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GenerateQueryInput) Sent(name string) bool {
+	switch name {
+	case "Prompt":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // GenerateQueryOutput is AWS's GenerateQueryResponse shape.
@@ -1070,6 +1334,16 @@ func (v *GetChannelInput) StringField(name string) string {
 
 func (v *GetChannelInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetChannelInput) Sent(name string) bool {
+	switch name {
+	case "Channel":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetChannelOutput is AWS's GetChannelResponse shape.
@@ -1126,6 +1400,16 @@ func (v *GetDashboardInput) StringField(name string) string {
 
 func (v *GetDashboardInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetDashboardInput) Sent(name string) bool {
+	switch name {
+	case "DashboardId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetDashboardOutput is AWS's GetDashboardResponse shape.
@@ -1191,6 +1475,18 @@ func (v *GetEventConfigurationInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetEventConfigurationInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "TrailName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetEventConfigurationOutput is AWS's GetEventConfigurationResponse shape.
 type GetEventConfigurationOutput struct {
 	AggregationConfigurations []AggregationConfiguration
@@ -1234,6 +1530,16 @@ func (v *GetEventDataStoreInput) StringField(name string) string {
 
 func (v *GetEventDataStoreInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetEventDataStoreInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetEventDataStoreOutput is AWS's GetEventDataStoreResponse shape.
@@ -1299,6 +1605,16 @@ func (v *GetEventSelectorsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetEventSelectorsInput) Sent(name string) bool {
+	switch name {
+	case "TrailName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetEventSelectorsOutput is AWS's GetEventSelectorsResponse shape.
 type GetEventSelectorsOutput struct {
 	AdvancedEventSelectors []AdvancedEventSelector
@@ -1336,6 +1652,16 @@ func (v *GetImportInput) StringField(name string) string {
 
 func (v *GetImportInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetImportInput) Sent(name string) bool {
+	switch name {
+	case "ImportId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetImportOutput is AWS's GetImportResponse shape.
@@ -1398,6 +1724,18 @@ func (v *GetInsightSelectorsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetInsightSelectorsInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "TrailName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetInsightSelectorsOutput is AWS's GetInsightSelectorsResponse shape.
 type GetInsightSelectorsOutput struct {
 	EventDataStoreArn   string
@@ -1452,6 +1790,22 @@ func (v *GetQueryResultsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetQueryResultsInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "EventDataStoreOwnerAccountId":
+		return v.set&(1<<1) != 0
+	case "NextToken":
+		return v.set&(1<<3) != 0
+	case "QueryId":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // GetQueryResultsOutput is AWS's GetQueryResultsResponse shape.
 type GetQueryResultsOutput struct {
 	ErrorMessage    string
@@ -1503,6 +1857,16 @@ func (v *GetResourcePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetResourcePolicyInput) Sent(name string) bool {
+	switch name {
+	case "ResourceArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetResourcePolicyOutput is AWS's GetResourcePolicyResponse shape.
 type GetResourcePolicyOutput struct {
 	DelegatedAdminResourcePolicy string
@@ -1546,6 +1910,16 @@ func (v *GetTrailInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetTrailInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetTrailOutput is AWS's GetTrailResponse shape.
 type GetTrailOutput struct {
 	Trail *Trail
@@ -1583,6 +1957,16 @@ func (v *GetTrailStatusInput) StringField(name string) string {
 
 func (v *GetTrailStatusInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetTrailStatusInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetTrailStatusOutput is AWS's GetTrailStatusResponse shape.
@@ -1771,6 +2155,16 @@ func (v *InsightSelector) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *InsightSelector) Sent(name string) bool {
+	switch name {
+	case "InsightType":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListChannelsInput is AWS's ListChannelsRequest shape.
 type ListChannelsInput struct {
 	MaxResults *int
@@ -1790,6 +2184,16 @@ func (v *ListChannelsInput) StringField(name string) string {
 
 func (v *ListChannelsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListChannelsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListChannelsOutput is AWS's ListChannelsResponse shape.
@@ -1837,6 +2241,20 @@ func (v *ListDashboardsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListDashboardsInput) Sent(name string) bool {
+	switch name {
+	case "NamePrefix":
+		return v.set&(1<<1) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	case "Type":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // ListDashboardsOutput is AWS's ListDashboardsResponse shape.
 type ListDashboardsOutput struct {
 	Dashboards []DashboardDetail
@@ -1874,6 +2292,16 @@ func (v *ListEventDataStoresInput) StringField(name string) string {
 
 func (v *ListEventDataStoresInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListEventDataStoresInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListEventDataStoresOutput is AWS's ListEventDataStoresResponse shape.
@@ -1916,6 +2344,18 @@ func (v *ListImportFailuresInput) StringField(name string) string {
 
 func (v *ListImportFailuresInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListImportFailuresInput) Sent(name string) bool {
+	switch name {
+	case "ImportId":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListImportFailuresOutput is AWS's ListImportFailuresResponse shape.
@@ -1961,6 +2401,20 @@ func (v *ListImportsInput) StringField(name string) string {
 
 func (v *ListImportsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListImportsInput) Sent(name string) bool {
+	switch name {
+	case "Destination":
+		return v.set&(1<<0) != 0
+	case "ImportStatus":
+		return v.set&(1<<1) != 0
+	case "NextToken":
+		return v.set&(1<<3) != 0
+	}
+	return false
 }
 
 // ListImportsOutput is AWS's ListImportsResponse shape.
@@ -2009,6 +2463,24 @@ func (v *ListInsightsDataInput) StringField(name string) string {
 
 func (v *ListInsightsDataInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInsightsDataInput) Sent(name string) bool {
+	switch name {
+	case "DataType":
+		return v.set&(1<<0) != 0
+	case "EndTime":
+		return v.set&(1<<2) != 0
+	case "InsightSource":
+		return v.set&(1<<3) != 0
+	case "NextToken":
+		return v.set&(1<<5) != 0
+	case "StartTime":
+		return v.set&(1<<6) != 0
+	}
+	return false
 }
 
 // ListInsightsDataOutput is AWS's ListInsightsDataResponse shape.
@@ -2071,6 +2543,32 @@ func (v *ListInsightsMetricDataInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInsightsMetricDataInput) Sent(name string) bool {
+	switch name {
+	case "DataType":
+		return v.set&(1<<0) != 0
+	case "EndTime":
+		return v.set&(1<<1) != 0
+	case "ErrorCode":
+		return v.set&(1<<2) != 0
+	case "EventName":
+		return v.set&(1<<3) != 0
+	case "EventSource":
+		return v.set&(1<<4) != 0
+	case "InsightType":
+		return v.set&(1<<5) != 0
+	case "NextToken":
+		return v.set&(1<<7) != 0
+	case "StartTime":
+		return v.set&(1<<9) != 0
+	case "TrailName":
+		return v.set&(1<<10) != 0
+	}
+	return false
+}
+
 // ListInsightsMetricDataOutput is AWS's ListInsightsMetricDataResponse shape.
 type ListInsightsMetricDataOutput struct {
 	ErrorCode   string
@@ -2127,6 +2625,20 @@ func (v *ListPublicKeysInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPublicKeysInput) Sent(name string) bool {
+	switch name {
+	case "EndTime":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "StartTime":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListPublicKeysOutput is AWS's ListPublicKeysResponse shape.
 type ListPublicKeysOutput struct {
 	NextToken     string
@@ -2174,6 +2686,24 @@ func (v *ListQueriesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListQueriesInput) Sent(name string) bool {
+	switch name {
+	case "EndTime":
+		return v.set&(1<<0) != 0
+	case "EventDataStore":
+		return v.set&(1<<1) != 0
+	case "NextToken":
+		return v.set&(1<<3) != 0
+	case "QueryStatus":
+		return v.set&(1<<4) != 0
+	case "StartTime":
+		return v.set&(1<<5) != 0
+	}
+	return false
+}
+
 // ListQueriesOutput is AWS's ListQueriesResponse shape.
 type ListQueriesOutput struct {
 	NextToken string
@@ -2213,6 +2743,16 @@ func (v *ListTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListTagsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // ListTagsOutput is AWS's ListTagsResponse shape.
 type ListTagsOutput struct {
 	NextToken       string
@@ -2249,6 +2789,16 @@ func (v *ListTrailsInput) StringField(name string) string {
 
 func (v *ListTrailsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListTrailsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // ListTrailsOutput is AWS's ListTrailsResponse shape.
@@ -2292,6 +2842,18 @@ func (v *LookupAttribute) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *LookupAttribute) Sent(name string) bool {
+	switch name {
+	case "AttributeKey":
+		return v.set&(1<<0) != 0
+	case "AttributeValue":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // LookupEventsInput is AWS's LookupEventsRequest shape.
 type LookupEventsInput struct {
 	LookupAttributes []LookupAttribute
@@ -2317,6 +2879,22 @@ func (v *LookupEventsInput) StringField(name string) string {
 
 func (v *LookupEventsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *LookupEventsInput) Sent(name string) bool {
+	switch name {
+	case "StartTime":
+		return v.set&(1<<1) != 0
+	case "EndTime":
+		return v.set&(1<<2) != 0
+	case "EventCategory":
+		return v.set&(1<<3) != 0
+	case "NextToken":
+		return v.set&(1<<5) != 0
+	}
+	return false
 }
 
 // LookupEventsOutput is AWS's LookupEventsResponse shape.
@@ -2405,6 +2983,20 @@ func (v *PutEventConfigurationInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutEventConfigurationInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<2) != 0
+	case "MaxEventSize":
+		return v.set&(1<<3) != 0
+	case "TrailName":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // PutEventConfigurationOutput is AWS's PutEventConfigurationResponse shape.
 type PutEventConfigurationOutput struct {
 	AggregationConfigurations []AggregationConfiguration
@@ -2450,6 +3042,16 @@ func (v *PutEventSelectorsInput) StringField(name string) string {
 
 func (v *PutEventSelectorsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutEventSelectorsInput) Sent(name string) bool {
+	switch name {
+	case "TrailName":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // PutEventSelectorsOutput is AWS's PutEventSelectorsResponse shape.
@@ -2498,6 +3100,20 @@ func (v *PutInsightSelectorsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutInsightSelectorsInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	case "InsightsDestination":
+		return v.set&(1<<2) != 0
+	case "TrailName":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // PutInsightSelectorsOutput is AWS's PutInsightSelectorsResponse shape.
 type PutInsightSelectorsOutput struct {
 	EventDataStoreArn   string
@@ -2543,6 +3159,18 @@ func (v *PutResourcePolicyInput) StringField(name string) string {
 
 func (v *PutResourcePolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutResourcePolicyInput) Sent(name string) bool {
+	switch name {
+	case "ResourceArn":
+		return v.set&(1<<0) != 0
+	case "ResourcePolicy":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // PutResourcePolicyOutput is AWS's PutResourcePolicyResponse shape.
@@ -2651,6 +3279,18 @@ func (v *RefreshSchedule) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RefreshSchedule) Sent(name string) bool {
+	switch name {
+	case "Status":
+		return v.set&(1<<1) != 0
+	case "TimeOfDay":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // RefreshScheduleFrequency is AWS's RefreshScheduleFrequency shape.
 type RefreshScheduleFrequency struct {
 	Unit  string
@@ -2672,6 +3312,16 @@ func (v *RefreshScheduleFrequency) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RefreshScheduleFrequency) Sent(name string) bool {
+	switch name {
+	case "Unit":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // RegisterOrganizationDelegatedAdminInput is AWS's RegisterOrganizationDelegatedAdminRequest shape.
 type RegisterOrganizationDelegatedAdminInput struct {
 	MemberAccountId string
@@ -2690,6 +3340,16 @@ func (v *RegisterOrganizationDelegatedAdminInput) StringField(name string) strin
 
 func (v *RegisterOrganizationDelegatedAdminInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RegisterOrganizationDelegatedAdminInput) Sent(name string) bool {
+	switch name {
+	case "MemberAccountId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // RegisterOrganizationDelegatedAdminOutput is AWS's RegisterOrganizationDelegatedAdminResponse shape.
@@ -2725,6 +3385,16 @@ func (v *RemoveTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RemoveTagsInput) Sent(name string) bool {
+	switch name {
+	case "ResourceId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // RemoveTagsOutput is AWS's RemoveTagsResponse shape.
 type RemoveTagsOutput struct {
 }
@@ -2757,6 +3427,16 @@ func (v *RequestWidget) StringField(name string) string {
 
 func (v *RequestWidget) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RequestWidget) Sent(name string) bool {
+	switch name {
+	case "QueryStatement":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // Resource is AWS's Resource shape.
@@ -2815,6 +3495,16 @@ func (v *RestoreEventDataStoreInput) StringField(name string) string {
 
 func (v *RestoreEventDataStoreInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RestoreEventDataStoreInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // RestoreEventDataStoreOutput is AWS's RestoreEventDataStoreResponse shape.
@@ -2879,6 +3569,20 @@ func (v *S3ImportSource) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *S3ImportSource) Sent(name string) bool {
+	switch name {
+	case "S3BucketAccessRoleArn":
+		return v.set&(1<<0) != 0
+	case "S3BucketRegion":
+		return v.set&(1<<1) != 0
+	case "S3LocationUri":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // SearchSampleQueriesInput is AWS's SearchSampleQueriesRequest shape.
 type SearchSampleQueriesInput struct {
 	MaxResults   *int
@@ -2901,6 +3605,18 @@ func (v *SearchSampleQueriesInput) StringField(name string) string {
 
 func (v *SearchSampleQueriesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SearchSampleQueriesInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "SearchPhrase":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // SearchSampleQueriesOutput is AWS's SearchSampleQueriesResponse shape.
@@ -2980,6 +3696,16 @@ func (v *StartDashboardRefreshInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StartDashboardRefreshInput) Sent(name string) bool {
+	switch name {
+	case "DashboardId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // StartDashboardRefreshOutput is AWS's StartDashboardRefreshResponse shape.
 type StartDashboardRefreshOutput struct {
 	RefreshId string
@@ -3015,6 +3741,16 @@ func (v *StartEventDataStoreIngestionInput) StringField(name string) string {
 
 func (v *StartEventDataStoreIngestionInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StartEventDataStoreIngestionInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // StartEventDataStoreIngestionOutput is AWS's StartEventDataStoreIngestionResponse shape.
@@ -3057,6 +3793,20 @@ func (v *StartImportInput) StructField(name string) wire.Fields {
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StartImportInput) Sent(name string) bool {
+	switch name {
+	case "EndEventTime":
+		return v.set&(1<<1) != 0
+	case "ImportId":
+		return v.set&(1<<2) != 0
+	case "StartEventTime":
+		return v.set&(1<<4) != 0
+	}
+	return false
 }
 
 // StartImportOutput is AWS's StartImportResponse shape.
@@ -3111,6 +3861,16 @@ func (v *StartLoggingInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StartLoggingInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // StartLoggingOutput is AWS's StartLoggingResponse shape.
 type StartLoggingOutput struct {
 }
@@ -3153,6 +3913,22 @@ func (v *StartQueryInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StartQueryInput) Sent(name string) bool {
+	switch name {
+	case "DeliveryS3Uri":
+		return v.set&(1<<0) != 0
+	case "EventDataStoreOwnerAccountId":
+		return v.set&(1<<1) != 0
+	case "QueryAlias":
+		return v.set&(1<<2) != 0
+	case "QueryStatement":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // StartQueryOutput is AWS's StartQueryResponse shape.
 type StartQueryOutput struct {
 	EventDataStoreOwnerAccountId string
@@ -3193,6 +3969,16 @@ func (v *StopEventDataStoreIngestionInput) StructField(name string) wire.Fields 
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StopEventDataStoreIngestionInput) Sent(name string) bool {
+	switch name {
+	case "EventDataStore":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // StopEventDataStoreIngestionOutput is AWS's StopEventDataStoreIngestionResponse shape.
 type StopEventDataStoreIngestionOutput struct {
 }
@@ -3223,6 +4009,16 @@ func (v *StopImportInput) StringField(name string) string {
 
 func (v *StopImportInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StopImportInput) Sent(name string) bool {
+	switch name {
+	case "ImportId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // StopImportOutput is AWS's StopImportResponse shape.
@@ -3282,6 +4078,16 @@ func (v *StopLoggingInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *StopLoggingInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // StopLoggingOutput is AWS's StopLoggingResponse shape.
 type StopLoggingOutput struct {
 }
@@ -3315,6 +4121,18 @@ func (v *Tag) StringField(name string) string {
 
 func (v *Tag) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *Tag) Sent(name string) bool {
+	switch name {
+	case "Key":
+		return v.set&(1<<0) != 0
+	case "Value":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // Trail is AWS's Trail shape.
@@ -3414,6 +4232,18 @@ func (v *UpdateChannelInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateChannelInput) Sent(name string) bool {
+	switch name {
+	case "Channel":
+		return v.set&(1<<0) != 0
+	case "Name":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // UpdateChannelOutput is AWS's UpdateChannelResponse shape.
 type UpdateChannelOutput struct {
 	ChannelArn   string
@@ -3465,6 +4295,16 @@ func (v *UpdateDashboardInput) StructField(name string) wire.Fields {
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateDashboardInput) Sent(name string) bool {
+	switch name {
+	case "DashboardId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UpdateDashboardOutput is AWS's UpdateDashboardResponse shape.
@@ -3533,6 +4373,22 @@ func (v *UpdateEventDataStoreInput) StringField(name string) string {
 
 func (v *UpdateEventDataStoreInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateEventDataStoreInput) Sent(name string) bool {
+	switch name {
+	case "BillingMode":
+		return v.set&(1<<1) != 0
+	case "EventDataStore":
+		return v.set&(1<<2) != 0
+	case "KmsKeyId":
+		return v.set&(1<<3) != 0
+	case "Name":
+		return v.set&(1<<5) != 0
+	}
+	return false
 }
 
 // UpdateEventDataStoreOutput is AWS's UpdateEventDataStoreResponse shape.
@@ -3617,6 +4473,28 @@ func (v *UpdateTrailInput) StringField(name string) string {
 
 func (v *UpdateTrailInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateTrailInput) Sent(name string) bool {
+	switch name {
+	case "CloudWatchLogsLogGroupArn":
+		return v.set&(1<<0) != 0
+	case "CloudWatchLogsRoleArn":
+		return v.set&(1<<1) != 0
+	case "KmsKeyId":
+		return v.set&(1<<6) != 0
+	case "Name":
+		return v.set&(1<<7) != 0
+	case "S3BucketName":
+		return v.set&(1<<8) != 0
+	case "S3KeyPrefix":
+		return v.set&(1<<9) != 0
+	case "SnsTopicName":
+		return v.set&(1<<10) != 0
+	}
+	return false
 }
 
 // UpdateTrailOutput is AWS's UpdateTrailResponse shape.

@@ -3544,11 +3544,6 @@ func (v *GetOrganizationsAccessReportOutput) AppendAudit(b []byte) ([]byte, bool
 			b = b[:mark]
 		}
 	}
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.Key(b, n > 0, `"jobCompletionDate":`)
 		b = wire.AppendAuditTime(b, v.JobCompletionDate)
@@ -3564,11 +3559,6 @@ func (v *GetOrganizationsAccessReportOutput) AppendAudit(b []byte) ([]byte, bool
 		b = wire.AppendJSONString(b, v.JobStatus)
 		n++
 	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if v.NumberOfServicesAccessible != nil {
 		b = wire.Key(b, n > 0, `"numberOfServicesAccessible":`)
 		b = strconv.AppendInt(b, int64(*v.NumberOfServicesAccessible), 10)
@@ -3577,6 +3567,16 @@ func (v *GetOrganizationsAccessReportOutput) AppendAudit(b []byte) ([]byte, bool
 	if v.NumberOfServicesNotAccessed != nil {
 		b = wire.Key(b, n > 0, `"numberOfServicesNotAccessed":`)
 		b = strconv.AppendInt(b, int64(*v.NumberOfServicesNotAccessed), 10)
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -4007,11 +4007,6 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendAudit(b []byte) ([]byte, boo
 			b = b[:mark]
 		}
 	}
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.Key(b, n > 0, `"jobCompletionDate":`)
 		b = wire.AppendAuditTime(b, v.JobCompletionDate)
@@ -4032,11 +4027,6 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendAudit(b []byte) ([]byte, boo
 		b = wire.AppendJSONString(b, v.JobType)
 		n++
 	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.ServicesLastAccessed) > 0 {
 		b = wire.Key(b, n > 0, `"servicesLastAccessed":`)
 		b = append(b, '[')
@@ -4051,6 +4041,16 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendAudit(b []byte) ([]byte, boo
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -4124,11 +4124,6 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesOutput) AppendAudit(b []byte) 
 			b = b[:mark]
 		}
 	}
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.Key(b, n > 0, `"jobCompletionDate":`)
 		b = wire.AppendAuditTime(b, v.JobCompletionDate)
@@ -4142,6 +4137,11 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesOutput) AppendAudit(b []byte) 
 	if v.JobStatus != "" {
 		b = wire.Key(b, n > 0, `"jobStatus":`)
 		b = wire.AppendJSONString(b, v.JobStatus)
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
 		n++
 	}
 	if v.Marker != "" {
@@ -5005,16 +5005,6 @@ func (v *ListGroupPoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.PolicyNames) > 0 {
 		b = wire.Key(b, n > 0, `"policyNames":`)
 		b = append(b, '[')
@@ -5025,6 +5015,16 @@ func (v *ListGroupPoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 			b = wire.AppendJSONString(b, v.PolicyNames[i0])
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5196,16 +5196,6 @@ func (v *ListInstanceProfileTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -5220,6 +5210,16 @@ func (v *ListInstanceProfileTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5391,16 +5391,6 @@ func (v *ListMFADeviceTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -5415,6 +5405,16 @@ func (v *ListMFADeviceTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5521,16 +5521,6 @@ func (v *ListOpenIDConnectProviderTagsOutput) AppendAudit(b []byte) ([]byte, boo
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -5545,6 +5535,16 @@ func (v *ListOpenIDConnectProviderTagsOutput) AppendAudit(b []byte) ([]byte, boo
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5695,16 +5695,6 @@ func (v *ListPoliciesGrantingServiceAccessOutput) AppendAudit(b []byte) ([]byte,
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.PoliciesGrantingServiceAccess) > 0 {
 		b = wire.Key(b, n > 0, `"policiesGrantingServiceAccess":`)
 		b = append(b, '[')
@@ -5719,6 +5709,16 @@ func (v *ListPoliciesGrantingServiceAccessOutput) AppendAudit(b []byte) ([]byte,
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5840,16 +5840,6 @@ func (v *ListPolicyTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -5864,6 +5854,16 @@ func (v *ListPolicyTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -5970,16 +5970,6 @@ func (v *ListRolePoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.PolicyNames) > 0 {
 		b = wire.Key(b, n > 0, `"policyNames":`)
 		b = append(b, '[')
@@ -5990,6 +5980,16 @@ func (v *ListRolePoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 			b = wire.AppendJSONString(b, v.PolicyNames[i0])
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6031,16 +6031,6 @@ func (v *ListRoleTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -6055,6 +6045,16 @@ func (v *ListRoleTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6161,16 +6161,6 @@ func (v *ListSAMLProviderTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -6185,6 +6175,16 @@ func (v *ListSAMLProviderTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6260,16 +6260,6 @@ func (v *ListSSHPublicKeysOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.SSHPublicKeys) > 0 {
 		b = wire.Key(b, n > 0, `"sSHPublicKeys":`)
 		b = append(b, '[')
@@ -6284,6 +6274,16 @@ func (v *ListSSHPublicKeysOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6325,16 +6325,6 @@ func (v *ListServerCertificateTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -6349,6 +6339,16 @@ func (v *ListServerCertificateTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6390,16 +6390,6 @@ func (v *ListServerCertificatesOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.ServerCertificateMetadataList) > 0 {
 		b = wire.Key(b, n > 0, `"serverCertificateMetadataList":`)
 		b = append(b, '[')
@@ -6414,6 +6404,16 @@ func (v *ListServerCertificatesOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6465,16 +6465,6 @@ func (v *ListServiceSpecificCredentialsOutput) AppendAudit(b []byte) ([]byte, bo
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.ServiceSpecificCredentials) > 0 {
 		b = wire.Key(b, n > 0, `"serviceSpecificCredentials":`)
 		b = append(b, '[')
@@ -6489,6 +6479,16 @@ func (v *ListServiceSpecificCredentialsOutput) AppendAudit(b []byte) ([]byte, bo
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6595,16 +6595,6 @@ func (v *ListUserPoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.PolicyNames) > 0 {
 		b = wire.Key(b, n > 0, `"policyNames":`)
 		b = append(b, '[')
@@ -6615,6 +6605,16 @@ func (v *ListUserPoliciesOutput) AppendAudit(b []byte) ([]byte, bool) {
 			b = wire.AppendJSONString(b, v.PolicyNames[i0])
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6656,16 +6656,6 @@ func (v *ListUserTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.IsTruncated != nil {
-		b = wire.Key(b, n > 0, `"isTruncated":`)
-		b = strconv.AppendBool(b, *v.IsTruncated)
-		n++
-	}
-	if v.Marker != "" {
-		b = wire.Key(b, n > 0, `"marker":`)
-		b = wire.AppendJSONString(b, v.Marker)
-		n++
-	}
 	if len(v.Tags) > 0 {
 		b = wire.Key(b, n > 0, `"tags":`)
 		b = append(b, '[')
@@ -6680,6 +6670,16 @@ func (v *ListUserTagsOutput) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
+		n++
+	}
+	if v.IsTruncated != nil {
+		b = wire.Key(b, n > 0, `"isTruncated":`)
+		b = strconv.AppendBool(b, *v.IsTruncated)
+		n++
+	}
+	if v.Marker != "" {
+		b = wire.Key(b, n > 0, `"marker":`)
+		b = wire.AppendJSONString(b, v.Marker)
 		n++
 	}
 	if n == 0 {
@@ -6878,44 +6878,9 @@ func (v *ManagedPolicyDetail) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.Arn != "" {
-		b = wire.Key(b, n > 0, `"arn":`)
-		b = wire.AppendJSONString(b, v.Arn)
-		n++
-	}
-	if v.AttachmentCount != nil {
-		b = wire.Key(b, n > 0, `"attachmentCount":`)
-		b = strconv.AppendInt(b, int64(*v.AttachmentCount), 10)
-		n++
-	}
-	if !v.CreateDate.IsZero() {
-		b = wire.Key(b, n > 0, `"createDate":`)
-		b = wire.AppendAuditTime(b, v.CreateDate)
-		n++
-	}
-	if v.DefaultVersionId != "" {
-		b = wire.Key(b, n > 0, `"defaultVersionId":`)
-		b = wire.AppendJSONString(b, v.DefaultVersionId)
-		n++
-	}
-	if v.Description != "" {
-		b = wire.Key(b, n > 0, `"description":`)
-		b = wire.AppendJSONString(b, v.Description)
-		n++
-	}
-	if v.IsAttachable != nil {
-		b = wire.Key(b, n > 0, `"isAttachable":`)
-		b = strconv.AppendBool(b, *v.IsAttachable)
-		n++
-	}
-	if v.Path != "" {
-		b = wire.Key(b, n > 0, `"path":`)
-		b = wire.AppendJSONString(b, v.Path)
-		n++
-	}
-	if v.PermissionsBoundaryUsageCount != nil {
-		b = wire.Key(b, n > 0, `"permissionsBoundaryUsageCount":`)
-		b = strconv.AppendInt(b, int64(*v.PermissionsBoundaryUsageCount), 10)
+	if v.PolicyName != "" {
+		b = wire.Key(b, n > 0, `"policyName":`)
+		b = wire.AppendJSONString(b, v.PolicyName)
 		n++
 	}
 	if v.PolicyId != "" {
@@ -6923,9 +6888,49 @@ func (v *ManagedPolicyDetail) AppendAudit(b []byte) ([]byte, bool) {
 		b = wire.AppendJSONString(b, v.PolicyId)
 		n++
 	}
-	if v.PolicyName != "" {
-		b = wire.Key(b, n > 0, `"policyName":`)
-		b = wire.AppendJSONString(b, v.PolicyName)
+	if v.Arn != "" {
+		b = wire.Key(b, n > 0, `"arn":`)
+		b = wire.AppendJSONString(b, v.Arn)
+		n++
+	}
+	if v.Path != "" {
+		b = wire.Key(b, n > 0, `"path":`)
+		b = wire.AppendJSONString(b, v.Path)
+		n++
+	}
+	if v.DefaultVersionId != "" {
+		b = wire.Key(b, n > 0, `"defaultVersionId":`)
+		b = wire.AppendJSONString(b, v.DefaultVersionId)
+		n++
+	}
+	if v.AttachmentCount != nil {
+		b = wire.Key(b, n > 0, `"attachmentCount":`)
+		b = strconv.AppendInt(b, int64(*v.AttachmentCount), 10)
+		n++
+	}
+	if v.PermissionsBoundaryUsageCount != nil {
+		b = wire.Key(b, n > 0, `"permissionsBoundaryUsageCount":`)
+		b = strconv.AppendInt(b, int64(*v.PermissionsBoundaryUsageCount), 10)
+		n++
+	}
+	if v.IsAttachable != nil {
+		b = wire.Key(b, n > 0, `"isAttachable":`)
+		b = strconv.AppendBool(b, *v.IsAttachable)
+		n++
+	}
+	if v.Description != "" {
+		b = wire.Key(b, n > 0, `"description":`)
+		b = wire.AppendJSONString(b, v.Description)
+		n++
+	}
+	if !v.CreateDate.IsZero() {
+		b = wire.Key(b, n > 0, `"createDate":`)
+		b = wire.AppendAuditTime(b, v.CreateDate)
+		n++
+	}
+	if !v.UpdateDate.IsZero() {
+		b = wire.Key(b, n > 0, `"updateDate":`)
+		b = wire.AppendAuditTime(b, v.UpdateDate)
 		n++
 	}
 	if len(v.PolicyVersionList) > 0 {
@@ -6942,11 +6947,6 @@ func (v *ManagedPolicyDetail) AppendAudit(b []byte) ([]byte, bool) {
 			}
 		}
 		b = append(b, ']')
-		n++
-	}
-	if !v.UpdateDate.IsZero() {
-		b = wire.Key(b, n > 0, `"updateDate":`)
-		b = wire.AppendAuditTime(b, v.UpdateDate)
 		n++
 	}
 	if n == 0 {
@@ -8782,17 +8782,6 @@ func (v *Statement) AppendAudit(b []byte) ([]byte, bool) {
 	start := len(b)
 	b = append(b, '{')
 	n := 0
-	if v.EndPosition != nil {
-		mark := len(b)
-		b = wire.Key(b, n > 0, `"endPosition":`)
-		var ok bool
-		b, ok = v.EndPosition.AppendAudit(b)
-		if ok {
-			n++
-		} else {
-			b = b[:mark]
-		}
-	}
 	if v.SourcePolicyId != "" {
 		b = wire.Key(b, n > 0, `"sourcePolicyId":`)
 		b = wire.AppendJSONString(b, v.SourcePolicyId)
@@ -8808,6 +8797,17 @@ func (v *Statement) AppendAudit(b []byte) ([]byte, bool) {
 		b = wire.Key(b, n > 0, `"startPosition":`)
 		var ok bool
 		b, ok = v.StartPosition.AppendAudit(b)
+		if ok {
+			n++
+		} else {
+			b = b[:mark]
+		}
+	}
+	if v.EndPosition != nil {
+		mark := len(b)
+		b = wire.Key(b, n > 0, `"endPosition":`)
+		var ok bool
+		b, ok = v.EndPosition.AppendAudit(b)
 		if ok {
 			n++
 		} else {

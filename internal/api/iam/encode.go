@@ -208,7 +208,7 @@ func (v *CreateOpenIDConnectProviderOutput) AppendXML(b []byte) []byte {
 	if v.OpenIDConnectProviderArn != "" {
 		b = wire.AppendXMLString(b, "OpenIDConnectProviderArn", v.OpenIDConnectProviderArn)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -255,7 +255,7 @@ func (v *CreateSAMLProviderOutput) AppendXML(b []byte) []byte {
 	if v.SAMLProviderArn != "" {
 		b = wire.AppendXMLString(b, "SAMLProviderArn", v.SAMLProviderArn)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -314,7 +314,7 @@ func (v *DeactivateMFADeviceOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *DelegationPermission) AppendXML(b []byte) []byte {
-	if len(v.Parameters) > 0 {
+	if v.Parameters != nil {
 		b = wire.Open(b, "Parameters")
 		for i := range v.Parameters {
 			b = wire.Open(b, "member")
@@ -381,7 +381,7 @@ func (v *DelegationRequest) AppendXML(b []byte) []byte {
 	if v.RequestorName != "" {
 		b = wire.AppendXMLString(b, "RequestorName", v.RequestorName)
 	}
-	if len(v.RolePermissionRestrictionArns) > 0 {
+	if v.RolePermissionRestrictionArns != nil {
 		b = wire.Open(b, "RolePermissionRestrictionArns")
 		for _, e0 := range v.RolePermissionRestrictionArns {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -523,7 +523,7 @@ func (v *DeletionTaskFailureReasonType) AppendXML(b []byte) []byte {
 	if v.Reason != "" {
 		b = wire.AppendXMLString(b, "Reason", v.Reason)
 	}
-	if len(v.RoleUsageList) > 0 {
+	if v.RoleUsageList != nil {
 		b = wire.Open(b, "RoleUsageList")
 		for i := range v.RoleUsageList {
 			b = wire.Open(b, "member")
@@ -552,7 +552,7 @@ func (v *DetachUserPolicyOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *DisableOrganizationsRootCredentialsManagementOutput) AppendXML(b []byte) []byte {
-	if len(v.EnabledFeatures) > 0 {
+	if v.EnabledFeatures != nil {
 		b = wire.Open(b, "EnabledFeatures")
 		for _, e0 := range v.EnabledFeatures {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -567,7 +567,7 @@ func (v *DisableOrganizationsRootCredentialsManagementOutput) AppendXML(b []byte
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *DisableOrganizationsRootSessionsOutput) AppendXML(b []byte) []byte {
-	if len(v.EnabledFeatures) > 0 {
+	if v.EnabledFeatures != nil {
 		b = wire.Open(b, "EnabledFeatures")
 		for _, e0 := range v.EnabledFeatures {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -592,7 +592,7 @@ func (v *EnableMFADeviceOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *EnableOrganizationsRootCredentialsManagementOutput) AppendXML(b []byte) []byte {
-	if len(v.EnabledFeatures) > 0 {
+	if v.EnabledFeatures != nil {
 		b = wire.Open(b, "EnabledFeatures")
 		for _, e0 := range v.EnabledFeatures {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -607,7 +607,7 @@ func (v *EnableOrganizationsRootCredentialsManagementOutput) AppendXML(b []byte)
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *EnableOrganizationsRootSessionsOutput) AppendXML(b []byte) []byte {
-	if len(v.EnabledFeatures) > 0 {
+	if v.EnabledFeatures != nil {
 		b = wire.Open(b, "EnabledFeatures")
 		for _, e0 := range v.EnabledFeatures {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -683,7 +683,7 @@ func (v *EvaluationResult) AppendXML(b []byte) []byte {
 	if v.EvalDecision != "" {
 		b = wire.AppendXMLString(b, "EvalDecision", v.EvalDecision)
 	}
-	if len(v.MatchedStatements) > 0 {
+	if v.MatchedStatements != nil {
 		b = wire.Open(b, "MatchedStatements")
 		for i := range v.MatchedStatements {
 			b = wire.Open(b, "member")
@@ -692,7 +692,7 @@ func (v *EvaluationResult) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "MatchedStatements")
 	}
-	if len(v.MissingContextValues) > 0 {
+	if v.MissingContextValues != nil {
 		b = wire.Open(b, "MissingContextValues")
 		for _, e0 := range v.MissingContextValues {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -709,7 +709,7 @@ func (v *EvaluationResult) AppendXML(b []byte) []byte {
 		b = v.PermissionsBoundaryDecisionDetail.AppendXML(b)
 		b = wire.Close(b, "PermissionsBoundaryDecisionDetail")
 	}
-	if len(v.EvalDecisionDetails) > 0 {
+	if v.EvalDecisionDetails != nil {
 		b = wire.Open(b, "EvalDecisionDetails")
 		for _, k0 := range wire.SortedKeys(v.EvalDecisionDetails) {
 			b = wire.Open(b, "entry")
@@ -719,7 +719,7 @@ func (v *EvaluationResult) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "EvalDecisionDetails")
 	}
-	if len(v.ResourceSpecificResults) > 0 {
+	if v.ResourceSpecificResults != nil {
 		b = wire.Open(b, "ResourceSpecificResults")
 		for i := range v.ResourceSpecificResults {
 			b = wire.Open(b, "member")
@@ -773,7 +773,7 @@ func (v *GetAccessKeyLastUsedOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *GetAccountAuthorizationDetailsOutput) AppendXML(b []byte) []byte {
-	if len(v.UserDetailList) > 0 {
+	if v.UserDetailList != nil {
 		b = wire.Open(b, "UserDetailList")
 		for i := range v.UserDetailList {
 			b = wire.Open(b, "member")
@@ -782,7 +782,7 @@ func (v *GetAccountAuthorizationDetailsOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "UserDetailList")
 	}
-	if len(v.GroupDetailList) > 0 {
+	if v.GroupDetailList != nil {
 		b = wire.Open(b, "GroupDetailList")
 		for i := range v.GroupDetailList {
 			b = wire.Open(b, "member")
@@ -791,7 +791,7 @@ func (v *GetAccountAuthorizationDetailsOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "GroupDetailList")
 	}
-	if len(v.RoleDetailList) > 0 {
+	if v.RoleDetailList != nil {
 		b = wire.Open(b, "RoleDetailList")
 		for i := range v.RoleDetailList {
 			b = wire.Open(b, "member")
@@ -800,7 +800,7 @@ func (v *GetAccountAuthorizationDetailsOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "RoleDetailList")
 	}
-	if len(v.Policies) > 0 {
+	if v.Policies != nil {
 		b = wire.Open(b, "Policies")
 		for i := range v.Policies {
 			b = wire.Open(b, "member")
@@ -830,7 +830,7 @@ func (v *GetAccountPasswordPolicyOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *GetAccountSummaryOutput) AppendXML(b []byte) []byte {
-	if len(v.SummaryMap) > 0 {
+	if v.SummaryMap != nil {
 		b = wire.Open(b, "SummaryMap")
 		for _, k0 := range wire.SortedKeys(v.SummaryMap) {
 			b = wire.Open(b, "entry")
@@ -845,7 +845,7 @@ func (v *GetAccountSummaryOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *GetContextKeysForPolicyOutput) AppendXML(b []byte) []byte {
-	if len(v.ContextKeyNames) > 0 {
+	if v.ContextKeyNames != nil {
 		b = wire.Open(b, "ContextKeyNames")
 		for _, e0 := range v.ContextKeyNames {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -958,7 +958,7 @@ func (v *GetLoginProfileOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *GetMFADeviceOutput) AppendXML(b []byte) []byte {
-	if len(v.Certifications) > 0 {
+	if v.Certifications != nil {
 		b = wire.Open(b, "Certifications")
 		for _, k0 := range wire.SortedKeys(v.Certifications) {
 			b = wire.Open(b, "entry")
@@ -985,14 +985,14 @@ func (v *GetOpenIDConnectProviderOutput) AppendXML(b []byte) []byte {
 	if v.Url != "" {
 		b = wire.AppendXMLString(b, "Url", v.Url)
 	}
-	if len(v.ClientIDList) > 0 {
+	if v.ClientIDList != nil {
 		b = wire.Open(b, "ClientIDList")
 		for _, e0 := range v.ClientIDList {
 			b = wire.AppendXMLString(b, "member", e0)
 		}
 		b = wire.Close(b, "ClientIDList")
 	}
-	if len(v.ThumbprintList) > 0 {
+	if v.ThumbprintList != nil {
 		b = wire.Open(b, "ThumbprintList")
 		for _, e0 := range v.ThumbprintList {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -1002,7 +1002,7 @@ func (v *GetOpenIDConnectProviderOutput) AppendXML(b []byte) []byte {
 	if !v.CreateDate.IsZero() {
 		b = wire.AppendXMLTime(b, "CreateDate", v.CreateDate)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -1016,7 +1016,7 @@ func (v *GetOpenIDConnectProviderOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *GetOrganizationsAccessReportOutput) AppendXML(b []byte) []byte {
-	if len(v.AccessDetails) > 0 {
+	if v.AccessDetails != nil {
 		b = wire.Open(b, "AccessDetails")
 		for i := range v.AccessDetails {
 			b = wire.Open(b, "member")
@@ -1030,9 +1030,6 @@ func (v *GetOrganizationsAccessReportOutput) AppendXML(b []byte) []byte {
 		b = v.ErrorDetails.AppendXML(b)
 		b = wire.Close(b, "ErrorDetails")
 	}
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.AppendXMLTime(b, "JobCompletionDate", v.JobCompletionDate)
 	}
@@ -1042,14 +1039,17 @@ func (v *GetOrganizationsAccessReportOutput) AppendXML(b []byte) []byte {
 	if v.JobStatus != "" {
 		b = wire.AppendXMLString(b, "JobStatus", v.JobStatus)
 	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	if v.NumberOfServicesAccessible != nil {
 		b = wire.AppendXMLInt(b, "NumberOfServicesAccessible", int64(*v.NumberOfServicesAccessible))
 	}
 	if v.NumberOfServicesNotAccessed != nil {
 		b = wire.AppendXMLInt(b, "NumberOfServicesNotAccessed", int64(*v.NumberOfServicesNotAccessed))
+	}
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
 	return b
 }
@@ -1120,7 +1120,7 @@ func (v *GetSAMLProviderOutput) AppendXML(b []byte) []byte {
 	if !v.ValidUntil.IsZero() {
 		b = wire.AppendXMLTime(b, "ValidUntil", v.ValidUntil)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -1132,7 +1132,7 @@ func (v *GetSAMLProviderOutput) AppendXML(b []byte) []byte {
 	if v.AssertionEncryptionMode != "" {
 		b = wire.AppendXMLString(b, "AssertionEncryptionMode", v.AssertionEncryptionMode)
 	}
-	if len(v.PrivateKeyList) > 0 {
+	if v.PrivateKeyList != nil {
 		b = wire.Open(b, "PrivateKeyList")
 		for i := range v.PrivateKeyList {
 			b = wire.Open(b, "member")
@@ -1174,9 +1174,6 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendXML(b []byte) []byte {
 		b = v.Error.AppendXML(b)
 		b = wire.Close(b, "Error")
 	}
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.AppendXMLTime(b, "JobCompletionDate", v.JobCompletionDate)
 	}
@@ -1189,9 +1186,6 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendXML(b []byte) []byte {
 	if v.JobType != "" {
 		b = wire.AppendXMLString(b, "JobType", v.JobType)
 	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "ServicesLastAccessed")
 	for i := range v.ServicesLastAccessed {
 		b = wire.Open(b, "member")
@@ -1199,6 +1193,12 @@ func (v *GetServiceLastAccessedDetailsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "ServicesLastAccessed")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
@@ -1216,9 +1216,6 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesOutput) AppendXML(b []byte) []
 		b = v.Error.AppendXML(b)
 		b = wire.Close(b, "Error")
 	}
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
 	if !v.JobCompletionDate.IsZero() {
 		b = wire.AppendXMLTime(b, "JobCompletionDate", v.JobCompletionDate)
 	}
@@ -1227,6 +1224,9 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesOutput) AppendXML(b []byte) []
 	}
 	if v.JobStatus != "" {
 		b = wire.AppendXMLString(b, "JobStatus", v.JobStatus)
+	}
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
@@ -1308,7 +1308,7 @@ func (v *GroupDetail) AppendXML(b []byte) []byte {
 	if !v.CreateDate.IsZero() {
 		b = wire.AppendXMLTime(b, "CreateDate", v.CreateDate)
 	}
-	if len(v.GroupPolicyList) > 0 {
+	if v.GroupPolicyList != nil {
 		b = wire.Open(b, "GroupPolicyList")
 		for i := range v.GroupPolicyList {
 			b = wire.Open(b, "member")
@@ -1317,7 +1317,7 @@ func (v *GroupDetail) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "GroupPolicyList")
 	}
-	if len(v.AttachedManagedPolicies) > 0 {
+	if v.AttachedManagedPolicies != nil {
 		b = wire.Open(b, "AttachedManagedPolicies")
 		for i := range v.AttachedManagedPolicies {
 			b = wire.Open(b, "member")
@@ -1353,7 +1353,7 @@ func (v *InstanceProfile) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Roles")
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -1401,7 +1401,7 @@ func (v *ListAccountAliasesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListAttachedGroupPoliciesOutput) AppendXML(b []byte) []byte {
-	if len(v.AttachedPolicies) > 0 {
+	if v.AttachedPolicies != nil {
 		b = wire.Open(b, "AttachedPolicies")
 		for i := range v.AttachedPolicies {
 			b = wire.Open(b, "member")
@@ -1421,7 +1421,7 @@ func (v *ListAttachedGroupPoliciesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListAttachedRolePoliciesOutput) AppendXML(b []byte) []byte {
-	if len(v.AttachedPolicies) > 0 {
+	if v.AttachedPolicies != nil {
 		b = wire.Open(b, "AttachedPolicies")
 		for i := range v.AttachedPolicies {
 			b = wire.Open(b, "member")
@@ -1441,7 +1441,7 @@ func (v *ListAttachedRolePoliciesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListAttachedUserPoliciesOutput) AppendXML(b []byte) []byte {
-	if len(v.AttachedPolicies) > 0 {
+	if v.AttachedPolicies != nil {
 		b = wire.Open(b, "AttachedPolicies")
 		for i := range v.AttachedPolicies {
 			b = wire.Open(b, "member")
@@ -1461,7 +1461,7 @@ func (v *ListAttachedUserPoliciesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListDelegationRequestsOutput) AppendXML(b []byte) []byte {
-	if len(v.DelegationRequests) > 0 {
+	if v.DelegationRequests != nil {
 		b = wire.Open(b, "DelegationRequests")
 		for i := range v.DelegationRequests {
 			b = wire.Open(b, "member")
@@ -1481,7 +1481,7 @@ func (v *ListDelegationRequestsOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListEntitiesForPolicyOutput) AppendXML(b []byte) []byte {
-	if len(v.PolicyGroups) > 0 {
+	if v.PolicyGroups != nil {
 		b = wire.Open(b, "PolicyGroups")
 		for i := range v.PolicyGroups {
 			b = wire.Open(b, "member")
@@ -1490,7 +1490,7 @@ func (v *ListEntitiesForPolicyOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "PolicyGroups")
 	}
-	if len(v.PolicyUsers) > 0 {
+	if v.PolicyUsers != nil {
 		b = wire.Open(b, "PolicyUsers")
 		for i := range v.PolicyUsers {
 			b = wire.Open(b, "member")
@@ -1499,7 +1499,7 @@ func (v *ListEntitiesForPolicyOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "PolicyUsers")
 	}
-	if len(v.PolicyRoles) > 0 {
+	if v.PolicyRoles != nil {
 		b = wire.Open(b, "PolicyRoles")
 		for i := range v.PolicyRoles {
 			b = wire.Open(b, "member")
@@ -1519,17 +1519,17 @@ func (v *ListEntitiesForPolicyOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListGroupPoliciesOutput) AppendXML(b []byte) []byte {
+	b = wire.Open(b, "PolicyNames")
+	for _, e0 := range v.PolicyNames {
+		b = wire.AppendXMLString(b, "member", e0)
+	}
+	b = wire.Close(b, "PolicyNames")
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
-	b = wire.Open(b, "PolicyNames")
-	for _, e0 := range v.PolicyNames {
-		b = wire.AppendXMLString(b, "member", e0)
-	}
-	b = wire.Close(b, "PolicyNames")
 	return b
 }
 
@@ -1571,12 +1571,6 @@ func (v *ListGroupsOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListInstanceProfileTagsOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1584,6 +1578,12 @@ func (v *ListInstanceProfileTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
@@ -1625,12 +1625,6 @@ func (v *ListInstanceProfilesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListMFADeviceTagsOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1638,6 +1632,12 @@ func (v *ListMFADeviceTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
@@ -1661,12 +1661,6 @@ func (v *ListMFADevicesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListOpenIDConnectProviderTagsOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1674,12 +1668,18 @@ func (v *ListOpenIDConnectProviderTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListOpenIDConnectProvidersOutput) AppendXML(b []byte) []byte {
-	if len(v.OpenIDConnectProviderList) > 0 {
+	if v.OpenIDConnectProviderList != nil {
 		b = wire.Open(b, "OpenIDConnectProviderList")
 		for i := range v.OpenIDConnectProviderList {
 			b = wire.Open(b, "member")
@@ -1693,7 +1693,7 @@ func (v *ListOpenIDConnectProvidersOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListOrganizationsFeaturesOutput) AppendXML(b []byte) []byte {
-	if len(v.EnabledFeatures) > 0 {
+	if v.EnabledFeatures != nil {
 		b = wire.Open(b, "EnabledFeatures")
 		for _, e0 := range v.EnabledFeatures {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -1708,7 +1708,7 @@ func (v *ListOrganizationsFeaturesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListPoliciesGrantingServiceAccessEntry) AppendXML(b []byte) []byte {
-	if len(v.Policies) > 0 {
+	if v.Policies != nil {
 		b = wire.Open(b, "Policies")
 		for i := range v.Policies {
 			b = wire.Open(b, "member")
@@ -1725,12 +1725,6 @@ func (v *ListPoliciesGrantingServiceAccessEntry) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListPoliciesGrantingServiceAccessOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "PoliciesGrantingServiceAccess")
 	for i := range v.PoliciesGrantingServiceAccess {
 		b = wire.Open(b, "member")
@@ -1738,12 +1732,18 @@ func (v *ListPoliciesGrantingServiceAccessOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "PoliciesGrantingServiceAccess")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListPoliciesOutput) AppendXML(b []byte) []byte {
-	if len(v.Policies) > 0 {
+	if v.Policies != nil {
 		b = wire.Open(b, "Policies")
 		for i := range v.Policies {
 			b = wire.Open(b, "member")
@@ -1763,12 +1763,6 @@ func (v *ListPoliciesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListPolicyTagsOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1776,12 +1770,18 @@ func (v *ListPolicyTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListPolicyVersionsOutput) AppendXML(b []byte) []byte {
-	if len(v.Versions) > 0 {
+	if v.Versions != nil {
 		b = wire.Open(b, "Versions")
 		for i := range v.Versions {
 			b = wire.Open(b, "member")
@@ -1801,28 +1801,22 @@ func (v *ListPolicyVersionsOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListRolePoliciesOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "PolicyNames")
 	for _, e0 := range v.PolicyNames {
 		b = wire.AppendXMLString(b, "member", e0)
 	}
 	b = wire.Close(b, "PolicyNames")
-	return b
-}
-
-// AppendXML appends the members as the Query protocol writes them.
-func (v *ListRoleTagsOutput) AppendXML(b []byte) []byte {
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
+	return b
+}
+
+// AppendXML appends the members as the Query protocol writes them.
+func (v *ListRoleTagsOutput) AppendXML(b []byte) []byte {
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1830,6 +1824,12 @@ func (v *ListRoleTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
@@ -1853,12 +1853,6 @@ func (v *ListRolesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListSAMLProviderTagsOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1866,12 +1860,18 @@ func (v *ListSAMLProviderTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListSAMLProvidersOutput) AppendXML(b []byte) []byte {
-	if len(v.SAMLProviderList) > 0 {
+	if v.SAMLProviderList != nil {
 		b = wire.Open(b, "SAMLProviderList")
 		for i := range v.SAMLProviderList {
 			b = wire.Open(b, "member")
@@ -1885,13 +1885,7 @@ func (v *ListSAMLProvidersOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListSSHPublicKeysOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
-	if len(v.SSHPublicKeys) > 0 {
+	if v.SSHPublicKeys != nil {
 		b = wire.Open(b, "SSHPublicKeys")
 		for i := range v.SSHPublicKeys {
 			b = wire.Open(b, "member")
@@ -1900,17 +1894,17 @@ func (v *ListSSHPublicKeysOutput) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "SSHPublicKeys")
 	}
-	return b
-}
-
-// AppendXML appends the members as the Query protocol writes them.
-func (v *ListServerCertificateTagsOutput) AppendXML(b []byte) []byte {
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
+	return b
+}
+
+// AppendXML appends the members as the Query protocol writes them.
+func (v *ListServerCertificateTagsOutput) AppendXML(b []byte) []byte {
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -1918,17 +1912,17 @@ func (v *ListServerCertificateTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
-	return b
-}
-
-// AppendXML appends the members as the Query protocol writes them.
-func (v *ListServerCertificatesOutput) AppendXML(b []byte) []byte {
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
+	return b
+}
+
+// AppendXML appends the members as the Query protocol writes them.
+func (v *ListServerCertificatesOutput) AppendXML(b []byte) []byte {
 	b = wire.Open(b, "ServerCertificateMetadataList")
 	for i := range v.ServerCertificateMetadataList {
 		b = wire.Open(b, "member")
@@ -1936,18 +1930,18 @@ func (v *ListServerCertificatesOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "ServerCertificateMetadataList")
-	return b
-}
-
-// AppendXML appends the members as the Query protocol writes them.
-func (v *ListServiceSpecificCredentialsOutput) AppendXML(b []byte) []byte {
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
-	if len(v.ServiceSpecificCredentials) > 0 {
+	return b
+}
+
+// AppendXML appends the members as the Query protocol writes them.
+func (v *ListServiceSpecificCredentialsOutput) AppendXML(b []byte) []byte {
+	if v.ServiceSpecificCredentials != nil {
 		b = wire.Open(b, "ServiceSpecificCredentials")
 		for i := range v.ServiceSpecificCredentials {
 			b = wire.Open(b, "member")
@@ -1955,6 +1949,12 @@ func (v *ListServiceSpecificCredentialsOutput) AppendXML(b []byte) []byte {
 			b = wire.Close(b, "member")
 		}
 		b = wire.Close(b, "ServiceSpecificCredentials")
+	}
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
 	return b
 }
@@ -1979,28 +1979,22 @@ func (v *ListSigningCertificatesOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ListUserPoliciesOutput) AppendXML(b []byte) []byte {
-	if v.IsTruncated != nil {
-		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
-	}
-	if v.Marker != "" {
-		b = wire.AppendXMLString(b, "Marker", v.Marker)
-	}
 	b = wire.Open(b, "PolicyNames")
 	for _, e0 := range v.PolicyNames {
 		b = wire.AppendXMLString(b, "member", e0)
 	}
 	b = wire.Close(b, "PolicyNames")
-	return b
-}
-
-// AppendXML appends the members as the Query protocol writes them.
-func (v *ListUserTagsOutput) AppendXML(b []byte) []byte {
 	if v.IsTruncated != nil {
 		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
 	}
 	if v.Marker != "" {
 		b = wire.AppendXMLString(b, "Marker", v.Marker)
 	}
+	return b
+}
+
+// AppendXML appends the members as the Query protocol writes them.
+func (v *ListUserTagsOutput) AppendXML(b []byte) []byte {
 	b = wire.Open(b, "Tags")
 	for i := range v.Tags {
 		b = wire.Open(b, "member")
@@ -2008,6 +2002,12 @@ func (v *ListUserTagsOutput) AppendXML(b []byte) []byte {
 		b = wire.Close(b, "member")
 	}
 	b = wire.Close(b, "Tags")
+	if v.IsTruncated != nil {
+		b = wire.AppendXMLBool(b, "IsTruncated", *v.IsTruncated)
+	}
+	if v.Marker != "" {
+		b = wire.AppendXMLString(b, "Marker", v.Marker)
+	}
 	return b
 }
 
@@ -2077,37 +2077,40 @@ func (v *MFADevice) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *ManagedPolicyDetail) AppendXML(b []byte) []byte {
-	if v.Arn != "" {
-		b = wire.AppendXMLString(b, "Arn", v.Arn)
-	}
-	if v.AttachmentCount != nil {
-		b = wire.AppendXMLInt(b, "AttachmentCount", int64(*v.AttachmentCount))
-	}
-	if !v.CreateDate.IsZero() {
-		b = wire.AppendXMLTime(b, "CreateDate", v.CreateDate)
-	}
-	if v.DefaultVersionId != "" {
-		b = wire.AppendXMLString(b, "DefaultVersionId", v.DefaultVersionId)
-	}
-	if v.Description != "" {
-		b = wire.AppendXMLString(b, "Description", v.Description)
-	}
-	if v.IsAttachable != nil {
-		b = wire.AppendXMLBool(b, "IsAttachable", *v.IsAttachable)
-	}
-	if v.Path != "" {
-		b = wire.AppendXMLString(b, "Path", v.Path)
-	}
-	if v.PermissionsBoundaryUsageCount != nil {
-		b = wire.AppendXMLInt(b, "PermissionsBoundaryUsageCount", int64(*v.PermissionsBoundaryUsageCount))
+	if v.PolicyName != "" {
+		b = wire.AppendXMLString(b, "PolicyName", v.PolicyName)
 	}
 	if v.PolicyId != "" {
 		b = wire.AppendXMLString(b, "PolicyId", v.PolicyId)
 	}
-	if v.PolicyName != "" {
-		b = wire.AppendXMLString(b, "PolicyName", v.PolicyName)
+	if v.Arn != "" {
+		b = wire.AppendXMLString(b, "Arn", v.Arn)
 	}
-	if len(v.PolicyVersionList) > 0 {
+	if v.Path != "" {
+		b = wire.AppendXMLString(b, "Path", v.Path)
+	}
+	if v.DefaultVersionId != "" {
+		b = wire.AppendXMLString(b, "DefaultVersionId", v.DefaultVersionId)
+	}
+	if v.AttachmentCount != nil {
+		b = wire.AppendXMLInt(b, "AttachmentCount", int64(*v.AttachmentCount))
+	}
+	if v.PermissionsBoundaryUsageCount != nil {
+		b = wire.AppendXMLInt(b, "PermissionsBoundaryUsageCount", int64(*v.PermissionsBoundaryUsageCount))
+	}
+	if v.IsAttachable != nil {
+		b = wire.AppendXMLBool(b, "IsAttachable", *v.IsAttachable)
+	}
+	if v.Description != "" {
+		b = wire.AppendXMLString(b, "Description", v.Description)
+	}
+	if !v.CreateDate.IsZero() {
+		b = wire.AppendXMLTime(b, "CreateDate", v.CreateDate)
+	}
+	if !v.UpdateDate.IsZero() {
+		b = wire.AppendXMLTime(b, "UpdateDate", v.UpdateDate)
+	}
+	if v.PolicyVersionList != nil {
 		b = wire.Open(b, "PolicyVersionList")
 		for i := range v.PolicyVersionList {
 			b = wire.Open(b, "member")
@@ -2115,9 +2118,6 @@ func (v *ManagedPolicyDetail) AppendXML(b []byte) []byte {
 			b = wire.Close(b, "member")
 		}
 		b = wire.Close(b, "PolicyVersionList")
-	}
-	if !v.UpdateDate.IsZero() {
-		b = wire.AppendXMLTime(b, "UpdateDate", v.UpdateDate)
 	}
 	return b
 }
@@ -2216,7 +2216,7 @@ func (v *Policy) AppendXML(b []byte) []byte {
 	if !v.UpdateDate.IsZero() {
 		b = wire.AppendXMLTime(b, "UpdateDate", v.UpdateDate)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -2278,7 +2278,7 @@ func (v *PolicyParameter) AppendXML(b []byte) []byte {
 	if v.Type != "" {
 		b = wire.AppendXMLString(b, "Type", v.Type)
 	}
-	if len(v.Values) > 0 {
+	if v.Values != nil {
 		b = wire.Open(b, "Values")
 		for _, e0 := range v.Values {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -2401,7 +2401,7 @@ func (v *ResourceSpecificResult) AppendXML(b []byte) []byte {
 	if v.EvalResourceDecision != "" {
 		b = wire.AppendXMLString(b, "EvalResourceDecision", v.EvalResourceDecision)
 	}
-	if len(v.MatchedStatements) > 0 {
+	if v.MatchedStatements != nil {
 		b = wire.Open(b, "MatchedStatements")
 		for i := range v.MatchedStatements {
 			b = wire.Open(b, "member")
@@ -2410,14 +2410,14 @@ func (v *ResourceSpecificResult) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "MatchedStatements")
 	}
-	if len(v.MissingContextValues) > 0 {
+	if v.MissingContextValues != nil {
 		b = wire.Open(b, "MissingContextValues")
 		for _, e0 := range v.MissingContextValues {
 			b = wire.AppendXMLString(b, "member", e0)
 		}
 		b = wire.Close(b, "MissingContextValues")
 	}
-	if len(v.EvalDecisionDetails) > 0 {
+	if v.EvalDecisionDetails != nil {
 		b = wire.Open(b, "EvalDecisionDetails")
 		for _, k0 := range wire.SortedKeys(v.EvalDecisionDetails) {
 			b = wire.Open(b, "entry")
@@ -2471,7 +2471,7 @@ func (v *Role) AppendXML(b []byte) []byte {
 		b = v.PermissionsBoundary.AppendXML(b)
 		b = wire.Close(b, "PermissionsBoundary")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -2508,7 +2508,7 @@ func (v *RoleDetail) AppendXML(b []byte) []byte {
 	if v.AssumeRolePolicyDocument != "" {
 		b = wire.AppendXMLString(b, "AssumeRolePolicyDocument", v.AssumeRolePolicyDocument)
 	}
-	if len(v.InstanceProfileList) > 0 {
+	if v.InstanceProfileList != nil {
 		b = wire.Open(b, "InstanceProfileList")
 		for i := range v.InstanceProfileList {
 			b = wire.Open(b, "member")
@@ -2517,7 +2517,7 @@ func (v *RoleDetail) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "InstanceProfileList")
 	}
-	if len(v.RolePolicyList) > 0 {
+	if v.RolePolicyList != nil {
 		b = wire.Open(b, "RolePolicyList")
 		for i := range v.RolePolicyList {
 			b = wire.Open(b, "member")
@@ -2526,7 +2526,7 @@ func (v *RoleDetail) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "RolePolicyList")
 	}
-	if len(v.AttachedManagedPolicies) > 0 {
+	if v.AttachedManagedPolicies != nil {
 		b = wire.Open(b, "AttachedManagedPolicies")
 		for i := range v.AttachedManagedPolicies {
 			b = wire.Open(b, "member")
@@ -2540,7 +2540,7 @@ func (v *RoleDetail) AppendXML(b []byte) []byte {
 		b = v.PermissionsBoundary.AppendXML(b)
 		b = wire.Close(b, "PermissionsBoundary")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -2573,7 +2573,7 @@ func (v *RoleUsageType) AppendXML(b []byte) []byte {
 	if v.Region != "" {
 		b = wire.AppendXMLString(b, "Region", v.Region)
 	}
-	if len(v.Resources) > 0 {
+	if v.Resources != nil {
 		b = wire.Open(b, "Resources")
 		for _, e0 := range v.Resources {
 			b = wire.AppendXMLString(b, "member", e0)
@@ -2666,7 +2666,7 @@ func (v *ServerCertificate) AppendXML(b []byte) []byte {
 		b = v.ServerCertificateMetadata.AppendXML(b)
 		b = wire.Close(b, "ServerCertificateMetadata")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -2721,7 +2721,7 @@ func (v *ServiceLastAccessed) AppendXML(b []byte) []byte {
 	if v.TotalAuthenticatedEntities != nil {
 		b = wire.AppendXMLInt(b, "TotalAuthenticatedEntities", int64(*v.TotalAuthenticatedEntities))
 	}
-	if len(v.TrackedActionsLastAccessed) > 0 {
+	if v.TrackedActionsLastAccessed != nil {
 		b = wire.Open(b, "TrackedActionsLastAccessed")
 		for i := range v.TrackedActionsLastAccessed {
 			b = wire.Open(b, "member")
@@ -2829,7 +2829,7 @@ func (v *SigningCertificate) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *SimulatePolicyOutput) AppendXML(b []byte) []byte {
-	if len(v.EvaluationResults) > 0 {
+	if v.EvaluationResults != nil {
 		b = wire.Open(b, "EvaluationResults")
 		for i := range v.EvaluationResults {
 			b = wire.Open(b, "member")
@@ -2849,11 +2849,6 @@ func (v *SimulatePolicyOutput) AppendXML(b []byte) []byte {
 
 // AppendXML appends the members as the Query protocol writes them.
 func (v *Statement) AppendXML(b []byte) []byte {
-	if v.EndPosition != nil {
-		b = wire.Open(b, "EndPosition")
-		b = v.EndPosition.AppendXML(b)
-		b = wire.Close(b, "EndPosition")
-	}
 	if v.SourcePolicyId != "" {
 		b = wire.AppendXMLString(b, "SourcePolicyId", v.SourcePolicyId)
 	}
@@ -2864,6 +2859,11 @@ func (v *Statement) AppendXML(b []byte) []byte {
 		b = wire.Open(b, "StartPosition")
 		b = v.StartPosition.AppendXML(b)
 		b = wire.Close(b, "StartPosition")
+	}
+	if v.EndPosition != nil {
+		b = wire.Open(b, "EndPosition")
+		b = v.EndPosition.AppendXML(b)
+		b = wire.Close(b, "EndPosition")
 	}
 	return b
 }
@@ -3076,7 +3076,7 @@ func (v *UploadServerCertificateOutput) AppendXML(b []byte) []byte {
 		b = v.ServerCertificateMetadata.AppendXML(b)
 		b = wire.Close(b, "ServerCertificateMetadata")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -3123,7 +3123,7 @@ func (v *User) AppendXML(b []byte) []byte {
 		b = v.PermissionsBoundary.AppendXML(b)
 		b = wire.Close(b, "PermissionsBoundary")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -3152,7 +3152,7 @@ func (v *UserDetail) AppendXML(b []byte) []byte {
 	if !v.CreateDate.IsZero() {
 		b = wire.AppendXMLTime(b, "CreateDate", v.CreateDate)
 	}
-	if len(v.UserPolicyList) > 0 {
+	if v.UserPolicyList != nil {
 		b = wire.Open(b, "UserPolicyList")
 		for i := range v.UserPolicyList {
 			b = wire.Open(b, "member")
@@ -3161,14 +3161,14 @@ func (v *UserDetail) AppendXML(b []byte) []byte {
 		}
 		b = wire.Close(b, "UserPolicyList")
 	}
-	if len(v.GroupList) > 0 {
+	if v.GroupList != nil {
 		b = wire.Open(b, "GroupList")
 		for _, e0 := range v.GroupList {
 			b = wire.AppendXMLString(b, "member", e0)
 		}
 		b = wire.Close(b, "GroupList")
 	}
-	if len(v.AttachedManagedPolicies) > 0 {
+	if v.AttachedManagedPolicies != nil {
 		b = wire.Open(b, "AttachedManagedPolicies")
 		for i := range v.AttachedManagedPolicies {
 			b = wire.Open(b, "member")
@@ -3182,7 +3182,7 @@ func (v *UserDetail) AppendXML(b []byte) []byte {
 		b = v.PermissionsBoundary.AppendXML(b)
 		b = wire.Close(b, "PermissionsBoundary")
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")
@@ -3213,7 +3213,7 @@ func (v *VirtualMFADevice) AppendXML(b []byte) []byte {
 	if !v.EnableDate.IsZero() {
 		b = wire.AppendXMLTime(b, "EnableDate", v.EnableDate)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.Open(b, "Tags")
 		for i := range v.Tags {
 			b = wire.Open(b, "member")

@@ -27,6 +27,16 @@ func (v *AcceptDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AcceptDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // AcceptDelegationRequestOutput is AWS's AcceptDelegationRequestOutput shape.
 type AcceptDelegationRequestOutput struct {
 }
@@ -162,6 +172,18 @@ func (v *AddClientIDToOpenIDConnectProviderInput) StructField(name string) wire.
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AddClientIDToOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	case "ClientID":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AddClientIDToOpenIDConnectProviderOutput is AWS's AddClientIDToOpenIDConnectProviderOutput shape.
 type AddClientIDToOpenIDConnectProviderOutput struct {
 }
@@ -195,6 +217,18 @@ func (v *AddRoleToInstanceProfileInput) StringField(name string) string {
 
 func (v *AddRoleToInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AddRoleToInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	case "RoleName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // AddRoleToInstanceProfileOutput is AWS's AddRoleToInstanceProfileOutput shape.
@@ -232,6 +266,18 @@ func (v *AddUserToGroupInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AddUserToGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AddUserToGroupOutput is AWS's AddUserToGroupOutput shape.
 type AddUserToGroupOutput struct {
 }
@@ -262,6 +308,16 @@ func (v *AssociateDelegationRequestInput) StringField(name string) string {
 
 func (v *AssociateDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AssociateDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // AssociateDelegationRequestOutput is AWS's AssociateDelegationRequestOutput shape.
@@ -299,6 +355,18 @@ func (v *AttachGroupPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AttachGroupPolicyInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AttachGroupPolicyOutput is AWS's AttachGroupPolicyOutput shape.
 type AttachGroupPolicyOutput struct {
 }
@@ -334,6 +402,18 @@ func (v *AttachRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AttachRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AttachRolePolicyOutput is AWS's AttachRolePolicyOutput shape.
 type AttachRolePolicyOutput struct {
 }
@@ -367,6 +447,18 @@ func (v *AttachUserPolicyInput) StringField(name string) string {
 
 func (v *AttachUserPolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AttachUserPolicyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // AttachUserPolicyOutput is AWS's AttachUserPolicyOutput shape.
@@ -444,6 +536,18 @@ func (v *ChangePasswordInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ChangePasswordInput) Sent(name string) bool {
+	switch name {
+	case "OldPassword":
+		return v.set&(1<<0) != 0
+	case "NewPassword":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ChangePasswordOutput is AWS's ChangePasswordOutput shape.
 type ChangePasswordOutput struct {
 }
@@ -480,6 +584,18 @@ func (v *ContextEntry) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ContextEntry) Sent(name string) bool {
+	switch name {
+	case "ContextKeyName":
+		return v.set&(1<<0) != 0
+	case "ContextKeyType":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // CreateAccessKeyInput is AWS's CreateAccessKeyRequest shape.
 type CreateAccessKeyInput struct {
 	UserName string
@@ -498,6 +614,16 @@ func (v *CreateAccessKeyInput) StringField(name string) string {
 
 func (v *CreateAccessKeyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateAccessKeyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CreateAccessKeyOutput is AWS's CreateAccessKeyResponse shape.
@@ -537,6 +663,16 @@ func (v *CreateAccountAliasInput) StringField(name string) string {
 
 func (v *CreateAccountAliasInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateAccountAliasInput) Sent(name string) bool {
+	switch name {
+	case "AccountAlias":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CreateAccountAliasOutput is AWS's CreateAccountAliasOutput shape.
@@ -595,6 +731,26 @@ func (v *CreateDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "Description":
+		return v.set&(1<<0) != 0
+	case "NotificationChannel":
+		return v.set&(1<<1) != 0
+	case "OwnerAccountId":
+		return v.set&(1<<3) != 0
+	case "RedirectUrl":
+		return v.set&(1<<5) != 0
+	case "RequestMessage":
+		return v.set&(1<<6) != 0
+	case "RequestorWorkflowId":
+		return v.set&(1<<7) != 0
+	}
+	return false
+}
+
 // CreateDelegationRequestOutput is AWS's CreateDelegationRequestResponse shape.
 type CreateDelegationRequestOutput struct {
 	ConsoleDeepLink     string
@@ -636,6 +792,18 @@ func (v *CreateGroupInput) StringField(name string) string {
 
 func (v *CreateGroupInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "Path":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // CreateGroupOutput is AWS's CreateGroupResponse shape.
@@ -681,6 +849,18 @@ func (v *CreateInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	case "Path":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // CreateInstanceProfileOutput is AWS's CreateInstanceProfileResponse shape.
 type CreateInstanceProfileOutput struct {
 	InstanceProfile *InstanceProfile
@@ -724,6 +904,18 @@ func (v *CreateLoginProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateLoginProfileInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Password":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // CreateLoginProfileOutput is AWS's CreateLoginProfileResponse shape.
 type CreateLoginProfileOutput struct {
 	LoginProfile *LoginProfile
@@ -764,6 +956,16 @@ func (v *CreateOpenIDConnectProviderInput) StringField(name string) string {
 
 func (v *CreateOpenIDConnectProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "Url":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CreateOpenIDConnectProviderOutput is AWS's CreateOpenIDConnectProviderResponse shape.
@@ -814,6 +1016,22 @@ func (v *CreatePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreatePolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyName":
+		return v.set&(1<<0) != 0
+	case "Path":
+		return v.set&(1<<1) != 0
+	case "PolicyDocument":
+		return v.set&(1<<2) != 0
+	case "Description":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // CreatePolicyOutput is AWS's CreatePolicyResponse shape.
 type CreatePolicyOutput struct {
 	Policy *Policy
@@ -855,6 +1073,18 @@ func (v *CreatePolicyVersionInput) StringField(name string) string {
 
 func (v *CreatePolicyVersionInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreatePolicyVersionInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "PolicyDocument":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // CreatePolicyVersionOutput is AWS's CreatePolicyVersionResponse shape.
@@ -910,6 +1140,24 @@ func (v *CreateRoleInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Path":
+		return v.set&(1<<1) != 0
+	case "AssumeRolePolicyDocument":
+		return v.set&(1<<2) != 0
+	case "Description":
+		return v.set&(1<<3) != 0
+	case "PermissionsBoundary":
+		return v.set&(1<<5) != 0
+	}
+	return false
+}
+
 // CreateRoleOutput is AWS's CreateRoleResponse shape.
 type CreateRoleOutput struct {
 	Role *Role
@@ -959,6 +1207,22 @@ func (v *CreateSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "SAMLMetadataDocument":
+		return v.set&(1<<0) != 0
+	case "Name":
+		return v.set&(1<<1) != 0
+	case "AddPrivateKey":
+		return v.set&(1<<3) != 0
+	case "AssertionEncryptionMode":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // CreateSAMLProviderOutput is AWS's CreateSAMLProviderResponse shape.
 type CreateSAMLProviderOutput struct {
 	SAMLProviderArn string
@@ -1003,6 +1267,20 @@ func (v *CreateServiceLinkedRoleInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateServiceLinkedRoleInput) Sent(name string) bool {
+	switch name {
+	case "AWSServiceName":
+		return v.set&(1<<0) != 0
+	case "CustomSuffix":
+		return v.set&(1<<1) != 0
+	case "Description":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // CreateServiceLinkedRoleOutput is AWS's CreateServiceLinkedRoleResponse shape.
 type CreateServiceLinkedRoleOutput struct {
 	Role *Role
@@ -1044,6 +1322,18 @@ func (v *CreateServiceSpecificCredentialInput) StringField(name string) string {
 
 func (v *CreateServiceSpecificCredentialInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateServiceSpecificCredentialInput) Sent(name string) bool {
+	switch name {
+	case "ServiceName":
+		return v.set&(1<<1) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // CreateServiceSpecificCredentialOutput is AWS's CreateServiceSpecificCredentialResponse shape.
@@ -1092,6 +1382,20 @@ func (v *CreateUserInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Path":
+		return v.set&(1<<1) != 0
+	case "PermissionsBoundary":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // CreateUserOutput is AWS's CreateUserResponse shape.
 type CreateUserOutput struct {
 	User *User
@@ -1133,6 +1437,18 @@ func (v *CreateVirtualMFADeviceInput) StringField(name string) string {
 
 func (v *CreateVirtualMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateVirtualMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "Path":
+		return v.set&(1<<0) != 0
+	case "VirtualMFADeviceName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // CreateVirtualMFADeviceOutput is AWS's CreateVirtualMFADeviceResponse shape.
@@ -1177,6 +1493,18 @@ func (v *DeactivateMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeactivateMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "SerialNumber":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeactivateMFADeviceOutput is AWS's DeactivateMFADeviceOutput shape.
 type DeactivateMFADeviceOutput struct {
 }
@@ -1208,6 +1536,16 @@ func (v *DelegationPermission) StringField(name string) string {
 
 func (v *DelegationPermission) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DelegationPermission) Sent(name string) bool {
+	switch name {
+	case "PolicyTemplateArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // DelegationRequest is AWS's DelegationRequest shape.
@@ -1299,6 +1637,18 @@ func (v *DeleteAccessKeyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteAccessKeyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "AccessKeyId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteAccessKeyOutput is AWS's DeleteAccessKeyOutput shape.
 type DeleteAccessKeyOutput struct {
 }
@@ -1329,6 +1679,16 @@ func (v *DeleteAccountAliasInput) StringField(name string) string {
 
 func (v *DeleteAccountAliasInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteAccountAliasInput) Sent(name string) bool {
+	switch name {
+	case "AccountAlias":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteAccountAliasOutput is AWS's DeleteAccountAliasOutput shape.
@@ -1387,6 +1747,16 @@ func (v *DeleteGroupInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteGroupOutput is AWS's DeleteGroupOutput shape.
 type DeleteGroupOutput struct {
 }
@@ -1422,6 +1792,18 @@ func (v *DeleteGroupPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteGroupPolicyInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteGroupPolicyOutput is AWS's DeleteGroupPolicyOutput shape.
 type DeleteGroupPolicyOutput struct {
 }
@@ -1452,6 +1834,16 @@ func (v *DeleteInstanceProfileInput) StringField(name string) string {
 
 func (v *DeleteInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteInstanceProfileOutput is AWS's DeleteInstanceProfileOutput shape.
@@ -1486,6 +1878,16 @@ func (v *DeleteLoginProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteLoginProfileInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteLoginProfileOutput is AWS's DeleteLoginProfileOutput shape.
 type DeleteLoginProfileOutput struct {
 }
@@ -1518,6 +1920,16 @@ func (v *DeleteOpenIDConnectProviderInput) StructField(name string) wire.Fields 
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteOpenIDConnectProviderOutput is AWS's DeleteOpenIDConnectProviderOutput shape.
 type DeleteOpenIDConnectProviderOutput struct {
 }
@@ -1548,6 +1960,16 @@ func (v *DeletePolicyInput) StringField(name string) string {
 
 func (v *DeletePolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeletePolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeletePolicyOutput is AWS's DeletePolicyOutput shape.
@@ -1585,6 +2007,18 @@ func (v *DeletePolicyVersionInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeletePolicyVersionInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "VersionId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeletePolicyVersionOutput is AWS's DeletePolicyVersionOutput shape.
 type DeletePolicyVersionOutput struct {
 }
@@ -1617,6 +2051,16 @@ func (v *DeleteRoleInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteRoleOutput is AWS's DeleteRoleOutput shape.
 type DeleteRoleOutput struct {
 }
@@ -1647,6 +2091,16 @@ func (v *DeleteRolePermissionsBoundaryInput) StringField(name string) string {
 
 func (v *DeleteRolePermissionsBoundaryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteRolePermissionsBoundaryInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteRolePermissionsBoundaryOutput is AWS's DeleteRolePermissionsBoundaryOutput shape.
@@ -1684,6 +2138,18 @@ func (v *DeleteRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteRolePolicyOutput is AWS's DeleteRolePolicyOutput shape.
 type DeleteRolePolicyOutput struct {
 }
@@ -1714,6 +2180,16 @@ func (v *DeleteSAMLProviderInput) StringField(name string) string {
 
 func (v *DeleteSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "SAMLProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteSAMLProviderOutput is AWS's DeleteSAMLProviderOutput shape.
@@ -1751,6 +2227,18 @@ func (v *DeleteSSHPublicKeyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteSSHPublicKeyInput) Sent(name string) bool {
+	switch name {
+	case "SSHPublicKeyId":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteSSHPublicKeyOutput is AWS's DeleteSSHPublicKeyOutput shape.
 type DeleteSSHPublicKeyOutput struct {
 }
@@ -1783,6 +2271,16 @@ func (v *DeleteServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "ServerCertificateName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteServerCertificateOutput is AWS's DeleteServerCertificateOutput shape.
 type DeleteServerCertificateOutput struct {
 }
@@ -1813,6 +2311,16 @@ func (v *DeleteServiceLinkedRoleInput) StringField(name string) string {
 
 func (v *DeleteServiceLinkedRoleInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteServiceLinkedRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteServiceLinkedRoleOutput is AWS's DeleteServiceLinkedRoleResponse shape.
@@ -1855,6 +2363,18 @@ func (v *DeleteServiceSpecificCredentialInput) StructField(name string) wire.Fie
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteServiceSpecificCredentialInput) Sent(name string) bool {
+	switch name {
+	case "ServiceSpecificCredentialId":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteServiceSpecificCredentialOutput is AWS's DeleteServiceSpecificCredentialOutput shape.
 type DeleteServiceSpecificCredentialOutput struct {
 }
@@ -1890,6 +2410,18 @@ func (v *DeleteSigningCertificateInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteSigningCertificateInput) Sent(name string) bool {
+	switch name {
+	case "CertificateId":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteSigningCertificateOutput is AWS's DeleteSigningCertificateOutput shape.
 type DeleteSigningCertificateOutput struct {
 }
@@ -1922,6 +2454,16 @@ func (v *DeleteUserInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteUserOutput is AWS's DeleteUserOutput shape.
 type DeleteUserOutput struct {
 }
@@ -1952,6 +2494,16 @@ func (v *DeleteUserPermissionsBoundaryInput) StringField(name string) string {
 
 func (v *DeleteUserPermissionsBoundaryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteUserPermissionsBoundaryInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteUserPermissionsBoundaryOutput is AWS's DeleteUserPermissionsBoundaryOutput shape.
@@ -1989,6 +2541,18 @@ func (v *DeleteUserPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteUserPolicyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeleteUserPolicyOutput is AWS's DeleteUserPolicyOutput shape.
 type DeleteUserPolicyOutput struct {
 }
@@ -2019,6 +2583,16 @@ func (v *DeleteVirtualMFADeviceInput) StringField(name string) string {
 
 func (v *DeleteVirtualMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteVirtualMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "SerialNumber":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeleteVirtualMFADeviceOutput is AWS's DeleteVirtualMFADeviceOutput shape.
@@ -2074,6 +2648,18 @@ func (v *DetachGroupPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DetachGroupPolicyInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DetachGroupPolicyOutput is AWS's DetachGroupPolicyOutput shape.
 type DetachGroupPolicyOutput struct {
 }
@@ -2109,6 +2695,18 @@ func (v *DetachRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DetachRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DetachRolePolicyOutput is AWS's DetachRolePolicyOutput shape.
 type DetachRolePolicyOutput struct {
 }
@@ -2142,6 +2740,18 @@ func (v *DetachUserPolicyInput) StringField(name string) string {
 
 func (v *DetachUserPolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DetachUserPolicyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PolicyArn":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // DetachUserPolicyOutput is AWS's DetachUserPolicyOutput shape.
@@ -2267,6 +2877,22 @@ func (v *EnableMFADeviceInput) StringField(name string) string {
 
 func (v *EnableMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *EnableMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "SerialNumber":
+		return v.set&(1<<1) != 0
+	case "AuthenticationCode1":
+		return v.set&(1<<2) != 0
+	case "AuthenticationCode2":
+		return v.set&(1<<3) != 0
+	}
+	return false
 }
 
 // EnableMFADeviceOutput is AWS's EnableMFADeviceOutput shape.
@@ -2533,6 +3159,18 @@ func (v *GenerateOrganizationsAccessReportInput) StructField(name string) wire.F
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GenerateOrganizationsAccessReportInput) Sent(name string) bool {
+	switch name {
+	case "EntityPath":
+		return v.set&(1<<0) != 0
+	case "OrganizationsPolicyId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GenerateOrganizationsAccessReportOutput is AWS's GenerateOrganizationsAccessReportResponse shape.
 type GenerateOrganizationsAccessReportOutput struct {
 	JobId string
@@ -2573,6 +3211,18 @@ func (v *GenerateServiceLastAccessedDetailsInput) StructField(name string) wire.
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GenerateServiceLastAccessedDetailsInput) Sent(name string) bool {
+	switch name {
+	case "Arn":
+		return v.set&(1<<0) != 0
+	case "Granularity":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GenerateServiceLastAccessedDetailsOutput is AWS's GenerateServiceLastAccessedDetailsResponse shape.
 type GenerateServiceLastAccessedDetailsOutput struct {
 	JobId string
@@ -2608,6 +3258,16 @@ func (v *GetAccessKeyLastUsedInput) StringField(name string) string {
 
 func (v *GetAccessKeyLastUsedInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetAccessKeyLastUsedInput) Sent(name string) bool {
+	switch name {
+	case "AccessKeyId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetAccessKeyLastUsedOutput is AWS's GetAccessKeyLastUsedResponse shape.
@@ -2654,6 +3314,16 @@ func (v *GetAccountAuthorizationDetailsInput) StringField(name string) string {
 
 func (v *GetAccountAuthorizationDetailsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetAccountAuthorizationDetailsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // GetAccountAuthorizationDetailsOutput is AWS's GetAccountAuthorizationDetailsResponse shape.
@@ -2784,6 +3454,16 @@ func (v *GetContextKeysForPrincipalPolicyInput) StructField(name string) wire.Fi
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetContextKeysForPrincipalPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicySourceArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetCredentialReportInput is AWS's GetCredentialReportInput shape.
 type GetCredentialReportInput struct {
 }
@@ -2834,6 +3514,16 @@ func (v *GetDelegationRequestInput) StringField(name string) string {
 
 func (v *GetDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // GetDelegationRequestOutput is AWS's GetDelegationRequestResponse shape.
@@ -2887,6 +3577,18 @@ func (v *GetGroupInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetGroupOutput is AWS's GetGroupResponse shape.
 type GetGroupOutput struct {
 	Group       *Group
@@ -2936,6 +3638,18 @@ func (v *GetGroupPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetGroupPolicyInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetGroupPolicyOutput is AWS's GetGroupPolicyResponse shape.
 type GetGroupPolicyOutput struct {
 	GroupName      string
@@ -2982,6 +3696,18 @@ func (v *GetHumanReadableSummaryInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetHumanReadableSummaryInput) Sent(name string) bool {
+	switch name {
+	case "EntityArn":
+		return v.set&(1<<0) != 0
+	case "Locale":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetHumanReadableSummaryOutput is AWS's GetHumanReadableSummaryResponse shape.
 type GetHumanReadableSummaryOutput struct {
 	Locale         string
@@ -3025,6 +3751,16 @@ func (v *GetInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetInstanceProfileOutput is AWS's GetInstanceProfileResponse shape.
 type GetInstanceProfileOutput struct {
 	InstanceProfile *InstanceProfile
@@ -3062,6 +3798,16 @@ func (v *GetLoginProfileInput) StringField(name string) string {
 
 func (v *GetLoginProfileInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetLoginProfileInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetLoginProfileOutput is AWS's GetLoginProfileResponse shape.
@@ -3106,6 +3852,18 @@ func (v *GetMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "SerialNumber":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetMFADeviceOutput is AWS's GetMFADeviceResponse shape.
 type GetMFADeviceOutput struct {
 	Certifications map[string]string
@@ -3146,6 +3904,16 @@ func (v *GetOpenIDConnectProviderInput) StringField(name string) string {
 
 func (v *GetOpenIDConnectProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetOpenIDConnectProviderOutput is AWS's GetOpenIDConnectProviderResponse shape.
@@ -3196,17 +3964,31 @@ func (v *GetOrganizationsAccessReportInput) StructField(name string) wire.Fields
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetOrganizationsAccessReportInput) Sent(name string) bool {
+	switch name {
+	case "JobId":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	case "SortKey":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // GetOrganizationsAccessReportOutput is AWS's GetOrganizationsAccessReportResponse shape.
 type GetOrganizationsAccessReportOutput struct {
 	AccessDetails               []AccessDetail
 	ErrorDetails                *ErrorDetails
-	IsTruncated                 *bool
 	JobCompletionDate           time.Time
 	JobCreationDate             time.Time
 	JobStatus                   string
-	Marker                      string
 	NumberOfServicesAccessible  *int
 	NumberOfServicesNotAccessed *int
+	IsTruncated                 *bool
+	Marker                      string
 }
 
 func (v *GetOrganizationsAccessReportOutput) StringField(name string) string {
@@ -3279,6 +4061,16 @@ func (v *GetPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetPolicyOutput is AWS's GetPolicyResponse shape.
 type GetPolicyOutput struct {
 	Policy *Policy
@@ -3321,6 +4113,18 @@ func (v *GetPolicyVersionInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetPolicyVersionInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "VersionId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetPolicyVersionOutput is AWS's GetPolicyVersionResponse shape.
 type GetPolicyVersionOutput struct {
 	PolicyVersion *PolicyVersion
@@ -3358,6 +4162,16 @@ func (v *GetRoleInput) StringField(name string) string {
 
 func (v *GetRoleInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetRoleOutput is AWS's GetRoleResponse shape.
@@ -3402,6 +4216,18 @@ func (v *GetRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetRolePolicyOutput is AWS's GetRolePolicyResponse shape.
 type GetRolePolicyOutput struct {
 	RoleName       string
@@ -3443,6 +4269,16 @@ func (v *GetSAMLProviderInput) StringField(name string) string {
 
 func (v *GetSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "SAMLProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetSAMLProviderOutput is AWS's GetSAMLProviderResponse shape.
@@ -3498,6 +4334,20 @@ func (v *GetSSHPublicKeyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetSSHPublicKeyInput) Sent(name string) bool {
+	switch name {
+	case "Encoding":
+		return v.set&(1<<0) != 0
+	case "SSHPublicKeyId":
+		return v.set&(1<<1) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // GetSSHPublicKeyOutput is AWS's GetSSHPublicKeyResponse shape.
 type GetSSHPublicKeyOutput struct {
 	SSHPublicKey *SSHPublicKey
@@ -3535,6 +4385,16 @@ func (v *GetServerCertificateInput) StringField(name string) string {
 
 func (v *GetServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "ServerCertificateName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetServerCertificateOutput is AWS's GetServerCertificateResponse shape.
@@ -3580,16 +4440,28 @@ func (v *GetServiceLastAccessedDetailsInput) StructField(name string) wire.Field
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetServiceLastAccessedDetailsInput) Sent(name string) bool {
+	switch name {
+	case "JobId":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetServiceLastAccessedDetailsOutput is AWS's GetServiceLastAccessedDetailsResponse shape.
 type GetServiceLastAccessedDetailsOutput struct {
 	Error                *ErrorDetails
-	IsTruncated          *bool
 	JobCompletionDate    time.Time
 	JobCreationDate      time.Time
 	JobStatus            string
 	JobType              string
-	Marker               string
 	ServicesLastAccessed []ServiceLastAccessed
+	IsTruncated          *bool
+	Marker               string
 }
 
 func (v *GetServiceLastAccessedDetailsOutput) StringField(name string) string {
@@ -3641,14 +4513,28 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesInput) StructField(name string
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetServiceLastAccessedDetailsWithEntitiesInput) Sent(name string) bool {
+	switch name {
+	case "JobId":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	case "ServiceNamespace":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // GetServiceLastAccessedDetailsWithEntitiesOutput is AWS's GetServiceLastAccessedDetailsWithEntitiesResponse shape.
 type GetServiceLastAccessedDetailsWithEntitiesOutput struct {
 	EntityDetailsList []EntityDetails
 	Error             *ErrorDetails
-	IsTruncated       *bool
 	JobCompletionDate time.Time
 	JobCreationDate   time.Time
 	JobStatus         string
+	IsTruncated       *bool
 	Marker            string
 }
 
@@ -3690,6 +4576,16 @@ func (v *GetServiceLinkedRoleDeletionStatusInput) StringField(name string) strin
 
 func (v *GetServiceLinkedRoleDeletionStatusInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetServiceLinkedRoleDeletionStatusInput) Sent(name string) bool {
+	switch name {
+	case "DeletionTaskId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetServiceLinkedRoleDeletionStatusOutput is AWS's GetServiceLinkedRoleDeletionStatusResponse shape.
@@ -3736,6 +4632,16 @@ func (v *GetUserInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetUserOutput is AWS's GetUserResponse shape.
 type GetUserOutput struct {
 	User *User
@@ -3776,6 +4682,18 @@ func (v *GetUserPolicyInput) StringField(name string) string {
 
 func (v *GetUserPolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetUserPolicyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // GetUserPolicyOutput is AWS's GetUserPolicyResponse shape.
@@ -3910,6 +4828,18 @@ func (v *ListAccessKeysInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAccessKeysInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListAccessKeysOutput is AWS's ListAccessKeysResponse shape.
 type ListAccessKeysOutput struct {
 	AccessKeyMetadata []AccessKeyMetadata
@@ -3948,6 +4878,16 @@ func (v *ListAccountAliasesInput) StringField(name string) string {
 
 func (v *ListAccountAliasesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAccountAliasesInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // ListAccountAliasesOutput is AWS's ListAccountAliasesResponse shape.
@@ -3996,6 +4936,20 @@ func (v *ListAttachedGroupPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAttachedGroupPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PathPrefix":
+		return v.set&(1<<1) != 0
+	case "Marker":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListAttachedGroupPoliciesOutput is AWS's ListAttachedGroupPoliciesResponse shape.
 type ListAttachedGroupPoliciesOutput struct {
 	AttachedPolicies []AttachedPolicy
@@ -4040,6 +4994,20 @@ func (v *ListAttachedRolePoliciesInput) StringField(name string) string {
 
 func (v *ListAttachedRolePoliciesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAttachedRolePoliciesInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PathPrefix":
+		return v.set&(1<<1) != 0
+	case "Marker":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListAttachedRolePoliciesOutput is AWS's ListAttachedRolePoliciesResponse shape.
@@ -4088,6 +5056,20 @@ func (v *ListAttachedUserPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAttachedUserPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PathPrefix":
+		return v.set&(1<<1) != 0
+	case "Marker":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListAttachedUserPoliciesOutput is AWS's ListAttachedUserPoliciesResponse shape.
 type ListAttachedUserPoliciesOutput struct {
 	AttachedPolicies []AttachedPolicy
@@ -4129,6 +5111,18 @@ func (v *ListDelegationRequestsInput) StringField(name string) string {
 
 func (v *ListDelegationRequestsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListDelegationRequestsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "OwnerId":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListDelegationRequestsOutput is AWS's ListDelegationRequestsResponse shape.
@@ -4183,6 +5177,24 @@ func (v *ListEntitiesForPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListEntitiesForPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "EntityFilter":
+		return v.set&(1<<1) != 0
+	case "PathPrefix":
+		return v.set&(1<<2) != 0
+	case "PolicyUsageFilter":
+		return v.set&(1<<3) != 0
+	case "Marker":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // ListEntitiesForPolicyOutput is AWS's ListEntitiesForPolicyResponse shape.
 type ListEntitiesForPolicyOutput struct {
 	PolicyGroups []PolicyGroup
@@ -4228,11 +5240,23 @@ func (v *ListGroupPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListGroupPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListGroupPoliciesOutput is AWS's ListGroupPoliciesResponse shape.
 type ListGroupPoliciesOutput struct {
+	PolicyNames []string
 	IsTruncated *bool
 	Marker      string
-	PolicyNames []string
 }
 
 func (v *ListGroupPoliciesOutput) StringField(name string) string {
@@ -4269,6 +5293,18 @@ func (v *ListGroupsForUserInput) StringField(name string) string {
 
 func (v *ListGroupsForUserInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListGroupsForUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListGroupsForUserOutput is AWS's ListGroupsForUserResponse shape.
@@ -4314,6 +5350,18 @@ func (v *ListGroupsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListGroupsInput) Sent(name string) bool {
+	switch name {
+	case "PathPrefix":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListGroupsOutput is AWS's ListGroupsResponse shape.
 type ListGroupsOutput struct {
 	Groups      []Group
@@ -4357,11 +5405,23 @@ func (v *ListInstanceProfileTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInstanceProfileTagsInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListInstanceProfileTagsOutput is AWS's ListInstanceProfileTagsResponse shape.
 type ListInstanceProfileTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListInstanceProfileTagsOutput) StringField(name string) string {
@@ -4398,6 +5458,18 @@ func (v *ListInstanceProfilesForRoleInput) StringField(name string) string {
 
 func (v *ListInstanceProfilesForRoleInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInstanceProfilesForRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListInstanceProfilesForRoleOutput is AWS's ListInstanceProfilesForRoleResponse shape.
@@ -4443,6 +5515,18 @@ func (v *ListInstanceProfilesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInstanceProfilesInput) Sent(name string) bool {
+	switch name {
+	case "PathPrefix":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListInstanceProfilesOutput is AWS's ListInstanceProfilesResponse shape.
 type ListInstanceProfilesOutput struct {
 	InstanceProfiles []InstanceProfile
@@ -4486,11 +5570,23 @@ func (v *ListMFADeviceTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListMFADeviceTagsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "SerialNumber":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListMFADeviceTagsOutput is AWS's ListMFADeviceTagsResponse shape.
 type ListMFADeviceTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListMFADeviceTagsOutput) StringField(name string) string {
@@ -4527,6 +5623,18 @@ func (v *ListMFADevicesInput) StringField(name string) string {
 
 func (v *ListMFADevicesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListMFADevicesInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListMFADevicesOutput is AWS's ListMFADevicesResponse shape.
@@ -4572,11 +5680,23 @@ func (v *ListOpenIDConnectProviderTagsInput) StructField(name string) wire.Field
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListOpenIDConnectProviderTagsInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListOpenIDConnectProviderTagsOutput is AWS's ListOpenIDConnectProviderTagsResponse shape.
 type ListOpenIDConnectProviderTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListOpenIDConnectProviderTagsOutput) StringField(name string) string {
@@ -4688,11 +5808,23 @@ func (v *ListPoliciesGrantingServiceAccessInput) StructField(name string) wire.F
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPoliciesGrantingServiceAccessInput) Sent(name string) bool {
+	switch name {
+	case "Arn":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListPoliciesGrantingServiceAccessOutput is AWS's ListPoliciesGrantingServiceAccessResponse shape.
 type ListPoliciesGrantingServiceAccessOutput struct {
+	PoliciesGrantingServiceAccess []ListPoliciesGrantingServiceAccessEntry
 	IsTruncated                   *bool
 	Marker                        string
-	PoliciesGrantingServiceAccess []ListPoliciesGrantingServiceAccessEntry
 }
 
 func (v *ListPoliciesGrantingServiceAccessOutput) StringField(name string) string {
@@ -4738,6 +5870,22 @@ func (v *ListPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "Scope":
+		return v.set&(1<<0) != 0
+	case "PathPrefix":
+		return v.set&(1<<2) != 0
+	case "PolicyUsageFilter":
+		return v.set&(1<<3) != 0
+	case "Marker":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // ListPoliciesOutput is AWS's ListPoliciesResponse shape.
 type ListPoliciesOutput struct {
 	Policies    []Policy
@@ -4781,11 +5929,23 @@ func (v *ListPolicyTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPolicyTagsInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListPolicyTagsOutput is AWS's ListPolicyTagsResponse shape.
 type ListPolicyTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListPolicyTagsOutput) StringField(name string) string {
@@ -4822,6 +5982,18 @@ func (v *ListPolicyVersionsInput) StringField(name string) string {
 
 func (v *ListPolicyVersionsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPolicyVersionsInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListPolicyVersionsOutput is AWS's ListPolicyVersionsResponse shape.
@@ -4867,11 +6039,23 @@ func (v *ListRolePoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListRolePoliciesInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListRolePoliciesOutput is AWS's ListRolePoliciesResponse shape.
 type ListRolePoliciesOutput struct {
+	PolicyNames []string
 	IsTruncated *bool
 	Marker      string
-	PolicyNames []string
 }
 
 func (v *ListRolePoliciesOutput) StringField(name string) string {
@@ -4910,11 +6094,23 @@ func (v *ListRoleTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListRoleTagsInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListRoleTagsOutput is AWS's ListRoleTagsResponse shape.
 type ListRoleTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListRoleTagsOutput) StringField(name string) string {
@@ -4951,6 +6147,18 @@ func (v *ListRolesInput) StringField(name string) string {
 
 func (v *ListRolesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListRolesInput) Sent(name string) bool {
+	switch name {
+	case "PathPrefix":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListRolesOutput is AWS's ListRolesResponse shape.
@@ -4996,11 +6204,23 @@ func (v *ListSAMLProviderTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListSAMLProviderTagsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "SAMLProviderArn":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListSAMLProviderTagsOutput is AWS's ListSAMLProviderTagsResponse shape.
 type ListSAMLProviderTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListSAMLProviderTagsOutput) StringField(name string) string {
@@ -5064,11 +6284,23 @@ func (v *ListSSHPublicKeysInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListSSHPublicKeysInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListSSHPublicKeysOutput is AWS's ListSSHPublicKeysResponse shape.
 type ListSSHPublicKeysOutput struct {
+	SSHPublicKeys []SSHPublicKeyMetadata
 	IsTruncated   *bool
 	Marker        string
-	SSHPublicKeys []SSHPublicKeyMetadata
 }
 
 func (v *ListSSHPublicKeysOutput) StringField(name string) string {
@@ -5107,11 +6339,23 @@ func (v *ListServerCertificateTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListServerCertificateTagsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "ServerCertificateName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListServerCertificateTagsOutput is AWS's ListServerCertificateTagsResponse shape.
 type ListServerCertificateTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListServerCertificateTagsOutput) StringField(name string) string {
@@ -5150,11 +6394,23 @@ func (v *ListServerCertificatesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListServerCertificatesInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "PathPrefix":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListServerCertificatesOutput is AWS's ListServerCertificatesResponse shape.
 type ListServerCertificatesOutput struct {
+	ServerCertificateMetadataList []ServerCertificateMetadata
 	IsTruncated                   *bool
 	Marker                        string
-	ServerCertificateMetadataList []ServerCertificateMetadata
 }
 
 func (v *ListServerCertificatesOutput) StringField(name string) string {
@@ -5197,11 +6453,25 @@ func (v *ListServiceSpecificCredentialsInput) StructField(name string) wire.Fiel
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListServiceSpecificCredentialsInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<1) != 0
+	case "ServiceName":
+		return v.set&(1<<3) != 0
+	case "UserName":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // ListServiceSpecificCredentialsOutput is AWS's ListServiceSpecificCredentialsResponse shape.
 type ListServiceSpecificCredentialsOutput struct {
+	ServiceSpecificCredentials []ServiceSpecificCredentialMetadata
 	IsTruncated                *bool
 	Marker                     string
-	ServiceSpecificCredentials []ServiceSpecificCredentialMetadata
 }
 
 func (v *ListServiceSpecificCredentialsOutput) StringField(name string) string {
@@ -5238,6 +6508,18 @@ func (v *ListSigningCertificatesInput) StringField(name string) string {
 
 func (v *ListSigningCertificatesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListSigningCertificatesInput) Sent(name string) bool {
+	switch name {
+	case "Marker":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListSigningCertificatesOutput is AWS's ListSigningCertificatesResponse shape.
@@ -5283,11 +6565,23 @@ func (v *ListUserPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListUserPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListUserPoliciesOutput is AWS's ListUserPoliciesResponse shape.
 type ListUserPoliciesOutput struct {
+	PolicyNames []string
 	IsTruncated *bool
 	Marker      string
-	PolicyNames []string
 }
 
 func (v *ListUserPoliciesOutput) StringField(name string) string {
@@ -5326,11 +6620,23 @@ func (v *ListUserTagsInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListUserTagsInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListUserTagsOutput is AWS's ListUserTagsResponse shape.
 type ListUserTagsOutput struct {
+	Tags        []Tag
 	IsTruncated *bool
 	Marker      string
-	Tags        []Tag
 }
 
 func (v *ListUserTagsOutput) StringField(name string) string {
@@ -5367,6 +6673,18 @@ func (v *ListUsersInput) StringField(name string) string {
 
 func (v *ListUsersInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListUsersInput) Sent(name string) bool {
+	switch name {
+	case "PathPrefix":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListUsersOutput is AWS's ListUsersResponse shape.
@@ -5410,6 +6728,18 @@ func (v *ListVirtualMFADevicesInput) StringField(name string) string {
 
 func (v *ListVirtualMFADevicesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListVirtualMFADevicesInput) Sent(name string) bool {
+	switch name {
+	case "AssignmentStatus":
+		return v.set&(1<<0) != 0
+	case "Marker":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListVirtualMFADevicesOutput is AWS's ListVirtualMFADevicesResponse shape.
@@ -5473,34 +6803,34 @@ func (v *MFADevice) StructField(name string) wire.Fields {
 
 // ManagedPolicyDetail is AWS's ManagedPolicyDetail shape.
 type ManagedPolicyDetail struct {
-	Arn                           string
-	AttachmentCount               *int
-	CreateDate                    time.Time
-	DefaultVersionId              string
-	Description                   string
-	IsAttachable                  *bool
-	Path                          string
-	PermissionsBoundaryUsageCount *int
-	PolicyId                      string
 	PolicyName                    string
-	PolicyVersionList             []PolicyVersion
+	PolicyId                      string
+	Arn                           string
+	Path                          string
+	DefaultVersionId              string
+	AttachmentCount               *int
+	PermissionsBoundaryUsageCount *int
+	IsAttachable                  *bool
+	Description                   string
+	CreateDate                    time.Time
 	UpdateDate                    time.Time
+	PolicyVersionList             []PolicyVersion
 }
 
 func (v *ManagedPolicyDetail) StringField(name string) string {
 	switch name {
+	case "PolicyName":
+		return v.PolicyName
+	case "PolicyId":
+		return v.PolicyId
 	case "Arn":
 		return v.Arn
+	case "Path":
+		return v.Path
 	case "DefaultVersionId":
 		return v.DefaultVersionId
 	case "Description":
 		return v.Description
-	case "Path":
-		return v.Path
-	case "PolicyId":
-		return v.PolicyId
-	case "PolicyName":
-		return v.PolicyName
 	}
 	return ""
 }
@@ -5705,6 +7035,18 @@ func (v *PolicyParameter) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PolicyParameter) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	case "Type":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // PolicyRole is AWS's PolicyRole shape.
 type PolicyRole struct {
 	RoleName string
@@ -5807,6 +7149,20 @@ func (v *PutGroupPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutGroupPolicyInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	case "PolicyDocument":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // PutGroupPolicyOutput is AWS's PutGroupPolicyOutput shape.
 type PutGroupPolicyOutput struct {
 }
@@ -5840,6 +7196,18 @@ func (v *PutRolePermissionsBoundaryInput) StringField(name string) string {
 
 func (v *PutRolePermissionsBoundaryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutRolePermissionsBoundaryInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PermissionsBoundary":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // PutRolePermissionsBoundaryOutput is AWS's PutRolePermissionsBoundaryOutput shape.
@@ -5880,6 +7248,20 @@ func (v *PutRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	case "PolicyDocument":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // PutRolePolicyOutput is AWS's PutRolePolicyOutput shape.
 type PutRolePolicyOutput struct {
 }
@@ -5913,6 +7295,18 @@ func (v *PutUserPermissionsBoundaryInput) StringField(name string) string {
 
 func (v *PutUserPermissionsBoundaryInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutUserPermissionsBoundaryInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PermissionsBoundary":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // PutUserPermissionsBoundaryOutput is AWS's PutUserPermissionsBoundaryOutput shape.
@@ -5953,6 +7347,20 @@ func (v *PutUserPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutUserPolicyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "PolicyName":
+		return v.set&(1<<1) != 0
+	case "PolicyDocument":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // PutUserPolicyOutput is AWS's PutUserPolicyOutput shape.
 type PutUserPolicyOutput struct {
 }
@@ -5986,6 +7394,18 @@ func (v *RejectDelegationRequestInput) StringField(name string) string {
 
 func (v *RejectDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RejectDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<0) != 0
+	case "Notes":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // RejectDelegationRequestOutput is AWS's RejectDelegationRequestOutput shape.
@@ -6023,6 +7443,18 @@ func (v *RemoveClientIDFromOpenIDConnectProviderInput) StructField(name string) 
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RemoveClientIDFromOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	case "ClientID":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // RemoveClientIDFromOpenIDConnectProviderOutput is AWS's RemoveClientIDFromOpenIDConnectProviderOutput shape.
 type RemoveClientIDFromOpenIDConnectProviderOutput struct {
 }
@@ -6056,6 +7488,18 @@ func (v *RemoveRoleFromInstanceProfileInput) StringField(name string) string {
 
 func (v *RemoveRoleFromInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RemoveRoleFromInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	case "RoleName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // RemoveRoleFromInstanceProfileOutput is AWS's RemoveRoleFromInstanceProfileOutput shape.
@@ -6093,6 +7537,18 @@ func (v *RemoveUserFromGroupInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RemoveUserFromGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // RemoveUserFromGroupOutput is AWS's RemoveUserFromGroupOutput shape.
 type RemoveUserFromGroupOutput struct {
 }
@@ -6126,6 +7582,18 @@ func (v *ResetServiceSpecificCredentialInput) StringField(name string) string {
 
 func (v *ResetServiceSpecificCredentialInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ResetServiceSpecificCredentialInput) Sent(name string) bool {
+	switch name {
+	case "ServiceSpecificCredentialId":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ResetServiceSpecificCredentialOutput is AWS's ResetServiceSpecificCredentialResponse shape.
@@ -6204,6 +7672,22 @@ func (v *ResyncMFADeviceInput) StringField(name string) string {
 
 func (v *ResyncMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ResyncMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "AuthenticationCode1":
+		return v.set&(1<<0) != 0
+	case "AuthenticationCode2":
+		return v.set&(1<<1) != 0
+	case "SerialNumber":
+		return v.set&(1<<2) != 0
+	case "UserName":
+		return v.set&(1<<3) != 0
+	}
+	return false
 }
 
 // ResyncMFADeviceOutput is AWS's ResyncMFADeviceOutput shape.
@@ -6458,6 +7942,16 @@ func (v *SendDelegationTokenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SendDelegationTokenInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // SendDelegationTokenOutput is AWS's SendDelegationTokenOutput shape.
 type SendDelegationTokenOutput struct {
 }
@@ -6652,6 +8146,18 @@ func (v *SetDefaultPolicyVersionInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SetDefaultPolicyVersionInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	case "VersionId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // SetDefaultPolicyVersionOutput is AWS's SetDefaultPolicyVersionOutput shape.
 type SetDefaultPolicyVersionOutput struct {
 }
@@ -6682,6 +8188,16 @@ func (v *SetSecurityTokenServicePreferencesInput) StringField(name string) strin
 
 func (v *SetSecurityTokenServicePreferencesInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SetSecurityTokenServicePreferencesInput) Sent(name string) bool {
+	switch name {
+	case "GlobalEndpointTokenVersion":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // SetSecurityTokenServicePreferencesOutput is AWS's SetSecurityTokenServicePreferencesOutput shape.
@@ -6761,6 +8277,24 @@ func (v *SimulateCustomPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SimulateCustomPolicyInput) Sent(name string) bool {
+	switch name {
+	case "ResourcePolicy":
+		return v.set&(1<<4) != 0
+	case "ResourceOwner":
+		return v.set&(1<<5) != 0
+	case "CallerArn":
+		return v.set&(1<<6) != 0
+	case "ResourceHandlingOption":
+		return v.set&(1<<8) != 0
+	case "Marker":
+		return v.set&(1<<10) != 0
+	}
+	return false
+}
+
 // SimulatePolicyOutput is AWS's SimulatePolicyResponse shape.
 type SimulatePolicyOutput struct {
 	EvaluationResults []EvaluationResult
@@ -6821,12 +8355,32 @@ func (v *SimulatePrincipalPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *SimulatePrincipalPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicySourceArn":
+		return v.set&(1<<0) != 0
+	case "ResourcePolicy":
+		return v.set&(1<<5) != 0
+	case "ResourceOwner":
+		return v.set&(1<<6) != 0
+	case "CallerArn":
+		return v.set&(1<<7) != 0
+	case "ResourceHandlingOption":
+		return v.set&(1<<9) != 0
+	case "Marker":
+		return v.set&(1<<11) != 0
+	}
+	return false
+}
+
 // Statement is AWS's Statement shape.
 type Statement struct {
-	EndPosition      *Position
 	SourcePolicyId   string
 	SourcePolicyType string
 	StartPosition    *Position
+	EndPosition      *Position
 }
 
 func (v *Statement) StringField(name string) string {
@@ -6841,13 +8395,13 @@ func (v *Statement) StringField(name string) string {
 
 func (v *Statement) StructField(name string) wire.Fields {
 	switch name {
-	case "EndPosition":
-		if v.EndPosition != nil {
-			return v.EndPosition
-		}
 	case "StartPosition":
 		if v.StartPosition != nil {
 			return v.StartPosition
+		}
+	case "EndPosition":
+		if v.EndPosition != nil {
+			return v.EndPosition
 		}
 	}
 	return nil
@@ -6876,6 +8430,18 @@ func (v *Tag) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *Tag) Sent(name string) bool {
+	switch name {
+	case "Key":
+		return v.set&(1<<0) != 0
+	case "Value":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // TagInstanceProfileInput is AWS's TagInstanceProfileRequest shape.
 type TagInstanceProfileInput struct {
 	InstanceProfileName string
@@ -6895,6 +8461,16 @@ func (v *TagInstanceProfileInput) StringField(name string) string {
 
 func (v *TagInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // TagInstanceProfileOutput is AWS's TagInstanceProfileOutput shape.
@@ -6930,6 +8506,16 @@ func (v *TagMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "SerialNumber":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // TagMFADeviceOutput is AWS's TagMFADeviceOutput shape.
 type TagMFADeviceOutput struct {
 }
@@ -6961,6 +8547,16 @@ func (v *TagOpenIDConnectProviderInput) StringField(name string) string {
 
 func (v *TagOpenIDConnectProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // TagOpenIDConnectProviderOutput is AWS's TagOpenIDConnectProviderOutput shape.
@@ -6996,6 +8592,16 @@ func (v *TagPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // TagPolicyOutput is AWS's TagPolicyOutput shape.
 type TagPolicyOutput struct {
 }
@@ -7027,6 +8633,16 @@ func (v *TagRoleInput) StringField(name string) string {
 
 func (v *TagRoleInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // TagRoleOutput is AWS's TagRoleOutput shape.
@@ -7062,6 +8678,16 @@ func (v *TagSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "SAMLProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // TagSAMLProviderOutput is AWS's TagSAMLProviderOutput shape.
 type TagSAMLProviderOutput struct {
 }
@@ -7095,6 +8721,16 @@ func (v *TagServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "ServerCertificateName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // TagServerCertificateOutput is AWS's TagServerCertificateOutput shape.
 type TagServerCertificateOutput struct {
 }
@@ -7126,6 +8762,16 @@ func (v *TagUserInput) StringField(name string) string {
 
 func (v *TagUserInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // TagUserOutput is AWS's TagUserOutput shape.
@@ -7185,6 +8831,16 @@ func (v *UntagInstanceProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagInstanceProfileInput) Sent(name string) bool {
+	switch name {
+	case "InstanceProfileName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // UntagInstanceProfileOutput is AWS's UntagInstanceProfileOutput shape.
 type UntagInstanceProfileOutput struct {
 }
@@ -7216,6 +8872,16 @@ func (v *UntagMFADeviceInput) StringField(name string) string {
 
 func (v *UntagMFADeviceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagMFADeviceInput) Sent(name string) bool {
+	switch name {
+	case "SerialNumber":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UntagMFADeviceOutput is AWS's UntagMFADeviceOutput shape.
@@ -7251,6 +8917,16 @@ func (v *UntagOpenIDConnectProviderInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagOpenIDConnectProviderInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // UntagOpenIDConnectProviderOutput is AWS's UntagOpenIDConnectProviderOutput shape.
 type UntagOpenIDConnectProviderOutput struct {
 }
@@ -7282,6 +8958,16 @@ func (v *UntagPolicyInput) StringField(name string) string {
 
 func (v *UntagPolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UntagPolicyOutput is AWS's UntagPolicyOutput shape.
@@ -7317,6 +9003,16 @@ func (v *UntagRoleInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // UntagRoleOutput is AWS's UntagRoleOutput shape.
 type UntagRoleOutput struct {
 }
@@ -7348,6 +9044,16 @@ func (v *UntagSAMLProviderInput) StringField(name string) string {
 
 func (v *UntagSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "SAMLProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UntagSAMLProviderOutput is AWS's UntagSAMLProviderOutput shape.
@@ -7383,6 +9089,16 @@ func (v *UntagServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "ServerCertificateName":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // UntagServerCertificateOutput is AWS's UntagServerCertificateOutput shape.
 type UntagServerCertificateOutput struct {
 }
@@ -7414,6 +9130,16 @@ func (v *UntagUserInput) StringField(name string) string {
 
 func (v *UntagUserInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UntagUserOutput is AWS's UntagUserOutput shape.
@@ -7452,6 +9178,20 @@ func (v *UpdateAccessKeyInput) StringField(name string) string {
 
 func (v *UpdateAccessKeyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateAccessKeyInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "AccessKeyId":
+		return v.set&(1<<1) != 0
+	case "Status":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // UpdateAccessKeyOutput is AWS's UpdateAccessKeyOutput shape.
@@ -7525,6 +9265,18 @@ func (v *UpdateAssumeRolePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateAssumeRolePolicyInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "PolicyDocument":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // UpdateAssumeRolePolicyOutput is AWS's UpdateAssumeRolePolicyOutput shape.
 type UpdateAssumeRolePolicyOutput struct {
 }
@@ -7558,6 +9310,18 @@ func (v *UpdateDelegationRequestInput) StringField(name string) string {
 
 func (v *UpdateDelegationRequestInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateDelegationRequestInput) Sent(name string) bool {
+	switch name {
+	case "DelegationRequestId":
+		return v.set&(1<<0) != 0
+	case "Notes":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UpdateDelegationRequestOutput is AWS's UpdateDelegationRequestOutput shape.
@@ -7598,6 +9362,20 @@ func (v *UpdateGroupInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateGroupInput) Sent(name string) bool {
+	switch name {
+	case "GroupName":
+		return v.set&(1<<0) != 0
+	case "NewPath":
+		return v.set&(1<<1) != 0
+	case "NewGroupName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // UpdateGroupOutput is AWS's UpdateGroupOutput shape.
 type UpdateGroupOutput struct {
 }
@@ -7634,6 +9412,18 @@ func (v *UpdateLoginProfileInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateLoginProfileInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "Password":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // UpdateLoginProfileOutput is AWS's UpdateLoginProfileOutput shape.
 type UpdateLoginProfileOutput struct {
 }
@@ -7665,6 +9455,16 @@ func (v *UpdateOpenIDConnectProviderThumbprintInput) StringField(name string) st
 
 func (v *UpdateOpenIDConnectProviderThumbprintInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateOpenIDConnectProviderThumbprintInput) Sent(name string) bool {
+	switch name {
+	case "OpenIDConnectProviderArn":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // UpdateOpenIDConnectProviderThumbprintOutput is AWS's UpdateOpenIDConnectProviderThumbprintOutput shape.
@@ -7700,6 +9500,18 @@ func (v *UpdateRoleDescriptionInput) StringField(name string) string {
 
 func (v *UpdateRoleDescriptionInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateRoleDescriptionInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Description":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UpdateRoleDescriptionOutput is AWS's UpdateRoleDescriptionResponse shape.
@@ -7743,6 +9555,18 @@ func (v *UpdateRoleInput) StringField(name string) string {
 
 func (v *UpdateRoleInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleName":
+		return v.set&(1<<0) != 0
+	case "Description":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UpdateRoleOutput is AWS's UpdateRoleResponse shape.
@@ -7789,6 +9613,24 @@ func (v *UpdateSAMLProviderInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateSAMLProviderInput) Sent(name string) bool {
+	switch name {
+	case "AddPrivateKey":
+		return v.set&(1<<0) != 0
+	case "AssertionEncryptionMode":
+		return v.set&(1<<1) != 0
+	case "RemovePrivateKey":
+		return v.set&(1<<2) != 0
+	case "SAMLMetadataDocument":
+		return v.set&(1<<3) != 0
+	case "SAMLProviderArn":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // UpdateSAMLProviderOutput is AWS's UpdateSAMLProviderResponse shape.
 type UpdateSAMLProviderOutput struct {
 	SAMLProviderArn string
@@ -7832,6 +9674,20 @@ func (v *UpdateSSHPublicKeyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateSSHPublicKeyInput) Sent(name string) bool {
+	switch name {
+	case "SSHPublicKeyId":
+		return v.set&(1<<0) != 0
+	case "Status":
+		return v.set&(1<<1) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // UpdateSSHPublicKeyOutput is AWS's UpdateSSHPublicKeyOutput shape.
 type UpdateSSHPublicKeyOutput struct {
 }
@@ -7868,6 +9724,20 @@ func (v *UpdateServerCertificateInput) StringField(name string) string {
 
 func (v *UpdateServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "NewPath":
+		return v.set&(1<<0) != 0
+	case "NewServerCertificateName":
+		return v.set&(1<<1) != 0
+	case "ServerCertificateName":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // UpdateServerCertificateOutput is AWS's UpdateServerCertificateOutput shape.
@@ -7908,6 +9778,20 @@ func (v *UpdateServiceSpecificCredentialInput) StructField(name string) wire.Fie
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateServiceSpecificCredentialInput) Sent(name string) bool {
+	switch name {
+	case "ServiceSpecificCredentialId":
+		return v.set&(1<<0) != 0
+	case "Status":
+		return v.set&(1<<1) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // UpdateServiceSpecificCredentialOutput is AWS's UpdateServiceSpecificCredentialOutput shape.
 type UpdateServiceSpecificCredentialOutput struct {
 }
@@ -7944,6 +9828,20 @@ func (v *UpdateSigningCertificateInput) StringField(name string) string {
 
 func (v *UpdateSigningCertificateInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateSigningCertificateInput) Sent(name string) bool {
+	switch name {
+	case "CertificateId":
+		return v.set&(1<<0) != 0
+	case "Status":
+		return v.set&(1<<1) != 0
+	case "UserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // UpdateSigningCertificateOutput is AWS's UpdateSigningCertificateOutput shape.
@@ -7984,6 +9882,20 @@ func (v *UpdateUserInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateUserInput) Sent(name string) bool {
+	switch name {
+	case "UserName":
+		return v.set&(1<<0) != 0
+	case "NewPath":
+		return v.set&(1<<1) != 0
+	case "NewUserName":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // UpdateUserOutput is AWS's UpdateUserOutput shape.
 type UpdateUserOutput struct {
 }
@@ -8017,6 +9929,18 @@ func (v *UploadSSHPublicKeyInput) StringField(name string) string {
 
 func (v *UploadSSHPublicKeyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UploadSSHPublicKeyInput) Sent(name string) bool {
+	switch name {
+	case "SSHPublicKeyBody":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UploadSSHPublicKeyOutput is AWS's UploadSSHPublicKeyResponse shape.
@@ -8071,6 +9995,24 @@ func (v *UploadServerCertificateInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UploadServerCertificateInput) Sent(name string) bool {
+	switch name {
+	case "CertificateBody":
+		return v.set&(1<<0) != 0
+	case "CertificateChain":
+		return v.set&(1<<1) != 0
+	case "Path":
+		return v.set&(1<<2) != 0
+	case "PrivateKey":
+		return v.set&(1<<3) != 0
+	case "ServerCertificateName":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // UploadServerCertificateOutput is AWS's UploadServerCertificateResponse shape.
 type UploadServerCertificateOutput struct {
 	ServerCertificateMetadata *ServerCertificateMetadata
@@ -8112,6 +10054,18 @@ func (v *UploadSigningCertificateInput) StringField(name string) string {
 
 func (v *UploadSigningCertificateInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UploadSigningCertificateInput) Sent(name string) bool {
+	switch name {
+	case "CertificateBody":
+		return v.set&(1<<0) != 0
+	case "UserName":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UploadSigningCertificateOutput is AWS's UploadSigningCertificateResponse shape.

@@ -59,7 +59,7 @@ func (v *Account) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.JoinedTimestamp)
 	}
-	if len(v.Paths) > 0 {
+	if v.Paths != nil {
 		b = wire.AppendJSONKey(b, first, "Paths")
 		first = false
 		b = append(b, '[')
@@ -524,7 +524,7 @@ func (v *EffectivePolicy) AppendJSON(b []byte) []byte {
 func (v *EffectivePolicyValidationError) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.ContributingPolicies) > 0 {
+	if v.ContributingPolicies != nil {
 		b = wire.AppendJSONKey(b, first, "ContributingPolicies")
 		first = false
 		b = append(b, '[')
@@ -629,7 +629,7 @@ func (v *Handshake) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Id)
 	}
-	if len(v.Parties) > 0 {
+	if v.Parties != nil {
 		b = wire.AppendJSONKey(b, first, "Parties")
 		first = false
 		b = append(b, '[')
@@ -646,7 +646,7 @@ func (v *Handshake) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONTime(b, v.RequestedTimestamp)
 	}
-	if len(v.Resources) > 0 {
+	if v.Resources != nil {
 		b = wire.AppendJSONKey(b, first, "Resources")
 		first = false
 		b = append(b, '[')
@@ -689,7 +689,7 @@ func (v *HandshakeParty) AppendJSON(b []byte) []byte {
 func (v *HandshakeResource) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Resources) > 0 {
+	if v.Resources != nil {
 		b = wire.AppendJSONKey(b, first, "Resources")
 		first = false
 		b = append(b, '[')
@@ -751,7 +751,7 @@ func (v *LeaveOrganizationOutput) AppendJSON(b []byte) []byte {
 func (v *ListAWSServiceAccessForOrganizationOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.EnabledServicePrincipals) > 0 {
+	if v.EnabledServicePrincipals != nil {
 		b = wire.AppendJSONKey(b, first, "EnabledServicePrincipals")
 		first = false
 		b = append(b, '[')
@@ -776,7 +776,7 @@ func (v *ListAWSServiceAccessForOrganizationOutput) AppendJSON(b []byte) []byte 
 func (v *ListAccountsForParentOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Accounts) > 0 {
+	if v.Accounts != nil {
 		b = wire.AppendJSONKey(b, first, "Accounts")
 		first = false
 		b = append(b, '[')
@@ -801,7 +801,7 @@ func (v *ListAccountsForParentOutput) AppendJSON(b []byte) []byte {
 func (v *ListAccountsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Accounts) > 0 {
+	if v.Accounts != nil {
 		b = wire.AppendJSONKey(b, first, "Accounts")
 		first = false
 		b = append(b, '[')
@@ -826,7 +826,7 @@ func (v *ListAccountsOutput) AppendJSON(b []byte) []byte {
 func (v *ListAccountsWithInvalidEffectivePolicyOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Accounts) > 0 {
+	if v.Accounts != nil {
 		b = wire.AppendJSONKey(b, first, "Accounts")
 		first = false
 		b = append(b, '[')
@@ -856,7 +856,7 @@ func (v *ListAccountsWithInvalidEffectivePolicyOutput) AppendJSON(b []byte) []by
 func (v *ListChildrenOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Children) > 0 {
+	if v.Children != nil {
 		b = wire.AppendJSONKey(b, first, "Children")
 		first = false
 		b = append(b, '[')
@@ -881,7 +881,7 @@ func (v *ListChildrenOutput) AppendJSON(b []byte) []byte {
 func (v *ListCreateAccountStatusOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.CreateAccountStatuses) > 0 {
+	if v.CreateAccountStatuses != nil {
 		b = wire.AppendJSONKey(b, first, "CreateAccountStatuses")
 		first = false
 		b = append(b, '[')
@@ -906,7 +906,7 @@ func (v *ListCreateAccountStatusOutput) AppendJSON(b []byte) []byte {
 func (v *ListDelegatedAdministratorsOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.DelegatedAdministrators) > 0 {
+	if v.DelegatedAdministrators != nil {
 		b = wire.AppendJSONKey(b, first, "DelegatedAdministrators")
 		first = false
 		b = append(b, '[')
@@ -931,7 +931,7 @@ func (v *ListDelegatedAdministratorsOutput) AppendJSON(b []byte) []byte {
 func (v *ListDelegatedServicesForAccountOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.DelegatedServices) > 0 {
+	if v.DelegatedServices != nil {
 		b = wire.AppendJSONKey(b, first, "DelegatedServices")
 		first = false
 		b = append(b, '[')
@@ -961,7 +961,7 @@ func (v *ListEffectivePolicyValidationErrorsOutput) AppendJSON(b []byte) []byte 
 		first = false
 		b = wire.AppendJSONString(b, v.AccountId)
 	}
-	if len(v.EffectivePolicyValidationErrors) > 0 {
+	if v.EffectivePolicyValidationErrors != nil {
 		b = wire.AppendJSONKey(b, first, "EffectivePolicyValidationErrors")
 		first = false
 		b = append(b, '[')
@@ -1001,7 +1001,7 @@ func (v *ListEffectivePolicyValidationErrorsOutput) AppendJSON(b []byte) []byte 
 func (v *ListHandshakesForAccountOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Handshakes) > 0 {
+	if v.Handshakes != nil {
 		b = wire.AppendJSONKey(b, first, "Handshakes")
 		first = false
 		b = append(b, '[')
@@ -1026,7 +1026,7 @@ func (v *ListHandshakesForAccountOutput) AppendJSON(b []byte) []byte {
 func (v *ListHandshakesForOrganizationOutput) AppendJSON(b []byte) []byte {
 	b = append(b, '{')
 	first := true
-	if len(v.Handshakes) > 0 {
+	if v.Handshakes != nil {
 		b = wire.AppendJSONKey(b, first, "Handshakes")
 		first = false
 		b = append(b, '[')
@@ -1056,7 +1056,7 @@ func (v *ListInboundResponsibilityTransfersOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.ResponsibilityTransfers) > 0 {
+	if v.ResponsibilityTransfers != nil {
 		b = wire.AppendJSONKey(b, first, "ResponsibilityTransfers")
 		first = false
 		b = append(b, '[')
@@ -1081,7 +1081,7 @@ func (v *ListOrganizationalUnitsForParentOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.OrganizationalUnits) > 0 {
+	if v.OrganizationalUnits != nil {
 		b = wire.AppendJSONKey(b, first, "OrganizationalUnits")
 		first = false
 		b = append(b, '[')
@@ -1106,7 +1106,7 @@ func (v *ListOutboundResponsibilityTransfersOutput) AppendJSON(b []byte) []byte 
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.ResponsibilityTransfers) > 0 {
+	if v.ResponsibilityTransfers != nil {
 		b = wire.AppendJSONKey(b, first, "ResponsibilityTransfers")
 		first = false
 		b = append(b, '[')
@@ -1131,7 +1131,7 @@ func (v *ListParentsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Parents) > 0 {
+	if v.Parents != nil {
 		b = wire.AppendJSONKey(b, first, "Parents")
 		first = false
 		b = append(b, '[')
@@ -1156,7 +1156,7 @@ func (v *ListPoliciesForTargetOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Policies) > 0 {
+	if v.Policies != nil {
 		b = wire.AppendJSONKey(b, first, "Policies")
 		first = false
 		b = append(b, '[')
@@ -1181,7 +1181,7 @@ func (v *ListPoliciesOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Policies) > 0 {
+	if v.Policies != nil {
 		b = wire.AppendJSONKey(b, first, "Policies")
 		first = false
 		b = append(b, '[')
@@ -1206,7 +1206,7 @@ func (v *ListRootsOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Roots) > 0 {
+	if v.Roots != nil {
 		b = wire.AppendJSONKey(b, first, "Roots")
 		first = false
 		b = append(b, '[')
@@ -1231,7 +1231,7 @@ func (v *ListTagsForResourceOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Tags) > 0 {
+	if v.Tags != nil {
 		b = wire.AppendJSONKey(b, first, "Tags")
 		first = false
 		b = append(b, '[')
@@ -1256,7 +1256,7 @@ func (v *ListTargetsForPolicyOutput) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.NextToken)
 	}
-	if len(v.Targets) > 0 {
+	if v.Targets != nil {
 		b = wire.AppendJSONKey(b, first, "Targets")
 		first = false
 		b = append(b, '[')
@@ -1312,7 +1312,7 @@ func (v *Organization) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.MasterAccountEmail)
 	}
-	if len(v.AvailablePolicyTypes) > 0 {
+	if v.AvailablePolicyTypes != nil {
 		b = wire.AppendJSONKey(b, first, "AvailablePolicyTypes")
 		first = false
 		b = append(b, '[')
@@ -1614,7 +1614,7 @@ func (v *Root) AppendJSON(b []byte) []byte {
 		first = false
 		b = wire.AppendJSONString(b, v.Name)
 	}
-	if len(v.PolicyTypes) > 0 {
+	if v.PolicyTypes != nil {
 		b = wire.AppendJSONKey(b, first, "PolicyTypes")
 		first = false
 		b = append(b, '[')

@@ -27,6 +27,16 @@ func (v *AcceptHandshakeInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AcceptHandshakeInput) Sent(name string) bool {
+	switch name {
+	case "HandshakeId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // AcceptHandshakeOutput is AWS's AcceptHandshakeResponse shape.
 type AcceptHandshakeOutput struct {
 	Handshake *Handshake
@@ -106,6 +116,18 @@ func (v *AttachPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AttachPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyId":
+		return v.set&(1<<0) != 0
+	case "TargetId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // AttachPolicyOutput is AWS's AttachPolicyOutput shape.
 type AttachPolicyOutput struct {
 }
@@ -136,6 +158,16 @@ func (v *CancelHandshakeInput) StringField(name string) string {
 
 func (v *CancelHandshakeInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CancelHandshakeInput) Sent(name string) bool {
+	switch name {
+	case "HandshakeId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CancelHandshakeOutput is AWS's CancelHandshakeResponse shape.
@@ -197,6 +229,16 @@ func (v *CloseAccountInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CloseAccountInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // CloseAccountOutput is AWS's CloseAccountOutput shape.
 type CloseAccountOutput struct {
 }
@@ -237,6 +279,22 @@ func (v *CreateAccountInput) StringField(name string) string {
 
 func (v *CreateAccountInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateAccountInput) Sent(name string) bool {
+	switch name {
+	case "Email":
+		return v.set&(1<<0) != 0
+	case "AccountName":
+		return v.set&(1<<1) != 0
+	case "RoleName":
+		return v.set&(1<<2) != 0
+	case "IamUserAccessToBilling":
+		return v.set&(1<<3) != 0
+	}
+	return false
 }
 
 // CreateAccountOutput is AWS's CreateAccountResponse shape.
@@ -322,6 +380,22 @@ func (v *CreateGovCloudAccountInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateGovCloudAccountInput) Sent(name string) bool {
+	switch name {
+	case "AccountName":
+		return v.set&(1<<0) != 0
+	case "Email":
+		return v.set&(1<<1) != 0
+	case "IamUserAccessToBilling":
+		return v.set&(1<<2) != 0
+	case "RoleName":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // CreateGovCloudAccountOutput is AWS's CreateGovCloudAccountResponse shape.
 type CreateGovCloudAccountOutput struct {
 	CreateAccountStatus *CreateAccountStatus
@@ -359,6 +433,16 @@ func (v *CreateOrganizationInput) StringField(name string) string {
 
 func (v *CreateOrganizationInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateOrganizationInput) Sent(name string) bool {
+	switch name {
+	case "FeatureSet":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // CreateOrganizationOutput is AWS's CreateOrganizationResponse shape.
@@ -402,6 +486,18 @@ func (v *CreateOrganizationalUnitInput) StringField(name string) string {
 
 func (v *CreateOrganizationalUnitInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreateOrganizationalUnitInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	case "ParentId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // CreateOrganizationalUnitOutput is AWS's CreateOrganizationalUnitResponse shape.
@@ -453,6 +549,22 @@ func (v *CreatePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *CreatePolicyInput) Sent(name string) bool {
+	switch name {
+	case "Content":
+		return v.set&(1<<0) != 0
+	case "Description":
+		return v.set&(1<<1) != 0
+	case "Name":
+		return v.set&(1<<2) != 0
+	case "Type":
+		return v.set&(1<<4) != 0
+	}
+	return false
+}
+
 // CreatePolicyOutput is AWS's CreatePolicyResponse shape.
 type CreatePolicyOutput struct {
 	Policy *Policy
@@ -490,6 +602,16 @@ func (v *DeclineHandshakeInput) StringField(name string) string {
 
 func (v *DeclineHandshakeInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeclineHandshakeInput) Sent(name string) bool {
+	switch name {
+	case "HandshakeId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeclineHandshakeOutput is AWS's DeclineHandshakeResponse shape.
@@ -610,6 +732,16 @@ func (v *DeleteOrganizationalUnitInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeleteOrganizationalUnitInput) Sent(name string) bool {
+	switch name {
+	case "OrganizationalUnitId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DeleteOrganizationalUnitOutput is AWS's DeleteOrganizationalUnitOutput shape.
 type DeleteOrganizationalUnitOutput struct {
 }
@@ -640,6 +772,16 @@ func (v *DeletePolicyInput) StringField(name string) string {
 
 func (v *DeletePolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeletePolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DeletePolicyOutput is AWS's DeletePolicyOutput shape.
@@ -701,6 +843,18 @@ func (v *DeregisterDelegatedAdministratorInput) StructField(name string) wire.Fi
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DeregisterDelegatedAdministratorInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	case "ServicePrincipal":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DeregisterDelegatedAdministratorOutput is AWS's DeregisterDelegatedAdministratorOutput shape.
 type DeregisterDelegatedAdministratorOutput struct {
 }
@@ -731,6 +885,16 @@ func (v *DescribeAccountInput) StringField(name string) string {
 
 func (v *DescribeAccountInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeAccountInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DescribeAccountOutput is AWS's DescribeAccountResponse shape.
@@ -770,6 +934,16 @@ func (v *DescribeCreateAccountStatusInput) StringField(name string) string {
 
 func (v *DescribeCreateAccountStatusInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeCreateAccountStatusInput) Sent(name string) bool {
+	switch name {
+	case "CreateAccountRequestId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DescribeCreateAccountStatusOutput is AWS's DescribeCreateAccountStatusResponse shape.
@@ -814,6 +988,18 @@ func (v *DescribeEffectivePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeEffectivePolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyType":
+		return v.set&(1<<0) != 0
+	case "TargetId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DescribeEffectivePolicyOutput is AWS's DescribeEffectivePolicyResponse shape.
 type DescribeEffectivePolicyOutput struct {
 	EffectivePolicy *EffectivePolicy
@@ -851,6 +1037,16 @@ func (v *DescribeHandshakeInput) StringField(name string) string {
 
 func (v *DescribeHandshakeInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeHandshakeInput) Sent(name string) bool {
+	switch name {
+	case "HandshakeId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DescribeHandshakeOutput is AWS's DescribeHandshakeResponse shape.
@@ -923,6 +1119,16 @@ func (v *DescribeOrganizationalUnitInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeOrganizationalUnitInput) Sent(name string) bool {
+	switch name {
+	case "OrganizationalUnitId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DescribeOrganizationalUnitOutput is AWS's DescribeOrganizationalUnitResponse shape.
 type DescribeOrganizationalUnitOutput struct {
 	OrganizationalUnit *OrganizationalUnit
@@ -960,6 +1166,16 @@ func (v *DescribePolicyInput) StringField(name string) string {
 
 func (v *DescribePolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribePolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DescribePolicyOutput is AWS's DescribePolicyResponse shape.
@@ -1032,6 +1248,16 @@ func (v *DescribeResponsibilityTransferInput) StructField(name string) wire.Fiel
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DescribeResponsibilityTransferInput) Sent(name string) bool {
+	switch name {
+	case "Id":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DescribeResponsibilityTransferOutput is AWS's DescribeResponsibilityTransferResponse shape.
 type DescribeResponsibilityTransferOutput struct {
 	ResponsibilityTransfer *ResponsibilityTransfer
@@ -1074,6 +1300,18 @@ func (v *DetachPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DetachPolicyInput) Sent(name string) bool {
+	switch name {
+	case "PolicyId":
+		return v.set&(1<<0) != 0
+	case "TargetId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // DetachPolicyOutput is AWS's DetachPolicyOutput shape.
 type DetachPolicyOutput struct {
 }
@@ -1104,6 +1342,16 @@ func (v *DisableAWSServiceAccessInput) StringField(name string) string {
 
 func (v *DisableAWSServiceAccessInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DisableAWSServiceAccessInput) Sent(name string) bool {
+	switch name {
+	case "ServicePrincipal":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // DisableAWSServiceAccessOutput is AWS's DisableAWSServiceAccessOutput shape.
@@ -1139,6 +1387,18 @@ func (v *DisablePolicyTypeInput) StringField(name string) string {
 
 func (v *DisablePolicyTypeInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DisablePolicyTypeInput) Sent(name string) bool {
+	switch name {
+	case "PolicyType":
+		return v.set&(1<<0) != 0
+	case "RootId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // DisablePolicyTypeOutput is AWS's DisablePolicyTypeResponse shape.
@@ -1228,6 +1488,16 @@ func (v *EnableAWSServiceAccessInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *EnableAWSServiceAccessInput) Sent(name string) bool {
+	switch name {
+	case "ServicePrincipal":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // EnableAWSServiceAccessOutput is AWS's EnableAWSServiceAccessOutput shape.
 type EnableAWSServiceAccessOutput struct {
 }
@@ -1292,6 +1562,18 @@ func (v *EnablePolicyTypeInput) StringField(name string) string {
 
 func (v *EnablePolicyTypeInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *EnablePolicyTypeInput) Sent(name string) bool {
+	switch name {
+	case "PolicyType":
+		return v.set&(1<<0) != 0
+	case "RootId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // EnablePolicyTypeOutput is AWS's EnablePolicyTypeResponse shape.
@@ -1384,6 +1666,18 @@ func (v *HandshakeFilter) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *HandshakeFilter) Sent(name string) bool {
+	switch name {
+	case "ActionType":
+		return v.set&(1<<0) != 0
+	case "ParentHandshakeId":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // HandshakeParty is AWS's HandshakeParty shape.
 type HandshakeParty struct {
 	Id   string
@@ -1405,6 +1699,18 @@ func (v *HandshakeParty) StringField(name string) string {
 
 func (v *HandshakeParty) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *HandshakeParty) Sent(name string) bool {
+	switch name {
+	case "Id":
+		return v.set&(1<<0) != 0
+	case "Type":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // HandshakeResource is AWS's HandshakeResource shape.
@@ -1454,6 +1760,16 @@ func (v *InviteAccountToOrganizationInput) StructField(name string) wire.Fields 
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *InviteAccountToOrganizationInput) Sent(name string) bool {
+	switch name {
+	case "Notes":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // InviteAccountToOrganizationOutput is AWS's InviteAccountToOrganizationResponse shape.
@@ -1508,6 +1824,22 @@ func (v *InviteOrganizationToTransferResponsibilityInput) StructField(name strin
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *InviteOrganizationToTransferResponsibilityInput) Sent(name string) bool {
+	switch name {
+	case "Notes":
+		return v.set&(1<<0) != 0
+	case "SourceName":
+		return v.set&(1<<1) != 0
+	case "StartTimestamp":
+		return v.set&(1<<2) != 0
+	case "Type":
+		return v.set&(1<<5) != 0
+	}
+	return false
 }
 
 // InviteOrganizationToTransferResponsibilityOutput is AWS's InviteOrganizationToTransferResponsibilityResponse shape.
@@ -1574,6 +1906,16 @@ func (v *ListAWSServiceAccessForOrganizationInput) StructField(name string) wire
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAWSServiceAccessForOrganizationInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // ListAWSServiceAccessForOrganizationOutput is AWS's ListAWSServiceAccessForOrganizationResponse shape.
 type ListAWSServiceAccessForOrganizationOutput struct {
 	EnabledServicePrincipals []EnabledServicePrincipal
@@ -1616,6 +1958,18 @@ func (v *ListAccountsForParentInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAccountsForParentInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "ParentId":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListAccountsForParentOutput is AWS's ListAccountsForParentResponse shape.
 type ListAccountsForParentOutput struct {
 	Accounts  []Account
@@ -1653,6 +2007,16 @@ func (v *ListAccountsInput) StringField(name string) string {
 
 func (v *ListAccountsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAccountsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // ListAccountsOutput is AWS's ListAccountsResponse shape.
@@ -1695,6 +2059,18 @@ func (v *ListAccountsWithInvalidEffectivePolicyInput) StringField(name string) s
 
 func (v *ListAccountsWithInvalidEffectivePolicyInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListAccountsWithInvalidEffectivePolicyInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "PolicyType":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListAccountsWithInvalidEffectivePolicyOutput is AWS's ListAccountsWithInvalidEffectivePolicyResponse shape.
@@ -1745,6 +2121,20 @@ func (v *ListChildrenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListChildrenInput) Sent(name string) bool {
+	switch name {
+	case "ChildType":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	case "ParentId":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // ListChildrenOutput is AWS's ListChildrenResponse shape.
 type ListChildrenOutput struct {
 	Children  []Child
@@ -1783,6 +2173,16 @@ func (v *ListCreateAccountStatusInput) StringField(name string) string {
 
 func (v *ListCreateAccountStatusInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListCreateAccountStatusInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListCreateAccountStatusOutput is AWS's ListCreateAccountStatusResponse shape.
@@ -1827,6 +2227,18 @@ func (v *ListDelegatedAdministratorsInput) StructField(name string) wire.Fields 
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListDelegatedAdministratorsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "ServicePrincipal":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListDelegatedAdministratorsOutput is AWS's ListDelegatedAdministratorsResponse shape.
 type ListDelegatedAdministratorsOutput struct {
 	DelegatedAdministrators []DelegatedAdministrator
@@ -1867,6 +2279,18 @@ func (v *ListDelegatedServicesForAccountInput) StringField(name string) string {
 
 func (v *ListDelegatedServicesForAccountInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListDelegatedServicesForAccountInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListDelegatedServicesForAccountOutput is AWS's ListDelegatedServicesForAccountResponse shape.
@@ -1912,6 +2336,20 @@ func (v *ListEffectivePolicyValidationErrorsInput) StringField(name string) stri
 
 func (v *ListEffectivePolicyValidationErrorsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListEffectivePolicyValidationErrorsInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	case "PolicyType":
+		return v.set&(1<<3) != 0
+	}
+	return false
 }
 
 // ListEffectivePolicyValidationErrorsOutput is AWS's ListEffectivePolicyValidationErrorsResponse shape.
@@ -1970,6 +2408,16 @@ func (v *ListHandshakesForAccountInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListHandshakesForAccountInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListHandshakesForAccountOutput is AWS's ListHandshakesForAccountResponse shape.
 type ListHandshakesForAccountOutput struct {
 	Handshakes []Handshake
@@ -2014,6 +2462,16 @@ func (v *ListHandshakesForOrganizationInput) StructField(name string) wire.Field
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListHandshakesForOrganizationInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListHandshakesForOrganizationOutput is AWS's ListHandshakesForOrganizationResponse shape.
@@ -2061,6 +2519,20 @@ func (v *ListInboundResponsibilityTransfersInput) StructField(name string) wire.
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListInboundResponsibilityTransfersInput) Sent(name string) bool {
+	switch name {
+	case "Id":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	case "Type":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // ListInboundResponsibilityTransfersOutput is AWS's ListInboundResponsibilityTransfersResponse shape.
 type ListInboundResponsibilityTransfersOutput struct {
 	NextToken               string
@@ -2101,6 +2573,18 @@ func (v *ListOrganizationalUnitsForParentInput) StringField(name string) string 
 
 func (v *ListOrganizationalUnitsForParentInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListOrganizationalUnitsForParentInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "ParentId":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListOrganizationalUnitsForParentOutput is AWS's ListOrganizationalUnitsForParentResponse shape.
@@ -2145,6 +2629,18 @@ func (v *ListOutboundResponsibilityTransfersInput) StructField(name string) wire
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListOutboundResponsibilityTransfersInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "Type":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListOutboundResponsibilityTransfersOutput is AWS's ListOutboundResponsibilityTransfersResponse shape.
 type ListOutboundResponsibilityTransfersOutput struct {
 	NextToken               string
@@ -2185,6 +2681,18 @@ func (v *ListParentsInput) StringField(name string) string {
 
 func (v *ListParentsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListParentsInput) Sent(name string) bool {
+	switch name {
+	case "ChildId":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // ListParentsOutput is AWS's ListParentsResponse shape.
@@ -2232,6 +2740,20 @@ func (v *ListPoliciesForTargetInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPoliciesForTargetInput) Sent(name string) bool {
+	switch name {
+	case "Filter":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	case "TargetId":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // ListPoliciesForTargetOutput is AWS's ListPoliciesForTargetResponse shape.
 type ListPoliciesForTargetOutput struct {
 	NextToken string
@@ -2274,6 +2796,18 @@ func (v *ListPoliciesInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListPoliciesInput) Sent(name string) bool {
+	switch name {
+	case "Filter":
+		return v.set&(1<<0) != 0
+	case "NextToken":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListPoliciesOutput is AWS's ListPoliciesResponse shape.
 type ListPoliciesOutput struct {
 	NextToken string
@@ -2311,6 +2845,16 @@ func (v *ListRootsInput) StringField(name string) string {
 
 func (v *ListRootsInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListRootsInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListRootsOutput is AWS's ListRootsResponse shape.
@@ -2352,6 +2896,18 @@ func (v *ListTagsForResourceInput) StringField(name string) string {
 
 func (v *ListTagsForResourceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListTagsForResourceInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<0) != 0
+	case "ResourceId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // ListTagsForResourceOutput is AWS's ListTagsForResourceResponse shape.
@@ -2396,6 +2952,18 @@ func (v *ListTargetsForPolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ListTargetsForPolicyInput) Sent(name string) bool {
+	switch name {
+	case "NextToken":
+		return v.set&(1<<1) != 0
+	case "PolicyId":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // ListTargetsForPolicyOutput is AWS's ListTargetsForPolicyResponse shape.
 type ListTargetsForPolicyOutput struct {
 	NextToken string
@@ -2438,6 +3006,20 @@ func (v *MoveAccountInput) StringField(name string) string {
 
 func (v *MoveAccountInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *MoveAccountInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	case "DestinationParentId":
+		return v.set&(1<<1) != 0
+	case "SourceParentId":
+		return v.set&(1<<2) != 0
+	}
+	return false
 }
 
 // MoveAccountOutput is AWS's MoveAccountOutput shape.
@@ -2652,6 +3234,16 @@ func (v *PutResourcePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PutResourcePolicyInput) Sent(name string) bool {
+	switch name {
+	case "Content":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // PutResourcePolicyOutput is AWS's PutResourcePolicyResponse shape.
 type PutResourcePolicyOutput struct {
 	ResourcePolicy *ResourcePolicy
@@ -2694,6 +3286,18 @@ func (v *RegisterDelegatedAdministratorInput) StructField(name string) wire.Fiel
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RegisterDelegatedAdministratorInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	case "ServicePrincipal":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // RegisterDelegatedAdministratorOutput is AWS's RegisterDelegatedAdministratorOutput shape.
 type RegisterDelegatedAdministratorOutput struct {
 }
@@ -2724,6 +3328,16 @@ func (v *RemoveAccountFromOrganizationInput) StringField(name string) string {
 
 func (v *RemoveAccountFromOrganizationInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *RemoveAccountFromOrganizationInput) Sent(name string) bool {
+	switch name {
+	case "AccountId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // RemoveAccountFromOrganizationOutput is AWS's RemoveAccountFromOrganizationOutput shape.
@@ -2875,6 +3489,18 @@ func (v *Tag) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *Tag) Sent(name string) bool {
+	switch name {
+	case "Key":
+		return v.set&(1<<0) != 0
+	case "Value":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // TagResourceInput is AWS's TagResourceRequest shape.
 type TagResourceInput struct {
 	ResourceId string
@@ -2894,6 +3520,16 @@ func (v *TagResourceInput) StringField(name string) string {
 
 func (v *TagResourceInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TagResourceInput) Sent(name string) bool {
+	switch name {
+	case "ResourceId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // TagResourceOutput is AWS's TagResourceOutput shape.
@@ -2927,6 +3563,18 @@ func (v *TerminateResponsibilityTransferInput) StringField(name string) string {
 
 func (v *TerminateResponsibilityTransferInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *TerminateResponsibilityTransferInput) Sent(name string) bool {
+	switch name {
+	case "EndTimestamp":
+		return v.set&(1<<0) != 0
+	case "Id":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // TerminateResponsibilityTransferOutput is AWS's TerminateResponsibilityTransferResponse shape.
@@ -2989,6 +3637,16 @@ func (v *UntagResourceInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UntagResourceInput) Sent(name string) bool {
+	switch name {
+	case "ResourceId":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // UntagResourceOutput is AWS's UntagResourceOutput shape.
 type UntagResourceOutput struct {
 }
@@ -3022,6 +3680,18 @@ func (v *UpdateOrganizationalUnitInput) StringField(name string) string {
 
 func (v *UpdateOrganizationalUnitInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateOrganizationalUnitInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	case "OrganizationalUnitId":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UpdateOrganizationalUnitOutput is AWS's UpdateOrganizationalUnitResponse shape.
@@ -3072,6 +3742,22 @@ func (v *UpdatePolicyInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdatePolicyInput) Sent(name string) bool {
+	switch name {
+	case "Content":
+		return v.set&(1<<0) != 0
+	case "Description":
+		return v.set&(1<<1) != 0
+	case "Name":
+		return v.set&(1<<2) != 0
+	case "PolicyId":
+		return v.set&(1<<3) != 0
+	}
+	return false
+}
+
 // UpdatePolicyOutput is AWS's UpdatePolicyResponse shape.
 type UpdatePolicyOutput struct {
 	Policy *Policy
@@ -3112,6 +3798,18 @@ func (v *UpdateResponsibilityTransferInput) StringField(name string) string {
 
 func (v *UpdateResponsibilityTransferInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *UpdateResponsibilityTransferInput) Sent(name string) bool {
+	switch name {
+	case "Id":
+		return v.set&(1<<0) != 0
+	case "Name":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // UpdateResponsibilityTransferOutput is AWS's UpdateResponsibilityTransferResponse shape.

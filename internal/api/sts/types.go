@@ -50,6 +50,28 @@ func (v *AssumeRoleInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AssumeRoleInput) Sent(name string) bool {
+	switch name {
+	case "RoleArn":
+		return v.set&(1<<0) != 0
+	case "RoleSessionName":
+		return v.set&(1<<1) != 0
+	case "Policy":
+		return v.set&(1<<3) != 0
+	case "ExternalId":
+		return v.set&(1<<7) != 0
+	case "SerialNumber":
+		return v.set&(1<<8) != 0
+	case "TokenCode":
+		return v.set&(1<<9) != 0
+	case "SourceIdentity":
+		return v.set&(1<<10) != 0
+	}
+	return false
+}
+
 // AssumeRoleOutput is AWS's AssumeRoleResponse shape.
 type AssumeRoleOutput struct {
 	Credentials      *Credentials
@@ -109,6 +131,22 @@ func (v *AssumeRoleWithSAMLInput) StringField(name string) string {
 
 func (v *AssumeRoleWithSAMLInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AssumeRoleWithSAMLInput) Sent(name string) bool {
+	switch name {
+	case "RoleArn":
+		return v.set&(1<<0) != 0
+	case "PrincipalArn":
+		return v.set&(1<<1) != 0
+	case "SAMLAssertion":
+		return v.set&(1<<2) != 0
+	case "Policy":
+		return v.set&(1<<4) != 0
+	}
+	return false
 }
 
 // AssumeRoleWithSAMLOutput is AWS's AssumeRoleWithSAMLResponse shape.
@@ -190,6 +228,24 @@ func (v *AssumeRoleWithWebIdentityInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AssumeRoleWithWebIdentityInput) Sent(name string) bool {
+	switch name {
+	case "RoleArn":
+		return v.set&(1<<0) != 0
+	case "RoleSessionName":
+		return v.set&(1<<1) != 0
+	case "WebIdentityToken":
+		return v.set&(1<<2) != 0
+	case "ProviderId":
+		return v.set&(1<<3) != 0
+	case "Policy":
+		return v.set&(1<<5) != 0
+	}
+	return false
+}
+
 // AssumeRoleWithWebIdentityOutput is AWS's AssumeRoleWithWebIdentityResponse shape.
 type AssumeRoleWithWebIdentityOutput struct {
 	Credentials                 *Credentials
@@ -255,6 +311,16 @@ func (v *AssumeRootInput) StructField(name string) wire.Fields {
 		}
 	}
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *AssumeRootInput) Sent(name string) bool {
+	switch name {
+	case "TargetPrincipal":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
 
 // AssumeRootOutput is AWS's AssumeRootResponse shape.
@@ -345,6 +411,16 @@ func (v *DecodeAuthorizationMessageInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *DecodeAuthorizationMessageInput) Sent(name string) bool {
+	switch name {
+	case "EncodedMessage":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // DecodeAuthorizationMessageOutput is AWS's DecodeAuthorizationMessageResponse shape.
 type DecodeAuthorizationMessageOutput struct {
 	DecodedMessage string
@@ -400,6 +476,16 @@ func (v *GetAccessKeyInfoInput) StringField(name string) string {
 
 func (v *GetAccessKeyInfoInput) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetAccessKeyInfoInput) Sent(name string) bool {
+	switch name {
+	case "AccessKeyId":
+		return v.set&(1<<0) != 0
+	}
+	return false
 }
 
 // GetAccessKeyInfoOutput is AWS's GetAccessKeyInfoResponse shape.
@@ -474,6 +560,16 @@ func (v *GetDelegatedAccessTokenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetDelegatedAccessTokenInput) Sent(name string) bool {
+	switch name {
+	case "TradeInToken":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // GetDelegatedAccessTokenOutput is AWS's GetDelegatedAccessTokenResponse shape.
 type GetDelegatedAccessTokenOutput struct {
 	AssumedPrincipal string
@@ -525,6 +621,18 @@ func (v *GetFederationTokenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetFederationTokenInput) Sent(name string) bool {
+	switch name {
+	case "Name":
+		return v.set&(1<<0) != 0
+	case "Policy":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // GetFederationTokenOutput is AWS's GetFederationTokenResponse shape.
 type GetFederationTokenOutput struct {
 	Credentials      *Credentials
@@ -574,6 +682,18 @@ func (v *GetSessionTokenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetSessionTokenInput) Sent(name string) bool {
+	switch name {
+	case "SerialNumber":
+		return v.set&(1<<1) != 0
+	case "TokenCode":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // GetSessionTokenOutput is AWS's GetSessionTokenResponse shape.
 type GetSessionTokenOutput struct {
 	Credentials *Credentials
@@ -616,6 +736,16 @@ func (v *GetWebIdentityTokenInput) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *GetWebIdentityTokenInput) Sent(name string) bool {
+	switch name {
+	case "SigningAlgorithm":
+		return v.set&(1<<2) != 0
+	}
+	return false
+}
+
 // GetWebIdentityTokenOutput is AWS's GetWebIdentityTokenResponse shape.
 type GetWebIdentityTokenOutput struct {
 	Expiration       time.Time
@@ -654,6 +784,16 @@ func (v *PolicyDescriptorType) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *PolicyDescriptorType) Sent(name string) bool {
+	switch name {
+	case "arn":
+		return v.set&(1<<0) != 0
+	}
+	return false
+}
+
 // ProvidedContext is AWS's ProvidedContext shape.
 type ProvidedContext struct {
 	ProviderArn      string
@@ -677,6 +817,18 @@ func (v *ProvidedContext) StructField(name string) wire.Fields {
 	return nil
 }
 
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *ProvidedContext) Sent(name string) bool {
+	switch name {
+	case "ProviderArn":
+		return v.set&(1<<0) != 0
+	case "ContextAssertion":
+		return v.set&(1<<1) != 0
+	}
+	return false
+}
+
 // Tag is AWS's Tag shape.
 type Tag struct {
 	Key   string
@@ -698,4 +850,16 @@ func (v *Tag) StringField(name string) string {
 
 func (v *Tag) StructField(name string) wire.Fields {
 	return nil
+}
+
+// Sent reports whether the request carried the named member, which an
+// empty string cannot tell.
+func (v *Tag) Sent(name string) bool {
+	switch name {
+	case "Key":
+		return v.set&(1<<0) != 0
+	case "Value":
+		return v.set&(1<<1) != 0
+	}
+	return false
 }
