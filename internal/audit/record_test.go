@@ -5,16 +5,17 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"flag"
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -47,7 +48,7 @@ func root() *auth.Caller {
 	return c
 }
 
-func entry(service, action string, c *auth.Caller, in, out any, err error) *audit.Entry {
+func entry(service, action string, c *auth.Caller, in, out wire.Auditable, err error) *audit.Entry {
 	return &audit.Entry{EventID: "0190f0e8-1c2d-7a3b-8c4d-5e6f7a8b9c0d", RequestID: "4f1e2d3c-b4a5-4678-9abc-def012345678",
 		Time: now, Service: service, Action: action, Caller: c, Region: c.Region, SourceIP: "192.0.2.10",
 		UserAgent: "aws-cli/1.45.0 Python/3.12 botocore/1.43.0", Input: in, Output: out, Err: err}
@@ -168,10 +169,7 @@ func TestEventIDIsUUIDv7InTimeOrder(t *testing.T) {
 // Strings reach the record as JSON that reads back as the same string,
 // whether written directly (plain ASCII) or through encoding/json.
 func TestParamsStrings(t *testing.T) {
-	type in struct {
-		UserName string
-		Path     string
-	}
+	type in = iamapi.CreateUserInput
 	for _, s := range []string{"alice", `a"b`, `back\slash`, "tab\there", "<script>&", "ünïcødé", "line\u2028sep", "\x01ctl"} {
 		raw, err := json.Marshal(audit.Params(&in{UserName: s, Path: "/"}))
 		if err != nil {
