@@ -28,8 +28,11 @@ type Operation struct {
 
 // NotImplemented is the answer to a model operation mantle does not serve,
 // so a client can tell mantle's gap from its own mistake (an unknown
-// operation is InvalidAction).
+// operation is InvalidAction). Like every 5xx it is the service's fault
+// (Type Receiver), which the SDKs do not retry for 501.
 func NotImplemented(service, op string) error {
-	return awserr.New("NotImplemented", http.StatusNotImplemented,
+	e := awserr.New("NotImplemented", http.StatusNotImplemented,
 		"%s operation %s is not implemented by mantle.", service, op)
+	e.Receiver = true
+	return e
 }
