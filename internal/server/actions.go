@@ -38,43 +38,29 @@ func UnsignedActions(actions map[string]QueryHandler, names ...string) map[strin
 // stage their event with it), and an operation without a handler answers
 // NotImplemented before anything is read.
 func Operations(ops []wire.Operation) map[string]QueryHandler {
-	actions := make(map[string]QueryHandler, len(ops))
-	for i := range ops {
-		op := &ops[i]
-		actions[op.Name] = func(ctx context.Context, c *auth.Caller, form url.Values) (wire.Auditable, error) {
-			if !op.Served {
-				return op.Call(ctx, c, nil)
-			}
-			in, err := op.DecodeQuery(form)
-			if err != nil {
-				return nil, err
-			}
-			return call(ctx, c, op, in)
-		}
-	}
-	return actions
+	return serve(ops, func(op *wire.Operation, form url.Values) (wire.Auditable, error) { return op.DecodeQuery(form) })
 }
 
 // JSONOperations is Operations for the JSON 1.1 protocol.
 func JSONOperations(ops []wire.Operation) map[string]JSONHandler {
-	actions := make(map[string]JSONHandler, len(ops))
+	return serve(ops, func(op *wire.Operation, body []byte) (wire.Auditable, error) { return op.DecodeJSON(body) })
+}
+
+func serve[R any](ops []wire.Operation, decode func(*wire.Operation, R) (wire.Auditable, error)) map[string]handler[R] {
+	actions := make(map[string]handler[R], len(ops))
 	for i := range ops {
 		op := &ops[i]
-		actions[op.Name] = func(ctx context.Context, c *auth.Caller, body []byte) (wire.Auditable, error) {
+		actions[op.Name] = func(ctx context.Context, c *auth.Caller, req R) (wire.Auditable, error) {
 			if !op.Served {
 				return op.Call(ctx, c, nil)
 			}
-			in, err := op.DecodeJSON(body)
+			in, err := decode(op, req)
 			if err != nil {
 				return nil, err
 			}
-			return call(ctx, c, op, in)
+			audit.SetInput(ctx, in)
+			return op.Call(ctx, c, in)
 		}
 	}
 	return actions
-}
-
-func call(ctx context.Context, c *auth.Caller, op *wire.Operation, in wire.Auditable) (wire.Auditable, error) {
-	audit.SetInput(ctx, in)
-	return op.Call(ctx, c, in)
 }

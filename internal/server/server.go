@@ -26,10 +26,13 @@ import (
 // practice); 1 MiB leaves room for SAML assertions.
 const maxBody = 1 << 20
 
-// QueryHandler serves one Query-protocol action for an authenticated
-// caller: a generated operation (Operations). The result is nil for an
-// operation without output.
-type QueryHandler func(ctx context.Context, c *auth.Caller, form url.Values) (result wire.Auditable, err error)
+// handler serves one operation for an authenticated caller from its
+// request (a Query form, a JSON body): a generated operation (Operations).
+// The result is nil for an operation without output.
+type handler[R any] func(ctx context.Context, c *auth.Caller, req R) (result wire.Auditable, err error)
+
+// QueryHandler serves one Query-protocol action.
+type QueryHandler = handler[url.Values]
 
 // UnsignedHandler serves an action that AWS accepts without a signature
 // (AssumeRoleWithWebIdentity, AssumeRoleWithSAML).
@@ -48,7 +51,7 @@ type QueryService struct {
 }
 
 // JSONHandler serves one JSON 1.1 operation (X-Amz-Target).
-type JSONHandler func(ctx context.Context, c *auth.Caller, body []byte) (result wire.Auditable, err error)
+type JSONHandler = handler[[]byte]
 
 // JSONService is an AWS JSON 1.1 API: operations are named by the target
 // prefix, e.g. "AWSOrganizationsV20161128".

@@ -58,13 +58,7 @@ func (g *gen) audit() (string, error) {
 // the code appending it; ok is false for what is never recorded (blobs,
 // maps). A structure's code sets ok when it recorded anything.
 func auditValue(s *shape, expr string, isMember bool, depth int) (cond, code string, ok bool) {
-	val := expr
-	if isMember {
-		switch s.Type {
-		case "integer", "long", "boolean", "double", "float":
-			val = "*" + expr
-		}
-	}
+	val := valueOf(s, expr, isMember)
 	switch s.Type {
 	case "string":
 		return expr + ` != ""`, fmt.Sprintf("b = wire.AppendJSONString(b, %s)\n", val), true

@@ -13,10 +13,7 @@ func (g *gen) decode() (string, error) {
 		if !s.input {
 			continue
 		}
-		top := false
-		for _, o := range g.ops {
-			top = top || o.in == s
-		}
+		top := g.isInput(s)
 		var err error
 		if g.query {
 			err = g.queryDecoder(&b, s, top)
@@ -199,13 +196,7 @@ func xmlValue(s *shape, expr, name string, isMember, required bool, depth int) (
 		}
 		return "if " + c + " {\n" + code + "}\n"
 	}
-	val := expr
-	if isMember {
-		switch s.Type {
-		case "integer", "long", "boolean", "double", "float":
-			val = "*" + expr
-		}
-	}
+	val := valueOf(s, expr, isMember)
 	switch s.Type {
 	case "string":
 		return cond(expr+` != ""`, fmt.Sprintf("b = wire.AppendXMLString(b, %q, %s)\n", name, val)), nil
@@ -291,13 +282,7 @@ func (g *gen) jsonEncoder(b *strings.Builder, s *shape) error {
 // jsonValue returns the code appending expr of shape s, and for a member
 // the condition under which it is present.
 func jsonValue(s *shape, expr string, isMember bool, depth int) (code, cond string, err error) {
-	val := expr
-	if isMember {
-		switch s.Type {
-		case "integer", "long", "boolean", "double", "float":
-			val = "*" + expr
-		}
-	}
+	val := valueOf(s, expr, isMember)
 	switch s.Type {
 	case "string":
 		return fmt.Sprintf("b = wire.AppendJSONString(b, %s)\n", val), expr + ` != ""`, nil
