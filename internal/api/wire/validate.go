@@ -148,12 +148,29 @@ type Pattern struct {
 	Source string
 	re     *regexp.Regexp
 	match  func(string) bool
+	// Most of AWS's patterns are one character class repeated
+	// ([\w+=,.@-]+): for those, ascii says which ASCII bytes the class
+	// holds, so ASCII values are matched without running the regexp.
+	ascii    *[128]bool
+	nonEmpty bool
 }
+
+// classRepeat matches a pattern that is one character class repeated.
+var classRepeat = regexp.MustCompile(`^\[(?:[^\]\\]|\\.)*\][*+]$`)
 
 // NewPattern compiles a model pattern already translated to Go syntax
 // (goSyntax) for matching the whole value.
 func NewPattern(source, goSyntax string) *Pattern {
-	return &Pattern{Source: source, re: regexp.MustCompile(`^(?:` + goSyntax + `)$`)}
+	p := &Pattern{Source: source, re: regexp.MustCompile(`^(?:` + goSyntax + `)$`)}
+	if classRepeat.MatchString(goSyntax) {
+		class := regexp.MustCompile(`^` + goSyntax[:len(goSyntax)-1] + `$`)
+		p.ascii = new([128]bool)
+		for c := 0; c < 128; c++ {
+			p.ascii[c] = class.MatchString(string(rune(c)))
+		}
+		p.nonEmpty = goSyntax[len(goSyntax)-1] == '+'
+	}
+	return p
 }
 
 // NewPatternFunc is a pattern Go's regexp cannot express (lookahead),
@@ -167,7 +184,31 @@ func (p *Pattern) Match(s string) bool {
 	if p.match != nil {
 		return p.match(s)
 	}
+	if p.ascii != nil {
+		if matched, ascii := p.matchASCII(s); ascii {
+			return matched
+		}
+	}
 	return p.re.MatchString(s)
+}
+
+// matchASCII matches s by the class's table; ascii is false when s has
+// other characters, which the regexp decides.
+func (p *Pattern) matchASCII(s string) (matched, ascii bool) {
+	if s == "" {
+		return !p.nonEmpty, true
+	}
+	matched = true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return false, false
+		}
+		if !p.ascii[c] {
+			matched = false
+		}
+	}
+	return matched, true
 }
 
 // DNSLabel matches ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$: 3 to 63
