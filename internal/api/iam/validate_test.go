@@ -13,6 +13,9 @@ import (
 //   - pattern on a listed member: "Value '…' at 'tags.6.member.value' failed to satisfy
 //     constraint: Member must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*"
 //     (IAM CreateUser, recorded in github.com/SWO-GS/auto-tag issue #90);
+//   - pattern on a top-level member, the value echoed as sent: "Value '{:name=>\"my-instance\"}' at
+//     'instanceProfileName' failed to satisfy constraint: Member must satisfy regular expression
+//     pattern: [\w+=,.@-]+" (IAM, recorded in github.com/aws/aws-sdk-ruby issue #1025);
 //   - length: "Value '…' at 'statementId' failed to satisfy constraint: Member must have
 //     length less than or equal to 100" (github.com/matt-filion/serverless-external-s3-event #51);
 //   - a list's size names no value ("Value at 'tags'"), as issue 10 records from AWS;
