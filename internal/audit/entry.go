@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -37,8 +38,10 @@ type Entry struct {
 	TLS  *tls.ConnectionState
 	Host string
 
-	Input  any
-	Output any
+	// Input and Output are the generated input and output (internal/api);
+	// Output is nil for an operation without output or a failed call.
+	Input  wire.Auditable
+	Output wire.Auditable
 	Err    error
 
 	// staged is set once a write transaction stored the provisional event:
@@ -63,7 +66,7 @@ func From(ctx context.Context) *Entry {
 }
 
 // SetInput records the decoded request parameters of the request in ctx.
-func SetInput(ctx context.Context, in any) {
+func SetInput(ctx context.Context, in wire.Auditable) {
 	if e := From(ctx); e != nil {
 		e.Input = in
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -244,7 +245,7 @@ func callerIdentity(c *auth.Caller) UserIdentity {
 // federatedIdentity is the identity of an unsigned AssumeRoleWithWebIdentity
 // or AssumeRoleWithSAML call, from what the call returned; the event goes
 // to the role's account.
-func federatedIdentity(in, out any) (UserIdentity, string) {
+func federatedIdentity(in, out wire.Fields) (UserIdentity, string) {
 	account := arnAccount(stringField(in, "RoleArn"))
 	if p := stringField(out, "Provider"); p != "" || stringField(in, "WebIdentityToken") != "" {
 		sub := stringField(out, "SubjectFromWebIdentityToken")

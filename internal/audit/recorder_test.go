@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -27,14 +28,12 @@ func openStore(t *testing.T) store.Store {
 	return st
 }
 
-type getCallerIdentityInput struct{}
-
 func testEntry(action string) *Entry {
 	c := &auth.Caller{AccessKeyID: "AKIAROOT000000000001", Region: "us-east-1"}
 	c.SetRoot("111122223333")
 	now := time.Now()
 	return &Entry{EventID: NewEventID(now), RequestID: "r", Time: now, Service: "iam", Action: action, Caller: c,
-		Input: &getCallerIdentityInput{}}
+		Input: &stsapi.GetCallerIdentityInput{}}
 }
 
 // syncBuffer is a sink the test reads while the recorder writes.

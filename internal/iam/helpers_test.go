@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -113,34 +115,32 @@ func must[T any](t *testing.T) func(v T, err error) T {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
-func (e *env) user(t *testing.T, name string) *User {
+func (e *env) user(t *testing.T, name string) *iamapi.User {
 	t.Helper()
-	out, err := e.s.CreateUser(e.ctx, e.root, &CreateUserInput{UserName: name})
+	out, err := e.s.CreateUser(e.ctx, e.root, &iamapi.CreateUserInput{UserName: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.User
+	return out.User
 }
 
 const trustDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 const allowS3 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
 
-func (e *env) role(t *testing.T, name string) *Role {
+func (e *env) role(t *testing.T, name string) *iamapi.Role {
 	t.Helper()
-	out, err := e.s.CreateRole(e.ctx, e.root, &CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trustDoc})
+	out, err := e.s.CreateRole(e.ctx, e.root, &iamapi.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trustDoc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.Role
+	return out.Role
 }
 
-func (e *env) policy(t *testing.T, name string) *Policy {
+func (e *env) policy(t *testing.T, name string) *iamapi.Policy {
 	t.Helper()
-	out, err := e.s.CreatePolicy(e.ctx, e.root, &CreatePolicyInput{PolicyName: name, PolicyDocument: allowS3})
+	out, err := e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: name, PolicyDocument: allowS3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.Policy
+	return out.Policy
 }

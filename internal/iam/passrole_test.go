@@ -3,6 +3,7 @@ package iam
 import (
 	"testing"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 )
@@ -67,14 +68,14 @@ func TestAddRoleToInstanceProfileRequiresPassRole(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnvPolicies(t)
-			must[*CreateRoleOutput](t)(e.s.CreateRole(e.ctx, e.root, &CreateRoleInput{RoleName: "admin", Path: "/ops/", AssumeRolePolicyDocument: trustDoc}))
-			must[*CreateInstanceProfileOutput](t)(e.s.CreateInstanceProfile(e.ctx, e.root, &CreateInstanceProfileInput{InstanceProfileName: "web"}))
+			must[*iamapi.CreateRoleOutput](t)(e.s.CreateRole(e.ctx, e.root, &iamapi.CreateRoleInput{RoleName: "admin", Path: "/ops/", AssumeRolePolicyDocument: trustDoc}))
+			must[*iamapi.CreateInstanceProfileOutput](t)(e.s.CreateInstanceProfile(e.ctx, e.root, &iamapi.CreateInstanceProfileInput{InstanceProfileName: "web"}))
 			u := e.user(t, "mallory")
-			must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "mallory", PolicyName: "p", PolicyDocument: tc.policy}))
+			must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "mallory", PolicyName: "p", PolicyDocument: tc.policy}))
 			mallory := &auth.Caller{Kind: auth.KindUser, AccountID: acct, Name: "mallory", ID: u.UserId, ARN: u.Arn, UserID: u.UserId, Path: "/"}
-			_, err := e.s.AddRoleToInstanceProfile(e.ctx, mallory, &AddRoleToInstanceProfileInput{InstanceProfileName: "web", RoleName: tc.role})
+			_, err := e.s.AddRoleToInstanceProfile(e.ctx, mallory, &iamapi.AddRoleToInstanceProfileInput{InstanceProfileName: "web", RoleName: tc.role})
 			wantErr(t, err, tc.code, tc.msg)
-			got := must[*GetInstanceProfileOutput](t)(e.s.GetInstanceProfile(e.ctx, e.root, &GetInstanceProfileInput{InstanceProfileName: "web"}))
+			got := must[*iamapi.GetInstanceProfileOutput](t)(e.s.GetInstanceProfile(e.ctx, e.root, &iamapi.GetInstanceProfileInput{InstanceProfileName: "web"}))
 			if n := len(got.InstanceProfile.Roles); (tc.code == "") != (n == 1) {
 				t.Errorf("profile holds %d roles after %s", n, tc.name)
 			}

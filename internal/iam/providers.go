@@ -9,9 +9,10 @@ import (
 	"time"
 	"unicode/utf8"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -165,19 +166,7 @@ func (s *Service) updateOIDC(ctx context.Context, c *auth.Caller, action, arn st
 	})
 }
 
-type CreateOpenIDConnectProviderInput struct {
-	Url            string   `aws:"required,min=1,max=255"`
-	ClientIDList   []string `aws:"max=100"`
-	ThumbprintList []string `aws:"max=5"`
-	Tags           []Tag    `aws:"max=50"`
-}
-
-type CreateOpenIDConnectProviderOutput struct {
-	OpenIDConnectProviderArn string             `xml:"OpenIDConnectProviderArn"`
-	Tags                     awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *CreateOpenIDConnectProviderInput) (*CreateOpenIDConnectProviderOutput, error) {
+func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.CreateOpenIDConnectProviderInput) (*iamapi.CreateOpenIDConnectProviderOutput, error) {
 	if err := checkOIDCURL(in.Url); err != nil {
 		return nil, err
 	}
@@ -215,7 +204,7 @@ func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Calle
 	if err != nil {
 		return nil, err
 	}
-	return &CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
 }
 
 func dedupe(xs []string) []string {
@@ -230,53 +219,25 @@ func dedupe(xs []string) []string {
 	return out
 }
 
-type GetOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type GetOpenIDConnectProviderOutput struct {
-	Url            string             `xml:"Url"`
-	ClientIDList   []string           `xml:"ClientIDList>member"`
-	ThumbprintList []string           `xml:"ThumbprintList>member"`
-	CreateDate     time.Time          `xml:"CreateDate"`
-	Tags           awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *GetOpenIDConnectProviderInput) (*GetOpenIDConnectProviderOutput, error) {
+func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.GetOpenIDConnectProviderInput) (*iamapi.GetOpenIDConnectProviderOutput, error) {
 	p, err := s.oidcTarget(ctx, c, "GetOpenIDConnectProvider", in.OpenIDConnectProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	return &GetOpenIDConnectProviderOutput{Url: strings.TrimPrefix(p.URL, "https://"), ClientIDList: p.ClientIDs,
+	return &iamapi.GetOpenIDConnectProviderOutput{Url: strings.TrimPrefix(p.URL, "https://"), ClientIDList: p.ClientIDs,
 		ThumbprintList: p.Thumbprints, CreateDate: p.CreatedAt, Tags: tagsOut(p.Tags)}, nil
 }
 
-type DeleteOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type DeleteOpenIDConnectProviderOutput struct{}
-
-func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *DeleteOpenIDConnectProviderInput) (*DeleteOpenIDConnectProviderOutput, error) {
+func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.DeleteOpenIDConnectProviderInput) (*iamapi.DeleteOpenIDConnectProviderOutput, error) {
 	if _, err := s.oidcTarget(ctx, c, "DeleteOpenIDConnectProvider", in.OpenIDConnectProviderArn); err != nil {
 		return nil, err
 	}
-	return result[DeleteOpenIDConnectProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteOpenIDConnectProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		return notFoundAs(tx.OIDCProviders().Delete(ctx, in.OpenIDConnectProviderArn), noSuchOIDC(in.OpenIDConnectProviderArn))
 	}))
 }
 
-type ListOpenIDConnectProvidersInput struct{}
-
-type ProviderListEntry struct {
-	Arn string `xml:"Arn"`
-}
-
-type ListOpenIDConnectProvidersOutput struct {
-	OpenIDConnectProviderList []ProviderListEntry `xml:"OpenIDConnectProviderList>member"`
-}
-
-func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller, _ *ListOpenIDConnectProvidersInput) (*ListOpenIDConnectProvidersOutput, error) {
+func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller, _ *iamapi.ListOpenIDConnectProvidersInput) (*iamapi.ListOpenIDConnectProvidersOutput, error) {
 	if err := s.authorize(ctx, c, "ListOpenIDConnectProviders", "*"); err != nil {
 		return nil, err
 	}
@@ -284,25 +245,18 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller
 	if err != nil {
 		return nil, err
 	}
-	out := &ListOpenIDConnectProvidersOutput{OpenIDConnectProviderList: []ProviderListEntry{}}
+	out := &iamapi.ListOpenIDConnectProvidersOutput{OpenIDConnectProviderList: []iamapi.OpenIDConnectProviderListEntry{}}
 	for _, p := range ps {
-		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, ProviderListEntry{Arn: p.ARN})
+		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, iamapi.OpenIDConnectProviderListEntry{Arn: p.ARN})
 	}
 	return out, nil
 }
 
-type AddClientIDToOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	ClientID                 string `aws:"required,min=1,max=255"`
-}
-
-type AddClientIDToOpenIDConnectProviderOutput struct{}
-
-func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *AddClientIDToOpenIDConnectProviderInput) (*AddClientIDToOpenIDConnectProviderOutput, error) {
+func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.AddClientIDToOpenIDConnectProviderInput) (*iamapi.AddClientIDToOpenIDConnectProviderOutput, error) {
 	if err := checkClientID(in.ClientID); err != nil {
 		return nil, err
 	}
-	return result[AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+	return result[iamapi.AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		p.ClientIDs = dedupe(append(p.ClientIDs, in.ClientID))
 		if len(p.ClientIDs) > maxClientIDs {
 			return awserr.LimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
@@ -311,17 +265,10 @@ func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *aut
 	}))
 }
 
-type RemoveClientIDFromOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	ClientID                 string `aws:"required,min=1,max=255"`
-}
-
-type RemoveClientIDFromOpenIDConnectProviderOutput struct{}
-
 // RemoveClientIDFromOpenIDConnectProvider succeeds when the client ID is
 // absent, as AWS documents.
-func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *RemoveClientIDFromOpenIDConnectProviderInput) (*RemoveClientIDFromOpenIDConnectProviderOutput, error) {
-	return result[RemoveClientIDFromOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "RemoveClientIDFromOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.RemoveClientIDFromOpenIDConnectProviderInput) (*iamapi.RemoveClientIDFromOpenIDConnectProviderOutput, error) {
+	return result[iamapi.RemoveClientIDFromOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "RemoveClientIDFromOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		var kept []string
 		for _, id := range p.ClientIDs {
 			if id != in.ClientID {
@@ -333,56 +280,28 @@ func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c
 	}))
 }
 
-type UpdateOpenIDConnectProviderThumbprintInput struct {
-	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
-	ThumbprintList           []string `aws:"required,max=5"`
-}
-
-type UpdateOpenIDConnectProviderThumbprintOutput struct{}
-
-func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *UpdateOpenIDConnectProviderThumbprintInput) (*UpdateOpenIDConnectProviderThumbprintOutput, error) {
+func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *iamapi.UpdateOpenIDConnectProviderThumbprintInput) (*iamapi.UpdateOpenIDConnectProviderThumbprintOutput, error) {
 	thumbprints, err := checkThumbprints(in.ThumbprintList)
 	if err != nil {
 		return nil, err
 	}
-	return result[UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+	return result[iamapi.UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		p.Thumbprints = thumbprints
 		return nil
 	}))
 }
 
-type TagOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	Tags                     []Tag  `aws:"required,max=50"`
+func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.TagOpenIDConnectProviderInput) (*iamapi.TagOpenIDConnectProviderOutput, error) {
+	return result[iamapi.TagOpenIDConnectProviderOutput](s.oidcTags().tag(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.Tags))
 }
 
-type TagOpenIDConnectProviderOutput struct{}
-
-func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *TagOpenIDConnectProviderInput) (*TagOpenIDConnectProviderOutput, error) {
-	return result[TagOpenIDConnectProviderOutput](s.oidcTags().tag(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.Tags))
+func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.UntagOpenIDConnectProviderInput) (*iamapi.UntagOpenIDConnectProviderOutput, error) {
+	return result[iamapi.UntagOpenIDConnectProviderOutput](s.oidcTags().untag(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.TagKeys))
 }
 
-type UntagOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
-	TagKeys                  []string `aws:"required,max=50"`
-}
-
-type UntagOpenIDConnectProviderOutput struct{}
-
-func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *UntagOpenIDConnectProviderInput) (*UntagOpenIDConnectProviderOutput, error) {
-	return result[UntagOpenIDConnectProviderOutput](s.oidcTags().untag(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.TagKeys))
-}
-
-type ListOpenIDConnectProviderTagsInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	Marker                   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems                 *int   `aws:"min=1,max=1000"`
-}
-
-type ListOpenIDConnectProviderTagsOutput = ListTagsOutput
-
-func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *ListOpenIDConnectProviderTagsInput) (*ListOpenIDConnectProviderTagsOutput, error) {
-	return s.oidcTags().list(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
+func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *iamapi.ListOpenIDConnectProviderTagsInput) (*iamapi.ListOpenIDConnectProviderTagsOutput, error) {
+	out, err := s.oidcTags().list(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
+	return (*iamapi.ListOpenIDConnectProviderTagsOutput)(out), err
 }
 
 // GetOIDCProvider returns a provider by ARN for STS AssumeRoleWithWebIdentity.
@@ -430,18 +349,7 @@ func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn st
 	return p, nil
 }
 
-type CreateSAMLProviderInput struct {
-	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
-	Name                 string `aws:"required,min=1,max=128" pattern:"[\\w._-]+"`
-	Tags                 []Tag  `aws:"max=50"`
-}
-
-type CreateSAMLProviderOutput struct {
-	SAMLProviderArn string             `xml:"SAMLProviderArn"`
-	Tags            awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *CreateSAMLProviderInput) (*CreateSAMLProviderOutput, error) {
+func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.CreateSAMLProviderInput) (*iamapi.CreateSAMLProviderOutput, error) {
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -468,38 +376,18 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *Cr
 	if err != nil {
 		return nil, err
 	}
-	return &CreateSAMLProviderOutput{SAMLProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.CreateSAMLProviderOutput{SAMLProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
 }
 
-type GetSAMLProviderInput struct {
-	SAMLProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type GetSAMLProviderOutput struct {
-	SAMLMetadataDocument string             `xml:"SAMLMetadataDocument"`
-	CreateDate           time.Time          `xml:"CreateDate"`
-	ValidUntil           time.Time          `xml:"ValidUntil"`
-	Tags                 awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *GetSAMLProviderInput) (*GetSAMLProviderOutput, error) {
+func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.GetSAMLProviderInput) (*iamapi.GetSAMLProviderOutput, error) {
 	p, err := s.samlTarget(ctx, c, "GetSAMLProvider", in.SAMLProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	return &GetSAMLProviderOutput{SAMLMetadataDocument: p.Metadata, CreateDate: p.CreatedAt, ValidUntil: p.ValidUntil, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.GetSAMLProviderOutput{SAMLMetadataDocument: p.Metadata, CreateDate: p.CreatedAt, ValidUntil: p.ValidUntil, Tags: tagsOut(p.Tags)}, nil
 }
 
-type UpdateSAMLProviderInput struct {
-	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
-	SAMLProviderArn      string `aws:"required,min=20,max=2048"`
-}
-
-type UpdateSAMLProviderOutput struct {
-	SAMLProviderArn string `xml:"SAMLProviderArn"`
-}
-
-func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *UpdateSAMLProviderInput) (*UpdateSAMLProviderOutput, error) {
+func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.UpdateSAMLProviderInput) (*iamapi.UpdateSAMLProviderOutput, error) {
 	if _, err := s.samlTarget(ctx, c, "UpdateSAMLProvider", in.SAMLProviderArn); err != nil {
 		return nil, err
 	}
@@ -518,37 +406,19 @@ func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *Up
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateSAMLProviderOutput{SAMLProviderArn: in.SAMLProviderArn}, nil
+	return &iamapi.UpdateSAMLProviderOutput{SAMLProviderArn: in.SAMLProviderArn}, nil
 }
 
-type DeleteSAMLProviderInput struct {
-	SAMLProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type DeleteSAMLProviderOutput struct{}
-
-func (s *Service) DeleteSAMLProvider(ctx context.Context, c *auth.Caller, in *DeleteSAMLProviderInput) (*DeleteSAMLProviderOutput, error) {
+func (s *Service) DeleteSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.DeleteSAMLProviderInput) (*iamapi.DeleteSAMLProviderOutput, error) {
 	if _, err := s.samlTarget(ctx, c, "DeleteSAMLProvider", in.SAMLProviderArn); err != nil {
 		return nil, err
 	}
-	return result[DeleteSAMLProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteSAMLProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		return notFoundAs(tx.SAMLProviders().Delete(ctx, in.SAMLProviderArn), noSuchSAML(in.SAMLProviderArn))
 	}))
 }
 
-type ListSAMLProvidersInput struct{}
-
-type SAMLProviderListEntry struct {
-	Arn        string    `xml:"Arn"`
-	ValidUntil time.Time `xml:"ValidUntil"`
-	CreateDate time.Time `xml:"CreateDate"`
-}
-
-type ListSAMLProvidersOutput struct {
-	SAMLProviderList []SAMLProviderListEntry `xml:"SAMLProviderList>member"`
-}
-
-func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *ListSAMLProvidersInput) (*ListSAMLProvidersOutput, error) {
+func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *iamapi.ListSAMLProvidersInput) (*iamapi.ListSAMLProvidersOutput, error) {
 	if err := s.authorize(ctx, c, "ListSAMLProviders", "*"); err != nil {
 		return nil, err
 	}
@@ -556,9 +426,9 @@ func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *List
 	if err != nil {
 		return nil, err
 	}
-	out := &ListSAMLProvidersOutput{SAMLProviderList: []SAMLProviderListEntry{}}
+	out := &iamapi.ListSAMLProvidersOutput{SAMLProviderList: []iamapi.SAMLProviderListEntry{}}
 	for _, p := range ps {
-		out.SAMLProviderList = append(out.SAMLProviderList, SAMLProviderListEntry{Arn: p.ARN, ValidUntil: p.ValidUntil, CreateDate: p.CreatedAt})
+		out.SAMLProviderList = append(out.SAMLProviderList, iamapi.SAMLProviderListEntry{Arn: p.ARN, ValidUntil: p.ValidUntil, CreateDate: p.CreatedAt})
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package iam
 import (
 	"testing"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"github.com/mantle-iam/mantle/internal/auth"
 )
 
@@ -25,27 +26,27 @@ func TestRenameNeedsPermissionOnTarget(t *testing.T) {
 		code, msg string
 	}{
 		{"move self into another path", self, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateUser(e.ctx, c, &UpdateUserInput{UserName: "mallory", NewPath: "/admins/"})
+			_, err := e.s.UpdateUser(e.ctx, c, &iamapi.UpdateUserInput{UserName: "mallory", NewPath: "/admins/"})
 			return err
 		}, "AccessDenied", denied("iam:UpdateUser", "arn:aws:iam::"+acct+":user/admins/mallory")},
 		{"rename self", self, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateUser(e.ctx, c, &UpdateUserInput{UserName: "mallory", NewUserName: "admin"})
+			_, err := e.s.UpdateUser(e.ctx, c, &iamapi.UpdateUserInput{UserName: "mallory", NewUserName: "admin"})
 			return err
 		}, "AccessDenied", denied("iam:UpdateUser", "arn:aws:iam::"+acct+":user/admin")},
 		{"same name and path", self, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateUser(e.ctx, c, &UpdateUserInput{UserName: "mallory", NewPath: "/"})
+			_, err := e.s.UpdateUser(e.ctx, c, &iamapi.UpdateUserInput{UserName: "mallory", NewPath: "/"})
 			return err
 		}, "", ""},
 		{"rename group", self, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateGroup(e.ctx, c, &UpdateGroupInput{GroupName: "devs", NewGroupName: "admins"})
+			_, err := e.s.UpdateGroup(e.ctx, c, &iamapi.UpdateGroupInput{GroupName: "devs", NewGroupName: "admins"})
 			return err
 		}, "AccessDenied", denied("iam:UpdateGroup", "arn:aws:iam::"+acct+":group/admins")},
 		{"move self, allowed on both", anyPath, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateUser(e.ctx, c, &UpdateUserInput{UserName: "mallory", NewPath: "/admins/"})
+			_, err := e.s.UpdateUser(e.ctx, c, &iamapi.UpdateUserInput{UserName: "mallory", NewPath: "/admins/"})
 			return err
 		}, "", ""},
 		{"rename group, allowed on both", anyPath, func(e *env, c *auth.Caller) error {
-			_, err := e.s.UpdateGroup(e.ctx, c, &UpdateGroupInput{GroupName: "devs", NewGroupName: "admins", NewPath: "/x/"})
+			_, err := e.s.UpdateGroup(e.ctx, c, &iamapi.UpdateGroupInput{GroupName: "devs", NewGroupName: "admins", NewPath: "/x/"})
 			return err
 		}, "", ""},
 	}
@@ -53,8 +54,8 @@ func TestRenameNeedsPermissionOnTarget(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnvPolicies(t)
 			u := e.user(t, "mallory")
-			must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "devs"}))
-			must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "mallory", PolicyName: "p", PolicyDocument: tc.policy}))
+			must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "devs"}))
+			must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "mallory", PolicyName: "p", PolicyDocument: tc.policy}))
 			mallory := &auth.Caller{Kind: auth.KindUser, AccountID: acct, Name: "mallory", ID: u.UserId, ARN: u.Arn, UserID: u.UserId, Path: "/"}
 			wantErr(t, tc.do(e, mallory), tc.code, tc.msg)
 		})

@@ -233,7 +233,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	stsActions := QueryActions(stsSvc)
+	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -246,7 +246,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: QueryActions(svc),
+			Actions: Operations(iamHandlers(svc).Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
@@ -255,10 +255,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONActions(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})),
+			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
+			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
 		}},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,

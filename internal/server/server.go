@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -27,15 +28,17 @@ import (
 // practice); 1 MiB leaves room for SAML assertions.
 const maxBody = 1 << 20
 
-// QueryHandler serves one Query-protocol action for an authenticated caller.
-type QueryHandler func(ctx context.Context, c *auth.Caller, form url.Values) (result any, err error)
+// handler serves one operation for an authenticated caller from its
+// request (a Query form, a JSON body): a generated operation (Operations).
+// The result is nil for an operation without output.
+type handler[R any] func(ctx context.Context, c *auth.Caller, req R) (result wire.Auditable, err error)
+
+// QueryHandler serves one Query-protocol action.
+type QueryHandler = handler[url.Values]
 
 // UnsignedHandler serves an action that AWS accepts without a signature
 // (AssumeRoleWithWebIdentity, AssumeRoleWithSAML).
-type UnsignedHandler func(ctx context.Context, r *RequestInfo, form url.Values) (result any, err error)
-
-// RawResult is a result the action has encoded itself, for hot paths.
-type RawResult []byte
+type UnsignedHandler func(ctx context.Context, r *RequestInfo, form url.Values) (result wire.Auditable, err error)
 
 // QueryService is a Query-protocol API served on the shared endpoint.
 type QueryService struct {
@@ -50,7 +53,7 @@ type QueryService struct {
 }
 
 // JSONHandler serves one JSON 1.1 operation (X-Amz-Target).
-type JSONHandler func(ctx context.Context, c *auth.Caller, body []byte) (result any, err error)
+type JSONHandler = handler[[]byte]
 
 // JSONService is an AWS JSON 1.1 API: operations are named by the target
 // prefix, e.g. "AWSOrganizationsV20161128".
@@ -292,11 +295,11 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 // record hands the call's entry to the recorder before the call is
 // answered: a call whose event must be stored first (audit.Durable) fails
 // if it cannot be.
-func (h *Handler) record(ctx context.Context, e *audit.Entry, res any, err error) (any, error) {
+func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
 	if e == nil {
 		return res, err
 	}
-	if _, raw := res.(RawResult); !raw {
+	if res != nil {
 		e.Output = res
 	}
 	e.Err = err
@@ -306,19 +309,21 @@ func (h *Handler) record(ctx context.Context, e *audit.Entry, res any, err error
 	return res, err
 }
 
-func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res any, err error) {
+func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res wire.Auditable, err error) {
 	if err != nil {
 		h.fail(w, l, svc, err)
 		return
 	}
+	var out awsproto.XMLAppender
+	if res != nil {
+		var ok bool
+		if out, ok = res.(awsproto.XMLAppender); !ok {
+			h.fail(w, l, svc, fmt.Errorf("%s: %T has no XML encoding", action, res))
+			return
+		}
+	}
 	l.status = http.StatusOK
-	if raw, ok := res.(RawResult); ok {
-		awsproto.WriteRawXML(w, svc.Namespace, action, l.info.ID, raw)
-		return
-	}
-	if err := awsproto.WriteXML(w, svc.Namespace, action, l.info.ID, res); err != nil {
-		h.fail(w, l, svc, err)
-	}
+	awsproto.WriteXML(w, svc.Namespace, action, l.info.ID, out)
 }
 
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, target string, l *logLine) {
@@ -373,10 +378,16 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 		h.failJSON(w, l, err)
 		return
 	}
-	l.status = http.StatusOK
-	if err := awsproto.WriteJSON(w, l.info.ID, res); err != nil {
-		h.failJSON(w, l, err)
+	var out awsproto.JSONAppender
+	if res != nil {
+		var ok bool
+		if out, ok = res.(awsproto.JSONAppender); !ok {
+			h.failJSON(w, l, fmt.Errorf("%s: %T has no JSON encoding", op, res))
+			return
+		}
 	}
+	l.status = http.StatusOK
+	awsproto.WriteJSON(w, l.info.ID, out)
 }
 
 func (h *Handler) fail(w http.ResponseWriter, l *logLine, svc *QueryService, err error) {

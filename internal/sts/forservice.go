@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -48,11 +50,11 @@ var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 // Its event is the AssumeRole AWS records for the service (userIdentity
 // AWSService), stored before the credentials are returned, as for every
 // call that issues credentials.
-func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*AssumeRoleOutput, error) {
+func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
 	if s.audit == nil {
 		return s.assumeRoleForService(ctx, in)
 	}
-	req := &AssumeRoleInput{RoleArn: in.RoleArn, RoleSessionName: in.SessionName}
+	req := &stsapi.AssumeRoleInput{RoleArn: in.RoleArn, RoleSessionName: in.SessionName}
 	if in.DurationSeconds > 0 {
 		req.DurationSeconds = &in.DurationSeconds
 	}
@@ -75,7 +77,7 @@ func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	return out, err
 }
 
-func (s *Service) assumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*AssumeRoleOutput, error) {
+func (s *Service) assumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
 	const action = "sts:AssumeRole"
 	if !sessionNamePattern.MatchString(in.SessionName) {
 		return nil, awserr.ValidationError("%q is not a valid role session name (2-64 characters of [\\w+=,.@-])", in.SessionName)
@@ -113,7 +115,7 @@ func (s *Service) assumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
+	return &stsapi.AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
 }
 
 // trustsService evaluates the role's trust policy for the service principal

@@ -8,33 +8,14 @@ import (
 	"sort"
 	"strings"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
-
-type AssumeRoleWithSAMLInput struct {
-	RoleArn         string                 `aws:"required,min=20,max=2048"`
-	PrincipalArn    string                 `aws:"required,min=20,max=2048"`
-	SAMLAssertion   string                 `aws:"required,min=4,max=100000"`
-	PolicyArns      []PolicyDescriptorType `aws:"max=10"`
-	Policy          string                 `aws:"min=1,max=2048"`
-	DurationSeconds *int                   `aws:"min=900,max=43200"`
-}
-
-type AssumeRoleWithSAMLOutput struct {
-	Credentials      Credentials     `xml:"Credentials"`
-	AssumedRoleUser  AssumedRoleUser `xml:"AssumedRoleUser"`
-	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
-	Subject          string          `xml:"Subject"`
-	SubjectType      string          `xml:"SubjectType"`
-	Issuer           string          `xml:"Issuer"`
-	Audience         string          `xml:"Audience"`
-	NameQualifier    string          `xml:"NameQualifier"`
-	SourceIdentity   string          `xml:"SourceIdentity,omitempty"`
-}
 
 // samlEntry is a SAML provider with its parsed metadata, cached like roles.
 type samlEntry struct {
@@ -48,7 +29,7 @@ type samlEntry struct {
 // PrincipalArn) in its Role attribute, and the role's trust policy must
 // allow the provider (Principal {"Federated": PrincipalArn}) under the
 // saml: condition keys.
-func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *AssumeRoleWithSAMLInput) (*AssumeRoleWithSAMLOutput, error) {
+func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleWithSAMLInput) (*stsapi.AssumeRoleWithSAMLOutput, error) {
 	const action = "sts:AssumeRoleWithSAML"
 	account, _, _, ok := parseRoleARN(in.RoleArn)
 	if !ok {
@@ -161,7 +142,7 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *As
 		return nil, err
 	}
 	audit.Durable(ctx)
-	return &AssumeRoleWithSAMLOutput{
+	return &stsapi.AssumeRoleWithSAMLOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,
 		PackedPolicySize: out.packed,

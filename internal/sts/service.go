@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -116,41 +118,19 @@ func (s *Service) Wait() { s.bg.Wait() }
 // clock is the current time to the second, as session times are sealed.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-// Credentials is AWS's Credentials element.
-type Credentials struct {
-	AccessKeyId     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-// Tag is a session tag as the Query API sends it.
-type Tag struct {
-	Key   string `aws:"required,min=1,max=128" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"`
-	Value string `aws:"required,max=256" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"`
-}
-
-// PolicyDescriptorType names a managed policy used as a session policy.
-type PolicyDescriptorType struct {
-	Arn string `xml:"arn" query:"arn" aws:"min=20,max=2048"`
-}
-
-// timeFormat is how AWS writes Expiration (ISO 8601, UTC).
-const timeFormat = "2006-01-02T15:04:05Z"
-
 // issue seals claims into a new session and returns its credentials. The key
 // ID encodes the account so that GetAccessKeyInfo can answer for it.
-func (s *Service) issue(cl *token.Claims) (Credentials, error) {
+func (s *Service) issue(cl *token.Claims) (*stsapi.Credentials, error) {
 	cl.AccessKeyID, cl.SecretAccessKey = newTemporaryKey(cl.AccountID)
 	tok, err := s.tokens.Seal(cl)
 	if err != nil {
-		return Credentials{}, err
+		return nil, err
 	}
-	return Credentials{
+	return &stsapi.Credentials{
 		AccessKeyId:     cl.AccessKeyID,
 		SecretAccessKey: cl.SecretAccessKey,
 		SessionToken:    tok,
-		Expiration:      cl.ExpiresAt.Format(timeFormat),
+		Expiration:      cl.ExpiresAt,
 	}, nil
 }
 
@@ -201,7 +181,7 @@ func policyError(err error) error {
 
 // checkSessionPolicies validates an inline session policy and the managed
 // policy ARNs, and returns the ARNs as the token keeps them.
-func checkSessionPolicies(doc string, arns []PolicyDescriptorType) ([]string, error) {
+func checkSessionPolicies(doc string, arns []stsapi.PolicyDescriptorType) ([]string, error) {
 	if doc != "" {
 		if _, err := policy.Parse(doc, policy.KindSession); err != nil {
 			return nil, policyError(err)

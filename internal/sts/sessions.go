@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -19,19 +21,9 @@ const (
 	rootMaxSession = 3600
 )
 
-type GetSessionTokenInput struct {
-	DurationSeconds *int   `aws:"min=900,max=129600"`
-	SerialNumber    string `aws:"min=9,max=256" pattern:"[\\w+=/:,.@-]*"`
-	TokenCode       string `aws:"min=6,max=6" pattern:"[\\d]*"`
-}
-
-type GetSessionTokenOutput struct {
-	Credentials Credentials `xml:"Credentials"`
-}
-
 // GetSessionToken needs no permission: AWS lets every user and the root user
 // call it with long-term credentials.
-func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *GetSessionTokenInput) (*GetSessionTokenOutput, error) {
+func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *stsapi.GetSessionTokenInput) (*stsapi.GetSessionTokenOutput, error) {
 	if c.Temporary {
 		return nil, sessionCreds("GetSessionToken")
 	}
@@ -64,7 +56,7 @@ func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *GetSe
 		return nil, err
 	}
 	audit.Durable(ctx)
-	return &GetSessionTokenOutput{Credentials: creds}, nil
+	return &stsapi.GetSessionTokenOutput{Credentials: creds}, nil
 }
 
 // userDuration applies GetSessionToken's and GetFederationToken's duration
@@ -80,29 +72,10 @@ func userDuration(requested *int, root bool) int {
 	return d
 }
 
-type GetFederationTokenInput struct {
-	Name            string                 `aws:"required,min=2,max=32" pattern:"[\\w+=,.@-]*"`
-	Policy          string                 `aws:"min=1,max=2048"`
-	PolicyArns      []PolicyDescriptorType `aws:"max=10"`
-	DurationSeconds *int                   `aws:"min=900,max=129600"`
-	Tags            []Tag                  `aws:"max=50"`
-}
-
-type FederatedUser struct {
-	FederatedUserId string `xml:"FederatedUserId"`
-	Arn             string `xml:"Arn"`
-}
-
-type GetFederationTokenOutput struct {
-	Credentials      Credentials   `xml:"Credentials"`
-	FederatedUser    FederatedUser `xml:"FederatedUser"`
-	PackedPolicySize *int          `xml:"PackedPolicySize,omitempty"`
-}
-
 // GetFederationToken issues a federated user session whose permissions are
 // the calling user's narrowed by the session policies; without session
 // policies it can do nothing (internal/authz enforces both).
-func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *GetFederationTokenInput) (*GetFederationTokenOutput, error) {
+func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
 	if c.Temporary {
 		return nil, sessionCreds("GetFederationToken")
 	}
@@ -166,9 +139,9 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *Ge
 		return nil, err
 	}
 	audit.Durable(ctx)
-	return &GetFederationTokenOutput{
+	return &stsapi.GetFederationTokenOutput{
 		Credentials:      creds,
-		FederatedUser:    FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},
+		FederatedUser:    &stsapi.FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},
 		PackedPolicySize: packed,
 	}, nil
 }

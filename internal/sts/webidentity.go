@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -16,33 +18,13 @@ import (
 	"github.com/mantle-iam/mantle/internal/token"
 )
 
-type AssumeRoleWithWebIdentityInput struct {
-	RoleArn          string                 `aws:"required,min=20,max=2048"`
-	RoleSessionName  string                 `aws:"required,min=2,max=64" pattern:"[\\w+=,.@-]*"`
-	WebIdentityToken string                 `aws:"required,min=4,max=20000"`
-	ProviderId       string                 `aws:"min=4,max=2048"`
-	PolicyArns       []PolicyDescriptorType `aws:"max=10"`
-	Policy           string                 `aws:"min=1,max=2048"`
-	DurationSeconds  *int                   `aws:"min=900,max=43200"`
-}
-
-type AssumeRoleWithWebIdentityOutput struct {
-	Credentials                 Credentials     `xml:"Credentials"`
-	SubjectFromWebIdentityToken string          `xml:"SubjectFromWebIdentityToken"`
-	AssumedRoleUser             AssumedRoleUser `xml:"AssumedRoleUser"`
-	PackedPolicySize            *int            `xml:"PackedPolicySize,omitempty"`
-	Provider                    string          `xml:"Provider"`
-	Audience                    string          `xml:"Audience"`
-	SourceIdentity              string          `xml:"SourceIdentity,omitempty"`
-}
-
 // AssumeRoleWithWebIdentity needs no AWS credentials: the ID token is the
 // proof. The token's issuer must be an IAM OIDC provider of the role's
 // account, and the role's trust policy must allow that provider (Principal
 // {"Federated": provider ARN}) under the token's claims (HOST:aud, HOST:sub,
 // …). c carries only the request's facts (source IP, time); who signed the
 // request, if anyone, does not matter.
-func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller, in *AssumeRoleWithWebIdentityInput) (*AssumeRoleWithWebIdentityOutput, error) {
+func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleWithWebIdentityInput) (*stsapi.AssumeRoleWithWebIdentityOutput, error) {
 	const action = "sts:AssumeRoleWithWebIdentity"
 	if in.ProviderId != "" {
 		// ProviderId names an OAuth 2.0 provider (Login with Amazon,
@@ -128,7 +110,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller,
 		return nil, err
 	}
 	audit.Durable(ctx)
-	return &AssumeRoleWithWebIdentityOutput{
+	return &stsapi.AssumeRoleWithWebIdentityOutput{
 		Credentials:                 out.creds,
 		SubjectFromWebIdentityToken: id.Subject,
 		AssumedRoleUser:             out.user,
