@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
@@ -17,14 +18,60 @@ import (
 
 var entityFilters = []string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}
 
-// authItem is one entry of the account's listing, in output order: users,
-// groups, roles, then managed policies.
+// The listing is sections in output order, each read through the store's
+// keyset listing (by account and lowercased name). A marker carries
+// "<section>:<lowercased name>" of the last item served, so a page reads
+// only the rows it returns (plus one) whatever the size of the account, and
+// an entity that exists throughout a walk is served exactly once even while
+// others come and go.
+const (
+	secUser = iota
+	secGroup
+	secRole
+	secAWSPolicy
+	secLocalPolicy
+	secCount
+)
+
+var sectionFilter = [secCount]string{"User", "Group", "Role", "AWSManagedPolicy", "LocalManagedPolicy"}
+
+// authItem is one entry of the account's listing; exactly one of the
+// pointers is set.
 type authItem struct {
-	i    int
+	sec  int
 	user *store.User
 	grp  *store.Group
 	role *store.Role
 	pol  *store.ManagedPolicy
+}
+
+func (it authItem) cursor() string {
+	var name string
+	switch {
+	case it.user != nil:
+		name = it.user.Name
+	case it.grp != nil:
+		name = it.grp.Name
+	case it.role != nil:
+		name = it.role.Name
+	default:
+		name = it.pol.Name
+	}
+	return strconv.Itoa(it.sec) + ":" + lower(name)
+}
+
+// parseAuthCursor splits a decoded marker; anything but one we issued is
+// AWS's "Invalid Marker.".
+func parseAuthCursor(after string) (sec int, name string, err error) {
+	if after == "" {
+		return 0, "", nil
+	}
+	n, name, ok := strings.Cut(after, ":")
+	sec, convErr := strconv.Atoi(n)
+	if !ok || convErr != nil || sec < 0 || sec >= secCount {
+		return 0, "", awserr.ValidationError("Invalid Marker.")
+	}
+	return sec, name, nil
 }
 
 func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Caller, in *iamapi.GetAccountAuthorizationDetailsInput) (*iamapi.GetAccountAuthorizationDetailsOutput, error) {
@@ -48,11 +95,11 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Ca
 	if err != nil {
 		return nil, err
 	}
-	items, err := s.authItems(ctx, c.AccountID, want)
+	items, err := s.authPage(ctx, c.AccountID, want, pg)
 	if err != nil {
 		return nil, err
 	}
-	page, trunc, marker, _ := cutSlice(pg, items, func(it authItem) string { return padIndex(it.i) })
+	page, trunc, marker := cut(pg, items, authItem.cursor)
 	out := &iamapi.GetAccountAuthorizationDetailsOutput{UserDetailList: []iamapi.UserDetail{}, GroupDetailList: []iamapi.GroupDetail{},
 		RoleDetailList: []iamapi.RoleDetail{}, Policies: []iamapi.ManagedPolicyDetail{}, IsTruncated: ptr(trunc), Marker: marker}
 	for _, it := range page {
@@ -86,92 +133,128 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Ca
 	return out, nil
 }
 
-// authItems lists what the filter selects. AWS managed policies are listed
-// only when something in the account uses them, as a permissions policy or
-// a permissions boundary.
-func (s *Service) authItems(ctx context.Context, acct string, want map[string]bool) ([]authItem, error) {
+// authPage reads what the filter selects from the page's cursor on, at most
+// one item beyond the page, section by section.
+func (s *Service) authPage(ctx context.Context, acct string, want map[string]bool, pg page) ([]authItem, error) {
+	sec, after, err := parseAuthCursor(pg.after)
+	if err != nil {
+		return nil, err
+	}
 	var items []authItem
-	push := func(it authItem) {
-		it.i = len(items)
-		items = append(items, it)
+	for ; sec < secCount && len(items) <= pg.max; sec, after = sec+1, "" {
+		if !want[sectionFilter[sec]] {
+			continue
+		}
+		opt := store.ListOptions{After: after, Limit: pg.max + 1 - len(items)}
+		switch sec {
+		case secUser:
+			us, err := s.store.Users().List(ctx, acct, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range us {
+				items = append(items, authItem{sec: sec, user: u})
+			}
+		case secGroup:
+			gs, err := s.store.Groups().List(ctx, acct, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range gs {
+				items = append(items, authItem{sec: sec, grp: g})
+			}
+		case secRole:
+			rs, err := s.store.Roles().List(ctx, acct, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range rs {
+				items = append(items, authItem{sec: sec, role: r})
+			}
+		case secAWSPolicy:
+			ps, err := s.usedAWSPolicies(ctx, acct, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				items = append(items, authItem{sec: sec, pol: p})
+			}
+		case secLocalPolicy:
+			ps, err := s.store.Policies().List(ctx, acct, opt)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				items = append(items, authItem{sec: sec, pol: p})
+			}
+		}
+	}
+	return items, nil
+}
+
+// usedAWSPolicies lists, in name order from opt.After, the AWS managed
+// policies something in the account uses as a permissions policy or a
+// permissions boundary: AWS lists only those.
+//
+// This still reads every user, group and role of the account (one store
+// call per entity) and is the one section whose page cost grows with the
+// account; it runs only for pages that reach the section.
+func (s *Service) usedAWSPolicies(ctx context.Context, acct string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
+	used := map[string]bool{}
+	mark := func(t store.EntityType, id, boundary string) error {
+		if boundary != "" {
+			used[boundary] = true
+		}
+		att, err := s.store.Attachments().ListForEntity(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		for _, mp := range att {
+			used[policyARNOf(mp)] = true
+		}
+		return nil
 	}
 	users, err := s.store.Users().List(ctx, acct, store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
+	for _, u := range users {
+		if err := mark(store.EntityUser, u.ID, u.PermissionsBoundary); err != nil {
+			return nil, err
+		}
+	}
 	groups, err := s.store.Groups().List(ctx, acct, store.ListOptions{})
 	if err != nil {
 		return nil, err
+	}
+	for _, g := range groups {
+		if err := mark(store.EntityGroup, g.ID, ""); err != nil {
+			return nil, err
+		}
 	}
 	roles, err := s.store.Roles().List(ctx, acct, store.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if want["User"] {
-		for _, u := range users {
-			push(authItem{user: u})
-		}
-	}
-	if want["Group"] {
-		for _, g := range groups {
-			push(authItem{grp: g})
-		}
-	}
-	if want["Role"] {
-		for _, r := range roles {
-			push(authItem{role: r})
-		}
-	}
-	if want["AWSManagedPolicy"] {
-		used := map[string]bool{}
-		mark := func(t store.EntityType, id, boundary string) error {
-			if boundary != "" {
-				used[boundary] = true
-			}
-			att, err := s.store.Attachments().ListForEntity(ctx, t, id)
-			if err != nil {
-				return err
-			}
-			for _, mp := range att {
-				used[policyARNOf(mp)] = true
-			}
-			return nil
-		}
-		for _, u := range users {
-			if err := mark(store.EntityUser, u.ID, u.PermissionsBoundary); err != nil {
-				return nil, err
-			}
-		}
-		for _, g := range groups {
-			if err := mark(store.EntityGroup, g.ID, ""); err != nil {
-				return nil, err
-			}
-		}
-		for _, r := range roles {
-			if err := mark(store.EntityRole, r.ID, r.PermissionsBoundary); err != nil {
-				return nil, err
-			}
-		}
-		aws, err := s.store.Policies().List(ctx, store.AWSAccount, store.ListOptions{})
-		if err != nil {
+	for _, r := range roles {
+		if err := mark(store.EntityRole, r.ID, r.PermissionsBoundary); err != nil {
 			return nil, err
 		}
-		for _, mp := range aws {
-			if used[policyARNOf(mp)] {
-				push(authItem{pol: mp})
+	}
+	aws, err := s.store.Policies().List(ctx, store.AWSAccount, store.ListOptions{After: opt.After})
+	if err != nil {
+		return nil, err
+	}
+	var out []*store.ManagedPolicy
+	for _, mp := range aws {
+		if used[policyARNOf(mp)] {
+			out = append(out, mp)
+			if len(out) == opt.Limit {
+				break
 			}
 		}
 	}
-	if want["LocalManagedPolicy"] {
-		local, err := s.store.Policies().List(ctx, acct, store.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		for _, mp := range local {
-			push(authItem{pol: mp})
-		}
-	}
-	return items, nil
+	return out, nil
 }
 
 func (s *Service) inlineDetails(ctx context.Context, t store.EntityType, id string) ([]iamapi.PolicyDetail, error) {
