@@ -27,13 +27,17 @@ type service struct {
 	dir   string // directory under -out
 	pkg   string
 	title string // the service's name in messages
+	// report is the wire.Checker method turning violations into the
+	// service's error: AWS's ValidationError listing them all, or
+	// Organizations' InvalidInputException naming the first one's kind.
+	report string
 }
 
 var services = []service{
-	{"iam-2010-05-08", "iam", "iamapi", "IAM"},
-	{"sts-2011-06-15", "sts", "stsapi", "STS"},
-	{"organizations-2016-11-28", "organizations", "orgsapi", "Organizations"},
-	{"cloudtrail-2013-11-01", "cloudtrail", "cloudtrailapi", "CloudTrail"},
+	{"iam-2010-05-08", "iam", "iamapi", "IAM", "Err"},
+	{"sts-2011-06-15", "sts", "stsapi", "STS", "Err"},
+	{"organizations-2016-11-28", "organizations", "orgsapi", "Organizations", "InvalidInput"},
+	{"cloudtrail-2013-11-01", "cloudtrail", "cloudtrailapi", "CloudTrail", "Err"},
 }
 
 func main() {
@@ -519,7 +523,7 @@ func (g *gen) validate() (string, error) {
 		}
 		top := g.isInput(s)
 		if top {
-			fmt.Fprintf(&b, "// Validate checks every constraint of the model and reports every\n// violation, as AWS does.\nfunc (v *%s) Validate() error {\nvar c wire.Checker\nv.validate(&c, nil)\nreturn c.Err()\n}\n\n", s.goName)
+			fmt.Fprintf(&b, "// Validate checks every constraint of the model and reports the\n// violations as %s does.\nfunc (v *%s) Validate() error {\nvar c wire.Checker\nv.validate(&c, nil)\nreturn c.%s()\n}\n\n", g.svc.title, s.goName, g.svc.report)
 		}
 		fmt.Fprintf(&b, "func (v *%s) validate(c *wire.Checker, p *wire.Path) {\n", s.goName)
 		for i, mb := range s.members {
