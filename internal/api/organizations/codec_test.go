@@ -39,6 +39,8 @@ func TestJSONErrors(t *testing.T) {
 		{`{"AccountName":`, "SerializationException", ""},
 		{`{"AccountName":1}`, "SerializationException", ""},
 		{`{} {}`, "SerializationException", ""},
+		{`{} x`, "SerializationException", ""},
+		{`{"Tags":[{"Key":"k","Value":"v"}],"Unknown":[1,{"a":null}]`, "SerializationException", ""},
 		{``, "InvalidInputException", "You must include a value for all required parameters."},
 		{`{"Email":"a@b.c","AccountName":""}`, "InvalidInputException", "You provided a string parameter that is shorter than allowed."},
 		{`{"Email":"not-an-email","AccountName":"x"}`, "InvalidInputException", "You provided a value that does not match the required pattern."},
