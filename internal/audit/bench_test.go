@@ -26,14 +26,16 @@ func BenchmarkRecord(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		e := entry("sts", "GetCallerIdentity", c, &stsapi.GetCallerIdentityInput{}, out, nil)
 		e.EventID = audit.NewEventID(now)
-		r.Record(e)
+		if err := r.Record(b.Context(), e); err != nil {
+			b.Fatal(err)
+		}
 		if i%4096 == 4095 {
 			_ = r.Flush(b.Context())
 		}
 	}
 	_ = r.Flush(b.Context())
-	if r.Dropped() > 0 {
-		b.Fatalf("%d events dropped", r.Dropped())
+	if r.Lost() > 0 {
+		b.Fatalf("%d events lost", r.Lost())
 	}
 }
 

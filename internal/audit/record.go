@@ -97,6 +97,7 @@ const (
 	TypeFederatedUser   = "FederatedUser"
 	TypeWebIdentityUser = "WebIdentityUser"
 	TypeSAMLUser        = "SAMLUser"
+	TypeAWSService      = "AWSService"
 )
 
 const recordTime = "2006-01-02T15:04:05Z"
@@ -124,10 +125,17 @@ func (e *Entry) Record() *Record {
 		ManagementEvent:   true,
 		EventCategory:     "Management",
 	}
-	if e.Caller != nil {
+	switch {
+	case e.Caller != nil:
 		r.UserIdentity = callerIdentity(e.Caller)
 		r.RecipientAccountID = e.Caller.AccountID
-	} else {
+	case e.Invoker != "":
+		// An AWS service assuming a role for a resource (EC2 for an
+		// instance profile): AWSService, invokedBy the service, recorded
+		// in the role's account.
+		r.UserIdentity = UserIdentity{Type: TypeAWSService, InvokedBy: e.Invoker}
+		r.RecipientAccountID = arnAccount(stringField(e.Input, "RoleArn"))
+	default:
 		r.UserIdentity, r.RecipientAccountID = federatedIdentity(e.Input, e.Output)
 	}
 	if e.Err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/mantle-iam/mantle/internal/awserr"
 )
@@ -88,34 +89,62 @@ func AppendElement(dst []byte, name, text string) []byte {
 	return append(dst, '>')
 }
 
-// AppendEscaped appends s escaped as encoding/xml escapes character data.
-func AppendEscaped(dst []byte, s string) []byte {
+// AppendEscaped appends s escaped as encoding/xml escapes character data
+// (quotes and whitespace as character references; see appendXMLText).
+func AppendEscaped(dst []byte, s string) []byte { return appendXMLText(dst, s, true) }
+
+// appendXMLText escapes s as XML 1.0 character data. Characters XML 1.0
+// cannot carry at all (C0 controls other than tab, newline and return,
+// U+FFFE, U+FFFF) and invalid UTF-8 become U+FFFD, as encoding/xml writes
+// them: a character reference such as &#1; is no better, XML parsers refuse
+// it too (S3 echoes them, and botocore cannot parse its answer,
+// boto/botocore#3496). Error messages echo the caller's input ("Value
+// 'a\x01b' at 'userName' …"), so every response must survive this. attr
+// also escapes quotes, tab, newline and return as encoding/xml does;
+// without it only &, < and > are escaped so messages keep their quotes as
+// AWS writes them.
+func appendXMLText(dst []byte, s string, attr bool) []byte {
 	start := 0
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
+		c := s[i]
 		var esc string
-		switch s[i] {
-		case '&':
+		width := 1
+		switch {
+		case c == '&':
 			esc = "&amp;"
-		case '<':
+		case c == '<':
 			esc = "&lt;"
-		case '>':
+		case c == '>':
 			esc = "&gt;"
-		case '"':
+		case attr && c == '"':
 			esc = "&#34;"
-		case '\'':
+		case attr && c == '\'':
 			esc = "&#39;"
-		case '\t':
+		case attr && c == '\t':
 			esc = "&#x9;"
-		case '\n':
+		case attr && c == '\n':
 			esc = "&#xA;"
-		case '\r':
+		case attr && c == '\r':
 			esc = "&#xD;"
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r':
+			esc = "\uFFFD"
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			width = n
+			if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+				esc = "\uFFFD"
+			} else {
+				i += n
+				continue
+			}
 		default:
+			i++
 			continue
 		}
 		dst = append(dst, s[start:i]...)
 		dst = append(dst, esc...)
-		start = i + 1
+		i += width
+		start = i
 	}
 	return append(dst, s[start:]...)
 }
@@ -141,27 +170,38 @@ func WriteXMLError(w http.ResponseWriter, ns, requestID string, err error) {
 	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
 }
 
+// WriteRESTXMLError writes the error document of REST-XML services (S3):
+// a bare <Error> root.
+func WriteRESTXMLError(w http.ResponseWriter, requestID string, err error) {
+	writeXMLErrorIn(w, requestID, err, `<Error>`, `<RequestId>`+requestID+`</RequestId></Error>`)
+}
+
+// WriteEC2Error writes the error document of the EC2 protocol:
+// <Response><Errors><Error>…</Error></Errors><RequestID>…</RequestID>.
+func WriteEC2Error(w http.ResponseWriter, requestID string, err error) {
+	writeXMLErrorIn(w, requestID, err, `<Response><Errors><Error>`,
+		`</Error></Errors><RequestID>`+requestID+`</RequestID></Response>`)
+}
+
+func writeXMLErrorIn(w http.ResponseWriter, requestID string, err error, open, close string) {
+	e := awserr.As(err)
+	if e == nil {
+		e = awserr.InternalFailure()
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	buf.WriteString(open + `<Code>`)
+	buf.Write(appendText(buf.AvailableBuffer(), e.Code))
+	buf.WriteString(`</Code><Message>`)
+	buf.Write(appendText(buf.AvailableBuffer(), e.Message))
+	buf.WriteString(`</Message>`)
+	buf.WriteString(close)
+	writeBody(w, "text/xml", requestID, status(e), buf.Bytes())
+}
+
 // appendText escapes only what XML requires in character data, so messages
 // keep their quotes as AWS writes them ("Value null at 'userName' …").
-func appendText(dst []byte, s string) []byte {
-	start := 0
-	for i := 0; i < len(s); i++ {
-		var esc string
-		switch s[i] {
-		case '&':
-			esc = "&amp;"
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		default:
-			continue
-		}
-		dst = append(append(dst, s[start:i]...), esc...)
-		start = i + 1
-	}
-	return append(dst, s[start:]...)
-}
+func appendText(dst []byte, s string) []byte { return appendXMLText(dst, s, false) }
 
 // WriteJSON writes an AWS JSON 1.1 protocol response: the generated
 // output's JSON, or {} for an operation without output.

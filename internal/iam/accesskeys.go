@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
-	"strings"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -260,7 +259,7 @@ const lastUsedGranularity = time.Minute
 
 // RecordAccessKeyUse notes that key id signed a request to service (e.g.
 // "iam", "sts") in region. It does not change any principal's policies, so
-// it does not bump the generation.
+// it is bookkeeping (store.Tx), not a change.
 func (s *Service) RecordAccessKeyUse(ctx context.Context, id, service, region string) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
@@ -282,11 +281,8 @@ func (s *Service) RecordAccessKeyUse(ctx context.Context, id, service, region st
 // the same secret succeeds, so a restart with the same environment is a
 // no-op.
 func (s *Service) CreateRootAccessKey(ctx context.Context, accountID, id, secret string) error {
-	if !strings.HasPrefix(id, "AKIA") && !strings.HasPrefix(id, "ASIA") || len(id) < 16 || len(id) > 128 {
-		return awserr.ValidationError("invalid access key ID %q", id)
-	}
-	if len(secret) < 16 {
-		return awserr.ValidationError("secret access key for %s is too short", id)
+	if err := CheckRootKey(id, secret); err != nil {
+		return awserr.ValidationError("%v", err)
 	}
 	if k, err := s.store.AccessKeys().Get(ctx, id); err == nil {
 		old, err := s.sealer.Open(k.Secret)

@@ -76,7 +76,7 @@ func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *iamapi.Up
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	return result[iamapi.UpdateGroupOutput](groupKind.write(ctx, s, c, "UpdateGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+	return result[iamapi.UpdateGroupOutput](groupKind.rename(ctx, s, c, "UpdateGroup", in.GroupName, in.NewGroupName, in.NewPath, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if in.NewGroupName != "" {
 			g.Name = in.NewGroupName
 		}

@@ -55,6 +55,15 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := &env{authz: &recorder{}}
+	e.open(t, e.authz)
+	return e
+}
+
+// open gives e a Service on a fresh store with authorizer a, and the test
+// account with AWS's managed policies.
+func (e *env) open(t *testing.T, a auth.Authorizer) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mantle.db"))
 	if err != nil {
@@ -65,16 +74,15 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{authz: &recorder{}, now: time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC), ctx: ctx,
-		root: &auth.Caller{Kind: auth.KindRoot, AccountID: acct, ARN: rootARN(acct), ID: acct}}
-	e.s = New(Config{Store: st, Authorizer: e.authz, Sealer: sealer, Now: func() time.Time { return e.now }})
+	e.now, e.ctx = time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC), ctx
+	e.root = &auth.Caller{Kind: auth.KindRoot, AccountID: acct, ARN: rootARN(acct), ID: acct}
+	e.s = New(Config{Store: st, Authorizer: a, Sealer: sealer, Now: func() time.Time { return e.now }})
 	if err := e.s.EnsureAccount(ctx, acct, "test", "test@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.EnsureAWSManagedPolicies(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 // wantErr checks err is an *awserr.Error with code and message; an empty

@@ -142,16 +142,43 @@ func (s *Service) ListInstanceProfiles(ctx context.Context, c *auth.Caller, in *
 }
 
 func (s *Service) AddRoleToInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.AddRoleToInstanceProfileInput) (*iamapi.AddRoleToInstanceProfileOutput, error) {
-	return result[iamapi.AddRoleToInstanceProfileOutput](s.updateIP(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
-		r, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
+	p, err := s.ipTarget(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	// The role is passed to EC2: the dependent iam:PassRole is checked on
+	// its ARN (path "/" while it does not exist, so a denial does not
+	// reveal whether it does), before the role's absence is reported.
+	r, err := roleKind.get(ctx, s.store, c.AccountID, in.RoleName)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	roleARN := iamARN(c.AccountID, "role", "/", in.RoleName)
+	if r != nil {
+		roleARN = roleARNOf(r)
+	}
+	if err := s.passRole(ctx, c, roleARN, ec2Service, anyInstanceARN(c.AccountID)); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, noSuchRole(in.RoleName)
+	}
+	return result[iamapi.AddRoleToInstanceProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadIP(ctx, tx, p, in.InstanceProfileName)
 		if err != nil {
-			return notFoundAs(err, noSuchRole(in.RoleName))
+			return err
+		}
+		// The role authorized above, not one recreated under its name
+		// since (whose ARN the caller may not pass).
+		cur, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
+		if err != nil || cur.ID != r.ID || roleARNOf(cur) != roleARN {
+			return notFoundAs(orNotFound(err), noSuchRole(in.RoleName))
 		}
 		if p.RoleID != "" {
 			return awserr.LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
 		}
-		p.RoleID = r.ID
-		return nil
+		p.RoleID = cur.ID
+		return tx.InstanceProfiles().Update(ctx, p)
 	}))
 }
 

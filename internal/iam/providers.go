@@ -3,12 +3,16 @@ package iam
 import (
 	"context"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
-	"regexp"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -26,16 +30,107 @@ func oidcARN(account, rawURL string) string {
 	return "arn:aws:iam::" + account + ":oidc-provider/" + strings.TrimSuffix(strings.TrimPrefix(rawURL, "https://"), "/")
 }
 
-func checkThumbprints(tps []string) error {
+// checkThumbprints applies IAM's rules to a ThumbprintList and returns it
+// as IAM stores it, lower-cased. IAM checks the length only; a 40-character
+// value that is not hex is accepted (and can never match a certificate).
+func checkThumbprints(tps []string) ([]string, error) {
 	if len(tps) > maxThumbprints {
-		return awserr.LimitExceeded("Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: %d", maxThumbprints)
+		return nil, awserr.InvalidInput("Thumbprint list must contain fewer than %d entries.", maxThumbprints)
 	}
-	for _, tp := range tps {
-		if len(tp) != 40 {
-			return awserr.ValidationError("1 validation error detected: Value '%s' at 'thumbprintList' failed to satisfy constraint: Member must have length greater than or equal to 40", tp)
+	out := make([]string, len(tps))
+	for i, tp := range tps {
+		if utf8.RuneCountInString(tp) != 40 {
+			return nil, awserr.InvalidInput("Thumbprint must be exactly 40 characters.")
 		}
+		out[i] = strings.ToLower(tp)
+	}
+	return out, nil
+}
+
+// checkClientID enforces a client ID's length (1 to 255) wherever one
+// arrives in a list, which the wire decoder checks only as a whole.
+func checkClientID(id string) error {
+	switch n := utf8.RuneCountInString(id); {
+	case n < 1:
+		return awserr.ValidationError("1 validation error detected: Value at 'clientID' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case n > 255:
+		return awserr.ValidationError("1 validation error detected: Value at 'clientID' failed to satisfy constraint: Member must have length less than or equal to 255")
 	}
 	return nil
+}
+
+// checkOIDCURL validates a provider URL as IAM does, with IAM's errors: it
+// must be https:// with a host and nothing that could make two URLs name
+// one issuer or smuggle a second one (user info, query, fragment, and an
+// "@" anywhere, which URL parsers disagree about). The messages are AWS's, as recorded by test suites run against IAM. Unlike
+// IAM, a port is accepted: IAM only says a URL "should not" carry one, and
+// a self-hosted issuer (Keycloak on :8443, a test IdP on a loopback port)
+// often must.
+func checkOIDCURL(raw string) error {
+	const invalid = "Invalid Open ID Connect Provider URL"
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.HasPrefix(raw, "https://") {
+			return awserr.InvalidInput(invalid + ".")
+		}
+		return awserr.ValidationError(invalid)
+	}
+	switch {
+	case u.Scheme == "" || u.Opaque != "":
+		return awserr.ValidationError(invalid)
+	case !strings.HasPrefix(raw, "https://"):
+		return awserr.InvalidInput(invalid + ". The URL must begin with https://.")
+	case u.Host == "":
+		return awserr.ValidationError(invalid)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(raw, "#@") || !printableASCII(raw) || !validHost(u):
+		return awserr.InvalidInput(invalid + ".")
+	}
+	return nil
+}
+
+// printableASCII reports whether s holds only visible ASCII: Go's URL
+// parser lets spaces and raw non-ASCII through in a path, IAM does not.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost accepts a DNS name (letters, digits, hyphens, dots) or an IP
+// literal, with an optional numeric port.
+func validHost(u *url.URL) bool {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	h := u.Hostname()
+	if h == "" {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		return false // brackets hold only an IPv6 literal
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // oidcTarget loads a provider of the caller's account and authorizes
@@ -71,11 +166,21 @@ func (s *Service) updateOIDC(ctx context.Context, c *auth.Caller, action, arn st
 }
 
 func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.CreateOpenIDConnectProviderInput) (*iamapi.CreateOpenIDConnectProviderOutput, error) {
-	if !strings.HasPrefix(in.Url, "https://") || len(in.Url) <= len("https://") {
-		return nil, awserr.ValidationError("The url must begin with https:// and contain a host.")
-	}
-	if err := checkThumbprints(in.ThumbprintList); err != nil {
+	if err := checkOIDCURL(in.Url); err != nil {
 		return nil, err
+	}
+	thumbprints, err := checkThumbprints(in.ThumbprintList)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range in.ClientIDList {
+		if err := checkClientID(id); err != nil {
+			return nil, err
+		}
+	}
+	clientIDs := dedupe(in.ClientIDList)
+	if len(clientIDs) > maxClientIDs {
+		return nil, awserr.LimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
@@ -84,9 +189,9 @@ func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Calle
 	if err := s.authorize(ctx, c, "CreateOpenIDConnectProvider", arn, requestTagKeys(in.Tags)...); err != nil {
 		return nil, err
 	}
-	p := &store.OIDCProvider{AccountID: c.AccountID, ARN: arn, URL: strings.TrimSuffix(in.Url, "/"), ClientIDs: dedupe(in.ClientIDList),
-		Thumbprints: in.ThumbprintList, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	p := &store.OIDCProvider{AccountID: c.AccountID, ARN: arn, URL: strings.TrimSuffix(in.Url, "/"), ClientIDs: clientIDs,
+		Thumbprints: thumbprints, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := tx.OIDCProviders().Create(ctx, p); err != nil {
 			if isExists(err) {
 				return awserr.EntityAlreadyExists("Provider with url %s already exists.", in.Url)
@@ -147,6 +252,9 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller
 }
 
 func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.AddClientIDToOpenIDConnectProviderInput) (*iamapi.AddClientIDToOpenIDConnectProviderOutput, error) {
+	if err := checkClientID(in.ClientID); err != nil {
+		return nil, err
+	}
 	return result[iamapi.AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		p.ClientIDs = dedupe(append(p.ClientIDs, in.ClientID))
 		if len(p.ClientIDs) > maxClientIDs {
@@ -172,11 +280,12 @@ func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c
 }
 
 func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *iamapi.UpdateOpenIDConnectProviderThumbprintInput) (*iamapi.UpdateOpenIDConnectProviderThumbprintOutput, error) {
-	if err := checkThumbprints(in.ThumbprintList); err != nil {
+	thumbprints, err := checkThumbprints(in.ThumbprintList)
+	if err != nil {
 		return nil, err
 	}
 	return result[iamapi.UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
-		p.Thumbprints = in.ThumbprintList
+		p.Thumbprints = thumbprints
 		return nil
 	}))
 }
@@ -204,24 +313,25 @@ func noSuchSAML(arn string) *awserr.Error {
 	return awserr.NoSuchEntity("SAMLProvider %s does not exist.", arn)
 }
 
-var validUntilRe = regexp.MustCompile(`validUntil="([^"]+)"`)
-
-// samlValidUntil reads the metadata's validUntil; without one the provider
-// is valid for a year, an arbitrary but finite default.
-func samlValidUntil(meta string, now time.Time) time.Time {
-	if m := validUntilRe.FindStringSubmatch(meta); m != nil {
-		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
-			return t.UTC().Truncate(time.Second)
-		}
+// samlMetadata validates a metadata document as IAM does at
+// CreateSAMLProvider and UpdateSAMLProvider, so a provider that can never
+// sign anyone in (or a document built to attack the parser: a DTD, an
+// entity bomb) is refused when it is stored rather than at sign-in. The
+// document must parse, be one md:EntityDescriptor with an entityID and an
+// IDPSSODescriptor holding at least one signing certificate; a DTD is
+// refused unparsed. It returns the provider's ValidUntil: the metadata's
+// validUntil, or a year from now (an arbitrary but finite default) without
+// one. The document's length (1,000 to 10,000,000 characters, AWS's model)
+// is the wire decoder's to check, before any of this runs.
+func samlMetadata(doc string, now time.Time) (time.Time, error) {
+	md, err := saml.ParseMetadata(doc)
+	if err != nil {
+		return time.Time{}, awserr.InvalidInput("Could not parse metadata")
 	}
-	return now.AddDate(1, 0, 0)
-}
-
-func checkSAMLMetadata(meta string) error {
-	if !strings.Contains(meta, "EntityDescriptor") {
-		return awserr.InvalidInput("Could not parse metadata")
+	if md.ValidUntil.IsZero() {
+		return now.AddDate(1, 0, 0), nil
 	}
-	return nil
+	return md.ValidUntil.UTC().Truncate(time.Second), nil
 }
 
 func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.SAMLProvider, error) {
@@ -246,13 +356,14 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *ia
 	if err := s.authorize(ctx, c, "CreateSAMLProvider", arn, requestTagKeys(in.Tags)...); err != nil {
 		return nil, err
 	}
-	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+	now := s.clock()
+	validUntil, err := samlMetadata(in.SAMLMetadataDocument, now)
+	if err != nil {
 		return nil, err
 	}
-	now := s.clock()
 	p := &store.SAMLProvider{AccountID: c.AccountID, ARN: arn, Name: in.Name, Metadata: in.SAMLMetadataDocument,
-		ValidUntil: samlValidUntil(in.SAMLMetadataDocument, now), Tags: storeTags(in.Tags), CreatedAt: now}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		ValidUntil: validUntil, Tags: storeTags(in.Tags), CreatedAt: now}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := tx.SAMLProviders().Create(ctx, p); err != nil {
 			if isExists(err) {
 				return awserr.EntityAlreadyExists("SAMLProvider %s already exists.", in.Name)
@@ -279,15 +390,16 @@ func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *ia
 	if _, err := s.samlTarget(ctx, c, "UpdateSAMLProvider", in.SAMLProviderArn); err != nil {
 		return nil, err
 	}
-	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+	validUntil, err := samlMetadata(in.SAMLMetadataDocument, s.clock())
+	if err != nil {
 		return nil, err
 	}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		p, err := tx.SAMLProviders().Get(ctx, in.SAMLProviderArn)
 		if err != nil {
 			return notFoundAs(err, noSuchSAML(in.SAMLProviderArn))
 		}
-		p.Metadata, p.ValidUntil = in.SAMLMetadataDocument, samlValidUntil(in.SAMLMetadataDocument, s.clock())
+		p.Metadata, p.ValidUntil = in.SAMLMetadataDocument, validUntil
 		return tx.SAMLProviders().Update(ctx, p)
 	})
 	if err != nil {

@@ -323,8 +323,8 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled and does not bump the
-// generation.
+// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
+// (store.Tx), not a change.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {

@@ -123,7 +123,7 @@ func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *iamapi.Upd
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	err := userKind.write(ctx, s, c, "UpdateUser", in.UserName, func(ctx context.Context, tx store.Repos, u *store.User) error {
+	err := userKind.rename(ctx, s, c, "UpdateUser", in.UserName, in.NewUserName, in.NewPath, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if in.NewUserName != "" {
 			u.Name = in.NewUserName
 		}

@@ -2,29 +2,19 @@ package imds
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
-	"time"
+
+	"github.com/mantle-iam/mantle/internal/netlimit"
 )
 
-// Serve answers on l with h until ctx is done, then shuts down gracefully.
+// maxConns bounds a workload endpoint's connections: its clients are the
+// SDKs of the workloads on this host, a connection or two each, and the
+// API listener's bound leaves only an eighth of the descriptors to share.
+const maxConns = 256
+
+// Serve answers on l with h until ctx is done, with the bounds every
+// listener of mantle has (netlimit), then shuts down.
 func Serve(ctx context.Context, l net.Listener, h http.Handler) error {
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return netlimit.Serve(ctx, l, h, netlimit.Config{Name: "workload credentials", MaxConns: maxConns})
 }

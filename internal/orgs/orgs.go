@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -28,9 +27,6 @@ const TargetPrefix = "AWSOrganizationsV20161128"
 // internal/iam implements it.
 type Provisioner interface {
 	ProvisionAccount(ctx context.Context, a *store.Account, roleName, managementAccountID string) error
-	// Invalidate tells authorization caches that an account's
-	// organization changed (aws:PrincipalOrgID).
-	Invalidate()
 }
 
 type Config struct {
@@ -139,7 +135,9 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *or
 		ManagementAccountID: c.AccountID, FeatureSet: fs, RootID: "r-" + randomLower(4),
 		CreatedAt: s.now().UTC().Truncate(time.Second),
 	}
-	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+	// A change: the account's organization is aws:PrincipalOrgID, which
+	// authorization caches.
+	err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
 		a, err := tx.Accounts().Get(ctx, c.AccountID)
 		if err != nil {
 			return err
@@ -151,15 +149,11 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *or
 			return err
 		}
 		a.OrganizationID, a.JoinedMethod, a.Status = o.ID, "INVITED", "ACTIVE"
-		if err := tx.Accounts().Update(ctx, a); err != nil {
-			return err
-		}
-		return audit.Stage(ctx, tx)
+		return tx.Accounts().Update(ctx, a)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.prov.Invalidate()
 	out, err := s.organization(ctx, o)
 	if err != nil {
 		return nil, err
@@ -209,11 +203,8 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 	} else {
 		st.AccountID = acct.ID
 	}
-	if err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := tx.Organizations().PutCreateAccountStatus(ctx, st); err != nil {
-			return err
-		}
-		return audit.Stage(ctx, tx)
+	if err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
+		return tx.Organizations().PutCreateAccountStatus(ctx, st)
 	}); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/sigv4"
@@ -55,7 +57,23 @@ type Config struct {
 	AuditLog io.Writer
 	// AuditRetention is how long events are kept; 90 days when zero.
 	AuditRetention time.Duration
+	// Listener bounds the API listener's connections and timeouts; zero
+	// fields take netlimit's defaults.
+	Listener netlimit.Config
+	// UnsignedLimit bounds the unsigned calls (AssumeRoleWithWebIdentity,
+	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
+	// zero.
+	UnsignedLimit netlimit.RateLimit
 }
+
+// defaultUnsignedLimit lets a host start dozens of workloads at once and
+// refresh each one's credentials often, while an anonymous client adds at
+// most a few events a second to the trail.
+var defaultUnsignedLimit = netlimit.RateLimit{Rate: 5, Burst: 50}
+
+// maxLimitedAddrs bounds the unsigned limiter's table (about 64 bytes an
+// address).
+const maxLimitedAddrs = 1 << 16
 
 // Server is a configured mantle: services wired to one store, behind one
 // HTTP handler.
@@ -73,6 +91,86 @@ type Server struct {
 	Audit *audit.Recorder
 }
 
+// Validate checks the configuration before anything is created or opened,
+// so a start with a bad flag or variable leaves nothing behind. Each message
+// names the flag or variable and says what to do.
+func (c *Config) Validate() error {
+	if c.AccountID != "" && !auth.IsAccountID(c.AccountID) {
+		return fmt.Errorf("--account-id %q: an AWS account ID is 12 digits, e.g. 123456789012", c.AccountID)
+	}
+	switch id, secret := c.RootAccessKeyID, c.RootSecretAccessKey; {
+	case (id == "") != (secret == ""):
+		return errors.New("MANTLE_ROOT_ACCESS_KEY_ID and MANTLE_ROOT_SECRET_ACCESS_KEY go together: set both, or neither to have mantle generate the root key")
+	case id != "":
+		if err := iam.CheckRootKey(id, secret); err != nil {
+			return fmt.Errorf("MANTLE_ROOT_ACCESS_KEY_ID/MANTLE_ROOT_SECRET_ACCESS_KEY: %w", err)
+		}
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither for HTTP")
+	case c.TLSCert != "":
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", c.TLSCert, c.TLSKey, err)
+		}
+	}
+	if err := CheckDir("--data", c.DataDir); err != nil {
+		return err
+	}
+	keyFile, flag := c.MasterKeyFile, "--master-key-file"
+	if keyFile == "" {
+		keyFile, flag = filepath.Join(c.DataDir, "master.key"), "--data"
+	}
+	switch b, err := os.ReadFile(keyFile); {
+	case errors.Is(err, fs.ErrNotExist):
+		return CheckDir(flag, filepath.Dir(keyFile))
+	case err != nil:
+		return fmt.Errorf("%s: master key %s: %w", flag, keyFile, err)
+	case len(b) != secrets.KeySize:
+		return fmt.Errorf("%s: master key %s holds %d bytes, want %d (e.g. head -c %d /dev/urandom)", flag, keyFile, len(b), secrets.KeySize, secrets.KeySize)
+	}
+	return nil
+}
+
+// CheckDir checks that dir can be read and written, or created, without
+// creating it: the nearest existing ancestor must be a writable directory.
+// Writability is probed with a temporary file, which also catches read-only
+// file systems.
+func CheckDir(flag, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%s: a directory is required", flag)
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("%s %s: %w: choose a directory mantle can read and write, or fix its permissions", flag, dir, err)
+	}
+	at := dir
+	for {
+		fi, err := os.Stat(at)
+		if errors.Is(err, fs.ErrNotExist) && filepath.Dir(at) != at {
+			at = filepath.Dir(at)
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if !fi.IsDir() {
+			return fail(fmt.Errorf("%s is not a directory", at))
+		}
+		break
+	}
+	if at == dir {
+		if _, err := os.ReadDir(dir); err != nil {
+			return fail(err)
+		}
+	}
+	f, err := os.CreateTemp(at, ".mantle-probe-*")
+	if err != nil {
+		return fail(err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // New wires mantle's services and bootstraps a new store: the first account,
 // its root key, the session-token signing key, the AWS managed policies.
 func New(ctx context.Context, cfg Config) (*Server, error) {
@@ -85,8 +183,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
-	if cfg.AccountID != "" && !auth.IsAccountID(cfg.AccountID) {
-		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst <= 0 {
+		cfg.UnsignedLimit = defaultUnsignedLimit
 	}
 	if cfg.MasterKeyFile == "" {
 		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
@@ -103,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var ring *token.Ring
-	err = exclusively(ctx, cfg.Store, "bootstrap", func(ctx context.Context) (err error) {
+	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
 		ring, err = loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
 		return err
 	})
@@ -113,35 +214,34 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	az := authz.New(cfg.Now)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
-	if f, ok := cfg.Store.(changeFeed); ok {
-		f.OnChange(svc.RemoteChange)
-	}
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
 		return nil, err
 	}
+	rec := audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
-	if err := exclusively(ctx, cfg.Store, "bootstrap", s.bootstrap); err != nil {
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
+	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	s.Audit = audit.NewRecorder(audit.RecorderConfig{
-		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
-	})
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
-			// IAM and STS bodies carry the action and its parameters: they
-			// are always signed, never UNSIGNED-PAYLOAD.
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithUnsignedPayload(false)),
-			Keys:     newCachedKeys(svc, svc),
+			// The bodies of the services mantle serves carry the action
+			// and its parameters: the signature always covers the body
+			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
+			Keys:     newCachedKeys(svc, cfg.Store),
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
@@ -161,6 +261,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
 		}},
 		Audit:    s.Audit,
+		Current:  cfg.Store.Current,
+		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
@@ -179,9 +281,11 @@ func admitIAM(c *auth.Caller) error {
 	return nil
 }
 
+const healthPath = "/_mantle/health"
+
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_mantle/health", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
 			w.Header().Set("Content-Type", "application/json")
@@ -194,7 +298,13 @@ func (s *Server) internalMux() http.Handler {
 }
 
 // bootstrap creates the first account and its root key on a new store and
-// prints the key once; later starts find the account and do nothing.
+// prints the key once; later starts find the account and do nothing else.
+//
+// Every step is idempotent or atomic, so a first start that fails half-way
+// is completed by the next: the token ring and the managed policies are
+// ensured, and the account is created together with its root key in one
+// transaction. A generated key is saved to DATA/root-credentials before that
+// transaction commits, so a committed key is never one nobody was told.
 func (s *Server) bootstrap(ctx context.Context) error {
 	if err := s.IAM.EnsureAWSManagedPolicies(ctx); err != nil {
 		return fmt.Errorf("AWS managed policies: %w", err)
@@ -203,31 +313,27 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(accounts) > 0 {
-		s.AccountID = accounts[0].ID
+	if first := firstAccount(accounts); first != nil {
+		s.AccountID = first.ID
 		if s.cfg.AccountID != "" && s.cfg.AccountID != s.AccountID {
 			s.cfg.Log.Warn("data directory already holds an account; --account-id ignored",
 				"account", s.AccountID, "requested", s.cfg.AccountID)
 		}
-		return nil
+		return s.repairRootKey(ctx)
 	}
 	id := s.cfg.AccountID
 	if id == "" {
 		id = auth.NewAccountID()
 	}
-	if err := s.IAM.EnsureAccount(ctx, id, "mantle", ""); err != nil {
-		return err
-	}
-	s.AccountID = id
 	keyID, secret := s.cfg.RootAccessKeyID, s.cfg.RootSecretAccessKey
-	if keyID != "" || secret != "" {
-		if keyID == "" || secret == "" {
-			return errors.New("MANTLE_ROOT_ACCESS_KEY_ID and MANTLE_ROOT_SECRET_ACCESS_KEY must be set together")
+	if keyID != "" {
+		if err := s.IAM.BootstrapAccount(ctx, id, "mantle", keyID, secret); err != nil {
+			return err
 		}
-		return s.IAM.CreateRootAccessKey(ctx, id, keyID, secret)
+		s.AccountID = id
+		return nil
 	}
-	keyID, secret, err = s.IAM.GenerateRootAccessKey(ctx, id)
-	if err != nil {
+	if keyID, secret, err = s.IAM.NewRootKey(); err != nil {
 		return err
 	}
 	// Both region variables: AWS CLI v1 and boto3 read AWS_DEFAULT_REGION,
@@ -240,48 +346,81 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := os.WriteFile(path, []byte(creds), 0o600); err != nil {
 		return err
 	}
+	if err := s.IAM.BootstrapAccount(ctx, id, "mantle", keyID, secret); err != nil {
+		// Not committed: the file must not name a key that does not exist.
+		_ = os.Remove(path)
+		return err
+	}
+	s.AccountID = id
 	fmt.Fprintf(s.cfg.Out, "Created account %s. Its root credentials (also in %s):\n\n%s", id, path, creds)
 	return nil
 }
 
-// Serve answers on l until ctx is done, then shuts down gracefully:
-// in-flight requests finish (up to 30 s) before it returns.
-func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.cfg.Log.Handler(), slog.LevelWarn),
+// firstAccount is the account the first start created. Every other account
+// is created by Organizations' CreateAccount (JoinedMethod CREATED), and
+// has a later CreatedAt: the lowest ID alone would make a member account
+// "the account" after a restart, and the workload endpoints would look for
+// their role in it.
+func firstAccount(accounts []*store.Account) *store.Account {
+	var first *store.Account
+	for _, a := range accounts { // ordered by ID: ties keep the lowest
+		if a.JoinedMethod == "CREATED" {
+			continue
+		}
+		if first == nil || a.CreatedAt.Before(first.CreatedAt) {
+			first = a
+		}
 	}
+	return first
+}
+
+// repairRootKey completes a store that an earlier version bootstrapped
+// half-way (the account created, its root key refused): when the first
+// account has no root key at all and the root-key variables are set, they
+// are imported. A root key deleted on purpose stays deleted unless the
+// variables ask for one again.
+func (s *Server) repairRootKey(ctx context.Context) error {
+	if s.cfg.RootAccessKeyID == "" {
+		return nil
+	}
+	keys, err := s.cfg.Store.AccessKeys().ListForUser(ctx, s.AccountID, "")
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	if err := s.IAM.CreateRootAccessKey(ctx, s.AccountID, s.cfg.RootAccessKeyID, s.cfg.RootSecretAccessKey); err != nil {
+		return err
+	}
+	s.cfg.Log.Warn("account had no root access key: imported MANTLE_ROOT_ACCESS_KEY_ID", "account", s.AccountID, "access_key_id", s.cfg.RootAccessKeyID)
+	return nil
+}
+
+// Serve answers on l until ctx is done, with every resource a client can
+// hold bounded (Config.Listener), then shuts down: in-flight requests get a
+// few seconds, then every connection still open is cut. Whatever happened,
+// background writes land and the audit queue drains before it returns, so
+// the store can be closed.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	lc := s.cfg.Listener
+	lc.Name, lc.Log, lc.Priority = "api", s.cfg.Log, isHealthCheck
 	if s.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
 		if err != nil {
 			return err
 		}
-		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		l = tls.NewListener(l, hs.TLSConfig)
+		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(l) }()
 	close(s.ready)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return err
-	}
-	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
+	err := netlimit.Serve(ctx, l, s.Handler, lc)
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()
 	s.Audit.Close()
-	return nil
+	return err
 }
+
+// isHealthCheck reports the requests a connection admitted beyond the
+// bound may make: health checks must answer however loaded the server is.
+func isHealthCheck(r *http.Request) bool { return r.URL.Path == healthPath }
 
 // deriveKey derives a purpose-bound key from the master key, so no two uses
 // share key material.

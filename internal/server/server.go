@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/api/wire"
@@ -18,6 +19,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
+	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 )
 
@@ -87,11 +89,32 @@ type Handler struct {
 	// Audit, when set, receives every call's event once the call is
 	// answered.
 	Audit AuditRecorder
+	// Current, when set, says whether this node may serve (store.Store's
+	// Current): a node sharing its store with others that cannot prove it
+	// has applied every committed change answers nothing until it can.
+	Current func() error
+
+	// Unsigned, when set, limits the unsigned calls (federation) per source
+	// address: each is recorded in the trail, so an anonymous client could
+	// otherwise grow the store without bound.
+	Unsigned *netlimit.PerAddress
+
+	refusedLog atomic.Int64 // unix second of the last "refusing" log line
 }
 
-// AuditRecorder takes completed audit entries; it must not block.
+// unavailable is AWS's retryable answer to a request the node cannot
+// serve now: SDKs retry a 503 ServiceUnavailable with backoff, by which time
+// the node has renewed its lease or the load balancer has moved on.
+// Common Errors: https://docs.aws.amazon.com/securityhub/1.0/APIReference/CommonErrors.html
+func unavailable() error {
+	return awserr.New("ServiceUnavailable", http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server.")
+}
+
+// AuditRecorder takes completed audit entries. It may make the call wait
+// (for room in its queue, or for the event of a call marked audit.Durable
+// to commit); an error means the event was not taken and the call fails.
 type AuditRecorder interface {
-	Record(e *audit.Entry)
+	Record(ctx context.Context, e *audit.Entry) error
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +155,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, l, nil, awserr.New("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody))
 		return
 	}
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	target := r.Header.Get("X-Amz-Target")
+	if h.Current != nil {
+		if err := h.Current(); err != nil {
+			// Once a second at most: every request fails alike.
+			if sec := time.Now().Unix(); h.Log != nil && h.refusedLog.Swap(sec) != sec {
+				h.Log.Warn("refusing requests until this node is current", "err", err)
+			}
+			if target != "" {
+				h.failJSON(w, l, unavailable())
+			} else {
+				h.fail(w, l, nil, unavailable())
+			}
+			return
+		}
+	}
+	if target != "" {
 		h.serveJSON(w, r, body, target, l)
 		return
 	}
@@ -155,9 +193,13 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		// else needs a signature.
 		if svc := h.serviceForUnsigned(form, action); svc != nil && awserr.HasCode(scopeErr, "MissingAuthenticationToken") {
 			l.service = svc
+			if h.Unsigned != nil && !h.Unsigned.Allow(l.info.SourceIP) {
+				h.fail(w, l, svc, throttled())
+				return
+			}
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -167,8 +209,12 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	svc := h.queryService(sc.Service)
 	l.service = svc
 	if svc == nil {
-		h.fail(w, l, h.serviceForVersion(form), awserr.New("InvalidClientTokenId", http.StatusForbidden,
-			"Credential should be scoped to a valid service: '%s'.", sc.Service))
+		if h.jsonService(sc.Service) != nil {
+			// A JSON service's credential on a Query request.
+			h.fail(w, l, h.serviceForVersion(form), awserr.InvalidAction("Could not find operation %s for version %s", action, form.Get("Version")))
+			return
+		}
+		h.unserved(w, l, sc.Service, form.Has("Action"))
 		return
 	}
 	caller, err := h.Auth.Authenticate(ctx, r, body, &sc, l.info)
@@ -181,7 +227,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if err := svc.Admit(caller); err != nil {
 			if svc.Actions[action] != nil {
 				_, e := h.begin(ctx, r, l, svc.Name, caller)
-				h.record(e, nil, err)
+				h.record(ctx, e, nil, err)
 			}
 			h.fail(w, l, svc, err)
 			return
@@ -196,7 +242,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if _, unsigned := svc.Unsigned[action]; unsigned {
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -209,8 +255,15 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	ctx, e := h.begin(ctx, r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, form)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	h.writeQuery(w, l, svc, action, res, err)
+}
+
+// throttled is AWS's answer to a caller over its request rate (STS
+// documents it for every action: "Throttling", HTTP 400, "Rate exceeded");
+// SDKs retry it with backoff.
+func throttled() error {
+	return awserr.New("Throttling", http.StatusBadRequest, "Rate exceeded")
 }
 
 // begin starts the audit entry of a call about to be served; the action
@@ -239,16 +292,21 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 	return audit.With(ctx, e), e
 }
 
-// record hands the answered call's entry to the recorder.
-func (h *Handler) record(e *audit.Entry, res wire.Auditable, err error) {
+// record hands the call's entry to the recorder before the call is
+// answered: a call whose event must be stored first (audit.Durable) fails
+// if it cannot be.
+func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
 	if e == nil {
-		return
+		return res, err
 	}
 	if res != nil {
 		e.Output = res
 	}
 	e.Err = err
-	h.Audit.Record(e)
+	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return res, err
 }
 
 func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res wire.Auditable, err error) {
@@ -283,13 +341,23 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 			svc = s
 		}
 	}
+	sc, err := sigv4.ParseScope(r)
 	if svc == nil {
+		if err == nil && h.queryService(sc.Service) == nil && h.jsonService(sc.Service) == nil {
+			h.unserved(w, l, sc.Service, false)
+			return
+		}
 		h.failJSON(w, l, awserr.New("UnknownOperationException", http.StatusBadRequest, "The requested operation %s is not recognized.", target))
 		return
 	}
-	sc, err := sigv4.ParseScope(r)
 	if err != nil {
 		h.failJSON(w, l, err)
+		return
+	}
+	if sc.Service != svc.Name {
+		// As AWS answers a credential scoped to another service.
+		h.failJSON(w, l, awserr.New("SignatureDoesNotMatch", http.StatusForbidden,
+			"Credential should be scoped to correct service: '%s'. ", svc.Name))
 		return
 	}
 	caller, err := h.Auth.Authenticate(r.Context(), r, body, &sc, l.info)
@@ -305,7 +373,7 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	ctx, e := h.begin(r.Context(), r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, body)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	if err != nil {
 		h.failJSON(w, l, err)
 		return
@@ -334,6 +402,52 @@ func (h *Handler) fail(w http.ResponseWriter, l *logLine, svc *QueryService, err
 func (h *Handler) failJSON(w http.ResponseWriter, l *logLine, err error) {
 	l.setErr(err)
 	awsproto.WriteJSONError(w, l.info.ID, err)
+}
+
+// unserved answers a request signed for a service mantle does not serve
+// (aws s3 ls, aws ec2 describe-instances with AWS_ENDPOINT_URL pointing
+// here). It says so, and which services it serves, in an error document
+// of that service's protocol so its SDK prints the message:
+// "An error occurred (InvalidAction) when calling the ListBuckets
+// operation: mantle does not serve 's3' …". InvalidAction (400) is the
+// common error of AWS APIs for an operation the endpoint does not have; it
+// is not retried, and does not read as a bad key.
+func (h *Handler) unserved(w http.ResponseWriter, l *logLine, service string, query bool) {
+	var names, vars []string
+	for _, s := range h.Query {
+		names = append(names, s.Name)
+	}
+	for _, s := range h.JSON {
+		names = append(names, s.Name)
+	}
+	for _, n := range names {
+		vars = append(vars, "AWS_ENDPOINT_URL_"+strings.ToUpper(n))
+	}
+	err := awserr.New("InvalidAction", http.StatusBadRequest,
+		"mantle does not serve '%s'; it serves %s. To use mantle for those only, set %s instead of AWS_ENDPOINT_URL.",
+		service, strings.Join(names, ", "), strings.Join(vars, ", "))
+	l.setErr(err)
+	switch {
+	case service == "s3":
+		awsproto.WriteRESTXMLError(w, l.info.ID, err)
+	case service == "ec2":
+		awsproto.WriteEC2Error(w, l.info.ID, err)
+	case query:
+		awsproto.WriteXMLError(w, awsproto.IAMNamespace, l.info.ID, err)
+	default:
+		// JSON and REST-JSON services: their SDKs read the code from
+		// the X-Amzn-Errortype header or __type, the message from the body.
+		awsproto.WriteJSONError(w, l.info.ID, err)
+	}
+}
+
+func (h *Handler) jsonService(name string) *JSONService {
+	for _, s := range h.JSON {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 func (h *Handler) queryService(name string) *QueryService {

@@ -85,11 +85,9 @@ func TestErrors(t *testing.T) {
 		{"signed in the future", signed(time.Date(2024, 1, 1, 0, 50, 0, 0, time.UTC), longTerm, "iam"), "SignatureDoesNotMatch", 403,
 			"Signature not yet current: 20240101T005000Z is still later than 20240101T004500Z (20240101T003000Z + 15 min.)"},
 		{"skew limit is inclusive", signed(now.Add(-15*time.Minute), longTerm, "iam"), "", 0, ""},
-		{"payload hash header lies", func(t *testing.T) (*http.Request, []byte) {
-			r, b := valid(t)
-			r.Header.Set("X-Amz-Content-Sha256", hashHex([]byte("Action=DeleteUser")))
-			return r, b
-		}, "XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed."},
+		{"payload hash of another body", func(t *testing.T) (*http.Request, []byte) {
+			return overTheWire(t, signPayload(t, "iam", hashHex([]byte("Action=DeleteUser")), body, now))
+		}, "SignatureDoesNotMatch", 403, sigMismatch},
 		{"two mechanisms", func(t *testing.T) (*http.Request, []byte) {
 			r, b := valid(t)
 			r.URL.RawQuery = "X-Amz-Signature=00"
@@ -175,35 +173,71 @@ func TestDateHeader(t *testing.T) {
 	}
 }
 
-func TestUnsignedPayload(t *testing.T) {
+// signPayload signs a Query POST of body with payloadHash as the payload
+// line and the X-Amz-Content-Sha256 header, as S3-style signers do.
+func signPayload(t *testing.T, service, payloadHash, body string, at time.Time) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "https://iam.amazonaws.com/", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	req.Header.Set("X-Amz-Content-Sha256", payloadHash)
+	if err := signer().SignHTTP(context.Background(), longTerm, req, payloadHash, service, "us-east-1", at); err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// TestPayloadHash: outside S3, the payload line is the SHA-256 of the body
+// received, whatever X-Amz-Content-Sha256 claims. AWS's other services
+// answer a signature over anything else with SignatureDoesNotMatch (only S3
+// documents UNSIGNED-PAYLOAD and the STREAMING-… markers,
+// https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html;
+// signers that send UNSIGNED-PAYLOAD elsewhere get SignatureDoesNotMatch,
+// apache/opendal-reqsign#346). Otherwise a captured request's body could be
+// swapped within the signature's 15 minutes.
+func TestPayloadHash(t *testing.T) {
 	now := time.Date(2024, 1, 1, 0, 30, 0, 0, time.UTC)
-	mk := func(t *testing.T) (*http.Request, []byte) {
-		req := signQuery(t, "iam.amazonaws.com", "iam", longTerm, "Action=ListUsers", now) // replaced below
-		req.Header.Del("Authorization")
-		req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
-		if err := signer().SignHTTP(context.Background(), longTerm, req, "UNSIGNED-PAYLOAD", "iam", "us-east-1", now); err != nil {
-			t.Fatal(err)
-		}
-		return overTheWire(t, req)
-	}
+	const body = "Action=ListUsers&Version=2010-05-08"
+	const swapped = "Action=CreateUser&UserName=mallory&Version=2010-05-08"
 	tests := []struct {
-		name    string
-		allow   bool
-		wantErr bool
+		service, hash, sent string // sent: the body that arrives
+		code                string
+		unsigned            bool
 	}{
-		{"honoured by default", true, false},
-		{"refused when disabled", false, true},
+		{"iam", hashHex([]byte(body)), body, "", false},
+		{"iam", hashHex([]byte(body)), swapped, "SignatureDoesNotMatch", false},
+		{"iam", "UNSIGNED-PAYLOAD", body, "SignatureDoesNotMatch", false},
+		{"iam", "UNSIGNED-PAYLOAD", swapped, "SignatureDoesNotMatch", false},
+		{"sts", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", swapped, "SignatureDoesNotMatch", false},
+		{"sts", "STREAMING-UNSIGNED-PAYLOAD-TRAILER", swapped, "SignatureDoesNotMatch", false},
+		{"organizations", "x", swapped, "SignatureDoesNotMatch", false},
+		{"cloudtrail", "", swapped, "SignatureDoesNotMatch", false},
+		{"iam", hashHex([]byte(swapped)), swapped + "&x=1", "SignatureDoesNotMatch", false},
+		{"iam", strings.ToUpper(hashHex([]byte(body))), body, "SignatureDoesNotMatch", false},
+		// S3 honours the header: that is its protocol.
+		{"s3", "UNSIGNED-PAYLOAD", swapped, "", true},
+		{"s3", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", swapped, "", true},
+		{"s3", hashHex([]byte(body)), body, "", false},
+		{"s3", hashHex([]byte(body)), swapped, "XAmzContentSHA256Mismatch", false},
 	}
+	v := NewVerifier(WithClock(func() time.Time { return now }))
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			v := NewVerifier(WithClock(func() time.Time { return now }), WithUnsignedPayload(tt.allow))
-			r, body := mk(t)
-			res, err := v.Verify(context.Background(), r, body, testSecrets)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("Verify: %v", err)
+		t.Run(tt.service+"/"+tt.hash, func(t *testing.T) {
+			r, _ := overTheWire(t, signPayload(t, tt.service, tt.hash, body, now))
+			res, err := v.Verify(context.Background(), r, []byte(tt.sent), testSecrets)
+			if tt.code == "" {
+				if err != nil {
+					t.Fatalf("Verify: %v", err)
+				}
+				if res.UnsignedPayload != tt.unsigned {
+					t.Errorf("UnsignedPayload = %v", res.UnsignedPayload)
+				}
+				return
 			}
-			if err == nil && !res.UnsignedPayload {
-				t.Error("UnsignedPayload not reported")
+			if e := awserr.As(err); e == nil || e.Code != tt.code {
+				t.Fatalf("Verify = %v, want %s", err, tt.code)
 			}
 		})
 	}

@@ -34,22 +34,23 @@ type Result struct {
 	Service      string
 	SignedAt     time.Time
 	Presigned    bool
-	// UnsignedPayload reports that the signer chose UNSIGNED-PAYLOAD, so the
-	// body is not covered by the signature.
+	// UnsignedPayload reports that the body is not covered by the
+	// signature (UNSIGNED-PAYLOAD or a streaming marker, on a service named
+	// by WithPayloadHashHeader).
 	UnsignedPayload bool
 }
 
 // Verifier checks SigV4 signatures. It is safe for concurrent use.
 type Verifier struct {
-	now           func() time.Time
-	skew          time.Duration
-	cacheSize     int
-	cache         *keyCache
-	regions       map[string]bool // nil: any region
-	services      map[string]bool // nil: any service
-	rawPath       map[string]bool // services whose paths are not normalised
-	presignUnsig  map[string]bool // services whose presigned URLs sign UNSIGNED-PAYLOAD
-	allowUnsigned bool
+	now          func() time.Time
+	skew         time.Duration
+	cacheSize    int
+	cache        *keyCache
+	regions      map[string]bool // nil: any region
+	services     map[string]bool // nil: any service
+	rawPath      map[string]bool // services whose paths are not normalised
+	presignUnsig map[string]bool // services whose presigned URLs sign UNSIGNED-PAYLOAD
+	hashHeader   map[string]bool // services that take the payload hash from X-Amz-Content-Sha256
 }
 
 // Option configures a Verifier.
@@ -90,11 +91,17 @@ func WithUnsignedPresign(services ...string) Option {
 	return func(v *Verifier) { v.presignUnsig = set(services) }
 }
 
-// WithUnsignedPayload controls whether an X-Amz-Content-Sha256 header of
-// UNSIGNED-PAYLOAD is honoured (the default, as AWS's signers expect). When
-// it is not, the body is hashed regardless, so only signatures over the
-// real body verify.
-func WithUnsignedPayload(allow bool) Option { return func(v *Verifier) { v.allowUnsigned = allow } }
+// WithPayloadHashHeader names the services that, like S3, take the payload
+// hash from X-Amz-Content-Sha256: UNSIGNED-PAYLOAD and the STREAMING-…
+// markers leave the body unsigned, and a hex digest is checked against the
+// body. The default is just "s3". Every other service signs the SHA-256 of
+// the body received whatever that header says, as AWS's other services do:
+// a header that differs from the body's hash (UNSIGNED-PAYLOAD, a digest of
+// another body) then fails as SignatureDoesNotMatch, so a captured request's
+// body cannot be swapped.
+func WithPayloadHashHeader(services ...string) Option {
+	return func(v *Verifier) { v.hashHeader = set(services) }
+}
 
 func set(xs []string) map[string]bool {
 	m := make(map[string]bool, len(xs))
@@ -107,12 +114,12 @@ func set(xs []string) map[string]bool {
 // NewVerifier returns a Verifier with AWS's defaults.
 func NewVerifier(opts ...Option) *Verifier {
 	v := &Verifier{
-		now:           time.Now,
-		skew:          15 * time.Minute,
-		cacheSize:     4096,
-		rawPath:       map[string]bool{"s3": true},
-		presignUnsig:  map[string]bool{"s3": true},
-		allowUnsigned: true,
+		now:          time.Now,
+		skew:         15 * time.Minute,
+		cacheSize:    4096,
+		rawPath:      map[string]bool{"s3": true},
+		presignUnsig: map[string]bool{"s3": true},
+		hashHeader:   map[string]bool{"s3": true},
 	}
 	for _, o := range opts {
 		o(v)
@@ -278,28 +285,31 @@ func allDigits(s string) bool {
 	return true
 }
 
-// payloadHash is the last line of the canonical request. A hex digest sent
-// in X-Amz-Content-Sha256 is checked against the body: the signature covers
-// only the header, so an unchecked header would leave the body forgeable.
+// payloadHash is the last line of the canonical request. Only services
+// that honour X-Amz-Content-Sha256 (S3) read it; for them a hex digest is
+// checked against the body, since the signature covers only the header and
+// an unchecked header would leave the body forgeable.
 func (v *Verifier) payloadHash(r *http.Request, body []byte, sc *Scope, s *scratch) (string, bool, error) {
-	if h := headerValue(r.Header, "X-Amz-Content-Sha256"); h != "" {
-		switch {
-		case h == "UNSIGNED-PAYLOAD" && v.allowUnsigned:
-			return h, true, nil
-		case h == "UNSIGNED-PAYLOAD":
-			// fall through to hashing the body
-		case len(h) == 64 && isLowerHex(h):
-			sum := sha256.Sum256(body)
-			hex32(&s.phash, &sum)
-			if subtle.ConstantTimeCompare(s.phash[:], unsafeBytes(h)) != 1 {
-				return "", false, payloadHashMismatch()
+	if v.hashHeader[sc.Service] {
+		if h := headerValue(r.Header, "X-Amz-Content-Sha256"); h != "" {
+			switch {
+			case h == "UNSIGNED-PAYLOAD":
+				return h, true, nil
+			case len(h) == 64 && isLowerHex(h):
+				sum := sha256.Sum256(body)
+				hex32(&s.phash, &sum)
+				if subtle.ConstantTimeCompare(s.phash[:], unsafeBytes(h)) != 1 {
+					return "", false, payloadHashMismatch()
+				}
+				return h, false, nil
+			default:
+				// Streaming uploads sign their chunks, each checked
+				// by the service as it reads them.
+				return h, true, nil
 			}
-			return h, false, nil
-		default:
-			// Other markers (streaming uploads) are signed as sent.
-			return h, false, nil
 		}
-	} else if sc.Presigned && v.presignUnsig[sc.Service] {
+	}
+	if sc.Presigned && v.presignUnsig[sc.Service] {
 		return "UNSIGNED-PAYLOAD", true, nil
 	}
 	sum := sha256.Sum256(body)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -121,6 +122,7 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *stsapi.Ass
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &stsapi.AssumeRoleOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,

@@ -302,7 +302,7 @@ func TestAssumeRoleFollowsIAMChanges(t *testing.T) {
 	_, err := e.assume(bob, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "")
 
-	// Trust policy changes apply once IAM's generation moves.
+	// Trust policy changes apply once the store's generation moves.
 	r.TrustPolicy = trustDoc(bob.ARN, `"sts:AssumeRole"`, "")
 	if err := e.st.Roles().Update(e.ctx, r); err != nil {
 		t.Fatal(err)

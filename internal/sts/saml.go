@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
@@ -139,6 +140,7 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *st
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &stsapi.AssumeRoleWithSAMLOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,
@@ -189,29 +191,21 @@ func appendAttributeKeys(keys []auth.Key, a *saml.Assertion) []auth.Key {
 }
 
 // samlProvider returns the SAML provider with that ARN and its parsed
-// metadata, cached until IAM's next write.
+// metadata, cached until the next change.
 func (s *Service) samlProvider(ctx context.Context, arn string) (*samlEntry, error) {
-	var gen uint64
-	if s.gen != nil {
-		gen = s.gen.Generation()
-		if e, ok := s.samlProviders.lookup(gen, arn); ok {
-			return e, nil
+	return s.samlProviders.Get(ctx, arn, func(ctx context.Context) (*samlEntry, error) {
+		e := &samlEntry{}
+		p, err := s.store.SAMLProviders().Get(ctx, arn)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			e.provider = p
+			if md, err := saml.ParseMetadata(p.Metadata); err == nil {
+				e.md = md
+			}
 		}
-	}
-	e := &samlEntry{}
-	p, err := s.store.SAMLProviders().Get(ctx, arn)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return nil, err
-	default:
-		e.provider = p
-		if md, err := saml.ParseMetadata(p.Metadata); err == nil {
-			e.md = md
-		}
-	}
-	if s.gen != nil {
-		s.samlProviders.store(gen, arn, e)
-	}
-	return e, nil
+		return e, nil
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/oidc"
@@ -30,15 +31,17 @@ type MFAVerifier interface {
 	VerifyMFA(ctx context.Context, accountID, serialNumber, userID, code string) error
 }
 
-// Generation increases after every IAM write; internal/iam implements it.
-type Generation interface {
-	Generation() uint64
-}
-
 // RoleUseRecorder notes a successful AssumeRole for GetRole's RoleLastUsed.
 // internal/iam implements it.
 type RoleUseRecorder interface {
 	RecordRoleUse(ctx context.Context, roleID, region string) error
+}
+
+// AuditRecorder stores the events of the sessions STS issues to AWS
+// services (AssumeRoleForService), which no API request carries;
+// *audit.Recorder implements it.
+type AuditRecorder interface {
+	Record(ctx context.Context, e *audit.Entry) error
 }
 
 // Config is what New needs. Store, Authorizer and Tokens are required.
@@ -49,8 +52,10 @@ type Config struct {
 	Tokens     *token.Ring
 	// MFA verifies SerialNumber/TokenCode; without it MFA codes are refused.
 	MFA MFAVerifier
-	// Generation invalidates the role cache; without it nothing is cached.
-	Generation Generation
+	// Generation is the store's (every change advances it): the roles
+	// and providers STS caches are kept while it stays put. Without it
+	// nothing is cached.
+	Generation store.Generations
 	// RoleUse records RoleLastUsed; optional.
 	RoleUse RoleUseRecorder
 	// Messages seals and opens encoded authorization messages; without it
@@ -59,6 +64,9 @@ type Config struct {
 	// OIDC verifies web identity tokens; default: an oidc.Verifier with
 	// the system roots.
 	OIDC *oidc.Verifier
+	// Audit records AssumeRoleForService; without it those sessions have
+	// no event.
+	Audit AuditRecorder
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -69,16 +77,16 @@ type Service struct {
 	authz    Authorizer
 	tokens   *token.Ring
 	mfa      MFAVerifier
-	gen      Generation
 	roleUse  RoleUseRecorder
 	messages *authmsg.Codec
+	audit    AuditRecorder
 	now      func() time.Time
 
 	oidc *oidc.Verifier
 
-	roles         genCache[*roleEntry]
-	oidcProviders genCache[*store.OIDCProvider] // nil: no such provider
-	samlProviders genCache[*samlEntry]
+	roles         *store.Cache[string, *roleEntry]
+	oidcProviders *store.Cache[string, *store.OIDCProvider] // nil: no such provider
+	samlProviders *store.Cache[string, *samlEntry]
 	lastUsed      sync.Map // role ID → unix minute of the last recorded use
 	bg            sync.WaitGroup
 }
@@ -87,7 +95,10 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, authz: cfg.Authorizer, tokens: cfg.Tokens, mfa: cfg.MFA,
-		gen: cfg.Generation, roleUse: cfg.RoleUse, messages: cfg.Messages, now: cfg.Now,
+		roleUse: cfg.RoleUse, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
+		roles:         store.NewCache[string, *roleEntry](cfg.Generation, maxCached),
+		oidcProviders: store.NewCache[string, *store.OIDCProvider](cfg.Generation, maxCached),
+		samlProviders: store.NewCache[string, *samlEntry](cfg.Generation, maxCached),
 	}
 	if s.now == nil {
 		s.now = time.Now

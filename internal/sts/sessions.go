@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -53,6 +54,7 @@ func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *stsap
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &stsapi.GetSessionTokenOutput{Credentials: creds}, nil
 }
 
@@ -135,6 +137,7 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *st
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &stsapi.GetFederationTokenOutput{
 		Credentials:      creds,
 		FederatedUser:    &stsapi.FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation"
@@ -107,6 +108,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller,
 	if err != nil {
 		return nil, err
 	}
+	audit.Durable(ctx)
 	return &stsapi.AssumeRoleWithWebIdentityOutput{
 		Credentials:                 out.creds,
 		SubjectFromWebIdentityToken: id.Subject,
@@ -136,24 +138,13 @@ func identityProvider(c *auth.Caller, providerARN string) *auth.Caller {
 // oidcProvider returns the account's OIDC provider with that ARN, or nil,
 // cached like roles.
 func (s *Service) oidcProvider(ctx context.Context, arn string) (*store.OIDCProvider, error) {
-	var gen uint64
-	if s.gen != nil {
-		gen = s.gen.Generation()
-		if p, ok := s.oidcProviders.lookup(gen, arn); ok {
-			return p, nil
+	return s.oidcProviders.Get(ctx, arn, func(ctx context.Context) (*store.OIDCProvider, error) {
+		p, err := s.store.OIDCProviders().Get(ctx, arn)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
 		}
-	}
-	p, err := s.store.OIDCProviders().Get(ctx, arn)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if s.gen != nil {
-		s.oidcProviders.store(gen, arn, p)
-	}
-	return p, nil
+		return p, err
+	})
 }
 
 var (

@@ -23,16 +23,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/mantle-iam/mantle/tools/internal/wrk"
 
 	"github.com/mantle-iam/mantle/internal/server"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
@@ -83,7 +80,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string) error 
 	if err != nil {
 		return err
 	}
-	userCreds, err := setup(ctx, mantleURL)
+	userCreds, err := wrk.Setup(ctx, mantleURL, rootID, rootSecret, account, "bench")
 	if err != nil {
 		return err
 	}
@@ -134,7 +131,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string) error 
 	}
 
 	base := results[0].rps
-	fmt.Printf("\nwrk -t%d -c%d -d%s on loopback, %d CPUs\n\n", threads, conns, d, numCPU())
+	fmt.Printf("\nwrk -t%d -c%d -d%s on loopback, %d CPUs\n\n", threads, conns, d, wrk.NumCPU())
 	fmt.Printf("%-20s %12s %10s %8s %8s\n", "target", "requests/s", "of trivial", "p99", "errors")
 	for _, r := range results {
 		fmt.Printf("%-20s %12.0f %9.0f%% %8s %8d\n", r.name, r.rps, 100*r.rps/base, r.p99.Round(10*time.Microsecond), r.errors)
@@ -158,15 +155,6 @@ func run(d time.Duration, conns, threads int, check bool, profile string) error 
 		}
 	}
 	return nil
-}
-
-func numCPU() int {
-	out, err := exec.Command("nproc").Output()
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.Atoi(strings.TrimSpace(string(out)))
-	return n
 }
 
 // serveTrivial is the yardstick: the least a Go HTTP handler can do for a
@@ -220,27 +208,6 @@ func listen(ctx context.Context, h http.Handler) (string, error) {
 	return "http://" + l.Addr().String(), nil
 }
 
-// setup creates user "bench" with a key, and role "bench" that trusts it.
-func setup(ctx context.Context, url string) (aws.Credentials, error) {
-	client := iam.NewFromConfig(aws.Config{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider(rootID, rootSecret, ""),
-		BaseEndpoint: aws.String(url),
-	})
-	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bench")}); err != nil {
-		return aws.Credentials{}, err
-	}
-	k, err := client.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bench")})
-	if err != nil {
-		return aws.Credentials{}, err
-	}
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + account + `:user/bench"},"Action":"sts:AssumeRole"}]}`
-	if _, err := client.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bench"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
-		return aws.Credentials{}, err
-	}
-	return aws.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)}, nil
-}
-
 // luaScript makes wrk send one fixed request: signed as the SDK signs it
 // for mantle, plain for the trivial handler.
 func luaScript(ctx context.Context, url, body string, sign bool, c aws.Credentials) (string, error) {
@@ -263,39 +230,11 @@ func luaScript(ctx context.Context, url, body string, sign bool, c aws.Credentia
 	return b.String(), nil
 }
 
-var (
-	rpsRe    = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	p99Re    = regexp.MustCompile(`\s99%\s+([0-9.]+)(us|ms|s)`)
-	non2xxRe = regexp.MustCompile(`Non-2xx or 3xx responses:\s+(\d+)`)
-	sockRe   = regexp.MustCompile(`Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)`)
-)
-
 func runWrk(name, url, script string, d time.Duration, conns, threads int) (result, error) {
-	cmd := exec.Command("wrk", "-t"+strconv.Itoa(threads), "-c"+strconv.Itoa(conns), "-d"+d.String(), "--latency", "-s", script, url+"/")
-	out, err := cmd.CombinedOutput()
+	r, err := wrk.Run(url, script, d, conns, threads)
 	if err != nil {
-		return result{}, fmt.Errorf("wrk %s: %v\n%s", name, err, out)
+		return result{}, fmt.Errorf("%s: %w", name, err)
 	}
-	fmt.Printf("== %s\n%s", name, out)
-	r := result{name: name}
-	m := rpsRe.FindSubmatch(out)
-	if m == nil {
-		return result{}, fmt.Errorf("wrk %s: no Requests/sec in output", name)
-	}
-	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
-	if m := p99Re.FindSubmatch(out); m != nil {
-		v, _ := strconv.ParseFloat(string(m[1]), 64)
-		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(m[2])]
-		r.p99 = time.Duration(v * float64(unit))
-	}
-	if m := non2xxRe.FindSubmatch(out); m != nil {
-		r.errors, _ = strconv.Atoi(string(m[1]))
-	}
-	if m := sockRe.FindSubmatch(out); m != nil {
-		for _, g := range m[1:] {
-			n, _ := strconv.Atoi(string(g))
-			r.errors += n
-		}
-	}
-	return r, nil
+	fmt.Printf("== %s\n%s", name, r.Output)
+	return result{name: name, rps: r.RPS, p99: r.P99, errors: r.Errors}, nil
 }
