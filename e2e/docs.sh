@@ -8,8 +8,11 @@
 # bash (set -eu) in a directory that looks like the repository root with a
 # running mantle: ./mantle-data is its data directory and ./e2e, ./docs are
 # the repository's, so pages begin as a reader does:
-# `. mantle-data/root-credentials`. The `mantle` binary under test is on PATH,
-# so a page can start more of them (other flags, other nodes) as a reader would.
+# `. mantle-data/root-credentials`. The `mantle` binary under test is on PATH
+# (go install, as the README says), so a page can start more of them (other
+# flags, other nodes) as a reader would. AWS_CONFIG_FILE and
+# AWS_SHARED_CREDENTIALS_FILE are unset: profiles go to ~/.aws, in a HOME of
+# the client's own.
 set -u
 DOCS=$(cd "$E2E_DIR/../docs" && pwd)
 cd "$E2E_WORK"
@@ -49,7 +52,11 @@ for page in "$DOCS"/../README.md "$DOCS"/*.md; do
 	out="$E2E_WORK/$base.out"
 	# A page may start processes of its own (a second mantle, an identity
 	# provider): it runs in its own process group, killed when it ends.
+	# As a reader's shell: no AWS settings but what the pages set, profiles
+	# in ~/.aws (HOME is this client's own directory), one page after the
+	# other in the same place, as they are pasted in order.
 	setsid env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_ENDPOINT_URL -u AWS_REGION -u AWS_DEFAULT_REGION \
+		-u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE \
 		-u MANTLE_ENDPOINT -u MANTLE_ACCOUNT_ID bash -eu "$script" >"$out" 2>&1 &
 	pid=$!
 	wait "$pid"

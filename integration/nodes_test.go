@@ -1,21 +1,35 @@
 package integration
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/mantle-iam/mantle/internal/server"
+	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/postgres"
 	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
 
 // startNodes starts n mantle nodes on one fresh PostgreSQL schema, as an
@@ -24,13 +38,26 @@ import (
 // MANTLE_TEST_POSTGRES_DSN.
 func startNodes(t *testing.T, n int, set func(*server.Config)) []*env {
 	t.Helper()
-	dsn := pgtest.Schema(t)
-	keyFile := filepath.Join(t.TempDir(), "master.key")
+	dsn, keyFile := nodesSetup(t)
+	return startNodesOn(t, dsn, keyFile, n, set)
+}
+
+// nodesSetup makes a fresh schema and a master key file for nodes to share.
+func nodesSetup(t *testing.T) (dsn, keyFile string) {
+	t.Helper()
+	dsn = pgtest.Schema(t)
+	keyFile = filepath.Join(t.TempDir(), "master.key")
 	key := make([]byte, 32)
 	rand.Read(key)
 	if err := os.WriteFile(keyFile, key, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return dsn, keyFile
+}
+
+// startNodesOn is startNodes on a given schema and master key.
+func startNodesOn(t *testing.T, dsn, keyFile string, n int, set func(*server.Config)) []*env {
+	t.Helper()
 	nodes := make([]*env, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -152,4 +179,186 @@ func TestNodesConcurrentFirstStart(t *testing.T) {
 	if _, err := nodes[2].sts(session(tok.Credentials)).GetCallerIdentity(c, &sts.GetCallerIdentityInput{}); err != nil {
 		t.Errorf("session of node 0 on node 2: %v", err)
 	}
+}
+
+// A node stopped with SIGSTOP misses the notice of a revocation; once
+// DeleteRolePolicy has returned, a request it serves after SIGCONT is
+// never allowed: it answers ServiceUnavailable (retryable) until it has
+// renewed its lease with its caches dropped, then AccessDenied (issue 9,
+// item 4: before, it answered 200 with the old policy in 3 of 3 trials).
+// Node B is this test binary run again as a separate process
+// (TestNodeProcess), so the signal stops a whole mantle.
+func TestNodesStoppedNodeRefusesRevokedGrant(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs SIGSTOP")
+	}
+	dsn, keyFile := nodesSetup(t)
+	a := startNodesOn(t, dsn, keyFile, 1, nil)[0]
+	b, proc := startNodeProcess(t, dsn, keyFile)
+	c := ctx(t)
+
+	alice := a.newUser("alice", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	allow := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`
+	a.newRole("reader", trustFor(userARN("alice"), `"sts:AssumeRole"`, ""), allow, 0)
+	out := must[*sts.AssumeRoleOutput](t)(b.sts(alice).AssumeRole(c, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + testAccount + ":role/reader"), RoleSessionName: aws.String("s1"),
+	}))
+	onB := b.iam(session(out.Credentials))
+	rootA := a.iam(a.root())
+
+	for round := range 2 {
+		// B has the role's policies cached.
+		must[*iam.ListUsersOutput](t)(onB.ListUsers(c, &iam.ListUsersInput{}))
+		if err := proc.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		_, err := rootA.DeleteRolePolicy(c, &iam.DeleteRolePolicyInput{RoleName: aws.String("reader"), PolicyName: aws.String("p")})
+		took := time.Since(start)
+		if cerr := proc.Signal(syscall.SIGCONT); cerr != nil {
+			t.Fatal(cerr)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("round %d: DeleteRolePolicy with a stopped node took %v", round, took)
+		// Until B is current again: 503, never 200.
+		deadline := time.Now().Add(15 * time.Second)
+		unavailable := 0
+		for {
+			_, err := onB.ListUsers(c, &iam.ListUsersInput{})
+			if err == nil {
+				t.Fatalf("round %d: stopped node allowed a revoked grant after the revocation returned", round)
+			}
+			var re *awshttp.ResponseError
+			if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusServiceUnavailable {
+				wantCode(t, err, "ServiceUnavailable", "temporary failure")
+				unavailable++
+				if time.Now().After(deadline) {
+					t.Fatalf("round %d: node still unavailable after 15 s", round)
+				}
+				time.Sleep(20 * time.Millisecond)
+				continue
+			}
+			wantCode(t, err, "AccessDenied", "")
+			break
+		}
+		t.Logf("round %d: %d ServiceUnavailable answers before B renewed", round, unavailable)
+		must[*iam.PutRolePolicyOutput](t)(rootA.PutRolePolicy(c, &iam.PutRolePolicyInput{
+			RoleName: aws.String("reader"), PolicyName: aws.String("p"), PolicyDocument: aws.String(allow),
+		}))
+	}
+}
+
+// startNodeProcess runs a mantle node on the schema in a process of its
+// own (this test binary, running TestNodeProcess) and returns it once it
+// serves. Closing its stdin (at the end of the test) stops it.
+func startNodeProcess(t *testing.T, dsn, keyFile string) (*env, *os.Process) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestNodeProcess$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "MANTLE_TEST_NODE_DSN="+dsn, "MANTLE_TEST_NODE_KEY="+keyFile)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+		stdin.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	lines := bufio.NewScanner(stdout)
+	for lines.Scan() {
+		if url, ok := strings.CutPrefix(lines.Text(), "NODE-URL "); ok {
+			go io.Copy(io.Discard, stdout)
+			return &env{t: t, URL: url}, cmd.Process
+		}
+	}
+	t.Fatalf("node process did not start: %s", stderr.String())
+	return nil, nil
+}
+
+// TestNodeProcess is not a test of its own: it is the node process of
+// startNodeProcess, and skips when run otherwise.
+func TestNodeProcess(t *testing.T) {
+	dsn := os.Getenv("MANTLE_TEST_NODE_DSN")
+	if dsn == "" {
+		t.Skip("the node process of TestNodesStoppedNodeRefusesRevokedGrant")
+	}
+	st, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startStore(t, st, t.TempDir(), func(c *server.Config) { c.MasterKeyFile = os.Getenv("MANTLE_TEST_NODE_KEY") })
+	fmt.Println("NODE-URL", e.URL)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+}
+
+// notCurrent is a store that says whether this node may serve as told.
+type notCurrent struct {
+	store.Store
+	err atomic.Pointer[error]
+}
+
+func (s *notCurrent) Current() error {
+	if e := s.err.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// While its store says the node is not current, every API answers AWS's
+// retryable ServiceUnavailable (503) in its own protocol, whoever calls and
+// whatever the action; the node serves again as soon as it is current.
+func TestNotCurrentNodeAnswersServiceUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc := &notCurrent{Store: st}
+	e := startStore(t, nc, dir, func(*server.Config) {})
+	c := ctx(t)
+	must[*iam.ListUsersOutput](t)(e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}))
+
+	stale := fmt.Errorf("%w: test", store.ErrNotCurrent)
+	nc.err.Store(&stale)
+	calls := map[string]func() error{
+		"iam (Query)": func() error { _, err := e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}); return err },
+		"sts (Query)": func() error {
+			_, err := e.sts(e.root()).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+			return err
+		},
+		"organizations (JSON)": func() error {
+			_, err := e.orgs(e.root()).DescribeOrganization(c, &organizations.DescribeOrganizationInput{})
+			return err
+		},
+	}
+	for name, call := range calls {
+		err := call()
+		var re *awshttp.ResponseError
+		if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusServiceUnavailable {
+			t.Errorf("%s: got %v, want HTTP 503", name, err)
+			continue
+		}
+		wantCode(t, err, "ServiceUnavailable", "The request has failed due to a temporary failure of the server.")
+	}
+
+	nc.err.Store(nil)
+	must[*iam.ListUsersOutput](t)(e.iam(e.root()).ListUsers(c, &iam.ListUsersInput{}))
 }

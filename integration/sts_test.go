@@ -10,8 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // startAt is start with a server clock offset the test can move; the offset
@@ -198,20 +196,8 @@ func TestSTSMFAProtectedRole(t *testing.T) {
 	e := start(t)
 	c := ctx(t)
 	alice := e.newUser("alice", "")
-	root := e.iam(e.root())
-	dev := must[*iam.CreateVirtualMFADeviceOutput](t)(root.CreateVirtualMFADevice(c, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String("alice")}))
-	serial := aws.ToString(dev.VirtualMFADevice.SerialNumber)
-	seed := string(dev.VirtualMFADevice.Base32StringSeed)
-	code := func(at time.Time) string {
-		s, err := totp.GenerateCodeCustom(seed, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	serial, code := e.virtualMFA(t, "alice")
 	now := time.Now()
-	must[*iam.EnableMFADeviceOutput](t)(root.EnableMFADevice(c, &iam.EnableMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial),
-		AuthenticationCode1: aws.String(code(now.Add(-30 * time.Second))), AuthenticationCode2: aws.String(code(now))}))
 	arn := e.newRole("admin", trustFor(userARN("alice"), `"sts:AssumeRole"`, `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`), allowDoc("iam:*", "*"), 0)
 
 	_, err := e.sts(alice).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("nomfa")})

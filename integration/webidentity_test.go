@@ -67,17 +67,7 @@ func (is *oidcIssuer) token(t testing.TB, extra map[string]any) string {
 	for k, v := range extra {
 		claims[k] = v
 	}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: is.key}, (&jose.SignerOptions{}).WithType("JWT").WithHeader("kid", "k1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	payload, _ := json.Marshal(claims)
-	jws, err := s.Sign(payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, _ := jws.CompactSerialize()
-	return out
+	return signJWT(t, is.key, jose.RS256, map[jose.HeaderKey]any{"kid": "k1"}, false, claims)
 }
 
 // register creates the IAM OIDC provider for the issuer and returns its ARN.

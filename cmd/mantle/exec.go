@@ -35,9 +35,9 @@ func (e exitError) Error() string { return "exit status " + strconv.Itoa(e.code)
 const cliErrorStatus = 254
 
 type execOptions struct {
-	roleArn, sessionName, externalID, serial, tokenCode, endpoint, region string
-	duration                                                              time.Duration
-	refresh                                                               bool
+	roleArn, sessionName, externalID, serial, tokenCode, endpoint, region, profile string
+	duration                                                                       time.Duration
+	refresh                                                                        bool
 }
 
 func newExecCmd() *cobra.Command {
@@ -46,8 +46,8 @@ func newExecCmd() *cobra.Command {
 		Use:   "exec --role-arn ARN [flags] -- PROGRAM [ARG...]",
 		Short: "Run a program with a role's temporary credentials",
 		Long: `exec assumes a role with the credentials the AWS SDK finds (environment,
-shared config and credentials files, AWS_PROFILE; AWS_ENDPOINT_URL_STS or
-AWS_ENDPOINT_URL to reach mantle) and runs PROGRAM with the role's
+shared config and credentials files, AWS_PROFILE or --profile) and runs
+PROGRAM with the role's
 credentials in AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and
 AWS_CREDENTIAL_EXPIRATION. Signals are forwarded to PROGRAM and exec exits
 with its status.
@@ -59,11 +59,22 @@ the role is assumed again before they expire, so a long-running program's SDK
 refreshes them by itself. With MFA and --refresh, exec first obtains an MFA
 session (GetSessionToken, 12 hours) and assumes the role with it, so the role
 can be assumed again without a new code; each role session then lasts at most
-an hour, as for any session assumed with temporary credentials.`,
+an hour, as for any session assumed with temporary credentials.
+
+mantle's endpoint must be given: --endpoint-url, AWS_ENDPOINT_URL_STS,
+AWS_ENDPOINT_URL, or endpoint_url in the profile. Without one exec refuses
+to run rather than send the request, signed with your key, to AWS itself.
+PROGRAM gets the endpoint in AWS_ENDPOINT_URL unless that is set already.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() != 0 {
-				return errors.New("put the program after --: mantle exec --role-arn ARN -- PROGRAM [ARG...]")
+				return usagef("put the program after --: mantle exec --role-arn ARN -- PROGRAM [ARG...]")
+			}
+			if o.roleArn == "" {
+				return usagef("--role-arn ARN is required: the role to assume")
+			}
+			if (o.serial == "") != (o.tokenCode == "") {
+				return usagef("--serial-number and --token-code go together")
 			}
 			return runExec(cmd.Context(), &o, args, cmd.ErrOrStderr())
 		},
@@ -77,15 +88,12 @@ an hour, as for any session assumed with temporary credentials.`,
 	f.StringVar(&o.tokenCode, "token-code", "", "the MFA device's current code")
 	f.StringVar(&o.endpoint, "endpoint-url", "", "mantle's endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, or the profile's)")
 	f.StringVar(&o.region, "region", "", "region to sign for (default: the SDK's, else us-east-1)")
+	f.StringVar(&o.profile, "profile", "", "the shared config profile whose credentials (and endpoint_url) assume the role (default: AWS_PROFILE's)")
 	f.BoolVar(&o.refresh, "refresh", false, "serve rotating credentials through a loopback container credentials endpoint instead of static environment variables")
-	_ = cmd.MarkFlagRequired("role-arn")
 	return cmd
 }
 
 func runExec(ctx context.Context, o *execOptions, argv []string, stderr io.Writer) error {
-	if (o.serial == "") != (o.tokenCode == "") {
-		return errors.New("--serial-number and --token-code go together")
-	}
 	client, err := o.stsClient(ctx)
 	if err != nil {
 		return err
@@ -137,6 +145,11 @@ func runExec(ctx context.Context, o *execOptions, argv []string, stderr io.Write
 	if os.Getenv("AWS_REGION") == "" && os.Getenv("AWS_DEFAULT_REGION") == "" {
 		env = append(env, "AWS_REGION="+client.Options().Region)
 	}
+	if os.Getenv("AWS_ENDPOINT_URL") == "" {
+		// The role's credentials work only at mantle: an endpoint that came
+		// from --endpoint-url or the profile goes to PROGRAM too.
+		env = append(env, "AWS_ENDPOINT_URL="+*client.Options().BaseEndpoint)
+	}
 	if o.refresh {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -165,25 +178,40 @@ func runExec(ctx context.Context, o *execOptions, argv []string, stderr io.Write
 }
 
 // stsClient is an STS client configured as the SDK configures itself, with
-// exec's flags on top.
+// exec's flags on top. It refuses a configuration without an endpoint: the
+// SDK would then sign for and call AWS's own STS.
 func (o *execOptions) stsClient(ctx context.Context) (*sts.Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if o.region != "" {
 		opts = append(opts, config.WithRegion(o.region))
 	}
+	if o.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.profile))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
+		var missing config.SharedConfigProfileNotExistError
+		if errors.As(err, &missing) {
+			return nil, usagef("--profile %s: no such profile in the shared config or credentials file", missing.Profile)
+		}
 		return nil, err
 	}
 	if cfg.Region == "" {
 		// mantle ignores the region, but SigV4 needs one.
 		cfg.Region = "us-east-1"
 	}
-	return sts.NewFromConfig(cfg, func(opt *sts.Options) {
+	// The client resolves AWS_ENDPOINT_URL_STS and the profile's services
+	// section into BaseEndpoint; AWS_ENDPOINT_URL and the profile's
+	// endpoint_url arrive in cfg.BaseEndpoint.
+	client := sts.NewFromConfig(cfg, func(opt *sts.Options) {
 		if o.endpoint != "" {
 			opt.BaseEndpoint = &o.endpoint
 		}
-	}), nil
+	})
+	if client.Options().BaseEndpoint == nil {
+		return nil, usagef("no endpoint for mantle: give --endpoint-url URL, or set AWS_ENDPOINT_URL (or endpoint_url in the profile); without one the request would go to AWS itself")
+	}
+	return client, nil
 }
 
 // printAPIError prints err as the AWS CLI prints a failed call and returns

@@ -218,3 +218,44 @@ func TestExecForwardsSignals(t *testing.T) {
 		t.Fatalf("err %v, want exit %d", err, 128+int(syscall.SIGTERM))
 	}
 }
+
+// Without an endpoint mantle exec refuses to run, rather than sign a request
+// with the user's key for AWS's own STS; a profile brings both the
+// credentials and the endpoint.
+func TestExecEndpointAndProfile(t *testing.T) {
+	roleArn := execEnv(t)
+	self, _ := os.Executable()
+	endpoint, key, secret := os.Getenv("AWS_ENDPOINT_URL"), os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	err, _ := runExecCmd(t, "--role-arn", roleArn, "--", "true")
+	if !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "no endpoint for mantle") {
+		t.Fatalf("without an endpoint: %v", err)
+	}
+
+	dir := t.TempDir()
+	config, creds := filepath.Join(dir, "config"), filepath.Join(dir, "credentials")
+	if err := os.WriteFile(config, []byte("[profile dev]\nendpoint_url = "+endpoint+"\nregion = us-east-1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(creds, []byte("[dev]\naws_access_key_id = "+key+"\naws_secret_access_key = "+secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", config)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", creds)
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	if err, _ := runExecCmd(t, "--profile", "nope", "--role-arn", roleArn, "--", "true"); !errors.As(err, new(usageError)) || !strings.Contains(err.Error(), "--profile nope") {
+		t.Fatalf("unknown profile: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "child")
+	t.Setenv("MANTLE_EXEC_CHILD", out)
+	t.Setenv("MANTLE_EXEC_EXIT", "0")
+	t.Setenv("AWS_PROFILE", "")
+	if err, stderr := runExecCmd(t, "--profile", "dev", "--role-arn", roleArn, "--role-session-name", "prof", "--", self); err != nil {
+		t.Fatalf("--profile dev: %v %s", err, stderr)
+	}
+	// The child's SDK reaches mantle through the endpoint exec passes on.
+	if env := readChild(t, out); env["ARN"] != "arn:aws:sts::210987654321:assumed-role/deploy/prof" || env["AWS_ENDPOINT_URL"] != endpoint {
+		t.Fatalf("child environment %v", env)
+	}
+}

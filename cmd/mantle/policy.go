@@ -32,7 +32,7 @@ func newPolicyValidateCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			kind, err := policy.ParseKind(kindName)
 			if err != nil {
-				return err
+				return usageError{fmt.Errorf("--kind: %w", err)}
 			}
 			out := cmd.OutOrStdout()
 			invalid := 0
@@ -109,7 +109,50 @@ func newPolicyEvalCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eval --input FILE",
 		Short: "Evaluate one request against policies offline and explain the decision",
-		Args:  cobra.NoArgs,
+		Long: `eval evaluates one request against the policies given with it, as IAM's
+policy evaluation logic does, and prints the decision as JSON: "allowed",
+"explicitDeny" or "implicitDeny", the statements that decided it, every
+statement that matched, the context keys conditions asked for but the input
+lacks, and each policy type's own decision; for a denial, also the
+AccessDenied message mantle would return.
+
+The input is one JSON object (unknown fields are refused):
+
+  principal                the caller's ARN: arn:aws:iam::ACCOUNT:user/NAME,
+                           arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION,
+                           arn:aws:iam::ACCOUNT:root, ...
+  action                   required, e.g. "s3:GetObject"
+  resource                 the resource ARN (default "*")
+  resourceAccount          the account owning the resource (default: the
+                           principal's; another makes the request
+                           cross-account)
+  context                  condition keys: "key": value, a value being a
+                           string, number or boolean, or a list of them for a
+                           multi-valued key
+  identityPolicies         list of the principal's policies
+  permissionsBoundary      one policy
+  sessionPolicies          list of session policies
+  resourcePolicy           one policy (a role's trust policy for sts: actions
+                           on a role)
+  serviceControlPolicies   list of levels (root, OUs..., account), each a list
+                           of policies; omit it when no organization applies
+  resourceControlPolicies  the same, for RCPs
+
+A policy is a JSON object or a JSON string holding the document, as AWS's
+APIs take it. Example (docs/examples/policy-eval.json in the repository):
+
+  {
+    "principal": "arn:aws:sts::111122223333:assumed-role/deploy/ci",
+    "action": "s3:PutObject",
+    "resource": "arn:aws:s3:::releases/app/v1.2.3.tar.gz",
+    "context": {"aws:SourceIp": "10.0.4.17"},
+    "identityPolicies": [{"Version": "2012-10-17", "Statement": [{
+      "Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::releases/*",
+      "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/16"}}}]}]
+  }`,
+		Example: `  mantle policy eval --input docs/examples/policy-eval.json
+  mantle policy eval < request.json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := readInput(cmd, inputName)
 			if err != nil {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mantle-iam/mantle/policy"
 )
 
 func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
@@ -140,5 +143,63 @@ func TestPolicyEvalCLI(t *testing.T) {
 	path := writeFile(t, t.TempDir(), "req.json", `{`+base+`}`)
 	if out, err := runCLI(t, "", "policy", "eval", "--input", path); err != nil || !strings.Contains(out, `"decision": "implicitDeny"`) {
 		t.Fatalf("eval --input file: %v\n%s", err, out)
+	}
+}
+
+// The documented example input (docs/examples/policy-eval.json, shown by
+// README.md) evaluates as the README says, and so does the one in --help.
+func TestPolicyEvalDocumentedExample(t *testing.T) {
+	example, err := os.ReadFile("../../docs/examples/policy-eval.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval := func(t *testing.T, input string) evalOutput {
+		t.Helper()
+		out, err := runCLI(t, input, "policy", "eval")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var got evalOutput
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	tests := []struct {
+		name, from, to    string
+		decision, decider string
+	}{
+		{"as written", "", "", "allowed", "WriteReleases"},
+		{"from outside the network", `"aws:SourceIp": "10.0.4.17"`, `"aws:SourceIp": "192.0.2.1"`, "implicitDeny", ""},
+		{"without KMS", `"s3:x-amz-server-side-encryption": "aws:kms"`, `"s3:x-amz-server-side-encryption": "AES256"`, "explicitDeny", "RequireKMS"},
+		{"an action the SCP denies", `"action": "s3:PutObject"`, `"action": "s3:DeleteBucket"`, "explicitDeny", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			input := string(example)
+			if tt.from != "" {
+				if !strings.Contains(input, tt.from) {
+					t.Fatalf("example lacks %s", tt.from)
+				}
+				input = strings.Replace(input, tt.from, tt.to, 1)
+			}
+			got := eval(t, input)
+			if got.Decision != tt.decision {
+				t.Fatalf("decision %s, want %s", got.Decision, tt.decision)
+			}
+			if tt.decider != "" && (len(got.DecidingStatements) == 0 || !slices.ContainsFunc(got.DecidingStatements,
+				func(s policy.ReportStatement) bool { return s.Sid == tt.decider })) {
+				t.Errorf("deciding statements %+v, want %s among them", got.DecidingStatements, tt.decider)
+			}
+		})
+	}
+
+	long := newPolicyEvalCmd().Long
+	_, inHelp, ok := strings.Cut(long, "policy-eval.json in the repository):\n")
+	if !ok {
+		t.Fatal("--help has no example")
+	}
+	if got := eval(t, inHelp); got.Decision != "allowed" {
+		t.Errorf("--help's example: %s", got.Decision)
 	}
 }

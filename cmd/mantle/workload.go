@@ -30,6 +30,7 @@ type workloadFlags struct {
 	imdsAddr, imdsProfile, imdsInstanceID string
 
 	containerAddr, containerRole, containerTokenFile string
+	containerToken                                   string // read from containerTokenFile by check
 }
 
 func (w *workloadFlags) register(f *pflag.FlagSet) {
@@ -45,13 +46,33 @@ func (w *workloadFlags) register(f *pflag.FlagSet) {
 func (w *workloadFlags) check() error {
 	switch {
 	case w.imdsAddr != "" && w.imdsProfile == "":
-		return errors.New("--imds-addr needs --imds-instance-profile")
+		return errors.New("--imds-addr needs --imds-instance-profile NAME: the instance profile whose role IMDS hands out")
 	case w.imdsAddr == "" && (w.imdsProfile != "" || w.imdsInstanceID != ""):
-		return errors.New("--imds-instance-profile and --imds-instance-id need --imds-addr")
+		return errors.New("--imds-instance-profile and --imds-instance-id need --imds-addr HOST:PORT, e.g. 127.0.0.1:8169")
 	case w.containerAddr != "" && w.containerRole == "":
-		return errors.New("--container-credentials-addr needs --container-role")
+		return errors.New("--container-credentials-addr needs --container-role NAME: the role the endpoint hands out")
 	case w.containerAddr == "" && (w.containerRole != "" || w.containerTokenFile != ""):
-		return errors.New("--container-role and --container-credentials-token-file need --container-credentials-addr")
+		return errors.New("--container-role and --container-credentials-token-file need --container-credentials-addr HOST:PORT, e.g. 127.0.0.1:8170")
+	}
+	for flag, addr := range map[string]string{"--imds-addr": w.imdsAddr, "--container-credentials-addr": w.containerAddr} {
+		if _, _, err := net.SplitHostPort(addr); addr != "" && err != nil {
+			return fmt.Errorf("%s %q: %v: use HOST:PORT", flag, addr, err)
+		}
+	}
+	if w.imdsInstanceID != "" {
+		// NewInstance only checks and builds; this one is thrown away.
+		if _, err := imds.NewInstance(imds.InstanceConfig{InstanceID: w.imdsInstanceID, InstanceProfile: w.imdsProfile}); err != nil {
+			return fmt.Errorf("--imds-instance-id: %w", err)
+		}
+	}
+	if w.containerTokenFile != "" {
+		b, err := os.ReadFile(w.containerTokenFile)
+		if err != nil {
+			return fmt.Errorf("--container-credentials-token-file: %w", err)
+		}
+		if w.containerToken = strings.TrimSpace(string(b)); w.containerToken == "" {
+			return fmt.Errorf("--container-credentials-token-file %s is empty: put the token callers must send in it", w.containerTokenFile)
+		}
 	}
 	return nil
 }
@@ -97,16 +118,8 @@ func (w *workloadFlags) start(ctx context.Context, srv *server.Server, st imds.S
 	}
 
 	if w.containerAddr != "" {
-		tokenFile, token := w.containerTokenFile, ""
-		if tokenFile != "" {
-			b, err := os.ReadFile(tokenFile)
-			if err != nil {
-				return nil, err
-			}
-			if token = strings.TrimSpace(string(b)); token == "" {
-				return nil, fmt.Errorf("--container-credentials-token-file %s is empty", tokenFile)
-			}
-		} else {
+		tokenFile, token := w.containerTokenFile, w.containerToken
+		if tokenFile == "" {
 			// No trailing newline: SDKs send the file's content as the
 			// header value, and botocore refuses one with a newline.
 			token, tokenFile = imds.NewToken(), filepath.Join(dataDir, "container-credentials-token")

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -23,8 +24,13 @@ type Entry struct {
 	// "cloudtrail".
 	Service string
 	Action  string
-	// Caller is nil for the unsigned federation actions.
-	Caller    *auth.Caller
+	// Caller is nil for the unsigned federation actions and for calls an
+	// AWS service makes on its own behalf (Invoker).
+	Caller *auth.Caller
+	// Invoker is the service principal ("ec2.amazonaws.com") of a call
+	// mantle makes as that AWS service: the workload endpoints' role
+	// sessions. The record's identity is then AWSService.
+	Invoker   string
 	Region    string
 	SourceIP  string
 	UserAgent string
@@ -32,51 +38,64 @@ type Entry struct {
 	TLS  *tls.ConnectionState
 	Host string
 
-	Input  any
-	Output any
+	// Input and Output are the generated input and output (internal/api);
+	// Output is nil for an operation without output or a failed call.
+	Input  wire.Auditable
+	Output wire.Auditable
 	Err    error
 
 	// staged is set once a write transaction stored the provisional event:
 	// the complete one must replace it (Events.Put); every other event is
 	// new (Events.Append, which a backend may pack).
 	staged bool
+	// durable is set by Durable: the call is answered only once its
+	// event has committed.
+	durable bool
 }
 
-type entryKey struct{}
-
-// With returns ctx carrying e, for the action and the writes it makes.
+// With returns ctx carrying e, for the action and the writes it makes:
+// every store.Change made with ctx stages e's provisional event.
 func With(ctx context.Context, e *Entry) context.Context {
-	return context.WithValue(ctx, entryKey{}, e)
+	return store.WithStager(ctx, e)
 }
 
 // From returns the request's entry, nil outside a request.
 func From(ctx context.Context) *Entry {
-	e, _ := ctx.Value(entryKey{}).(*Entry)
+	e, _ := store.StagerFrom(ctx).(*Entry)
 	return e
 }
 
 // SetInput records the decoded request parameters of the request in ctx.
-func SetInput(ctx context.Context, in any) {
+func SetInput(ctx context.Context, in wire.Auditable) {
 	if e := From(ctx); e != nil {
 		e.Input = in
 	}
 }
 
-// Stage stores the provisional event of the request in ctx (the request
-// as made, without its result) inside the write transaction tx: if the
-// write commits, so does its event. The Recorder later replaces it with
-// the complete record. Outside a request it does nothing.
-func Stage(ctx context.Context, tx store.Repos) error {
-	e := From(ctx)
-	if e == nil {
-		return nil
-	}
+// Stage stores the request's provisional event (the request as made,
+// without its result) inside the write transaction tx: if the write
+// commits, so does its event. The Recorder later replaces it with the
+// complete record. store.Change calls it (Entry is the store.Stager the
+// request's context carries); nothing else needs to.
+func (e *Entry) Stage(ctx context.Context, tx store.Repos) error {
 	ev, err := e.Event()
 	if err != nil {
 		return err
 	}
 	e.staged = true
 	return tx.Events().Put(ctx, ev)
+}
+
+// Durable marks the request in ctx as one that must not be answered
+// before its event is stored: a call that issues credentials, whose key
+// could otherwise not be traced to who obtained it after a crash. The
+// action calls it once it has succeeded; the Recorder then stores the
+// event before Record returns (group commit keeps that to one commit
+// shared by concurrent callers). Outside a request it does nothing.
+func Durable(ctx context.Context) {
+	if e := From(ctx); e != nil {
+		e.durable = true
+	}
 }
 
 // NewEventID returns a version 7 UUID: random like CloudTrail's event IDs,

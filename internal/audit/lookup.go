@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
 	"hash/fnv"
 	"net/http"
 	"strconv"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -37,42 +37,6 @@ func NewService(s store.Repos, az auth.Authorizer, f Flusher) *Service {
 	return &Service{store: s, authz: az, flusher: f}
 }
 
-type LookupAttribute struct {
-	AttributeKey   string
-	AttributeValue string
-}
-
-type LookupEventsInput struct {
-	LookupAttributes []LookupAttribute
-	StartTime        *awsproto.EpochTime
-	EndTime          *awsproto.EpochTime
-	EventCategory    string
-	MaxResults       *int
-	NextToken        string
-}
-
-type Resource struct {
-	ResourceType string `json:",omitempty"`
-	ResourceName string `json:",omitempty"`
-}
-
-type Event struct {
-	EventId         string
-	EventName       string
-	ReadOnly        string
-	AccessKeyId     string `json:",omitempty"`
-	EventTime       awsproto.EpochTime
-	EventSource     string
-	Username        string `json:",omitempty"`
-	Resources       []Resource
-	CloudTrailEvent string
-}
-
-type LookupEventsOutput struct {
-	Events    []Event
-	NextToken string `json:",omitempty"`
-}
-
 const (
 	defaultMaxResults = 50
 	maxAttributeValue = 2000
@@ -94,7 +58,7 @@ func lookupErr(code, format string, args ...any) error {
 }
 
 // LookupEvents returns the caller's account's events, newest first.
-func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *LookupEventsInput) (*LookupEventsOutput, error) {
+func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *cloudtrailapi.LookupEventsInput) (*cloudtrailapi.LookupEventsOutput, error) {
 	if err := s.authz.Authorize(ctx, c, "cloudtrail:LookupEvents", "*"); err != nil {
 		return nil, err
 	}
@@ -124,12 +88,10 @@ func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *LookupEv
 		}
 		q.Limit = *in.MaxResults
 	}
-	if in.StartTime != nil {
-		q.Start = time.Time(*in.StartTime)
-	}
-	if in.EndTime != nil {
-		// EndTime is whole seconds: the events of that second count.
-		q.End = time.Time(*in.EndTime).Add(time.Second - time.Nanosecond)
+	// Times are whole seconds: the events of EndTime's second count.
+	q.Start = in.StartTime.Truncate(time.Second)
+	if !in.EndTime.IsZero() {
+		q.End = in.EndTime.Truncate(time.Second).Add(time.Second - time.Nanosecond)
 	}
 	if !q.Start.IsZero() && !q.End.IsZero() && q.Start.After(q.End) {
 		return nil, lookupErr("InvalidTimeRangeException", "Start time must be before end time.")
@@ -138,7 +100,7 @@ func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *LookupEv
 	case "":
 	case "insight":
 		// mantle has no Insights events.
-		return &LookupEventsOutput{Events: []Event{}}, nil
+		return &cloudtrailapi.LookupEventsOutput{Events: []cloudtrailapi.Event{}}, nil
 	default:
 		return nil, lookupErr("InvalidEventCategoryException", "Event category %s is not valid. Valid value is insight.", in.EventCategory)
 	}
@@ -162,20 +124,20 @@ func (s *Service) LookupEvents(ctx context.Context, c *auth.Caller, in *LookupEv
 	if err != nil {
 		return nil, err
 	}
-	out := &LookupEventsOutput{Events: make([]Event, 0, min(len(evs), limit))}
+	out := &cloudtrailapi.LookupEventsOutput{Events: make([]cloudtrailapi.Event, 0, min(len(evs), limit))}
 	for i, e := range evs {
 		if i == limit {
 			last := evs[i-1]
 			out.NextToken = makeToken(&store.EventCursor{Time: last.Time, ID: last.ID}, fp)
 			break
 		}
-		res := make([]Resource, len(e.Resources))
+		res := make([]cloudtrailapi.Resource, len(e.Resources))
 		for j, r := range e.Resources {
-			res[j] = Resource{ResourceType: r.Type, ResourceName: r.Name}
+			res[j] = cloudtrailapi.Resource{ResourceType: r.Type, ResourceName: r.Name}
 		}
-		out.Events = append(out.Events, Event{
+		out.Events = append(out.Events, cloudtrailapi.Event{
 			EventId: e.ID, EventName: e.Name, ReadOnly: strconv.FormatBool(e.ReadOnly), AccessKeyId: e.AccessKeyID,
-			EventTime: awsproto.EpochTime(e.Time), EventSource: e.Source, Username: e.Username,
+			EventTime: e.Time, EventSource: e.Source, Username: e.Username,
 			Resources: res, CloudTrailEvent: string(e.Record),
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -96,6 +97,7 @@ const (
 	TypeFederatedUser   = "FederatedUser"
 	TypeWebIdentityUser = "WebIdentityUser"
 	TypeSAMLUser        = "SAMLUser"
+	TypeAWSService      = "AWSService"
 )
 
 const recordTime = "2006-01-02T15:04:05Z"
@@ -123,10 +125,17 @@ func (e *Entry) Record() *Record {
 		ManagementEvent:   true,
 		EventCategory:     "Management",
 	}
-	if e.Caller != nil {
+	switch {
+	case e.Caller != nil:
 		r.UserIdentity = callerIdentity(e.Caller)
 		r.RecipientAccountID = e.Caller.AccountID
-	} else {
+	case e.Invoker != "":
+		// An AWS service assuming a role for a resource (EC2 for an
+		// instance profile): AWSService, invokedBy the service, recorded
+		// in the role's account.
+		r.UserIdentity = UserIdentity{Type: TypeAWSService, InvokedBy: e.Invoker}
+		r.RecipientAccountID = arnAccount(stringField(e.Input, "RoleArn"))
+	default:
 		r.UserIdentity, r.RecipientAccountID = federatedIdentity(e.Input, e.Output)
 	}
 	if e.Err != nil {
@@ -236,7 +245,7 @@ func callerIdentity(c *auth.Caller) UserIdentity {
 // federatedIdentity is the identity of an unsigned AssumeRoleWithWebIdentity
 // or AssumeRoleWithSAML call, from what the call returned; the event goes
 // to the role's account.
-func federatedIdentity(in, out any) (UserIdentity, string) {
+func federatedIdentity(in, out wire.Fields) (UserIdentity, string) {
 	account := arnAccount(stringField(in, "RoleArn"))
 	if p := stringField(out, "Provider"); p != "" || stringField(in, "WebIdentityToken") != "" {
 		sub := stringField(out, "SubjectFromWebIdentityToken")

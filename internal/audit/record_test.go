@@ -5,17 +5,18 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"flag"
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/store"
-	"github.com/mantle-iam/mantle/internal/sts"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -47,40 +48,41 @@ func root() *auth.Caller {
 	return c
 }
 
-func entry(service, action string, c *auth.Caller, in, out any, err error) *audit.Entry {
+func entry(service, action string, c *auth.Caller, in, out wire.Auditable, err error) *audit.Entry {
 	return &audit.Entry{EventID: "0190f0e8-1c2d-7a3b-8c4d-5e6f7a8b9c0d", RequestID: "4f1e2d3c-b4a5-4678-9abc-def012345678",
 		Time: now, Service: service, Action: action, Caller: c, Region: c.Region, SourceIP: "192.0.2.10",
 		UserAgent: "aws-cli/1.45.0 Python/3.12 botocore/1.43.0", Input: in, Output: out, Err: err}
 }
 
 func cases() map[string]*audit.Entry {
+	yes := true
 	created := now.Truncate(time.Second)
 	tlsEntry := entry("iam", "CreateUser", user(),
-		&iam.CreateUserInput{UserName: "bob", Path: "/eng/", Tags: []iam.Tag{{Key: "team", Value: "core"}}},
-		&iam.CreateUserOutput{User: iam.User{Path: "/eng/", UserName: "bob", UserId: "AIDABOB0000000000001",
-			Arn: "arn:aws:iam::" + acct + ":user/eng/bob", CreateDate: created, Tags: []iam.Tag{{Key: "team", Value: "core"}}}}, nil)
+		&iamapi.CreateUserInput{UserName: "bob", Path: "/eng/", Tags: []iamapi.Tag{{Key: "team", Value: "core"}}},
+		&iamapi.CreateUserOutput{User: &iamapi.User{Path: "/eng/", UserName: "bob", UserId: "AIDABOB0000000000001",
+			Arn: "arn:aws:iam::" + acct + ":user/eng/bob", CreateDate: created, Tags: []iamapi.Tag{{Key: "team", Value: "core"}}}}, nil)
 	tlsEntry.TLS = &tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
 	tlsEntry.Host = "iam.mantle.example:8443"
 	return map[string]*audit.Entry{
 		"iamuser-createuser": tlsEntry,
-		"assumedrole-listusers": entry("iam", "ListUsers", session(), &iam.ListUsersInput{PathPrefix: "/eng/"},
-			&iam.ListUsersOutput{}, nil),
+		"assumedrole-listusers": entry("iam", "ListUsers", session(), &iamapi.ListUsersInput{PathPrefix: "/eng/"},
+			&iamapi.ListUsersOutput{}, nil),
 		"iamuser-assumerole": entry("sts", "AssumeRole", user(),
-			&sts.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/deploy", RoleSessionName: "ci-run",
+			&stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/deploy", RoleSessionName: "ci-run",
 				SourceIdentity: "alice@example.com", SerialNumber: "arn:aws:iam::" + acct + ":mfa/alice", TokenCode: "987654"},
-			&sts.AssumeRoleOutput{
-				Credentials: sts.Credentials{AccessKeyId: "ASIADEPLOY0000000001", SecretAccessKey: "SECRET-never-logged",
-					SessionToken: "TOKEN-never-logged", Expiration: expires.Format(time.RFC3339)},
-				AssumedRoleUser: sts.AssumedRoleUser{AssumedRoleId: "AROADEPLOY0000000001:ci-run",
+			&stsapi.AssumeRoleOutput{
+				Credentials: &stsapi.Credentials{AccessKeyId: "ASIADEPLOY0000000001", SecretAccessKey: "SECRET-never-logged",
+					SessionToken: "TOKEN-never-logged", Expiration: expires},
+				AssumedRoleUser: &stsapi.AssumedRoleUser{AssumedRoleId: "AROADEPLOY0000000001:ci-run",
 					Arn: "arn:aws:sts::" + acct + ":assumed-role/deploy/ci-run"},
 				SourceIdentity: "alice@example.com"}, nil),
-		"accessdenied": entry("iam", "DeleteRole", session(), &iam.DeleteRoleInput{RoleName: "prod-admin"}, nil,
+		"accessdenied": entry("iam", "DeleteRole", session(), &iamapi.DeleteRoleInput{RoleName: "prod-admin"}, nil,
 			awserr.AccessDenied("User: arn:aws:sts::%s:assumed-role/deploy/ci-run is not authorized to perform: iam:DeleteRole on resource: role prod-admin because no identity-based policy allows the iam:DeleteRole action", acct)),
 		"root-createloginprofile": entry("iam", "CreateLoginProfile", root(),
-			&iam.CreateLoginProfileInput{UserName: "bob", Password: "hunter2-Secret!", PasswordResetRequired: true},
-			&iam.CreateLoginProfileOutput{}, nil),
-		"iamuser-createaccesskey": entry("iam", "CreateAccessKey", user(), &iam.CreateAccessKeyInput{UserName: "bob"},
-			&iam.CreateAccessKeyOutput{AccessKey: iam.AccessKey{UserName: "bob", AccessKeyId: "AKIABOB0000000000001",
+			&iamapi.CreateLoginProfileInput{UserName: "bob", Password: "hunter2-Secret!", PasswordResetRequired: &yes},
+			&iamapi.CreateLoginProfileOutput{}, nil),
+		"iamuser-createaccesskey": entry("iam", "CreateAccessKey", user(), &iamapi.CreateAccessKeyInput{UserName: "bob"},
+			&iamapi.CreateAccessKeyOutput{AccessKey: &iamapi.AccessKey{UserName: "bob", AccessKeyId: "AKIABOB0000000000001",
 				Status: "Active", SecretAccessKey: "SECRET-never-logged", CreateDate: created}}, nil),
 	}
 }
@@ -167,10 +169,7 @@ func TestEventIDIsUUIDv7InTimeOrder(t *testing.T) {
 // Strings reach the record as JSON that reads back as the same string,
 // whether written directly (plain ASCII) or through encoding/json.
 func TestParamsStrings(t *testing.T) {
-	type in struct {
-		UserName string
-		Path     string
-	}
+	type in = iamapi.CreateUserInput
 	for _, s := range []string{"alice", `a"b`, `back\slash`, "tab\there", "<script>&", "ünïcødé", "line\u2028sep", "\x01ctl"} {
 		raw, err := json.Marshal(audit.Params(&in{UserName: s, Path: "/"}))
 		if err != nil {

@@ -56,14 +56,22 @@ type Authorizer struct {
 	Policies Source
 	now      func() time.Time
 
+	// compiled principals and account → organization, until the next
+	// change anywhere (the store's generation, through Policies).
+	compiled *store.Cache[principalKey, *compiledPrincipal]
+	orgs     *store.Cache[string, string]
+
 	mu        sync.RWMutex
-	gen       uint64
-	compiled  map[principalKey]*compiledPrincipal
-	orgs      map[string]string         // account → organization, same generation
 	sessions  map[uint64]*policy.Policy // session documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
 }
+
+// sourceGeneration reads the generation of Policies, which is set after
+// New.
+type sourceGeneration struct{ a *Authorizer }
+
+func (g sourceGeneration) Generation() uint64 { return g.a.Policies.Generation() }
 
 type principalKey struct {
 	kind store.EntityType
@@ -84,14 +92,15 @@ func New(now func() time.Time) *Authorizer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Authorizer{
+	a := &Authorizer{
 		now:       now,
-		compiled:  make(map[principalKey]*compiledPrincipal),
-		orgs:      make(map[string]string),
 		sessions:  make(map[uint64]*policy.Policy),
 		hashSeed:  maphash.MakeSeed(),
 		maxCached: 10000,
 	}
+	a.compiled = store.NewCache[principalKey, *compiledPrincipal](sourceGeneration{a}, a.maxCached)
+	a.orgs = store.NewCache[string, string](sourceGeneration{a}, a.maxCached)
+	return a
 }
 
 // Authorize decides a call against the caller's own policies: the path of
@@ -188,6 +197,13 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		}
 	}
 	req.Context = requestContext(c, keys)
+	if resourcePolicy == nil && arnAccount(resource) == store.AWSAccount {
+		// AWS managed policies (arn:aws:iam::aws:policy/…) are every
+		// account's to read and attach: they are not another account's
+		// resources, which only a resource-based policy could open. IAM
+		// itself refuses every write to them.
+		req.ResourceAccount = c.AccountID
+	}
 	if c.Kind != auth.KindRoot || resourcePolicy != nil {
 		org, err := a.organization(ctx, c.AccountID)
 		if err != nil {
@@ -234,7 +250,19 @@ func sameAccount(account, resource string) bool {
 	if resource == "*" || resource == "" {
 		return true
 	}
-	// arn:aws:SERVICE:REGION:ACCOUNT:…
+	acct, ok := arnAccountOK(resource)
+	return ok && (acct == "" || acct == account || acct == store.AWSAccount)
+}
+
+// arnAccount is the account field of an ARN, "" when there is none.
+func arnAccount(resource string) string {
+	acct, _ := arnAccountOK(resource)
+	return acct
+}
+
+// arnAccountOK returns an ARN's account field (arn:aws:SERVICE:REGION:
+// ACCOUNT:…) and whether resource has one at all.
+func arnAccountOK(resource string) (string, bool) {
 	colons := 0
 	start := 0
 	for i := 0; i < len(resource); i++ {
@@ -243,12 +271,11 @@ func sameAccount(account, resource string) bool {
 			if colons == 4 {
 				start = i + 1
 			} else if colons == 5 {
-				acct := resource[start:i]
-				return acct == "" || acct == account || acct == store.AWSAccount
+				return resource[start:i], true
 			}
 		}
 	}
-	return false
+	return "", false
 }
 
 func mergeTags(base []policy.Tag, session []auth.Tag) []policy.Tag {
@@ -327,63 +354,25 @@ func requestContext(c *auth.Caller, keys []auth.Key) []policy.ContextEntry {
 // principal returns the compiled policies of a user or role, from the cache
 // while no write has happened since they were compiled.
 func (a *Authorizer) principal(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {
-	gen := a.Policies.Generation()
-	key := principalKey{kind, id}
-	a.mu.RLock()
-	p, ok := a.compiled[key]
-	cur := a.gen
-	a.mu.RUnlock()
-	if ok && cur == gen {
-		return p, p.err
-	}
-	p, err := a.compile(ctx, kind, id)
+	p, err := a.compiled.Get(ctx, principalKey{kind, id}, func(ctx context.Context) (*compiledPrincipal, error) {
+		return a.compile(ctx, kind, id)
+	})
 	if err != nil {
 		return nil, err
 	}
-	a.mu.Lock()
-	a.sync(gen)
-	if len(a.compiled) >= a.maxCached {
-		clear(a.compiled)
-	}
-	a.compiled[key] = p
-	a.mu.Unlock()
 	return p, p.err
-}
-
-// sync drops everything cached before generation gen; a.mu must be held.
-func (a *Authorizer) sync(gen uint64) {
-	if a.gen != gen {
-		clear(a.compiled)
-		clear(a.orgs)
-		a.gen = gen
-	}
 }
 
 // organization returns the caller's account's organization, cached like the
 // principals.
 func (a *Authorizer) organization(ctx context.Context, account string) (string, error) {
-	gen := a.Policies.Generation()
-	a.mu.RLock()
-	org, ok := a.orgs[account]
-	cur := a.gen
-	a.mu.RUnlock()
-	if ok && cur == gen {
-		return org, nil
-	}
-	org, err := a.Policies.OrganizationID(ctx, account)
-	if err != nil {
+	return a.orgs.Get(ctx, account, func(ctx context.Context) (string, error) {
+		org, err := a.Policies.OrganizationID(ctx, account)
 		if isNotFound(err) {
 			return "", nil
 		}
-		return "", err
-	}
-	a.mu.Lock()
-	a.sync(gen)
-	if len(a.orgs) < a.maxCached {
-		a.orgs[account] = org
-	}
-	a.mu.Unlock()
-	return org, nil
+		return org, err
+	})
 }
 
 func (a *Authorizer) compile(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {

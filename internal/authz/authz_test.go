@@ -101,6 +101,11 @@ func TestAuthorize(t *testing.T) {
 		{"federated by root", fedRoot, "iam:ListRoles", "*", ""},
 		{"federated by root, beyond the policy", fedRoot, "iam:ListUsers", "*", "because no session policy allows"},
 		{"deleted user has nothing", gone, "iam:GetUser", "*", "because no identity-based policy allows"},
+		// AWS managed policies are every account's, not a foreign account's
+		// resources needing a resource-based policy.
+		{"AWS managed policy", user("AIDAALICE", "alice"), "iam:GetPolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess", ""},
+		{"AWS managed policy beyond the boundary", user("AIDABOB", "bob"), "iam:AttachUserPolicy", "arn:aws:iam::aws:policy/ReadOnlyAccess", "because no permissions boundary allows the iam:AttachUserPolicy action"},
+		{"another account's policy", user("AIDAALICE", "alice"), "iam:GetPolicy", "arn:aws:iam::444455556666:policy/p", "because no resource-based policy allows the iam:GetPolicy action"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -123,7 +128,7 @@ func TestAuthorize(t *testing.T) {
 }
 
 // A role change applies at once: the compiled policies are reused only
-// while the IAM generation stands still.
+// while the store's generation stands still.
 func TestCacheFollowsGeneration(t *testing.T) {
 	src := &fakeSource{principals: map[string]*Principal{
 		"AIDAALICE": {Name: "alice", Path: "/", Identity: []Doc{{ID: "p", Document: allow("iam:GetUser", "*")}}},

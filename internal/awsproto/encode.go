@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/xml"
 	"net/http"
 	"strconv"
 	"sync"
@@ -51,35 +50,32 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 //	<ActionResponse xmlns="ns"><ActionResult>…</ActionResult>
 //	<ResponseMetadata><RequestId>id</RequestId></ResponseMetadata></ActionResponse>
 //
-// result is marshalled with encoding/xml inside ActionResult; a nil result
-// writes no Result element, as AWS does for actions that return nothing.
-func WriteXML(w http.ResponseWriter, ns, action, requestID string, result any) error {
+// result (a generated output, internal/api) appends itself inside
+// ActionResult; a nil result writes no Result element, as AWS does for
+// actions that return nothing.
+func WriteXML(w http.ResponseWriter, ns, action, requestID string, result XMLAppender) {
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer func() { buf.Reset(); bufPool.Put(buf) }()
 	buf.WriteString(`<` + action + `Response xmlns="` + ns + `">`)
-	if a, ok := result.(XMLAppender); ok {
+	if result != nil {
 		buf.WriteString(`<` + action + `Result>`)
-		buf.Write(a.AppendXML(buf.AvailableBuffer()))
+		buf.Write(result.AppendXML(buf.AvailableBuffer()))
 		buf.WriteString(`</` + action + `Result>`)
-	} else if result != nil {
-		enc := xml.NewEncoder(buf)
-		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {
-			return err
-		}
-		if err := enc.Flush(); err != nil {
-			return err
-		}
 	}
 	buf.WriteString(`<ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
 	writeBody(w, "text/xml", requestID, http.StatusOK, buf.Bytes())
-	return nil
 }
 
-// XMLAppender is implemented by the results of hot actions (AssumeRole,
-// GetCallerIdentity) to encode themselves without reflection. Their tests
-// check the output against encoding/xml's.
+// XMLAppender is a result that encodes itself: every generated output of a
+// Query operation.
 type XMLAppender interface {
 	AppendXML(dst []byte) []byte
+}
+
+// JSONAppender is implemented by the generated outputs of JSON 1.1
+// operations.
+type JSONAppender interface {
+	AppendJSON(dst []byte) []byte
 }
 
 // AppendElement appends <name>escaped text</name>.
@@ -153,18 +149,6 @@ func appendXMLText(dst []byte, s string, attr bool) []byte {
 	return append(dst, s[start:]...)
 }
 
-// WriteRawXML writes a Query response whose Result element the caller has
-// already encoded, for hot paths that avoid reflection.
-func WriteRawXML(w http.ResponseWriter, ns, action, requestID string, resultXML []byte) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	defer func() { buf.Reset(); bufPool.Put(buf) }()
-	buf.Grow(len(resultXML) + 256)
-	buf.WriteString(`<` + action + `Response xmlns="` + ns + `"><` + action + `Result>`)
-	buf.Write(resultXML)
-	buf.WriteString(`</` + action + `Result><ResponseMetadata><RequestId>` + requestID + `</RequestId></ResponseMetadata></` + action + `Response>`)
-	writeBody(w, "text/xml", requestID, http.StatusOK, buf.Bytes())
-}
-
 // WriteXMLError writes AWS's Query error document. Any error that is not an
 // *awserr.Error is reported as InternalFailure; the caller logs the cause.
 func WriteXMLError(w http.ResponseWriter, ns, requestID string, err error) {
@@ -219,17 +203,17 @@ func writeXMLErrorIn(w http.ResponseWriter, requestID string, err error, open, c
 // keep their quotes as AWS writes them ("Value null at 'userName' …").
 func appendText(dst []byte, s string) []byte { return appendXMLText(dst, s, false) }
 
-// WriteJSON writes an AWS JSON 1.1 protocol response.
-func WriteJSON(w http.ResponseWriter, requestID string, result any) error {
-	if result == nil {
-		result = struct{}{}
+// WriteJSON writes an AWS JSON 1.1 protocol response: the generated
+// output's JSON, or {} for an operation without output.
+func WriteJSON(w http.ResponseWriter, requestID string, result JSONAppender) {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer func() { buf.Reset(); bufPool.Put(buf) }()
+	if result != nil {
+		buf.Write(result.AppendJSON(buf.AvailableBuffer()))
+	} else {
+		buf.WriteString("{}")
 	}
-	body, err := json.Marshal(result)
-	if err != nil {
-		return err
-	}
-	writeBody(w, "application/x-amz-json-1.1", requestID, http.StatusOK, body)
-	return nil
+	writeBody(w, "application/x-amz-json-1.1", requestID, http.StatusOK, buf.Bytes())
 }
 
 // WriteJSONError writes AWS's JSON 1.1 error shape. JSON services name their
@@ -265,22 +249,4 @@ func writeBody(w http.ResponseWriter, contentType, requestID string, code int, b
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
-}
-
-// List is a Query protocol list: <Name><member>…</member>…</Name>. Unlike
-// encoding/xml's "Name>member,omitempty", a List tagged `xml:"Name,omitempty"`
-// writes nothing at all when empty, as AWS omits empty optional lists.
-type List[T any] []T
-
-func (l List[T]) MarshalXML(e *xml.Encoder, start xml.StartElement) error {
-	if err := e.EncodeToken(start); err != nil {
-		return err
-	}
-	member := xml.StartElement{Name: xml.Name{Local: "member"}}
-	for i := range l {
-		if err := e.EncodeElement(&l[i], member); err != nil {
-			return err
-		}
-	}
-	return e.EncodeToken(start.End())
 }

@@ -28,6 +28,11 @@ func sanitized(s string) string {
 	return b.String()
 }
 
+// userResult encodes as the generated outputs do (through AppendElement).
+type userResult struct{ UserName string }
+
+func (r userResult) AppendXML(dst []byte) []byte { return AppendElement(dst, "UserName", r.UserName) }
+
 // checkResponses encodes s into every kind of response mantle writes and
 // checks each parses and reads back as sanitized(s).
 func checkResponses(t *testing.T, s string) {
@@ -49,13 +54,10 @@ func checkResponses(t *testing.T, s string) {
 		t.Errorf("error message read back %q, want %q", e.Error.Message, wantText)
 	}
 
-	type result struct{ UserName string }
 	w = httptest.NewRecorder()
-	if err := WriteXML(w, IAMNamespace, "GetUser", "rid", &result{s}); err != nil {
-		t.Fatal(err)
-	}
+	WriteXML(w, IAMNamespace, "GetUser", "rid", userResult{s})
 	var r struct {
-		Result result `xml:"GetUserResult"`
+		Result struct{ UserName string } `xml:"GetUserResult"`
 	}
 	if err := xml.Unmarshal(w.Body.Bytes(), &r); err != nil {
 		t.Fatalf("result does not parse: %v\n%q", err, w.Body.String())
@@ -75,15 +77,6 @@ func checkResponses(t *testing.T, s string) {
 	if !bytes.Equal(got, ref.Bytes()) {
 		t.Errorf("AppendElement = %q, encoding/xml %q", got, ref.Bytes())
 	}
-	w = httptest.NewRecorder()
-	WriteRawXML(w, STSNamespace, "GetCallerIdentity", "rid", got)
-	var raw struct {
-		Result struct{ Arn string } `xml:"GetCallerIdentityResult"`
-	}
-	if err := xml.Unmarshal(w.Body.Bytes(), &raw); err != nil || raw.Result.Arn != want {
-		t.Errorf("raw result: %v, read back %q, want %q", err, raw.Result.Arn, want)
-	}
-
 	w = httptest.NewRecorder()
 	WriteJSONError(w, "rid", awserr.New("InvalidInputException", http.StatusBadRequest, "%s", s))
 	var je struct{ Message string }

@@ -4,30 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
-
-// AccessKey is AWS's AccessKey (CreateAccessKey) shape.
-type AccessKey struct {
-	UserName        string    `xml:"UserName,omitempty"`
-	AccessKeyId     string    `xml:"AccessKeyId"`
-	Status          string    `xml:"Status"`
-	SecretAccessKey string    `xml:"SecretAccessKey"`
-	CreateDate      time.Time `xml:"CreateDate"`
-}
-
-// AccessKeyMetadata is how ListAccessKeys reports a key, without its secret.
-type AccessKeyMetadata struct {
-	UserName    string    `xml:"UserName,omitempty"`
-	AccessKeyId string    `xml:"AccessKeyId"`
-	Status      string    `xml:"Status"`
-	CreateDate  time.Time `xml:"CreateDate"`
-}
 
 func noSuchKey(id string) *awserr.Error {
 	return awserr.NoSuchEntity("The Access Key with id %s cannot be found.", id)
@@ -70,15 +54,7 @@ func (s *Service) keyOwnerTarget(ctx context.Context, c *auth.Caller, action, us
 	return keyOwner{user: u}, nil
 }
 
-type CreateAccessKeyInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type CreateAccessKeyOutput struct {
-	AccessKey AccessKey `xml:"AccessKey"`
-}
-
-func (s *Service) CreateAccessKey(ctx context.Context, c *auth.Caller, in *CreateAccessKeyInput) (*CreateAccessKeyOutput, error) {
+func (s *Service) CreateAccessKey(ctx context.Context, c *auth.Caller, in *iamapi.CreateAccessKeyInput) (*iamapi.CreateAccessKeyOutput, error) {
 	o, err := s.keyOwnerTarget(ctx, c, "CreateAccessKey", in.UserName)
 	if err != nil {
 		return nil, err
@@ -87,7 +63,7 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *auth.Caller, in *Creat
 	if err != nil {
 		return nil, err
 	}
-	return &CreateAccessKeyOutput{AccessKey: AccessKey{UserName: o.userName(), AccessKeyId: k.ID, Status: k.Status,
+	return &iamapi.CreateAccessKeyOutput{AccessKey: &iamapi.AccessKey{UserName: o.userName(), AccessKeyId: k.ID, Status: k.Status,
 		SecretAccessKey: secret, CreateDate: k.CreatedAt}}, nil
 }
 
@@ -145,15 +121,7 @@ func ownedKey(ctx context.Context, r store.Repos, accountID string, o keyOwner, 
 	return k, nil
 }
 
-type UpdateAccessKeyInput struct {
-	UserName    string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	AccessKeyId string `aws:"required,min=16,max=128" pattern:"[\\w]+"`
-	Status      string `aws:"required" enum:"Active|Inactive|Expired"`
-}
-
-type UpdateAccessKeyOutput struct{}
-
-func (s *Service) UpdateAccessKey(ctx context.Context, c *auth.Caller, in *UpdateAccessKeyInput) (*UpdateAccessKeyOutput, error) {
+func (s *Service) UpdateAccessKey(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAccessKeyInput) (*iamapi.UpdateAccessKeyOutput, error) {
 	if in.Status != "Active" && in.Status != "Inactive" {
 		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]", in.Status)
 	}
@@ -172,17 +140,10 @@ func (s *Service) UpdateAccessKey(ctx context.Context, c *auth.Caller, in *Updat
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateAccessKeyOutput{}, nil
+	return &iamapi.UpdateAccessKeyOutput{}, nil
 }
 
-type DeleteAccessKeyInput struct {
-	UserName    string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	AccessKeyId string `aws:"required,min=16,max=128" pattern:"[\\w]+"`
-}
-
-type DeleteAccessKeyOutput struct{}
-
-func (s *Service) DeleteAccessKey(ctx context.Context, c *auth.Caller, in *DeleteAccessKeyInput) (*DeleteAccessKeyOutput, error) {
+func (s *Service) DeleteAccessKey(ctx context.Context, c *auth.Caller, in *iamapi.DeleteAccessKeyInput) (*iamapi.DeleteAccessKeyOutput, error) {
 	o, err := s.keyOwnerTarget(ctx, c, "DeleteAccessKey", in.UserName)
 	if err != nil {
 		return nil, err
@@ -196,22 +157,10 @@ func (s *Service) DeleteAccessKey(ctx context.Context, c *auth.Caller, in *Delet
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteAccessKeyOutput{}, nil
+	return &iamapi.DeleteAccessKeyOutput{}, nil
 }
 
-type ListAccessKeysInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListAccessKeysOutput struct {
-	AccessKeyMetadata []AccessKeyMetadata `xml:"AccessKeyMetadata>member"`
-	IsTruncated       bool                `xml:"IsTruncated"`
-	Marker            string              `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListAccessKeys(ctx context.Context, c *auth.Caller, in *ListAccessKeysInput) (*ListAccessKeysOutput, error) {
+func (s *Service) ListAccessKeys(ctx context.Context, c *auth.Caller, in *iamapi.ListAccessKeysInput) (*iamapi.ListAccessKeysOutput, error) {
 	o, err := s.keyOwnerTarget(ctx, c, "ListAccessKeys", in.UserName)
 	if err != nil {
 		return nil, err
@@ -225,31 +174,16 @@ func (s *Service) ListAccessKeys(ctx context.Context, c *auth.Caller, in *ListAc
 		return nil, err
 	}
 	keys, trunc, m, _ := cutSlice(p, keys, func(k *store.AccessKey) string { return k.CreatedAt.Format(time.RFC3339) + k.ID })
-	out := &ListAccessKeysOutput{AccessKeyMetadata: []AccessKeyMetadata{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListAccessKeysOutput{AccessKeyMetadata: []iamapi.AccessKeyMetadata{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, k := range keys {
-		out.AccessKeyMetadata = append(out.AccessKeyMetadata, AccessKeyMetadata{UserName: o.userName(),
+		out.AccessKeyMetadata = append(out.AccessKeyMetadata, iamapi.AccessKeyMetadata{UserName: o.userName(),
 			AccessKeyId: k.ID, Status: k.Status, CreateDate: k.CreatedAt})
 	}
 	return out, nil
 }
 
-type GetAccessKeyLastUsedInput struct {
-	AccessKeyId string `aws:"required,min=16,max=128" pattern:"[\\w]+"`
-}
-
-type AccessKeyLastUsed struct {
-	LastUsedDate *time.Time `xml:"LastUsedDate,omitempty"`
-	ServiceName  string     `xml:"ServiceName"`
-	Region       string     `xml:"Region"`
-}
-
-type GetAccessKeyLastUsedOutput struct {
-	UserName          string            `xml:"UserName,omitempty"`
-	AccessKeyLastUsed AccessKeyLastUsed `xml:"AccessKeyLastUsed"`
-}
-
 // GetAccessKeyLastUsed is authorized against the key's owner.
-func (s *Service) GetAccessKeyLastUsed(ctx context.Context, c *auth.Caller, in *GetAccessKeyLastUsedInput) (*GetAccessKeyLastUsedOutput, error) {
+func (s *Service) GetAccessKeyLastUsed(ctx context.Context, c *auth.Caller, in *iamapi.GetAccessKeyLastUsedInput) (*iamapi.GetAccessKeyLastUsedOutput, error) {
 	k, err := s.store.AccessKeys().Get(ctx, in.AccessKeyId)
 	if err != nil && !isNotFound(err) {
 		return nil, err
@@ -274,13 +208,13 @@ func (s *Service) GetAccessKeyLastUsed(ctx context.Context, c *auth.Caller, in *
 	if k == nil {
 		return nil, noSuchKey(in.AccessKeyId)
 	}
-	out := &GetAccessKeyLastUsedOutput{AccessKeyLastUsed: AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	out := &iamapi.GetAccessKeyLastUsedOutput{AccessKeyLastUsed: &iamapi.AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
 	if u != nil {
 		out.UserName = u.Name
 	}
 	if k.LastUsedAt != nil {
 		t := k.LastUsedAt.UTC()
-		out.AccessKeyLastUsed = AccessKeyLastUsed{LastUsedDate: &t, ServiceName: k.LastUsedService, Region: k.LastUsedRegion}
+		out.AccessKeyLastUsed = &iamapi.AccessKeyLastUsed{LastUsedDate: t, ServiceName: k.LastUsedService, Region: k.LastUsedRegion}
 	}
 	return out, nil
 }
@@ -326,7 +260,7 @@ const lastUsedGranularity = time.Minute
 
 // RecordAccessKeyUse notes that key id signed a request to service (e.g.
 // "iam", "sts") in region. It does not change any principal's policies, so
-// it does not bump the generation.
+// it is bookkeeping (store.Tx), not a change.
 func (s *Service) RecordAccessKeyUse(ctx context.Context, id, service, region string) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
@@ -348,11 +282,8 @@ func (s *Service) RecordAccessKeyUse(ctx context.Context, id, service, region st
 // the same secret succeeds, so a restart with the same environment is a
 // no-op.
 func (s *Service) CreateRootAccessKey(ctx context.Context, accountID, id, secret string) error {
-	if !strings.HasPrefix(id, "AKIA") && !strings.HasPrefix(id, "ASIA") || len(id) < 16 || len(id) > 128 {
-		return awserr.ValidationError("invalid access key ID %q", id)
-	}
-	if len(secret) < 16 {
-		return awserr.ValidationError("secret access key for %s is too short", id)
+	if err := CheckRootKey(id, secret); err != nil {
+		return awserr.ValidationError("%v", err)
 	}
 	if k, err := s.store.AccessKeys().Get(ctx, id); err == nil {
 		old, err := s.sealer.Open(k.Secret)

@@ -5,54 +5,28 @@ import (
 	"net/http"
 	"strings"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/policy"
 )
 
-// PasswordPolicy is AWS's PasswordPolicy shape.
-type PasswordPolicy struct {
-	MinimumPasswordLength      int  `xml:"MinimumPasswordLength"`
-	RequireSymbols             bool `xml:"RequireSymbols"`
-	RequireNumbers             bool `xml:"RequireNumbers"`
-	RequireUppercaseCharacters bool `xml:"RequireUppercaseCharacters"`
-	RequireLowercaseCharacters bool `xml:"RequireLowercaseCharacters"`
-	AllowUsersToChangePassword bool `xml:"AllowUsersToChangePassword"`
-	ExpirePasswords            bool `xml:"ExpirePasswords"`
-	MaxPasswordAge             int  `xml:"MaxPasswordAge,omitempty"`
-	PasswordReusePrevention    int  `xml:"PasswordReusePrevention,omitempty"`
-	HardExpiry                 bool `xml:"HardExpiry,omitempty"`
-}
-
 func (s *Service) account(ctx context.Context, r store.Repos, id string) (*store.Account, error) {
 	a, err := r.Accounts().Get(ctx, id)
 	return a, notFoundAs(err, awserr.NoSuchEntity("The account %s cannot be found.", id))
 }
 
-type UpdateAccountPasswordPolicyInput struct {
-	MinimumPasswordLength      *int `aws:"min=6,max=128"`
-	RequireSymbols             bool
-	RequireNumbers             bool
-	RequireUppercaseCharacters bool
-	RequireLowercaseCharacters bool
-	AllowUsersToChangePassword bool
-	MaxPasswordAge             *int `aws:"min=1,max=1095"`
-	PasswordReusePrevention    *int `aws:"min=1,max=24"`
-	HardExpiry                 *bool
-}
-
-type UpdateAccountPasswordPolicyOutput struct{}
-
 // UpdateAccountPasswordPolicy replaces the whole policy: parameters left out
 // take their defaults, as in AWS.
-func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, c *auth.Caller, in *UpdateAccountPasswordPolicyInput) (*UpdateAccountPasswordPolicyOutput, error) {
+func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAccountPasswordPolicyInput) (*iamapi.UpdateAccountPasswordPolicyOutput, error) {
 	if err := s.authorize(ctx, c, "UpdateAccountPasswordPolicy", "*"); err != nil {
 		return nil, err
 	}
-	pp := &store.PasswordPolicy{MinimumPasswordLength: 6, RequireSymbols: in.RequireSymbols, RequireNumbers: in.RequireNumbers,
-		RequireUppercaseCharacters: in.RequireUppercaseCharacters, RequireLowercaseCharacters: in.RequireLowercaseCharacters,
-		AllowUsersToChangePassword: in.AllowUsersToChangePassword}
+	pp := &store.PasswordPolicy{MinimumPasswordLength: 6, RequireSymbols: isTrue(in.RequireSymbols), RequireNumbers: isTrue(in.RequireNumbers),
+		RequireUppercaseCharacters: isTrue(in.RequireUppercaseCharacters), RequireLowercaseCharacters: isTrue(in.RequireLowercaseCharacters),
+		AllowUsersToChangePassword: isTrue(in.AllowUsersToChangePassword)}
 	if in.MinimumPasswordLength != nil {
 		if *in.MinimumPasswordLength < 6 || *in.MinimumPasswordLength > 128 {
 			return nil, awserr.ValidationError("1 validation error detected: Value '%d' at 'minimumPasswordLength' failed to satisfy constraint: Member must have value between 6 and 128", *in.MinimumPasswordLength)
@@ -68,7 +42,7 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, c *auth.Calle
 	if in.HardExpiry != nil {
 		pp.HardExpiry = *in.HardExpiry
 	}
-	return result[UpdateAccountPasswordPolicyOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.UpdateAccountPasswordPolicyOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		a, err := s.account(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
@@ -78,17 +52,11 @@ func (s *Service) UpdateAccountPasswordPolicy(ctx context.Context, c *auth.Calle
 	}))
 }
 
-type GetAccountPasswordPolicyInput struct{}
-
-type GetAccountPasswordPolicyOutput struct {
-	PasswordPolicy PasswordPolicy `xml:"PasswordPolicy"`
-}
-
 func noPasswordPolicy(account string) *awserr.Error {
 	return awserr.NoSuchEntity("The Password Policy with domain name %s cannot be found.", account)
 }
 
-func (s *Service) GetAccountPasswordPolicy(ctx context.Context, c *auth.Caller, _ *GetAccountPasswordPolicyInput) (*GetAccountPasswordPolicyOutput, error) {
+func (s *Service) GetAccountPasswordPolicy(ctx context.Context, c *auth.Caller, _ *iamapi.GetAccountPasswordPolicyInput) (*iamapi.GetAccountPasswordPolicyOutput, error) {
 	if err := s.authorize(ctx, c, "GetAccountPasswordPolicy", "*"); err != nil {
 		return nil, err
 	}
@@ -100,21 +68,18 @@ func (s *Service) GetAccountPasswordPolicy(ctx context.Context, c *auth.Caller, 
 	if pp == nil {
 		return nil, noPasswordPolicy(c.AccountID)
 	}
-	return &GetAccountPasswordPolicyOutput{PasswordPolicy: PasswordPolicy{MinimumPasswordLength: pp.MinimumPasswordLength,
-		RequireSymbols: pp.RequireSymbols, RequireNumbers: pp.RequireNumbers, RequireUppercaseCharacters: pp.RequireUppercaseCharacters,
-		RequireLowercaseCharacters: pp.RequireLowercaseCharacters, AllowUsersToChangePassword: pp.AllowUsersToChangePassword,
-		ExpirePasswords: pp.MaxPasswordAge > 0, MaxPasswordAge: pp.MaxPasswordAge, PasswordReusePrevention: pp.PasswordReusePrevention,
-		HardExpiry: pp.HardExpiry}}, nil
+	return &iamapi.GetAccountPasswordPolicyOutput{PasswordPolicy: &iamapi.PasswordPolicy{MinimumPasswordLength: ptr(pp.MinimumPasswordLength),
+		RequireSymbols: ptr(pp.RequireSymbols), RequireNumbers: ptr(pp.RequireNumbers), RequireUppercaseCharacters: ptr(pp.RequireUppercaseCharacters),
+		RequireLowercaseCharacters: ptr(pp.RequireLowercaseCharacters), AllowUsersToChangePassword: ptr(pp.AllowUsersToChangePassword),
+		ExpirePasswords: ptr(pp.MaxPasswordAge > 0), MaxPasswordAge: optInt(pp.MaxPasswordAge), PasswordReusePrevention: optInt(pp.PasswordReusePrevention),
+		HardExpiry: optBool(pp.HardExpiry)}}, nil
 }
 
-type DeleteAccountPasswordPolicyInput struct{}
-type DeleteAccountPasswordPolicyOutput struct{}
-
-func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, c *auth.Caller, _ *DeleteAccountPasswordPolicyInput) (*DeleteAccountPasswordPolicyOutput, error) {
+func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, c *auth.Caller, _ *iamapi.DeleteAccountPasswordPolicyInput) (*iamapi.DeleteAccountPasswordPolicyOutput, error) {
 	if err := s.authorize(ctx, c, "DeleteAccountPasswordPolicy", "*"); err != nil {
 		return nil, err
 	}
-	return result[DeleteAccountPasswordPolicyOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteAccountPasswordPolicyOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		a, err := s.account(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
@@ -173,22 +138,16 @@ func checkPassword(a *store.Account, pw string) error {
 	return nil
 }
 
-type CreateAccountAliasInput struct {
-	AccountAlias string `aws:"required,min=3,max=63" pattern:"[a-z0-9]([a-z0-9]|-)*[a-z0-9]"`
-}
-
-type CreateAccountAliasOutput struct{}
-
 // CreateAccountAlias sets the account's one alias, replacing any previous
 // one. Aliases are unique across accounts.
-func (s *Service) CreateAccountAlias(ctx context.Context, c *auth.Caller, in *CreateAccountAliasInput) (*CreateAccountAliasOutput, error) {
+func (s *Service) CreateAccountAlias(ctx context.Context, c *auth.Caller, in *iamapi.CreateAccountAliasInput) (*iamapi.CreateAccountAliasOutput, error) {
 	if err := s.authorize(ctx, c, "CreateAccountAlias", "*"); err != nil {
 		return nil, err
 	}
 	if strings.Contains(in.AccountAlias, "--") || len(in.AccountAlias) < 3 || len(in.AccountAlias) > 63 {
 		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'accountAlias' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-z0-9]([a-z0-9]|-(?!-)){1,61}[a-z0-9]$", in.AccountAlias)
 	}
-	return result[CreateAccountAliasOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.CreateAccountAliasOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if other, err := tx.Accounts().GetByAlias(ctx, in.AccountAlias); err == nil {
 			if other.ID == c.AccountID {
 				return nil
@@ -212,17 +171,11 @@ func (s *Service) CreateAccountAlias(ctx context.Context, c *auth.Caller, in *Cr
 	}))
 }
 
-type DeleteAccountAliasInput struct {
-	AccountAlias string `aws:"required,min=3,max=63" pattern:"[a-z0-9]([a-z0-9]|-)*[a-z0-9]"`
-}
-
-type DeleteAccountAliasOutput struct{}
-
-func (s *Service) DeleteAccountAlias(ctx context.Context, c *auth.Caller, in *DeleteAccountAliasInput) (*DeleteAccountAliasOutput, error) {
+func (s *Service) DeleteAccountAlias(ctx context.Context, c *auth.Caller, in *iamapi.DeleteAccountAliasInput) (*iamapi.DeleteAccountAliasOutput, error) {
 	if err := s.authorize(ctx, c, "DeleteAccountAlias", "*"); err != nil {
 		return nil, err
 	}
-	return result[DeleteAccountAliasOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteAccountAliasOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		a, err := s.account(ctx, tx, c.AccountID)
 		if err != nil {
 			return err
@@ -235,18 +188,7 @@ func (s *Service) DeleteAccountAlias(ctx context.Context, c *auth.Caller, in *De
 	}))
 }
 
-type ListAccountAliasesInput struct {
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListAccountAliasesOutput struct {
-	AccountAliases []string `xml:"AccountAliases>member"`
-	IsTruncated    bool     `xml:"IsTruncated"`
-	Marker         string   `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListAccountAliases(ctx context.Context, c *auth.Caller, in *ListAccountAliasesInput) (*ListAccountAliasesOutput, error) {
+func (s *Service) ListAccountAliases(ctx context.Context, c *auth.Caller, in *iamapi.ListAccountAliasesInput) (*iamapi.ListAccountAliasesOutput, error) {
 	if err := s.authorize(ctx, c, "ListAccountAliases", "*"); err != nil {
 		return nil, err
 	}
@@ -257,39 +199,15 @@ func (s *Service) ListAccountAliases(ctx context.Context, c *auth.Caller, in *Li
 	if err != nil {
 		return nil, err
 	}
-	out := &ListAccountAliasesOutput{AccountAliases: []string{}}
+	out := &iamapi.ListAccountAliasesOutput{AccountAliases: []string{}}
 	if a.Alias != "" {
 		out.AccountAliases = append(out.AccountAliases, a.Alias)
 	}
 	return out, nil
 }
 
-// SummaryMap marshals as AWS's <SummaryMap><entry><key/><value/></entry>…
-// in a fixed key order.
-type SummaryMap []SummaryEntry
-
-type SummaryEntry struct {
-	Key   string `xml:"key"`
-	Value int    `xml:"value"`
-}
-
 // Get returns the value for key and whether it is present.
-func (m SummaryMap) Get(key string) (int, bool) {
-	for _, e := range m {
-		if e.Key == key {
-			return e.Value, true
-		}
-	}
-	return 0, false
-}
-
-type GetAccountSummaryInput struct{}
-
-type GetAccountSummaryOutput struct {
-	SummaryMap SummaryMap `xml:"SummaryMap>entry"`
-}
-
-func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *GetAccountSummaryInput) (*GetAccountSummaryOutput, error) {
+func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iamapi.GetAccountSummaryInput) (*iamapi.GetAccountSummaryOutput, error) {
 	if err := s.authorize(ctx, c, "GetAccountSummary", "*"); err != nil {
 		return nil, err
 	}
@@ -351,40 +269,40 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *GetA
 		}
 		return 0
 	}
-	m := SummaryMap{
-		{"GroupPolicySizeQuota", policy.MaxInlineGroupPolicySize},
-		{"InstanceProfilesQuota", quotaInstanceProfiles},
-		{"Policies", len(policies)},
-		{"GroupsPerUserQuota", quotaGroupsPerUser},
-		{"InstanceProfiles", ips},
-		{"AttachedPoliciesPerUserQuota", quotaAttachedPolicies},
-		{"Users", users},
-		{"PoliciesQuota", quotaPolicies},
-		{"Providers", len(oidc) + len(saml)},
-		{"AccountMFAEnabled", rootMFA},
-		{"AccessKeysPerUserQuota", quotaAccessKeysPerUser},
-		{"AssumeRolePolicySizeQuota", policy.DefaultTrustPolicySize},
-		{"PolicyVersionsInUseQuota", 10000},
-		{"GlobalEndpointTokenVersion", 1},
-		{"VersionsPerPolicyQuota", quotaPolicyVersions},
-		{"AttachedPoliciesPerGroupQuota", quotaAttachedPolicies},
-		{"PolicySizeQuota", policy.MaxManagedPolicySize},
-		{"Groups", groups},
-		{"AccountSigningCertificatesPresent", 0},
-		{"UsersQuota", quotaUsers},
-		{"ServerCertificatesQuota", 20},
-		{"MFADevices", len(devs)},
-		{"UserPolicySizeQuota", policy.MaxInlineUserPolicySize},
-		{"PolicyVersionsInUse", inUse},
-		{"ServerCertificates", 0},
-		{"Roles", roles},
-		{"RolesQuota", quotaRoles},
-		{"SigningCertificatesPerUserQuota", 2},
-		{"MFADevicesInUse", enabled},
-		{"RolePolicySizeQuota", policy.MaxInlineRolePolicySize},
-		{"AttachedPoliciesPerRoleQuota", quotaAttachedPolicies},
-		{"AccountAccessKeysPresent", b2i(len(rootKeys) > 0)},
-		{"GroupsQuota", quotaGroups},
+	m := map[string]int{
+		"GroupPolicySizeQuota":              policy.MaxInlineGroupPolicySize,
+		"InstanceProfilesQuota":             quotaInstanceProfiles,
+		"Policies":                          len(policies),
+		"GroupsPerUserQuota":                quotaGroupsPerUser,
+		"InstanceProfiles":                  ips,
+		"AttachedPoliciesPerUserQuota":      quotaAttachedPolicies,
+		"Users":                             users,
+		"PoliciesQuota":                     quotaPolicies,
+		"Providers":                         len(oidc) + len(saml),
+		"AccountMFAEnabled":                 rootMFA,
+		"AccessKeysPerUserQuota":            quotaAccessKeysPerUser,
+		"AssumeRolePolicySizeQuota":         policy.DefaultTrustPolicySize,
+		"PolicyVersionsInUseQuota":          10000,
+		"GlobalEndpointTokenVersion":        1,
+		"VersionsPerPolicyQuota":            quotaPolicyVersions,
+		"AttachedPoliciesPerGroupQuota":     quotaAttachedPolicies,
+		"PolicySizeQuota":                   policy.MaxManagedPolicySize,
+		"Groups":                            groups,
+		"AccountSigningCertificatesPresent": 0,
+		"UsersQuota":                        quotaUsers,
+		"ServerCertificatesQuota":           20,
+		"MFADevices":                        len(devs),
+		"UserPolicySizeQuota":               policy.MaxInlineUserPolicySize,
+		"PolicyVersionsInUse":               inUse,
+		"ServerCertificates":                0,
+		"Roles":                             roles,
+		"RolesQuota":                        quotaRoles,
+		"SigningCertificatesPerUserQuota":   2,
+		"MFADevicesInUse":                   enabled,
+		"RolePolicySizeQuota":               policy.MaxInlineRolePolicySize,
+		"AttachedPoliciesPerRoleQuota":      quotaAttachedPolicies,
+		"AccountAccessKeysPresent":          b2i(len(rootKeys) > 0),
+		"GroupsQuota":                       quotaGroups,
 	}
-	return &GetAccountSummaryOutput{SummaryMap: m}, nil
+	return &iamapi.GetAccountSummaryOutput{SummaryMap: m}, nil
 }

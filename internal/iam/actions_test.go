@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -16,7 +18,7 @@ func TestAccessKeys(t *testing.T) {
 	e := newEnv(t)
 	u := e.user(t, "alice")
 	alice := &auth.Caller{Kind: auth.KindUser, AccountID: acct, Name: "alice", ID: u.UserId, ARN: u.Arn}
-	k1 := must[*CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, alice, &CreateAccessKeyInput{}))
+	k1 := must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, alice, &iamapi.CreateAccessKeyInput{}))
 	if !regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`).MatchString(k1.AccessKey.AccessKeyId) ||
 		!regexp.MustCompile(`^[A-Za-z0-9/+]{40}$`).MatchString(k1.AccessKey.SecretAccessKey) {
 		t.Errorf("key %+v not in AWS's format", k1.AccessKey)
@@ -27,15 +29,15 @@ func TestAccessKeys(t *testing.T) {
 	if c := e.authz.last(); c.resource != u.Arn {
 		t.Errorf("self-service key authorized on %s", c.resource)
 	}
-	must[*CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &CreateAccessKeyInput{UserName: "alice"}))
-	_, err := e.s.CreateAccessKey(e.ctx, e.root, &CreateAccessKeyInput{UserName: "alice"})
+	must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"}))
+	_, err := e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"})
 	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
 
 	k, secret, owner, err := e.s.LookupAccessKey(e.ctx, k1.AccessKey.AccessKeyId)
 	if err != nil || secret != k1.AccessKey.SecretAccessKey || owner.Name != "alice" || k.UserID != u.UserId {
 		t.Fatalf("lookup: %v %v %v", err, secret == k1.AccessKey.SecretAccessKey, owner)
 	}
-	list := must[*ListAccessKeysOutput](t)(e.s.ListAccessKeys(e.ctx, alice, &ListAccessKeysInput{}))
+	list := must[*iamapi.ListAccessKeysOutput](t)(e.s.ListAccessKeys(e.ctx, alice, &iamapi.ListAccessKeysInput{}))
 	if len(list.AccessKeyMetadata) != 2 {
 		t.Errorf("list %+v", list)
 	}
@@ -52,7 +54,7 @@ func TestAccessKeys(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.s.UpdateAccessKey(e.ctx, e.root, &UpdateAccessKeyInput{UserName: "alice", AccessKeyId: tc.id, Status: tc.status})
+			_, err := e.s.UpdateAccessKey(e.ctx, e.root, &iamapi.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: tc.id, Status: tc.status})
 			wantErr(t, err, tc.code, tc.msg)
 		})
 	}
@@ -64,17 +66,17 @@ func TestAccessKeys(t *testing.T) {
 	}
 	// A key of another user is not found under this one.
 	e.user(t, "bob")
-	_, err = e.s.DeleteAccessKey(e.ctx, e.root, &DeleteAccessKeyInput{UserName: "bob", AccessKeyId: k1.AccessKey.AccessKeyId})
+	_, err = e.s.DeleteAccessKey(e.ctx, e.root, &iamapi.DeleteAccessKeyInput{UserName: "bob", AccessKeyId: k1.AccessKey.AccessKeyId})
 	wantErr(t, err, "NoSuchEntity", "The Access Key with id "+k1.AccessKey.AccessKeyId+" cannot be found.")
 
-	last := must[*GetAccessKeyLastUsedOutput](t)(e.s.GetAccessKeyLastUsed(e.ctx, e.root, &GetAccessKeyLastUsedInput{AccessKeyId: k1.AccessKey.AccessKeyId}))
-	if last.UserName != "alice" || last.AccessKeyLastUsed.ServiceName != "N/A" || last.AccessKeyLastUsed.LastUsedDate != nil {
+	last := must[*iamapi.GetAccessKeyLastUsedOutput](t)(e.s.GetAccessKeyLastUsed(e.ctx, e.root, &iamapi.GetAccessKeyLastUsedInput{AccessKeyId: k1.AccessKey.AccessKeyId}))
+	if last.UserName != "alice" || last.AccessKeyLastUsed.ServiceName != "N/A" || !last.AccessKeyLastUsed.LastUsedDate.IsZero() {
 		t.Errorf("never used: %+v", last)
 	}
 	if err := e.s.RecordAccessKeyUse(e.ctx, k1.AccessKey.AccessKeyId, "iam", "us-east-1"); err != nil {
 		t.Fatal(err)
 	}
-	last = must[*GetAccessKeyLastUsedOutput](t)(e.s.GetAccessKeyLastUsed(e.ctx, e.root, &GetAccessKeyLastUsedInput{AccessKeyId: k1.AccessKey.AccessKeyId}))
+	last = must[*iamapi.GetAccessKeyLastUsedOutput](t)(e.s.GetAccessKeyLastUsed(e.ctx, e.root, &iamapi.GetAccessKeyLastUsedInput{AccessKeyId: k1.AccessKey.AccessKeyId}))
 	if last.AccessKeyLastUsed.ServiceName != "iam" || last.AccessKeyLastUsed.Region != "us-east-1" || !last.AccessKeyLastUsed.LastUsedDate.Equal(e.now.Truncate(1e9)) {
 		t.Errorf("used: %+v", last.AccessKeyLastUsed)
 	}
@@ -98,7 +100,7 @@ func TestRootAccessKeys(t *testing.T) {
 	if err != nil || len(gid) != 20 || len(gsecret) != 40 {
 		t.Fatalf("generate: %v %q", err, gid)
 	}
-	list := must[*ListAccessKeysOutput](t)(e.s.ListAccessKeys(e.ctx, e.root, &ListAccessKeysInput{}))
+	list := must[*iamapi.ListAccessKeysOutput](t)(e.s.ListAccessKeys(e.ctx, e.root, &iamapi.ListAccessKeysInput{}))
 	if len(list.AccessKeyMetadata) != 2 {
 		t.Errorf("root keys: %+v", list.AccessKeyMetadata)
 	}
@@ -114,24 +116,24 @@ func TestRoles(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		in   CreateRoleInput
+		in   iamapi.CreateRoleInput
 		code string
 		msg  string
 	}{
-		{"service trust", CreateRoleInput{RoleName: "r1", AssumeRolePolicyDocument: trustDoc, Description: "d", MaxSessionDuration: ptr(7200)}, "", ""},
-		{"existing user principal", CreateRoleInput{RoleName: "r2", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:user/alice")}, "", ""},
-		{"account principal", CreateRoleInput{RoleName: "r3", AssumeRolePolicyDocument: trustUser("arn:aws:iam::210987654321:root")}, "", ""},
-		{"missing user principal", CreateRoleInput{RoleName: "r4", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:user/ghost")},
+		{"service trust", iamapi.CreateRoleInput{RoleName: "r1", AssumeRolePolicyDocument: trustDoc, Description: "d", MaxSessionDuration: ptr(7200)}, "", ""},
+		{"existing user principal", iamapi.CreateRoleInput{RoleName: "r2", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:user/alice")}, "", ""},
+		{"account principal", iamapi.CreateRoleInput{RoleName: "r3", AssumeRolePolicyDocument: trustUser("arn:aws:iam::210987654321:root")}, "", ""},
+		{"missing user principal", iamapi.CreateRoleInput{RoleName: "r4", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:user/ghost")},
 			"MalformedPolicyDocument", `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/ghost"`},
-		{"missing role principal", CreateRoleInput{RoleName: "r4", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:role/ghost")},
+		{"missing role principal", iamapi.CreateRoleInput{RoleName: "r4", AssumeRolePolicyDocument: trustUser("arn:aws:iam::123456789012:role/ghost")},
 			"MalformedPolicyDocument", `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/ghost"`},
-		{"duplicate", CreateRoleInput{RoleName: "R1", AssumeRolePolicyDocument: trustDoc}, "EntityAlreadyExists", "Role with name R1 already exists."},
-		{"short session", CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: trustDoc, MaxSessionDuration: ptr(60)}, "ValidationError",
+		{"duplicate", iamapi.CreateRoleInput{RoleName: "R1", AssumeRolePolicyDocument: trustDoc}, "EntityAlreadyExists", "Role with name R1 already exists."},
+		{"short session", iamapi.CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: trustDoc, MaxSessionDuration: ptr(60)}, "ValidationError",
 			"1 validation error detected: Value '60' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600"},
-		{"long session", CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: trustDoc, MaxSessionDuration: ptr(43201)}, "ValidationError",
+		{"long session", iamapi.CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: trustDoc, MaxSessionDuration: ptr(43201)}, "ValidationError",
 			"1 validation error detected: Value '43201' at 'maxSessionDuration' failed to satisfy constraint: Member must have value less than or equal to 43200"},
-		{"identity doc as trust", CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: allowS3}, "MalformedPolicyDocument", ""},
-		{"syntax", CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: "{"}, "MalformedPolicyDocument", "Syntax errors in policy."},
+		{"identity doc as trust", iamapi.CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: allowS3}, "MalformedPolicyDocument", ""},
+		{"syntax", iamapi.CreateRoleInput{RoleName: "r5", AssumeRolePolicyDocument: "{"}, "MalformedPolicyDocument", "Syntax errors in policy."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -139,21 +141,21 @@ func TestRoles(t *testing.T) {
 			wantErr(t, err, tc.code, tc.msg)
 		})
 	}
-	got := must[*GetRoleOutput](t)(e.s.GetRole(e.ctx, e.root, &GetRoleInput{RoleName: "r1"}))
+	got := must[*iamapi.GetRoleOutput](t)(e.s.GetRole(e.ctx, e.root, &iamapi.GetRoleInput{RoleName: "r1"}))
 	r := got.Role
-	if !strings.HasPrefix(r.RoleId, "AROA") || r.MaxSessionDuration != 7200 || r.Description != "d" || r.RoleLastUsed == nil {
+	if !strings.HasPrefix(r.RoleId, "AROA") || *r.MaxSessionDuration != 7200 || r.Description != "d" || r.RoleLastUsed == nil {
 		t.Errorf("role %+v", r)
 	}
 	if doc, _ := url.QueryUnescape(r.AssumeRolePolicyDocument); doc != trustDoc || strings.Contains(r.AssumeRolePolicyDocument, "+") {
 		t.Errorf("trust policy encoding %q", r.AssumeRolePolicyDocument)
 	}
-	_, err := e.s.UpdateRole(e.ctx, e.root, &UpdateRoleInput{RoleName: "r1", Description: ptr("new"), MaxSessionDuration: ptr(3600)})
+	_, err := e.s.UpdateRole(e.ctx, e.root, &iamapi.UpdateRoleInput{RoleName: "r1", Description: "new", MaxSessionDuration: ptr(3600)})
 	wantErr(t, err, "", "")
-	upd := must[*UpdateRoleDescriptionOutput](t)(e.s.UpdateRoleDescription(e.ctx, e.root, &UpdateRoleDescriptionInput{RoleName: "r1", Description: "newer"}))
-	if upd.Role.Description != "newer" || upd.Role.MaxSessionDuration != 3600 {
+	upd := must[*iamapi.UpdateRoleDescriptionOutput](t)(e.s.UpdateRoleDescription(e.ctx, e.root, &iamapi.UpdateRoleDescriptionInput{RoleName: "r1", Description: "newer"}))
+	if upd.Role.Description != "newer" || *upd.Role.MaxSessionDuration != 3600 {
 		t.Errorf("updated %+v", upd.Role)
 	}
-	_, err = e.s.UpdateAssumeRolePolicy(e.ctx, e.root, &UpdateAssumeRolePolicyInput{RoleName: "r1", PolicyDocument: trustUser("arn:aws:iam::123456789012:user/nobody")})
+	_, err = e.s.UpdateAssumeRolePolicy(e.ctx, e.root, &iamapi.UpdateAssumeRolePolicyInput{RoleName: "r1", PolicyDocument: trustUser("arn:aws:iam::123456789012:user/nobody")})
 	wantErr(t, err, "MalformedPolicyDocument", `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/nobody"`)
 
 	byARN, err := e.s.GetRoleByARN(e.ctx, "arn:aws:iam::123456789012:role/r1")
@@ -166,31 +168,31 @@ func TestRoles(t *testing.T) {
 	if err := e.s.RecordRoleUse(e.ctx, byARN.ID, "eu-west-1"); err != nil {
 		t.Fatal(err)
 	}
-	got = must[*GetRoleOutput](t)(e.s.GetRole(e.ctx, e.root, &GetRoleInput{RoleName: "r1"}))
-	if got.Role.RoleLastUsed.Region != "eu-west-1" || got.Role.RoleLastUsed.LastUsedDate == nil {
+	got = must[*iamapi.GetRoleOutput](t)(e.s.GetRole(e.ctx, e.root, &iamapi.GetRoleInput{RoleName: "r1"}))
+	if got.Role.RoleLastUsed.Region != "eu-west-1" || got.Role.RoleLastUsed.LastUsedDate.IsZero() {
 		t.Errorf("last used %+v", got.Role.RoleLastUsed)
 	}
 
-	list := must[*ListRolesOutput](t)(e.s.ListRoles(e.ctx, e.root, &ListRolesInput{}))
+	list := must[*iamapi.ListRolesOutput](t)(e.s.ListRoles(e.ctx, e.root, &iamapi.ListRolesInput{}))
 	if len(list.Roles) != 3 || list.Roles[0].Tags != nil || list.Roles[0].RoleLastUsed != nil {
 		t.Errorf("ListRoles %+v", list.Roles)
 	}
-	_, err = e.s.TagRole(e.ctx, e.root, &TagRoleInput{RoleName: "r1", Tags: []Tag{{"a", "1"}, {"b", "2"}}})
+	_, err = e.s.TagRole(e.ctx, e.root, &iamapi.TagRoleInput{RoleName: "r1", Tags: []iamapi.Tag{{Key: "a", Value: "1"}, {Key: "b", Value: "2"}}})
 	wantErr(t, err, "", "")
-	_, err = e.s.UntagRole(e.ctx, e.root, &UntagRoleInput{RoleName: "r1", TagKeys: []string{"a"}})
+	_, err = e.s.UntagRole(e.ctx, e.root, &iamapi.UntagRoleInput{RoleName: "r1", TagKeys: []string{"a"}})
 	wantErr(t, err, "", "")
-	tags := must[*ListTagsOutput](t)(e.s.ListRoleTags(e.ctx, e.root, &ListRoleTagsInput{RoleName: "r1"}))
+	tags := must[*iamapi.ListRoleTagsOutput](t)(e.s.ListRoleTags(e.ctx, e.root, &iamapi.ListRoleTagsInput{RoleName: "r1"}))
 	if len(tags.Tags) != 1 || tags.Tags[0].Key != "b" {
 		t.Errorf("role tags %+v", tags.Tags)
 	}
-	_, err = e.s.PutRolePermissionsBoundary(e.ctx, e.root, &PutRolePermissionsBoundaryInput{RoleName: "r1", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"})
+	_, err = e.s.PutRolePermissionsBoundary(e.ctx, e.root, &iamapi.PutRolePermissionsBoundaryInput{RoleName: "r1", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"})
 	wantErr(t, err, "", "")
-	_, err = e.s.DeleteRolePermissionsBoundary(e.ctx, e.root, &DeleteRolePermissionsBoundaryInput{RoleName: "r1"})
+	_, err = e.s.DeleteRolePermissionsBoundary(e.ctx, e.root, &iamapi.DeleteRolePermissionsBoundaryInput{RoleName: "r1"})
 	wantErr(t, err, "", "")
-	_, err = e.s.DeleteRolePermissionsBoundary(e.ctx, e.root, &DeleteRolePermissionsBoundaryInput{RoleName: "r1"})
+	_, err = e.s.DeleteRolePermissionsBoundary(e.ctx, e.root, &iamapi.DeleteRolePermissionsBoundaryInput{RoleName: "r1"})
 	wantErr(t, err, "NoSuchEntity", "")
-	pu := must[*GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &GetPolicyInput{PolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess"}))
-	if pu.Policy.PermissionsBoundaryUsageCount != 0 {
+	pu := must[*iamapi.GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &iamapi.GetPolicyInput{PolicyArn: "arn:aws:iam::aws:policy/PowerUserAccess"}))
+	if *pu.Policy.PermissionsBoundaryUsageCount != 0 {
 		t.Errorf("boundary count %d after removal", pu.Policy.PermissionsBoundaryUsageCount)
 	}
 }
@@ -198,79 +200,79 @@ func TestRoles(t *testing.T) {
 func TestDeleteRoleConflicts(t *testing.T) {
 	e := newEnv(t)
 	e.role(t, "r")
-	must[*PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &PutRolePolicyInput{RoleName: "r", PolicyName: "p", PolicyDocument: allowS3}))
-	must[*AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &AttachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
-	_, err := e.s.DeleteRole(e.ctx, e.root, &DeleteRoleInput{RoleName: "r"})
+	must[*iamapi.PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &iamapi.PutRolePolicyInput{RoleName: "r", PolicyName: "p", PolicyDocument: allowS3}))
+	must[*iamapi.AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
+	_, err := e.s.DeleteRole(e.ctx, e.root, &iamapi.DeleteRoleInput{RoleName: "r"})
 	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete policies first.")
-	must[*DeleteRolePolicyOutput](t)(e.s.DeleteRolePolicy(e.ctx, e.root, &DeleteRolePolicyInput{RoleName: "r", PolicyName: "p"}))
-	_, err = e.s.DeleteRole(e.ctx, e.root, &DeleteRoleInput{RoleName: "r"})
+	must[*iamapi.DeleteRolePolicyOutput](t)(e.s.DeleteRolePolicy(e.ctx, e.root, &iamapi.DeleteRolePolicyInput{RoleName: "r", PolicyName: "p"}))
+	_, err = e.s.DeleteRole(e.ctx, e.root, &iamapi.DeleteRoleInput{RoleName: "r"})
 	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
-	must[*DetachRolePolicyOutput](t)(e.s.DetachRolePolicy(e.ctx, e.root, &DetachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
-	_, err = e.s.DetachRolePolicy(e.ctx, e.root, &DetachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"})
+	must[*iamapi.DetachRolePolicyOutput](t)(e.s.DetachRolePolicy(e.ctx, e.root, &iamapi.DetachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
+	_, err = e.s.DetachRolePolicy(e.ctx, e.root, &iamapi.DetachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"})
 	wantErr(t, err, "NoSuchEntity", "Policy arn:aws:iam::aws:policy/ReadOnlyAccess was not found.")
-	_, err = e.s.DeleteRole(e.ctx, e.root, &DeleteRoleInput{RoleName: "r"})
+	_, err = e.s.DeleteRole(e.ctx, e.root, &iamapi.DeleteRoleInput{RoleName: "r"})
 	wantErr(t, err, "", "")
-	_, err = e.s.GetRole(e.ctx, e.root, &GetRoleInput{RoleName: "r"})
+	_, err = e.s.GetRole(e.ctx, e.root, &iamapi.GetRoleInput{RoleName: "r"})
 	wantErr(t, err, "NoSuchEntity", "The role with name r cannot be found.")
 }
 
 func TestManagedPolicies(t *testing.T) {
 	e := newEnv(t)
 	p := e.policy(t, "p")
-	if p.Arn != "arn:aws:iam::123456789012:policy/p" || p.DefaultVersionId != "v1" || !strings.HasPrefix(p.PolicyId, "ANPA") || !p.IsAttachable {
+	if p.Arn != "arn:aws:iam::123456789012:policy/p" || p.DefaultVersionId != "v1" || !strings.HasPrefix(p.PolicyId, "ANPA") || !isTrue(p.IsAttachable) {
 		t.Errorf("policy %+v", p)
 	}
-	_, err := e.s.CreatePolicy(e.ctx, e.root, &CreatePolicyInput{PolicyName: "P", PolicyDocument: allowS3})
+	_, err := e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: "P", PolicyDocument: allowS3})
 	wantErr(t, err, "EntityAlreadyExists", "A policy called P already exists. Duplicate names are not allowed.")
 	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("a", 6100) + `"}]}`
-	_, err = e.s.CreatePolicy(e.ctx, e.root, &CreatePolicyInput{PolicyName: "big", PolicyDocument: big})
+	_, err = e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: "big", PolicyDocument: big})
 	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for PolicySize: 6144")
-	_, err = e.s.CreatePolicy(e.ctx, e.root, &CreatePolicyInput{PolicyName: "bad", PolicyDocument: trustDoc})
+	_, err = e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: "bad", PolicyDocument: trustDoc})
 	wantErr(t, err, "MalformedPolicyDocument", "Policy document should not specify a principal.")
 
 	for i := 2; i <= 5; i++ {
-		v := must[*CreatePolicyVersionOutput](t)(e.s.CreatePolicyVersion(e.ctx, e.root, &CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: allowS3, SetAsDefault: i == 3}))
-		if v.PolicyVersion.VersionId != fmt.Sprintf("v%d", i) || v.PolicyVersion.IsDefaultVersion != (i == 3) {
+		v := must[*iamapi.CreatePolicyVersionOutput](t)(e.s.CreatePolicyVersion(e.ctx, e.root, &iamapi.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: allowS3, SetAsDefault: ptr(i == 3)}))
+		if v.PolicyVersion.VersionId != fmt.Sprintf("v%d", i) || *v.PolicyVersion.IsDefaultVersion != (i == 3) {
 			t.Errorf("version %+v", v.PolicyVersion)
 		}
 	}
-	_, err = e.s.CreatePolicyVersion(e.ctx, e.root, &CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: allowS3})
+	_, err = e.s.CreatePolicyVersion(e.ctx, e.root, &iamapi.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: allowS3})
 	wantErr(t, err, "LimitExceeded", "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
-	_, err = e.s.DeletePolicyVersion(e.ctx, e.root, &DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v3"})
+	_, err = e.s.DeletePolicyVersion(e.ctx, e.root, &iamapi.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v3"})
 	wantErr(t, err, "DeleteConflict", "Cannot delete the default version of a policy.")
-	_, err = e.s.DeletePolicyVersion(e.ctx, e.root, &DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v9"})
+	_, err = e.s.DeletePolicyVersion(e.ctx, e.root, &iamapi.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v9"})
 	wantErr(t, err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/p version v9 does not exist or is not attachable.")
-	vs := must[*ListPolicyVersionsOutput](t)(e.s.ListPolicyVersions(e.ctx, e.root, &ListPolicyVersionsInput{PolicyArn: p.Arn, MaxItems: ptr(3)}))
-	if len(vs.Versions) != 3 || !vs.IsTruncated || vs.Versions[0].VersionId != "v5" {
+	vs := must[*iamapi.ListPolicyVersionsOutput](t)(e.s.ListPolicyVersions(e.ctx, e.root, &iamapi.ListPolicyVersionsInput{PolicyArn: p.Arn, MaxItems: ptr(3)}))
+	if len(vs.Versions) != 3 || !isTrue(vs.IsTruncated) || vs.Versions[0].VersionId != "v5" {
 		t.Errorf("versions page %+v", vs)
 	}
-	vs2 := must[*ListPolicyVersionsOutput](t)(e.s.ListPolicyVersions(e.ctx, e.root, &ListPolicyVersionsInput{PolicyArn: p.Arn, Marker: vs.Marker}))
+	vs2 := must[*iamapi.ListPolicyVersionsOutput](t)(e.s.ListPolicyVersions(e.ctx, e.root, &iamapi.ListPolicyVersionsInput{PolicyArn: p.Arn, Marker: vs.Marker}))
 	if len(vs2.Versions) != 2 || vs2.Versions[1].VersionId != "v1" {
 		t.Errorf("versions page 2 %+v", vs2)
 	}
-	gv := must[*GetPolicyVersionOutput](t)(e.s.GetPolicyVersion(e.ctx, e.root, &GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v3"}))
-	if doc, _ := url.QueryUnescape(gv.PolicyVersion.Document); doc != allowS3 || !gv.PolicyVersion.IsDefaultVersion {
+	gv := must[*iamapi.GetPolicyVersionOutput](t)(e.s.GetPolicyVersion(e.ctx, e.root, &iamapi.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v3"}))
+	if doc, _ := url.QueryUnescape(gv.PolicyVersion.Document); doc != allowS3 || !isTrue(gv.PolicyVersion.IsDefaultVersion) {
 		t.Errorf("version doc %+v", gv.PolicyVersion)
 	}
-	must[*SetDefaultPolicyVersionOutput](t)(e.s.SetDefaultPolicyVersion(e.ctx, e.root, &SetDefaultPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v1"}))
-	_, err = e.s.DeletePolicy(e.ctx, e.root, &DeletePolicyInput{PolicyArn: p.Arn})
+	must[*iamapi.SetDefaultPolicyVersionOutput](t)(e.s.SetDefaultPolicyVersion(e.ctx, e.root, &iamapi.SetDefaultPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v1"}))
+	_, err = e.s.DeletePolicy(e.ctx, e.root, &iamapi.DeletePolicyInput{PolicyArn: p.Arn})
 	wantErr(t, err, "DeleteConflict", "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 	for _, v := range []string{"v2", "v3", "v4", "v5"} {
-		must[*DeletePolicyVersionOutput](t)(e.s.DeletePolicyVersion(e.ctx, e.root, &DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: v}))
+		must[*iamapi.DeletePolicyVersionOutput](t)(e.s.DeletePolicyVersion(e.ctx, e.root, &iamapi.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: v}))
 	}
-	_, err = e.s.DeletePolicy(e.ctx, e.root, &DeletePolicyInput{PolicyArn: p.Arn})
+	_, err = e.s.DeletePolicy(e.ctx, e.root, &iamapi.DeletePolicyInput{PolicyArn: p.Arn})
 	wantErr(t, err, "", "")
-	_, err = e.s.GetPolicy(e.ctx, e.root, &GetPolicyInput{PolicyArn: p.Arn})
+	_, err = e.s.GetPolicy(e.ctx, e.root, &iamapi.GetPolicyInput{PolicyArn: p.Arn})
 	wantErr(t, err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/p does not exist or is not attachable.")
-	_, err = e.s.GetPolicy(e.ctx, e.root, &GetPolicyInput{PolicyArn: "not-an-arn"})
+	_, err = e.s.GetPolicy(e.ctx, e.root, &iamapi.GetPolicyInput{PolicyArn: "not-an-arn"})
 	wantErr(t, err, "InvalidInput", "ARN not-an-arn is not valid.")
 
 	// AWS managed policies are listed, attachable and immutable.
-	_, err = e.s.CreatePolicyVersion(e.ctx, e.root, &CreatePolicyVersionInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess", PolicyDocument: allowS3})
+	_, err = e.s.CreatePolicyVersion(e.ctx, e.root, &iamapi.CreatePolicyVersionInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess", PolicyDocument: allowS3})
 	wantErr(t, err, "AccessDenied", "")
-	_, err = e.s.DeletePolicy(e.ctx, e.root, &DeletePolicyInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
+	_, err = e.s.DeletePolicy(e.ctx, e.root, &iamapi.DeletePolicyInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
 	wantErr(t, err, "AccessDenied", "")
-	vo := must[*GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &GetPolicyInput{PolicyArn: "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"}))
+	vo := must[*iamapi.GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &iamapi.GetPolicyInput{PolicyArn: "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"}))
 	if vo.Policy.Path != "/job-function/" {
 		t.Errorf("ViewOnlyAccess %+v", vo.Policy)
 	}
@@ -281,35 +283,35 @@ func TestListPolicies(t *testing.T) {
 	e.policy(t, "local-b")
 	e.policy(t, "local-a")
 	e.role(t, "r")
-	must[*AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &AttachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::123456789012:policy/local-b"}))
-	names := func(in ListPoliciesInput) string {
+	must[*iamapi.AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::123456789012:policy/local-b"}))
+	names := func(in iamapi.ListPoliciesInput) string {
 		var all []string
 		for {
-			out := must[*ListPoliciesOutput](t)(e.s.ListPolicies(e.ctx, e.root, &in))
+			out := must[*iamapi.ListPoliciesOutput](t)(e.s.ListPolicies(e.ctx, e.root, &in))
 			for _, p := range out.Policies {
 				all = append(all, p.PolicyName)
 			}
-			if !out.IsTruncated {
+			if !isTrue(out.IsTruncated) {
 				return strings.Join(all, ",")
 			}
 			in.Marker = out.Marker
 		}
 	}
-	if got := names(ListPoliciesInput{Scope: "Local"}); got != "local-a,local-b" {
+	if got := names(iamapi.ListPoliciesInput{Scope: "Local"}); got != "local-a,local-b" {
 		t.Errorf("Local: %s", got)
 	}
-	if got := names(ListPoliciesInput{Scope: "Local", OnlyAttached: true}); got != "local-b" {
+	if got := names(iamapi.ListPoliciesInput{Scope: "Local", OnlyAttached: ptr(true)}); got != "local-b" {
 		t.Errorf("OnlyAttached: %s", got)
 	}
-	aws := names(ListPoliciesInput{Scope: "AWS", MaxItems: ptr(3)})
+	aws := names(iamapi.ListPoliciesInput{Scope: "AWS", MaxItems: ptr(3)})
 	if n := strings.Count(aws, ",") + 1; n != len(awsManagedPolicies) || strings.Contains(aws, "local") {
 		t.Errorf("AWS: %s", aws)
 	}
-	all := names(ListPoliciesInput{MaxItems: ptr(4)})
+	all := names(iamapi.ListPoliciesInput{MaxItems: ptr(4)})
 	if !strings.HasSuffix(all, ",local-a,local-b") || strings.Count(all, ",")+1 != len(awsManagedPolicies)+2 {
 		t.Errorf("All: %s", all)
 	}
-	if got := names(ListPoliciesInput{Scope: "AWS", PathPrefix: "/job-function/"}); got != "ViewOnlyAccess" {
+	if got := names(iamapi.ListPoliciesInput{Scope: "AWS", PathPrefix: "/job-function/"}); got != "ViewOnlyAccess" {
 		t.Errorf("PathPrefix: %s", got)
 	}
 }
@@ -322,7 +324,7 @@ func TestAttachLimitsAndEntities(t *testing.T) {
 		arns = append(arns, e.policy(t, fmt.Sprintf("p%02d", i)).Arn)
 	}
 	for i, arn := range arns {
-		_, err := e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "u", PolicyArn: arn})
+		_, err := e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "u", PolicyArn: arn})
 		if i < 10 {
 			wantErr(t, err, "", "")
 		} else {
@@ -334,35 +336,35 @@ func TestAttachLimitsAndEntities(t *testing.T) {
 		t.Errorf("attach authorized with %+v", c)
 	}
 	// Attaching again is a no-op that does not count twice.
-	must[*AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "u", PolicyArn: arns[0]}))
-	p0 := must[*GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &GetPolicyInput{PolicyArn: arns[0]}))
-	if p0.Policy.AttachmentCount != 1 {
+	must[*iamapi.AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "u", PolicyArn: arns[0]}))
+	p0 := must[*iamapi.GetPolicyOutput](t)(e.s.GetPolicy(e.ctx, e.root, &iamapi.GetPolicyInput{PolicyArn: arns[0]}))
+	if *p0.Policy.AttachmentCount != 1 {
 		t.Errorf("AttachmentCount %d", p0.Policy.AttachmentCount)
 	}
-	att := must[*ListAttachedPoliciesOutput](t)(e.s.ListAttachedUserPolicies(e.ctx, e.root, &ListAttachedUserPoliciesInput{UserName: "u", MaxItems: ptr(6)}))
-	att2 := must[*ListAttachedPoliciesOutput](t)(e.s.ListAttachedUserPolicies(e.ctx, e.root, &ListAttachedUserPoliciesInput{UserName: "u", Marker: att.Marker}))
-	if len(att.AttachedPolicies) != 6 || len(att2.AttachedPolicies) != 4 || att2.IsTruncated || att2.AttachedPolicies[3].PolicyName != "p09" {
+	att := must[*iamapi.ListAttachedUserPoliciesOutput](t)(e.s.ListAttachedUserPolicies(e.ctx, e.root, &iamapi.ListAttachedUserPoliciesInput{UserName: "u", MaxItems: ptr(6)}))
+	att2 := must[*iamapi.ListAttachedUserPoliciesOutput](t)(e.s.ListAttachedUserPolicies(e.ctx, e.root, &iamapi.ListAttachedUserPoliciesInput{UserName: "u", Marker: att.Marker}))
+	if len(att.AttachedPolicies) != 6 || len(att2.AttachedPolicies) != 4 || isTrue(att2.IsTruncated) || att2.AttachedPolicies[3].PolicyName != "p09" {
 		t.Errorf("attached pages %+v %+v", att, att2)
 	}
-	_, err := e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "u", PolicyArn: "arn:aws:iam::123456789012:policy/none"})
+	_, err := e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "u", PolicyArn: "arn:aws:iam::123456789012:policy/none"})
 	wantErr(t, err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/none does not exist or is not attachable.")
-	_, err = e.s.DeletePolicy(e.ctx, e.root, &DeletePolicyInput{PolicyArn: arns[0]})
+	_, err = e.s.DeletePolicy(e.ctx, e.root, &iamapi.DeletePolicyInput{PolicyArn: arns[0]})
 	wantErr(t, err, "DeleteConflict", "Cannot delete a policy attached to entities.")
 
-	must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "g"}))
+	must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "g"}))
 	e.role(t, "r")
-	must[*AttachGroupPolicyOutput](t)(e.s.AttachGroupPolicy(e.ctx, e.root, &AttachGroupPolicyInput{GroupName: "g", PolicyArn: arns[0]}))
-	must[*AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &AttachRolePolicyInput{RoleName: "r", PolicyArn: arns[0]}))
-	ents := must[*ListEntitiesForPolicyOutput](t)(e.s.ListEntitiesForPolicy(e.ctx, e.root, &ListEntitiesForPolicyInput{PolicyArn: arns[0]}))
+	must[*iamapi.AttachGroupPolicyOutput](t)(e.s.AttachGroupPolicy(e.ctx, e.root, &iamapi.AttachGroupPolicyInput{GroupName: "g", PolicyArn: arns[0]}))
+	must[*iamapi.AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "r", PolicyArn: arns[0]}))
+	ents := must[*iamapi.ListEntitiesForPolicyOutput](t)(e.s.ListEntitiesForPolicy(e.ctx, e.root, &iamapi.ListEntitiesForPolicyInput{PolicyArn: arns[0]}))
 	if len(ents.PolicyUsers) != 1 || len(ents.PolicyGroups) != 1 || len(ents.PolicyRoles) != 1 {
 		t.Errorf("entities %+v", ents)
 	}
-	only := must[*ListEntitiesForPolicyOutput](t)(e.s.ListEntitiesForPolicy(e.ctx, e.root, &ListEntitiesForPolicyInput{PolicyArn: arns[0], EntityFilter: "Role"}))
+	only := must[*iamapi.ListEntitiesForPolicyOutput](t)(e.s.ListEntitiesForPolicy(e.ctx, e.root, &iamapi.ListEntitiesForPolicyInput{PolicyArn: arns[0], EntityFilter: "Role"}))
 	if len(only.PolicyUsers) != 0 || len(only.PolicyRoles) != 1 {
 		t.Errorf("filtered entities %+v", only)
 	}
-	ag := must[*ListAttachedPoliciesOutput](t)(e.s.ListAttachedGroupPolicies(e.ctx, e.root, &ListAttachedGroupPoliciesInput{GroupName: "g"}))
-	ar := must[*ListAttachedPoliciesOutput](t)(e.s.ListAttachedRolePolicies(e.ctx, e.root, &ListAttachedRolePoliciesInput{RoleName: "r"}))
+	ag := must[*iamapi.ListAttachedGroupPoliciesOutput](t)(e.s.ListAttachedGroupPolicies(e.ctx, e.root, &iamapi.ListAttachedGroupPoliciesInput{GroupName: "g"}))
+	ar := must[*iamapi.ListAttachedRolePoliciesOutput](t)(e.s.ListAttachedRolePolicies(e.ctx, e.root, &iamapi.ListAttachedRolePoliciesInput{RoleName: "r"}))
 	if len(ag.AttachedPolicies) != 1 || len(ar.AttachedPolicies) != 1 {
 		t.Errorf("group/role attachments %+v %+v", ag, ar)
 	}
@@ -371,7 +373,7 @@ func TestAttachLimitsAndEntities(t *testing.T) {
 func TestInlinePolicies(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, "u")
-	must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "g"}))
+	must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "g"}))
 	e.role(t, "r")
 	doc := func(n int) string {
 		// A document whose size without whitespace is exactly n.
@@ -390,51 +392,51 @@ func TestInlinePolicies(t *testing.T) {
 		ent  string
 	}{
 		{"user", func(n, d string) error {
-			_, err := e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "u", PolicyName: n, PolicyDocument: d})
+			_, err := e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "u", PolicyName: n, PolicyDocument: d})
 			return err
 		}, func(n string) (string, error) {
-			out, err := e.s.GetUserPolicy(e.ctx, e.root, &GetUserPolicyInput{UserName: "u", PolicyName: n})
+			out, err := e.s.GetUserPolicy(e.ctx, e.root, &iamapi.GetUserPolicyInput{UserName: "u", PolicyName: n})
 			if err != nil {
 				return "", err
 			}
 			return out.PolicyDocument, nil
 		}, func(n string) error {
-			_, err := e.s.DeleteUserPolicy(e.ctx, e.root, &DeleteUserPolicyInput{UserName: "u", PolicyName: n})
+			_, err := e.s.DeleteUserPolicy(e.ctx, e.root, &iamapi.DeleteUserPolicyInput{UserName: "u", PolicyName: n})
 			return err
 		}, func() ([]string, error) {
-			out, err := e.s.ListUserPolicies(e.ctx, e.root, &ListUserPoliciesInput{UserName: "u"})
+			out, err := e.s.ListUserPolicies(e.ctx, e.root, &iamapi.ListUserPoliciesInput{UserName: "u"})
 			return out.PolicyNames, err
 		}, 2048, "user", "u"},
 		{"group", func(n, d string) error {
-			_, err := e.s.PutGroupPolicy(e.ctx, e.root, &PutGroupPolicyInput{GroupName: "g", PolicyName: n, PolicyDocument: d})
+			_, err := e.s.PutGroupPolicy(e.ctx, e.root, &iamapi.PutGroupPolicyInput{GroupName: "g", PolicyName: n, PolicyDocument: d})
 			return err
 		}, func(n string) (string, error) {
-			out, err := e.s.GetGroupPolicy(e.ctx, e.root, &GetGroupPolicyInput{GroupName: "g", PolicyName: n})
+			out, err := e.s.GetGroupPolicy(e.ctx, e.root, &iamapi.GetGroupPolicyInput{GroupName: "g", PolicyName: n})
 			if err != nil {
 				return "", err
 			}
 			return out.PolicyDocument, nil
 		}, func(n string) error {
-			_, err := e.s.DeleteGroupPolicy(e.ctx, e.root, &DeleteGroupPolicyInput{GroupName: "g", PolicyName: n})
+			_, err := e.s.DeleteGroupPolicy(e.ctx, e.root, &iamapi.DeleteGroupPolicyInput{GroupName: "g", PolicyName: n})
 			return err
 		}, func() ([]string, error) {
-			out, err := e.s.ListGroupPolicies(e.ctx, e.root, &ListGroupPoliciesInput{GroupName: "g"})
+			out, err := e.s.ListGroupPolicies(e.ctx, e.root, &iamapi.ListGroupPoliciesInput{GroupName: "g"})
 			return out.PolicyNames, err
 		}, 5120, "group", "g"},
 		{"role", func(n, d string) error {
-			_, err := e.s.PutRolePolicy(e.ctx, e.root, &PutRolePolicyInput{RoleName: "r", PolicyName: n, PolicyDocument: d})
+			_, err := e.s.PutRolePolicy(e.ctx, e.root, &iamapi.PutRolePolicyInput{RoleName: "r", PolicyName: n, PolicyDocument: d})
 			return err
 		}, func(n string) (string, error) {
-			out, err := e.s.GetRolePolicy(e.ctx, e.root, &GetRolePolicyInput{RoleName: "r", PolicyName: n})
+			out, err := e.s.GetRolePolicy(e.ctx, e.root, &iamapi.GetRolePolicyInput{RoleName: "r", PolicyName: n})
 			if err != nil {
 				return "", err
 			}
 			return out.PolicyDocument, nil
 		}, func(n string) error {
-			_, err := e.s.DeleteRolePolicy(e.ctx, e.root, &DeleteRolePolicyInput{RoleName: "r", PolicyName: n})
+			_, err := e.s.DeleteRolePolicy(e.ctx, e.root, &iamapi.DeleteRolePolicyInput{RoleName: "r", PolicyName: n})
 			return err
 		}, func() ([]string, error) {
-			out, err := e.s.ListRolePolicies(e.ctx, e.root, &ListRolePoliciesInput{RoleName: "r"})
+			out, err := e.s.ListRolePolicies(e.ctx, e.root, &iamapi.ListRolePoliciesInput{RoleName: "r"})
 			return out.PolicyNames, err
 		}, 10240, "role", "r"},
 	}
@@ -469,55 +471,55 @@ func TestGroups(t *testing.T) {
 	for _, n := range []string{"a", "b", "c"} {
 		e.user(t, n)
 	}
-	g := must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "devs", Path: "/eng/"}))
+	g := must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "devs", Path: "/eng/"}))
 	if g.Group.Arn != "arn:aws:iam::123456789012:group/eng/devs" || !strings.HasPrefix(g.Group.GroupId, "AGPA") {
 		t.Errorf("group %+v", g.Group)
 	}
-	_, err := e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "DEVS"})
+	_, err := e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "DEVS"})
 	wantErr(t, err, "EntityAlreadyExists", "Group with name DEVS already exists.")
 	for _, n := range []string{"c", "a", "b", "a"} {
-		must[*AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: "devs", UserName: n}))
+		must[*iamapi.AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: "devs", UserName: n}))
 	}
-	_, err = e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: "devs", UserName: "zed"})
+	_, err = e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: "devs", UserName: "zed"})
 	wantErr(t, err, "NoSuchEntity", "The user with name zed cannot be found.")
-	page := must[*GetGroupOutput](t)(e.s.GetGroup(e.ctx, e.root, &GetGroupInput{GroupName: "devs", MaxItems: ptr(2)}))
-	if len(page.Users) != 2 || !page.IsTruncated || page.Users[0].UserName != "a" {
+	page := must[*iamapi.GetGroupOutput](t)(e.s.GetGroup(e.ctx, e.root, &iamapi.GetGroupInput{GroupName: "devs", MaxItems: ptr(2)}))
+	if len(page.Users) != 2 || !isTrue(page.IsTruncated) || page.Users[0].UserName != "a" {
 		t.Errorf("GetGroup page %+v", page)
 	}
-	rest := must[*GetGroupOutput](t)(e.s.GetGroup(e.ctx, e.root, &GetGroupInput{GroupName: "devs", Marker: page.Marker}))
-	if len(rest.Users) != 1 || rest.Users[0].UserName != "c" || rest.IsTruncated {
+	rest := must[*iamapi.GetGroupOutput](t)(e.s.GetGroup(e.ctx, e.root, &iamapi.GetGroupInput{GroupName: "devs", Marker: page.Marker}))
+	if len(rest.Users) != 1 || rest.Users[0].UserName != "c" || isTrue(rest.IsTruncated) {
 		t.Errorf("GetGroup rest %+v", rest)
 	}
-	_, err = e.s.DeleteGroup(e.ctx, e.root, &DeleteGroupInput{GroupName: "devs"})
+	_, err = e.s.DeleteGroup(e.ctx, e.root, &iamapi.DeleteGroupInput{GroupName: "devs"})
 	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must remove users from group first.")
 	for i := 0; i < 10; i++ {
 		name := fmt.Sprintf("g%d", i)
-		must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: name}))
-		_, err := e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: name, UserName: "a"})
+		must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: name}))
+		_, err := e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: name, UserName: "a"})
 		if i < 9 {
 			wantErr(t, err, "", "")
 		} else {
 			wantErr(t, err, "LimitExceeded", "Cannot exceed quota for GroupsPerUser: 10")
 		}
 	}
-	gs := must[*ListGroupsForUserOutput](t)(e.s.ListGroupsForUser(e.ctx, e.root, &ListGroupsForUserInput{UserName: "a"}))
+	gs := must[*iamapi.ListGroupsForUserOutput](t)(e.s.ListGroupsForUser(e.ctx, e.root, &iamapi.ListGroupsForUserInput{UserName: "a"}))
 	if len(gs.Groups) != 10 {
 		t.Errorf("groups for a: %d", len(gs.Groups))
 	}
-	_, err = e.s.UpdateGroup(e.ctx, e.root, &UpdateGroupInput{GroupName: "devs", NewGroupName: "g1"})
+	_, err = e.s.UpdateGroup(e.ctx, e.root, &iamapi.UpdateGroupInput{GroupName: "devs", NewGroupName: "g1"})
 	wantErr(t, err, "EntityAlreadyExists", "Group with name g1 already exists.")
-	must[*UpdateGroupOutput](t)(e.s.UpdateGroup(e.ctx, e.root, &UpdateGroupInput{GroupName: "devs", NewGroupName: "developers", NewPath: "/"}))
+	must[*iamapi.UpdateGroupOutput](t)(e.s.UpdateGroup(e.ctx, e.root, &iamapi.UpdateGroupInput{GroupName: "devs", NewGroupName: "developers", NewPath: "/"}))
 	for _, n := range []string{"a", "b", "c"} {
-		must[*RemoveUserFromGroupOutput](t)(e.s.RemoveUserFromGroup(e.ctx, e.root, &RemoveUserFromGroupInput{GroupName: "developers", UserName: n}))
+		must[*iamapi.RemoveUserFromGroupOutput](t)(e.s.RemoveUserFromGroup(e.ctx, e.root, &iamapi.RemoveUserFromGroupInput{GroupName: "developers", UserName: n}))
 	}
-	_, err = e.s.RemoveUserFromGroup(e.ctx, e.root, &RemoveUserFromGroupInput{GroupName: "developers", UserName: "a"})
+	_, err = e.s.RemoveUserFromGroup(e.ctx, e.root, &iamapi.RemoveUserFromGroupInput{GroupName: "developers", UserName: "a"})
 	wantErr(t, err, "NoSuchEntity", "")
-	must[*PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &PutGroupPolicyInput{GroupName: "developers", PolicyName: "p", PolicyDocument: allowS3}))
-	_, err = e.s.DeleteGroup(e.ctx, e.root, &DeleteGroupInput{GroupName: "developers"})
+	must[*iamapi.PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &iamapi.PutGroupPolicyInput{GroupName: "developers", PolicyName: "p", PolicyDocument: allowS3}))
+	_, err = e.s.DeleteGroup(e.ctx, e.root, &iamapi.DeleteGroupInput{GroupName: "developers"})
 	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete policies first.")
-	must[*DeleteGroupPolicyOutput](t)(e.s.DeleteGroupPolicy(e.ctx, e.root, &DeleteGroupPolicyInput{GroupName: "developers", PolicyName: "p"}))
-	must[*DeleteGroupOutput](t)(e.s.DeleteGroup(e.ctx, e.root, &DeleteGroupInput{GroupName: "developers"}))
-	list := must[*ListGroupsOutput](t)(e.s.ListGroups(e.ctx, e.root, &ListGroupsInput{}))
+	must[*iamapi.DeleteGroupPolicyOutput](t)(e.s.DeleteGroupPolicy(e.ctx, e.root, &iamapi.DeleteGroupPolicyInput{GroupName: "developers", PolicyName: "p"}))
+	must[*iamapi.DeleteGroupOutput](t)(e.s.DeleteGroup(e.ctx, e.root, &iamapi.DeleteGroupInput{GroupName: "developers"}))
+	list := must[*iamapi.ListGroupsOutput](t)(e.s.ListGroups(e.ctx, e.root, &iamapi.ListGroupsInput{}))
 	if len(list.Groups) != 10 {
 		t.Errorf("ListGroups %d", len(list.Groups))
 	}
@@ -527,15 +529,15 @@ func TestPrincipalPoliciesAndGeneration(t *testing.T) {
 	e := newEnv(t)
 	u := e.user(t, "u")
 	gen := e.s.Generation()
-	must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "u", PolicyName: "inl", PolicyDocument: allowS3}))
+	must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "u", PolicyName: "inl", PolicyDocument: allowS3}))
 	if e.s.Generation() <= gen {
 		t.Error("generation did not advance")
 	}
-	must[*AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "u", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
-	must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "g"}))
-	must[*AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: "g", UserName: "u"}))
-	must[*PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &PutGroupPolicyInput{GroupName: "g", PolicyName: "gp", PolicyDocument: allowS3}))
-	must[*PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &PutUserPermissionsBoundaryInput{UserName: "u", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"}))
+	must[*iamapi.AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "u", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
+	must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "g"}))
+	must[*iamapi.AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: "g", UserName: "u"}))
+	must[*iamapi.PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &iamapi.PutGroupPolicyInput{GroupName: "g", PolicyName: "gp", PolicyDocument: allowS3}))
+	must[*iamapi.PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &iamapi.PutUserPermissionsBoundaryInput{UserName: "u", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"}))
 	set, err := e.s.PrincipalPolicies(e.ctx, acct, store.EntityUser, u.UserId)
 	if err != nil {
 		t.Fatal(err)

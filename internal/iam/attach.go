@@ -3,6 +3,8 @@ package iam
 import (
 	"context"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -154,20 +156,7 @@ func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType
 	})
 }
 
-// AttachedPolicy is how ListAttached*Policies reports a policy.
-type AttachedPolicy struct {
-	PolicyName string `xml:"PolicyName"`
-	PolicyArn  string `xml:"PolicyArn"`
-}
-
-// ListAttachedPoliciesOutput is the result of ListAttached{User,Group,Role}Policies.
-type ListAttachedPoliciesOutput struct {
-	AttachedPolicies []AttachedPolicy `xml:"AttachedPolicies>member"`
-	IsTruncated      bool             `xml:"IsTruncated"`
-	Marker           string           `xml:"Marker,omitempty"`
-}
-
-func (s *Service) listAttached(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, prefix, marker string, maxItems *int) (*ListAttachedPoliciesOutput, error) {
+func (s *Service) listAttached(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, prefix, marker string, maxItems *int) (*iamapi.ListAttachedUserPoliciesOutput, error) {
 	p, err := s.target(ctx, c, t, action, name)
 	if err != nil {
 		return nil, err
@@ -187,143 +176,58 @@ func (s *Service) listAttached(ctx context.Context, c *auth.Caller, t store.Enti
 		}
 	}
 	kept, trunc, m, _ := cutSlice(pg, kept, func(mp *store.ManagedPolicy) string { return lower(mp.Name) + "|" + mp.AccountID })
-	out := &ListAttachedPoliciesOutput{AttachedPolicies: []AttachedPolicy{}, IsTruncated: trunc, Marker: m}
+	// The three ListAttached*Policies outputs are one shape; the group and
+	// role actions convert this one.
+	out := &iamapi.ListAttachedUserPoliciesOutput{AttachedPolicies: []iamapi.AttachedPolicy{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, mp := range kept {
-		out.AttachedPolicies = append(out.AttachedPolicies, AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
+		out.AttachedPolicies = append(out.AttachedPolicies, iamapi.AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
 	}
 	return out, nil
 }
 
-type AttachUserPolicyInput struct {
-	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type AttachUserPolicyOutput struct{}
-
-func (s *Service) AttachUserPolicy(ctx context.Context, c *auth.Caller, in *AttachUserPolicyInput) (*AttachUserPolicyOutput, error) {
-	return result[AttachUserPolicyOutput](s.attach(ctx, c, store.EntityUser, "AttachUserPolicy", in.UserName, in.PolicyArn))
+func (s *Service) AttachUserPolicy(ctx context.Context, c *auth.Caller, in *iamapi.AttachUserPolicyInput) (*iamapi.AttachUserPolicyOutput, error) {
+	return result[iamapi.AttachUserPolicyOutput](s.attach(ctx, c, store.EntityUser, "AttachUserPolicy", in.UserName, in.PolicyArn))
 }
 
-type DetachUserPolicyInput struct {
-	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type DetachUserPolicyOutput struct{}
-
-func (s *Service) DetachUserPolicy(ctx context.Context, c *auth.Caller, in *DetachUserPolicyInput) (*DetachUserPolicyOutput, error) {
-	return result[DetachUserPolicyOutput](s.detach(ctx, c, store.EntityUser, "DetachUserPolicy", in.UserName, in.PolicyArn))
+func (s *Service) DetachUserPolicy(ctx context.Context, c *auth.Caller, in *iamapi.DetachUserPolicyInput) (*iamapi.DetachUserPolicyOutput, error) {
+	return result[iamapi.DetachUserPolicyOutput](s.detach(ctx, c, store.EntityUser, "DetachUserPolicy", in.UserName, in.PolicyArn))
 }
 
-type AttachGroupPolicyInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type AttachGroupPolicyOutput struct{}
-
-func (s *Service) AttachGroupPolicy(ctx context.Context, c *auth.Caller, in *AttachGroupPolicyInput) (*AttachGroupPolicyOutput, error) {
-	return result[AttachGroupPolicyOutput](s.attach(ctx, c, store.EntityGroup, "AttachGroupPolicy", in.GroupName, in.PolicyArn))
+func (s *Service) AttachGroupPolicy(ctx context.Context, c *auth.Caller, in *iamapi.AttachGroupPolicyInput) (*iamapi.AttachGroupPolicyOutput, error) {
+	return result[iamapi.AttachGroupPolicyOutput](s.attach(ctx, c, store.EntityGroup, "AttachGroupPolicy", in.GroupName, in.PolicyArn))
 }
 
-type DetachGroupPolicyInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type DetachGroupPolicyOutput struct{}
-
-func (s *Service) DetachGroupPolicy(ctx context.Context, c *auth.Caller, in *DetachGroupPolicyInput) (*DetachGroupPolicyOutput, error) {
-	return result[DetachGroupPolicyOutput](s.detach(ctx, c, store.EntityGroup, "DetachGroupPolicy", in.GroupName, in.PolicyArn))
+func (s *Service) DetachGroupPolicy(ctx context.Context, c *auth.Caller, in *iamapi.DetachGroupPolicyInput) (*iamapi.DetachGroupPolicyOutput, error) {
+	return result[iamapi.DetachGroupPolicyOutput](s.detach(ctx, c, store.EntityGroup, "DetachGroupPolicy", in.GroupName, in.PolicyArn))
 }
 
-type AttachRolePolicyInput struct {
-	RoleName  string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type AttachRolePolicyOutput struct{}
-
-func (s *Service) AttachRolePolicy(ctx context.Context, c *auth.Caller, in *AttachRolePolicyInput) (*AttachRolePolicyOutput, error) {
-	return result[AttachRolePolicyOutput](s.attach(ctx, c, store.EntityRole, "AttachRolePolicy", in.RoleName, in.PolicyArn))
+func (s *Service) AttachRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.AttachRolePolicyInput) (*iamapi.AttachRolePolicyOutput, error) {
+	return result[iamapi.AttachRolePolicyOutput](s.attach(ctx, c, store.EntityRole, "AttachRolePolicy", in.RoleName, in.PolicyArn))
 }
 
-type DetachRolePolicyInput struct {
-	RoleName  string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-type DetachRolePolicyOutput struct{}
-
-func (s *Service) DetachRolePolicy(ctx context.Context, c *auth.Caller, in *DetachRolePolicyInput) (*DetachRolePolicyOutput, error) {
-	return result[DetachRolePolicyOutput](s.detach(ctx, c, store.EntityRole, "DetachRolePolicy", in.RoleName, in.PolicyArn))
+func (s *Service) DetachRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.DetachRolePolicyInput) (*iamapi.DetachRolePolicyOutput, error) {
+	return result[iamapi.DetachRolePolicyOutput](s.detach(ctx, c, store.EntityRole, "DetachRolePolicy", in.RoleName, in.PolicyArn))
 }
 
-type ListAttachedUserPoliciesInput struct {
-	UserName   string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-type ListAttachedUserPoliciesOutput = ListAttachedPoliciesOutput
-
-func (s *Service) ListAttachedUserPolicies(ctx context.Context, c *auth.Caller, in *ListAttachedUserPoliciesInput) (*ListAttachedUserPoliciesOutput, error) {
-	return s.listAttached(ctx, c, store.EntityUser, "ListAttachedUserPolicies", in.UserName, in.PathPrefix, in.Marker, in.MaxItems)
+func (s *Service) ListAttachedUserPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListAttachedUserPoliciesInput) (*iamapi.ListAttachedUserPoliciesOutput, error) {
+	out, err := s.listAttached(ctx, c, store.EntityUser, "ListAttachedUserPolicies", in.UserName, in.PathPrefix, in.Marker, in.MaxItems)
+	return out, err
 }
 
-type ListAttachedGroupPoliciesInput struct {
-	GroupName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-type ListAttachedGroupPoliciesOutput = ListAttachedPoliciesOutput
-
-func (s *Service) ListAttachedGroupPolicies(ctx context.Context, c *auth.Caller, in *ListAttachedGroupPoliciesInput) (*ListAttachedGroupPoliciesOutput, error) {
-	return s.listAttached(ctx, c, store.EntityGroup, "ListAttachedGroupPolicies", in.GroupName, in.PathPrefix, in.Marker, in.MaxItems)
+func (s *Service) ListAttachedGroupPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListAttachedGroupPoliciesInput) (*iamapi.ListAttachedGroupPoliciesOutput, error) {
+	out, err := s.listAttached(ctx, c, store.EntityGroup, "ListAttachedGroupPolicies", in.GroupName, in.PathPrefix, in.Marker, in.MaxItems)
+	return (*iamapi.ListAttachedGroupPoliciesOutput)(out), err
 }
 
-type ListAttachedRolePoliciesInput struct {
-	RoleName   string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	PathPrefix string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-type ListAttachedRolePoliciesOutput = ListAttachedPoliciesOutput
-
-func (s *Service) ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, in *ListAttachedRolePoliciesInput) (*ListAttachedRolePoliciesOutput, error) {
-	return s.listAttached(ctx, c, store.EntityRole, "ListAttachedRolePolicies", in.RoleName, in.PathPrefix, in.Marker, in.MaxItems)
-}
-
-type ListEntitiesForPolicyInput struct {
-	PolicyArn         string `aws:"required,min=20,max=2048"`
-	EntityFilter      string `enum:"User|Role|Group|LocalManagedPolicy|AWSManagedPolicy"`
-	PathPrefix        string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
-	PolicyUsageFilter string `enum:"PermissionsPolicy|PermissionsBoundary"`
-	Marker            string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems          *int   `aws:"min=1,max=1000"`
-}
-
-type PolicyUser struct {
-	UserName string `xml:"UserName"`
-	UserId   string `xml:"UserId"`
-}
-type PolicyGroup struct {
-	GroupName string `xml:"GroupName"`
-	GroupId   string `xml:"GroupId"`
-}
-type PolicyRole struct {
-	RoleName string `xml:"RoleName"`
-	RoleId   string `xml:"RoleId"`
-}
-
-type ListEntitiesForPolicyOutput struct {
-	PolicyGroups []PolicyGroup `xml:"PolicyGroups>member"`
-	PolicyUsers  []PolicyUser  `xml:"PolicyUsers>member"`
-	PolicyRoles  []PolicyRole  `xml:"PolicyRoles>member"`
-	IsTruncated  bool          `xml:"IsTruncated"`
-	Marker       string        `xml:"Marker,omitempty"`
+func (s *Service) ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListAttachedRolePoliciesInput) (*iamapi.ListAttachedRolePoliciesOutput, error) {
+	out, err := s.listAttached(ctx, c, store.EntityRole, "ListAttachedRolePolicies", in.RoleName, in.PathPrefix, in.Marker, in.MaxItems)
+	return (*iamapi.ListAttachedRolePoliciesOutput)(out), err
 }
 
 // ListEntitiesForPolicy lists attachments (PermissionsPolicy). Boundary use
 // is only counted by the store, not indexed, so PermissionsBoundary usage
 // scans the account's users and roles.
-func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in *ListEntitiesForPolicyInput) (*ListEntitiesForPolicyOutput, error) {
+func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in *iamapi.ListEntitiesForPolicyInput) (*iamapi.ListEntitiesForPolicyOutput, error) {
 	mp, err := s.policyTarget(ctx, c, "ListEntitiesForPolicy", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -418,15 +322,15 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in 
 	}
 	sortBy(kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
 	kept, trunc, m, _ := cutSlice(pg, kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
-	out := &ListEntitiesForPolicyOutput{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListEntitiesForPolicyOutput{PolicyGroups: []iamapi.PolicyGroup{}, PolicyUsers: []iamapi.PolicyUser{}, PolicyRoles: []iamapi.PolicyRole{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, e := range kept {
 		switch e.typ {
 		case store.EntityUser:
-			out.PolicyUsers = append(out.PolicyUsers, PolicyUser{e.name, e.id})
+			out.PolicyUsers = append(out.PolicyUsers, iamapi.PolicyUser{UserName: e.name, UserId: e.id})
 		case store.EntityGroup:
-			out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{e.name, e.id})
+			out.PolicyGroups = append(out.PolicyGroups, iamapi.PolicyGroup{GroupName: e.name, GroupId: e.id})
 		case store.EntityRole:
-			out.PolicyRoles = append(out.PolicyRoles, PolicyRole{e.name, e.id})
+			out.PolicyRoles = append(out.PolicyRoles, iamapi.PolicyRole{RoleName: e.name, RoleId: e.id})
 		}
 	}
 	return out, nil

@@ -2,10 +2,10 @@ package iam
 
 import (
 	"context"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"slices"
 	"strings"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -14,73 +14,6 @@ import (
 
 // GetAccountAuthorizationDetails: every user, group, role and managed policy
 // of the account with the policies that apply to it, in AWS's shapes.
-
-// PolicyDetail is an inline policy in a UserPolicyList, GroupPolicyList or
-// RolePolicyList; the document is percent-encoded.
-type PolicyDetail struct {
-	PolicyName     string `xml:"PolicyName"`
-	PolicyDocument string `xml:"PolicyDocument"`
-}
-
-type UserDetail struct {
-	Path                    string                       `xml:"Path"`
-	UserName                string                       `xml:"UserName"`
-	UserId                  string                       `xml:"UserId"`
-	Arn                     string                       `xml:"Arn"`
-	CreateDate              time.Time                    `xml:"CreateDate"`
-	UserPolicyList          []PolicyDetail               `xml:"UserPolicyList>member"`
-	GroupList               []string                     `xml:"GroupList>member"`
-	AttachedManagedPolicies []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
-	PermissionsBoundary     *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                    awsproto.List[Tag]           `xml:"Tags,omitempty"`
-}
-
-type GroupDetail struct {
-	Path                    string           `xml:"Path"`
-	GroupName               string           `xml:"GroupName"`
-	GroupId                 string           `xml:"GroupId"`
-	Arn                     string           `xml:"Arn"`
-	CreateDate              time.Time        `xml:"CreateDate"`
-	GroupPolicyList         []PolicyDetail   `xml:"GroupPolicyList>member"`
-	AttachedManagedPolicies []AttachedPolicy `xml:"AttachedManagedPolicies>member"`
-}
-
-type RoleDetail struct {
-	Path                     string                       `xml:"Path"`
-	RoleName                 string                       `xml:"RoleName"`
-	RoleId                   string                       `xml:"RoleId"`
-	Arn                      string                       `xml:"Arn"`
-	CreateDate               time.Time                    `xml:"CreateDate"`
-	AssumeRolePolicyDocument string                       `xml:"AssumeRolePolicyDocument,omitempty"`
-	InstanceProfileList      []InstanceProfile            `xml:"InstanceProfileList>member"`
-	RolePolicyList           []PolicyDetail               `xml:"RolePolicyList>member"`
-	AttachedManagedPolicies  []AttachedPolicy             `xml:"AttachedManagedPolicies>member"`
-	PermissionsBoundary      *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                     awsproto.List[Tag]           `xml:"Tags,omitempty"`
-	RoleLastUsed             *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
-}
-
-// ManagedPolicyDetail is the Policy shape (without tags) with every version
-// and its document.
-type ManagedPolicyDetail struct {
-	Policy
-	PolicyVersionList []PolicyVersion `xml:"PolicyVersionList>member"`
-}
-
-type GetAccountAuthorizationDetailsInput struct {
-	Filter   []string
-	MaxItems *int   `aws:"min=1,max=1000"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-}
-
-type GetAccountAuthorizationDetailsOutput struct {
-	UserDetailList  []UserDetail          `xml:"UserDetailList>member"`
-	GroupDetailList []GroupDetail         `xml:"GroupDetailList>member"`
-	RoleDetailList  []RoleDetail          `xml:"RoleDetailList>member"`
-	Policies        []ManagedPolicyDetail `xml:"Policies>member"`
-	IsTruncated     bool                  `xml:"IsTruncated"`
-	Marker          string                `xml:"Marker,omitempty"`
-}
 
 var entityFilters = []string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}
 
@@ -94,7 +27,7 @@ type authItem struct {
 	pol  *store.ManagedPolicy
 }
 
-func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Caller, in *GetAccountAuthorizationDetailsInput) (*GetAccountAuthorizationDetailsOutput, error) {
+func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Caller, in *iamapi.GetAccountAuthorizationDetailsInput) (*iamapi.GetAccountAuthorizationDetailsOutput, error) {
 	if err := s.authorize(ctx, c, "GetAccountAuthorizationDetails", "*"); err != nil {
 		return nil, err
 	}
@@ -120,8 +53,8 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Ca
 		return nil, err
 	}
 	page, trunc, marker, _ := cutSlice(pg, items, func(it authItem) string { return padIndex(it.i) })
-	out := &GetAccountAuthorizationDetailsOutput{UserDetailList: []UserDetail{}, GroupDetailList: []GroupDetail{},
-		RoleDetailList: []RoleDetail{}, Policies: []ManagedPolicyDetail{}, IsTruncated: trunc, Marker: marker}
+	out := &iamapi.GetAccountAuthorizationDetailsOutput{UserDetailList: []iamapi.UserDetail{}, GroupDetailList: []iamapi.GroupDetail{},
+		RoleDetailList: []iamapi.RoleDetail{}, Policies: []iamapi.ManagedPolicyDetail{}, IsTruncated: ptr(trunc), Marker: marker}
 	for _, it := range page {
 		switch {
 		case it.user != nil:
@@ -241,32 +174,32 @@ func (s *Service) authItems(ctx context.Context, acct string, want map[string]bo
 	return items, nil
 }
 
-func (s *Service) inlineDetails(ctx context.Context, t store.EntityType, id string) ([]PolicyDetail, error) {
+func (s *Service) inlineDetails(ctx context.Context, t store.EntityType, id string) ([]iamapi.PolicyDetail, error) {
 	ips, err := s.store.InlinePolicies().List(ctx, t, id)
 	if err != nil {
 		return nil, err
 	}
-	out := []PolicyDetail{}
+	out := []iamapi.PolicyDetail{}
 	for _, ip := range ips {
-		out = append(out, PolicyDetail{PolicyName: ip.Name, PolicyDocument: encodeDocument(ip.Document)})
+		out = append(out, iamapi.PolicyDetail{PolicyName: ip.Name, PolicyDocument: encodeDocument(ip.Document)})
 	}
 	return out, nil
 }
 
-func (s *Service) attachedOut(ctx context.Context, t store.EntityType, id string) ([]AttachedPolicy, error) {
+func (s *Service) attachedOut(ctx context.Context, t store.EntityType, id string) ([]iamapi.AttachedPolicy, error) {
 	att, err := s.store.Attachments().ListForEntity(ctx, t, id)
 	if err != nil {
 		return nil, err
 	}
-	out := []AttachedPolicy{}
+	out := []iamapi.AttachedPolicy{}
 	for _, mp := range att {
-		out = append(out, AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
+		out = append(out, iamapi.AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
 	}
 	return out, nil
 }
 
-func (s *Service) userDetail(ctx context.Context, u *store.User) (UserDetail, error) {
-	d := UserDetail{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt,
+func (s *Service) userDetail(ctx context.Context, u *store.User) (iamapi.UserDetail, error) {
+	d := iamapi.UserDetail{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt,
 		GroupList: []string{}, PermissionsBoundary: boundaryOut(u.PermissionsBoundary), Tags: tagsOut(u.Tags)}
 	var err error
 	if d.UserPolicyList, err = s.inlineDetails(ctx, store.EntityUser, u.ID); err != nil {
@@ -285,8 +218,8 @@ func (s *Service) userDetail(ctx context.Context, u *store.User) (UserDetail, er
 	return d, nil
 }
 
-func (s *Service) groupDetail(ctx context.Context, g *store.Group) (GroupDetail, error) {
-	d := GroupDetail{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt}
+func (s *Service) groupDetail(ctx context.Context, g *store.Group) (iamapi.GroupDetail, error) {
+	d := iamapi.GroupDetail{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt}
 	var err error
 	if d.GroupPolicyList, err = s.inlineDetails(ctx, store.EntityGroup, g.ID); err != nil {
 		return d, err
@@ -295,10 +228,10 @@ func (s *Service) groupDetail(ctx context.Context, g *store.Group) (GroupDetail,
 	return d, err
 }
 
-func (s *Service) roleDetail(ctx context.Context, r *store.Role) (RoleDetail, error) {
+func (s *Service) roleDetail(ctx context.Context, r *store.Role) (iamapi.RoleDetail, error) {
 	ro := roleOut(r, true)
-	d := RoleDetail{Path: ro.Path, RoleName: ro.RoleName, RoleId: ro.RoleId, Arn: ro.Arn, CreateDate: ro.CreateDate,
-		AssumeRolePolicyDocument: ro.AssumeRolePolicyDocument, InstanceProfileList: []InstanceProfile{},
+	d := iamapi.RoleDetail{Path: ro.Path, RoleName: ro.RoleName, RoleId: ro.RoleId, Arn: ro.Arn, CreateDate: ro.CreateDate,
+		AssumeRolePolicyDocument: ro.AssumeRolePolicyDocument, InstanceProfileList: []iamapi.InstanceProfile{},
 		PermissionsBoundary: ro.PermissionsBoundary, Tags: ro.Tags, RoleLastUsed: ro.RoleLastUsed}
 	var err error
 	if d.RolePolicyList, err = s.inlineDetails(ctx, store.EntityRole, r.ID); err != nil {
@@ -321,9 +254,12 @@ func (s *Service) roleDetail(ctx context.Context, r *store.Role) (RoleDetail, er
 	return d, nil
 }
 
-func (s *Service) policyDetail(ctx context.Context, mp *store.ManagedPolicy) (ManagedPolicyDetail, error) {
-	d := ManagedPolicyDetail{Policy: policyOut(mp, false), PolicyVersionList: []PolicyVersion{}}
-	d.Description = mp.Description
+func (s *Service) policyDetail(ctx context.Context, mp *store.ManagedPolicy) (iamapi.ManagedPolicyDetail, error) {
+	p := policyOut(mp, false)
+	d := iamapi.ManagedPolicyDetail{PolicyName: p.PolicyName, PolicyId: p.PolicyId, Arn: p.Arn, Path: p.Path,
+		DefaultVersionId: p.DefaultVersionId, AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
+		IsAttachable: p.IsAttachable, Description: mp.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
+		PolicyVersionList: []iamapi.PolicyVersion{}}
 	vs, err := s.store.Policies().ListVersions(ctx, mp.ID)
 	if err != nil {
 		return d, err

@@ -1,11 +1,12 @@
 package iam
 
 import (
-	"encoding/xml"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 )
 
 func TestGetAccountAuthorizationDetails(t *testing.T) {
@@ -14,31 +15,31 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 	e.user(t, "bob")
 	e.role(t, "app")
 	local := e.policy(t, "local-s3")
-	must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "devs"}))
-	must[*AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: "devs", UserName: "alice"}))
-	must[*PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &PutGroupPolicyInput{GroupName: "devs", PolicyName: "g", PolicyDocument: simAllowGet}))
-	must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "alice", PolicyName: "inline one", PolicyDocument: simAllowGet}))
-	must[*AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "alice", PolicyArn: local.Arn}))
-	must[*AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &AttachRolePolicyInput{RoleName: "app", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
-	must[*PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &PutRolePolicyInput{RoleName: "app", PolicyName: "r", PolicyDocument: simDenyPut}))
-	must[*PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &PutUserPermissionsBoundaryInput{UserName: "alice", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"}))
-	must[*CreateInstanceProfileOutput](t)(e.s.CreateInstanceProfile(e.ctx, e.root, &CreateInstanceProfileInput{InstanceProfileName: "app-ip"}))
-	must[*AddRoleToInstanceProfileOutput](t)(e.s.AddRoleToInstanceProfile(e.ctx, e.root, &AddRoleToInstanceProfileInput{InstanceProfileName: "app-ip", RoleName: "app"}))
-	must[*TagUserOutput](t)(e.s.TagUser(e.ctx, e.root, &TagUserInput{UserName: "alice", Tags: []Tag{{"team", "blue"}}}))
+	must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "devs"}))
+	must[*iamapi.AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: "devs", UserName: "alice"}))
+	must[*iamapi.PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &iamapi.PutGroupPolicyInput{GroupName: "devs", PolicyName: "g", PolicyDocument: simAllowGet}))
+	must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "alice", PolicyName: "inline one", PolicyDocument: simAllowGet}))
+	must[*iamapi.AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "alice", PolicyArn: local.Arn}))
+	must[*iamapi.AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "app", PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}))
+	must[*iamapi.PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &iamapi.PutRolePolicyInput{RoleName: "app", PolicyName: "r", PolicyDocument: simDenyPut}))
+	must[*iamapi.PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &iamapi.PutUserPermissionsBoundaryInput{UserName: "alice", PermissionsBoundary: "arn:aws:iam::aws:policy/PowerUserAccess"}))
+	must[*iamapi.CreateInstanceProfileOutput](t)(e.s.CreateInstanceProfile(e.ctx, e.root, &iamapi.CreateInstanceProfileInput{InstanceProfileName: "app-ip"}))
+	must[*iamapi.AddRoleToInstanceProfileOutput](t)(e.s.AddRoleToInstanceProfile(e.ctx, e.root, &iamapi.AddRoleToInstanceProfileInput{InstanceProfileName: "app-ip", RoleName: "app"}))
+	must[*iamapi.TagUserOutput](t)(e.s.TagUser(e.ctx, e.root, &iamapi.TagUserInput{UserName: "alice", Tags: []iamapi.Tag{{Key: "team", Value: "blue"}}}))
 
-	all := must[*GetAccountAuthorizationDetailsOutput](t)(e.s.GetAccountAuthorizationDetails(e.ctx, e.root, &GetAccountAuthorizationDetailsInput{}))
+	all := must[*iamapi.GetAccountAuthorizationDetailsOutput](t)(e.s.GetAccountAuthorizationDetails(e.ctx, e.root, &iamapi.GetAccountAuthorizationDetailsInput{}))
 	if c := e.authz.last(); c.action != "iam:GetAccountAuthorizationDetails" || c.resource != "*" {
 		t.Errorf("authorized %+v", c)
 	}
-	if len(all.UserDetailList) != 2 || len(all.GroupDetailList) != 1 || len(all.RoleDetailList) != 1 || all.IsTruncated {
+	if len(all.UserDetailList) != 2 || len(all.GroupDetailList) != 1 || len(all.RoleDetailList) != 1 || isTrue(all.IsTruncated) {
 		t.Fatalf("counts %d %d %d truncated %v", len(all.UserDetailList), len(all.GroupDetailList), len(all.RoleDetailList), all.IsTruncated)
 	}
 	u := all.UserDetailList[0]
 	if u.UserName != "alice" || u.Arn != alice.Arn || !reflect.DeepEqual(u.GroupList, []string{"devs"}) ||
 		len(u.UserPolicyList) != 1 || u.UserPolicyList[0].PolicyName != "inline one" ||
-		!reflect.DeepEqual(u.AttachedManagedPolicies, []AttachedPolicy{{"local-s3", local.Arn}}) ||
+		!reflect.DeepEqual(u.AttachedManagedPolicies, []iamapi.AttachedPolicy{{PolicyName: "local-s3", PolicyArn: local.Arn}}) ||
 		u.PermissionsBoundary == nil || u.PermissionsBoundary.PermissionsBoundaryArn != "arn:aws:iam::aws:policy/PowerUserAccess" ||
-		!reflect.DeepEqual([]Tag(u.Tags), []Tag{{"team", "blue"}}) {
+		!reflect.DeepEqual([]iamapi.Tag(u.Tags), []iamapi.Tag{{Key: "team", Value: "blue"}}) {
 		t.Errorf("alice %+v", u)
 	}
 	if doc, err := url.QueryUnescape(u.UserPolicyList[0].PolicyDocument); err != nil || doc != simAllowGet || strings.Contains(u.UserPolicyList[0].PolicyDocument, "{") {
@@ -69,8 +70,8 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 		t.Errorf("policies %v, want %v", names, want)
 	}
 	lp := all.Policies[2]
-	if lp.Arn != local.Arn || lp.AttachmentCount != 1 || !lp.IsAttachable || len(lp.PolicyVersionList) != 1 ||
-		lp.PolicyVersionList[0].VersionId != "v1" || !lp.PolicyVersionList[0].IsDefaultVersion {
+	if lp.Arn != local.Arn || *lp.AttachmentCount != 1 || !isTrue(lp.IsAttachable) || len(lp.PolicyVersionList) != 1 ||
+		lp.PolicyVersionList[0].VersionId != "v1" || !isTrue(lp.PolicyVersionList[0].IsDefaultVersion) {
 		t.Errorf("local policy %+v", lp)
 	}
 	if doc, _ := url.QueryUnescape(lp.PolicyVersionList[0].Document); doc != allowS3 {
@@ -91,7 +92,7 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := e.s.GetAccountAuthorizationDetails(e.ctx, e.root, &GetAccountAuthorizationDetailsInput{Filter: tc.filter})
+			out, err := e.s.GetAccountAuthorizationDetails(e.ctx, e.root, &iamapi.GetAccountAuthorizationDetailsInput{Filter: tc.filter})
 			wantErr(t, err, tc.code, "")
 			if err != nil {
 				return
@@ -105,9 +106,9 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 
 	// Pages of two walk users, groups, roles and policies in order.
 	var seen []string
-	in := &GetAccountAuthorizationDetailsInput{MaxItems: ptr(2)}
+	in := &iamapi.GetAccountAuthorizationDetailsInput{MaxItems: ptr(2)}
 	for n := 0; n < 10; n++ {
-		out := must[*GetAccountAuthorizationDetailsOutput](t)(e.s.GetAccountAuthorizationDetails(e.ctx, e.root, in))
+		out := must[*iamapi.GetAccountAuthorizationDetailsOutput](t)(e.s.GetAccountAuthorizationDetails(e.ctx, e.root, in))
 		for _, u := range out.UserDetailList {
 			seen = append(seen, "u:"+u.UserName)
 		}
@@ -120,7 +121,7 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 		for _, p := range out.Policies {
 			seen = append(seen, "p:"+p.PolicyName)
 		}
-		if !out.IsTruncated {
+		if !isTrue(out.IsTruncated) {
 			break
 		}
 		in.Marker = out.Marker
@@ -131,23 +132,20 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 }
 
 func TestAuthorizationDetailsXML(t *testing.T) {
-	out := GetAccountAuthorizationDetailsOutput{
-		UserDetailList: []UserDetail{{UserName: "alice", UserPolicyList: []PolicyDetail{{"p", "%7B%7D"}}, GroupList: []string{"devs"},
-			AttachedManagedPolicies: []AttachedPolicy{{"x", "arn:aws:iam::aws:policy/x"}}}},
-		RoleDetailList: []RoleDetail{{RoleName: "app", InstanceProfileList: []InstanceProfile{{InstanceProfileName: "ip"}}}},
-		Policies:       []ManagedPolicyDetail{{Policy: Policy{PolicyName: "x"}, PolicyVersionList: []PolicyVersion{{Document: "%7B%7D", VersionId: "v1", IsDefaultVersion: true}}}},
+	out := iamapi.GetAccountAuthorizationDetailsOutput{
+		UserDetailList: []iamapi.UserDetail{{UserName: "alice", UserPolicyList: []iamapi.PolicyDetail{{PolicyName: "p", PolicyDocument: "%7B%7D"}}, GroupList: []string{"devs"},
+			AttachedManagedPolicies: []iamapi.AttachedPolicy{{PolicyName: "x", PolicyArn: "arn:aws:iam::aws:policy/x"}}}},
+		RoleDetailList: []iamapi.RoleDetail{{RoleName: "app", InstanceProfileList: []iamapi.InstanceProfile{{InstanceProfileName: "ip"}}}},
+		Policies:       []iamapi.ManagedPolicyDetail{{PolicyName: "x", PolicyVersionList: []iamapi.PolicyVersion{{Document: "%7B%7D", VersionId: "v1", IsDefaultVersion: ptr(true)}}}},
 	}
-	b, err := xml.Marshal(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := out.AppendXML(nil)
 	for _, want := range []string{
-		"<UserDetailList><member><Path></Path><UserName>alice</UserName>",
+		"<UserDetailList><member><UserName>alice</UserName>",
 		"<UserPolicyList><member><PolicyName>p</PolicyName><PolicyDocument>%7B%7D</PolicyDocument></member></UserPolicyList>",
 		"<GroupList><member>devs</member></GroupList>",
 		"<AttachedManagedPolicies><member><PolicyName>x</PolicyName><PolicyArn>arn:aws:iam::aws:policy/x</PolicyArn></member></AttachedManagedPolicies>",
-		"<RoleDetailList><member><Path></Path><RoleName>app</RoleName>",
-		"<InstanceProfileList><member><Path></Path><InstanceProfileName>ip</InstanceProfileName>",
+		"<RoleDetailList><member><RoleName>app</RoleName>",
+		"<InstanceProfileList><member><InstanceProfileName>ip</InstanceProfileName>",
 		"<Policies><member><PolicyName>x</PolicyName>",
 		"<PolicyVersionList><member><Document>%7B%7D</Document><VersionId>v1</VersionId><IsDefaultVersion>true</IsDefaultVersion>",
 	} {

@@ -7,28 +7,18 @@ import (
 	"strings"
 	"unicode"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-// Tag is an IAM tag as sent in Tags.member.N and returned in <Tags>.
-type Tag struct {
-	Key   string `xml:"Key" aws:"required,min=1,max=128" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"`
-	Value string `xml:"Value" aws:"required,min=0,max=256" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"`
-}
-
-// AttachedPermissionsBoundary is how users and roles report their boundary.
-type AttachedPermissionsBoundary struct {
-	PermissionsBoundaryType string `xml:"PermissionsBoundaryType"`
-	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
-}
-
-func boundaryOut(arn string) *AttachedPermissionsBoundary {
+func boundaryOut(arn string) *iamapi.AttachedPermissionsBoundary {
 	if arn == "" {
 		return nil
 	}
-	return &AttachedPermissionsBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
+	return &iamapi.AttachedPermissionsBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
 }
 
 const (
@@ -154,13 +144,13 @@ func encodeDocument(doc string) string {
 
 // tagsOut converts stored tags to wire tags; nil for none so omitempty
 // drops the element.
-func tagsOut(ts []store.Tag) []Tag {
+func tagsOut(ts []store.Tag) []iamapi.Tag {
 	if len(ts) == 0 {
 		return nil
 	}
-	out := make([]Tag, len(ts))
+	out := make([]iamapi.Tag, len(ts))
 	for i, t := range ts {
-		out[i] = Tag{Key: t.Key, Value: t.Value}
+		out[i] = iamapi.Tag{Key: t.Key, Value: t.Value}
 	}
 	return out
 }
@@ -169,7 +159,7 @@ func tagKey(k string) string { return strings.ToLower(k) }
 
 // checkTags enforces the tag rules the decoder cannot: unique keys in any
 // case, the reserved aws: prefix, the characters, and the count.
-func checkTags(ts []Tag) error {
+func checkTags(ts []iamapi.Tag) error {
 	if len(ts) > maxTags {
 		return awserr.New("LimitExceeded", 409, "The number of tags has reached the maximum limit.")
 	}
@@ -209,7 +199,7 @@ func checkTagText(s string, min, max int) error {
 
 // mergeTags applies TagX semantics: a key already present (in any case) has
 // its value replaced, new keys are appended; the result may hold at most 50.
-func mergeTags(cur []store.Tag, add []Tag) ([]store.Tag, error) {
+func mergeTags(cur []store.Tag, add []iamapi.Tag) ([]store.Tag, error) {
 	out := append([]store.Tag(nil), cur...)
 	for _, t := range add {
 		replaced := false
@@ -245,7 +235,7 @@ func removeTags(cur []store.Tag, keys []string) []store.Tag {
 	return out
 }
 
-func storeTags(ts []Tag) []store.Tag {
+func storeTags(ts []iamapi.Tag) []store.Tag {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -258,7 +248,7 @@ func storeTags(ts []Tag) []store.Tag {
 
 // requestTagKeys returns aws:RequestTag/K for each tag and aws:TagKeys, the
 // condition keys AWS sets on requests that carry tags.
-func requestTagKeys(ts []Tag) []auth.Key {
+func requestTagKeys(ts []iamapi.Tag) []auth.Key {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -284,7 +274,7 @@ func resourceTagKeys(ts []store.Tag) []auth.Key {
 }
 
 // tagsPage pages ListXTags output, whose marker is the tag index.
-func tagsPage(ts []store.Tag, marker string, maxItems *int) ([]Tag, bool, string, error) {
+func tagsPage(ts []store.Tag, marker string, maxItems *int) ([]iamapi.Tag, bool, string, error) {
 	p, err := pageOf(marker, maxItems)
 	if err != nil {
 		return nil, false, "", err
@@ -300,9 +290,9 @@ func tagsPage(ts []store.Tag, marker string, maxItems *int) ([]Tag, bool, string
 	// Index keys are zero-padded so they compare in order as strings.
 	key := func(x it) string { return padIndex(x.i) }
 	items, trunc, m, _ := cutSlice(p, all, key)
-	out := make([]Tag, 0, len(items))
+	out := make([]iamapi.Tag, 0, len(items))
 	for _, x := range items {
-		out = append(out, Tag{Key: x.t.Key, Value: x.t.Value})
+		out = append(out, iamapi.Tag{Key: x.t.Key, Value: x.t.Value})
 	}
 	return out, trunc, m, nil
 }

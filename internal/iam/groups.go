@@ -2,26 +2,18 @@ package iam
 
 import (
 	"context"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-// Group is AWS's Group shape.
-type Group struct {
-	Path       string    `xml:"Path"`
-	GroupName  string    `xml:"GroupName"`
-	GroupId    string    `xml:"GroupId"`
-	Arn        string    `xml:"Arn"`
-	CreateDate time.Time `xml:"CreateDate"`
-}
-
 func groupARNOf(g *store.Group) string { return iamARN(g.AccountID, "group", g.Path, g.Name) }
 
-func groupOut(g *store.Group) Group {
-	return Group{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt}
+func groupOut(g *store.Group) iamapi.Group {
+	return iamapi.Group{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt}
 }
 
 func noSuchGroup(name string) *awserr.Error {
@@ -33,16 +25,7 @@ func reloadGroup(ctx context.Context, tx store.Repos, id, name string) (*store.G
 	return g, notFoundAs(err, noSuchGroup(name))
 }
 
-type CreateGroupInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Path      string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-}
-
-type CreateGroupOutput struct {
-	Group Group `xml:"Group"`
-}
-
-func (s *Service) CreateGroup(ctx context.Context, c *auth.Caller, in *CreateGroupInput) (*CreateGroupOutput, error) {
+func (s *Service) CreateGroup(ctx context.Context, c *auth.Caller, in *iamapi.CreateGroupInput) (*iamapi.CreateGroupOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -72,23 +55,10 @@ func (s *Service) CreateGroup(ctx context.Context, c *auth.Caller, in *CreateGro
 	if err != nil {
 		return nil, err
 	}
-	return &CreateGroupOutput{Group: groupOut(g)}, nil
+	return &iamapi.CreateGroupOutput{Group: ptr(groupOut(g))}, nil
 }
 
-type GetGroupInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker    string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems  *int   `aws:"min=1,max=1000"`
-}
-
-type GetGroupOutput struct {
-	Group       Group  `xml:"Group"`
-	Users       []User `xml:"Users>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
-}
-
-func (s *Service) GetGroup(ctx context.Context, c *auth.Caller, in *GetGroupInput) (*GetGroupOutput, error) {
+func (s *Service) GetGroup(ctx context.Context, c *auth.Caller, in *iamapi.GetGroupInput) (*iamapi.GetGroupOutput, error) {
 	g, err := s.groupTarget(ctx, c, "GetGroup", in.GroupName)
 	if err != nil {
 		return nil, err
@@ -96,26 +66,18 @@ func (s *Service) GetGroup(ctx context.Context, c *auth.Caller, in *GetGroupInpu
 	us, trunc, m, err := listPage(in.Marker, in.MaxItems, "",
 		func(o store.ListOptions) ([]*store.User, error) { return s.store.Groups().ListMembers(ctx, g.ID, o) },
 		userCursor,
-		func(u *store.User) User { return userOut(u, false) })
+		func(u *store.User) iamapi.User { return userOut(u, false) })
 	if err != nil {
 		return nil, err
 	}
-	return &GetGroupOutput{Group: groupOut(g), Users: us, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.GetGroupOutput{Group: ptr(groupOut(g)), Users: us, IsTruncated: ptr(trunc), Marker: m}, nil
 }
 
-type UpdateGroupInput struct {
-	GroupName    string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	NewPath      string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	NewGroupName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type UpdateGroupOutput struct{}
-
-func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *UpdateGroupInput) (*UpdateGroupOutput, error) {
+func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *iamapi.UpdateGroupInput) (*iamapi.UpdateGroupOutput, error) {
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	return result[UpdateGroupOutput](groupKind.write(ctx, s, c, "UpdateGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+	return result[iamapi.UpdateGroupOutput](groupKind.rename(ctx, s, c, "UpdateGroup", in.GroupName, in.NewGroupName, in.NewPath, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if in.NewGroupName != "" {
 			g.Name = in.NewGroupName
 		}
@@ -132,14 +94,8 @@ func (s *Service) UpdateGroup(ctx context.Context, c *auth.Caller, in *UpdateGro
 	}))
 }
 
-type DeleteGroupInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteGroupOutput struct{}
-
-func (s *Service) DeleteGroup(ctx context.Context, c *auth.Caller, in *DeleteGroupInput) (*DeleteGroupOutput, error) {
-	return result[DeleteGroupOutput](groupKind.write(ctx, s, c, "DeleteGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+func (s *Service) DeleteGroup(ctx context.Context, c *auth.Caller, in *iamapi.DeleteGroupInput) (*iamapi.DeleteGroupOutput, error) {
+	return result[iamapi.DeleteGroupOutput](groupKind.write(ctx, s, c, "DeleteGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		if us, err := tx.Groups().ListMembers(ctx, g.ID, store.ListOptions{Limit: 1}); err != nil {
 			return err
 		} else if len(us) > 0 {
@@ -152,19 +108,7 @@ func (s *Service) DeleteGroup(ctx context.Context, c *auth.Caller, in *DeleteGro
 	}))
 }
 
-type ListGroupsInput struct {
-	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-
-type ListGroupsOutput struct {
-	Groups      []Group `xml:"Groups>member"`
-	IsTruncated bool    `xml:"IsTruncated"`
-	Marker      string  `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListGroups(ctx context.Context, c *auth.Caller, in *ListGroupsInput) (*ListGroupsOutput, error) {
+func (s *Service) ListGroups(ctx context.Context, c *auth.Caller, in *iamapi.ListGroupsInput) (*iamapi.ListGroupsOutput, error) {
 	if err := s.authorize(ctx, c, "ListGroups", listARN(c.AccountID, "group")); err != nil {
 		return nil, err
 	}
@@ -174,21 +118,14 @@ func (s *Service) ListGroups(ctx context.Context, c *auth.Caller, in *ListGroups
 	if err != nil {
 		return nil, err
 	}
-	return &ListGroupsOutput{Groups: gs, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.ListGroupsOutput{Groups: gs, IsTruncated: ptr(trunc), Marker: m}, nil
 }
 
 // groupCursor orders groups in listings and is their page cursor.
 func groupCursor(g *store.Group) string { return lower(g.Name) }
 
-type AddUserToGroupInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type AddUserToGroupOutput struct{}
-
-func (s *Service) AddUserToGroup(ctx context.Context, c *auth.Caller, in *AddUserToGroupInput) (*AddUserToGroupOutput, error) {
-	return result[AddUserToGroupOutput](groupKind.write(ctx, s, c, "AddUserToGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+func (s *Service) AddUserToGroup(ctx context.Context, c *auth.Caller, in *iamapi.AddUserToGroupInput) (*iamapi.AddUserToGroupOutput, error) {
+	return result[iamapi.AddUserToGroupOutput](groupKind.write(ctx, s, c, "AddUserToGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
 			return notFoundAs(err, noSuchUser(in.UserName))
@@ -209,15 +146,8 @@ func (s *Service) AddUserToGroup(ctx context.Context, c *auth.Caller, in *AddUse
 	}))
 }
 
-type RemoveUserFromGroupInput struct {
-	GroupName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	UserName  string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type RemoveUserFromGroupOutput struct{}
-
-func (s *Service) RemoveUserFromGroup(ctx context.Context, c *auth.Caller, in *RemoveUserFromGroupInput) (*RemoveUserFromGroupOutput, error) {
-	return result[RemoveUserFromGroupOutput](groupKind.write(ctx, s, c, "RemoveUserFromGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
+func (s *Service) RemoveUserFromGroup(ctx context.Context, c *auth.Caller, in *iamapi.RemoveUserFromGroupInput) (*iamapi.RemoveUserFromGroupOutput, error) {
+	return result[iamapi.RemoveUserFromGroupOutput](groupKind.write(ctx, s, c, "RemoveUserFromGroup", in.GroupName, func(ctx context.Context, tx store.Repos, g *store.Group) error {
 		u, err := tx.Users().Get(ctx, c.AccountID, in.UserName)
 		if err != nil {
 			return notFoundAs(err, noSuchUser(in.UserName))
@@ -226,19 +156,7 @@ func (s *Service) RemoveUserFromGroup(ctx context.Context, c *auth.Caller, in *R
 	}))
 }
 
-type ListGroupsForUserInput struct {
-	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListGroupsForUserOutput struct {
-	Groups      []Group `xml:"Groups>member"`
-	IsTruncated bool    `xml:"IsTruncated"`
-	Marker      string  `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListGroupsForUser(ctx context.Context, c *auth.Caller, in *ListGroupsForUserInput) (*ListGroupsForUserOutput, error) {
+func (s *Service) ListGroupsForUser(ctx context.Context, c *auth.Caller, in *iamapi.ListGroupsForUserInput) (*iamapi.ListGroupsForUserOutput, error) {
 	u, err := s.userTarget(ctx, c, "ListGroupsForUser", in.UserName)
 	if err != nil {
 		return nil, err
@@ -249,5 +167,5 @@ func (s *Service) ListGroupsForUser(ctx context.Context, c *auth.Caller, in *Lis
 	if err != nil {
 		return nil, err
 	}
-	return &ListGroupsForUserOutput{Groups: gs, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.ListGroupsForUserOutput{Groups: gs, IsTruncated: ptr(trunc), Marker: m}, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -54,6 +56,15 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	e := &env{authz: &recorder{}}
+	e.open(t, e.authz)
+	return e
+}
+
+// open gives e a Service on a fresh store with authorizer a, and the test
+// account with AWS's managed policies.
+func (e *env) open(t *testing.T, a auth.Authorizer) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mantle.db"))
 	if err != nil {
@@ -64,16 +75,15 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{authz: &recorder{}, now: time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC), ctx: ctx,
-		root: &auth.Caller{Kind: auth.KindRoot, AccountID: acct, ARN: rootARN(acct), ID: acct}}
-	e.s = New(Config{Store: st, Authorizer: e.authz, Sealer: sealer, Now: func() time.Time { return e.now }})
+	e.now, e.ctx = time.Date(2025, 3, 4, 5, 6, 7, 890, time.UTC), ctx
+	e.root = &auth.Caller{Kind: auth.KindRoot, AccountID: acct, ARN: rootARN(acct), ID: acct}
+	e.s = New(Config{Store: st, Authorizer: a, Sealer: sealer, Now: func() time.Time { return e.now }})
 	if err := e.s.EnsureAccount(ctx, acct, "test", "test@example.com"); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.s.EnsureAWSManagedPolicies(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return e
 }
 
 // wantErr checks err is an *awserr.Error with code and message; an empty
@@ -105,34 +115,32 @@ func must[T any](t *testing.T) func(v T, err error) T {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
-func (e *env) user(t *testing.T, name string) *User {
+func (e *env) user(t *testing.T, name string) *iamapi.User {
 	t.Helper()
-	out, err := e.s.CreateUser(e.ctx, e.root, &CreateUserInput{UserName: name})
+	out, err := e.s.CreateUser(e.ctx, e.root, &iamapi.CreateUserInput{UserName: name})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.User
+	return out.User
 }
 
 const trustDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 const allowS3 = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`
 
-func (e *env) role(t *testing.T, name string) *Role {
+func (e *env) role(t *testing.T, name string) *iamapi.Role {
 	t.Helper()
-	out, err := e.s.CreateRole(e.ctx, e.root, &CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trustDoc})
+	out, err := e.s.CreateRole(e.ctx, e.root, &iamapi.CreateRoleInput{RoleName: name, AssumeRolePolicyDocument: trustDoc})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.Role
+	return out.Role
 }
 
-func (e *env) policy(t *testing.T, name string) *Policy {
+func (e *env) policy(t *testing.T, name string) *iamapi.Policy {
 	t.Helper()
-	out, err := e.s.CreatePolicy(e.ctx, e.root, &CreatePolicyInput{PolicyName: name, PolicyDocument: allowS3})
+	out, err := e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: name, PolicyDocument: allowS3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &out.Policy
+	return out.Policy
 }

@@ -2,24 +2,13 @@ package iam
 
 import (
 	"context"
-	"github.com/mantle-iam/mantle/internal/awsproto"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
-
-// InstanceProfile is AWS's InstanceProfile shape.
-type InstanceProfile struct {
-	Path                string             `xml:"Path"`
-	InstanceProfileName string             `xml:"InstanceProfileName"`
-	InstanceProfileId   string             `xml:"InstanceProfileId"`
-	Arn                 string             `xml:"Arn"`
-	CreateDate          time.Time          `xml:"CreateDate"`
-	Roles               []Role             `xml:"Roles>member"`
-	Tags                awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
 
 func ipARNOf(p *store.InstanceProfile) string {
 	return iamARN(p.AccountID, "instance-profile", p.Path, p.Name)
@@ -30,8 +19,8 @@ func noSuchIP(name string) *awserr.Error {
 }
 
 // ipOut renders a profile with its role, looked up in r.
-func ipOut(ctx context.Context, r store.Repos, p *store.InstanceProfile, tags bool) (InstanceProfile, error) {
-	out := InstanceProfile{Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: ipARNOf(p), CreateDate: p.CreatedAt, Roles: []Role{}}
+func ipOut(ctx context.Context, r store.Repos, p *store.InstanceProfile, tags bool) (iamapi.InstanceProfile, error) {
+	out := iamapi.InstanceProfile{Path: p.Path, InstanceProfileName: p.Name, InstanceProfileId: p.ID, Arn: ipARNOf(p), CreateDate: p.CreatedAt, Roles: []iamapi.Role{}}
 	if tags {
 		out.Tags = tagsOut(p.Tags)
 	}
@@ -68,17 +57,7 @@ func (s *Service) updateIP(ctx context.Context, c *auth.Caller, action, name str
 	}, keys...)
 }
 
-type CreateInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Path                string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	Tags                []Tag  `aws:"max=50"`
-}
-
-type CreateInstanceProfileOutput struct {
-	InstanceProfile InstanceProfile `xml:"InstanceProfile"`
-}
-
-func (s *Service) CreateInstanceProfile(ctx context.Context, c *auth.Caller, in *CreateInstanceProfileInput) (*CreateInstanceProfileOutput, error) {
+func (s *Service) CreateInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.CreateInstanceProfileInput) (*iamapi.CreateInstanceProfileOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -115,18 +94,10 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	return &CreateInstanceProfileOutput{InstanceProfile: out}, nil
+	return &iamapi.CreateInstanceProfileOutput{InstanceProfile: ptr(out)}, nil
 }
 
-type GetInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type GetInstanceProfileOutput struct {
-	InstanceProfile InstanceProfile `xml:"InstanceProfile"`
-}
-
-func (s *Service) GetInstanceProfile(ctx context.Context, c *auth.Caller, in *GetInstanceProfileInput) (*GetInstanceProfileOutput, error) {
+func (s *Service) GetInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.GetInstanceProfileInput) (*iamapi.GetInstanceProfileOutput, error) {
 	p, err := s.ipTarget(ctx, c, "GetInstanceProfile", in.InstanceProfileName)
 	if err != nil {
 		return nil, err
@@ -135,21 +106,15 @@ func (s *Service) GetInstanceProfile(ctx context.Context, c *auth.Caller, in *Ge
 	if err != nil {
 		return nil, err
 	}
-	return &GetInstanceProfileOutput{InstanceProfile: out}, nil
+	return &iamapi.GetInstanceProfileOutput{InstanceProfile: ptr(out)}, nil
 }
 
-type DeleteInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteInstanceProfileOutput struct{}
-
-func (s *Service) DeleteInstanceProfile(ctx context.Context, c *auth.Caller, in *DeleteInstanceProfileInput) (*DeleteInstanceProfileOutput, error) {
+func (s *Service) DeleteInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.DeleteInstanceProfileInput) (*iamapi.DeleteInstanceProfileOutput, error) {
 	p, err := s.ipTarget(ctx, c, "DeleteInstanceProfile", in.InstanceProfileName)
 	if err != nil {
 		return nil, err
 	}
-	return result[DeleteInstanceProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteInstanceProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		cur, err := tx.InstanceProfiles().Get(ctx, p.AccountID, p.Name)
 		if err != nil {
 			return notFoundAs(err, noSuchIP(p.Name))
@@ -161,19 +126,7 @@ func (s *Service) DeleteInstanceProfile(ctx context.Context, c *auth.Caller, in 
 	}))
 }
 
-type ListInstanceProfilesInput struct {
-	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-
-type ListInstanceProfilesOutput struct {
-	InstanceProfiles []InstanceProfile `xml:"InstanceProfiles>member"`
-	IsTruncated      bool              `xml:"IsTruncated"`
-	Marker           string            `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListInstanceProfiles(ctx context.Context, c *auth.Caller, in *ListInstanceProfilesInput) (*ListInstanceProfilesOutput, error) {
+func (s *Service) ListInstanceProfiles(ctx context.Context, c *auth.Caller, in *iamapi.ListInstanceProfilesInput) (*iamapi.ListInstanceProfilesOutput, error) {
 	if err := s.authorize(ctx, c, "ListInstanceProfiles", listARN(c.AccountID, "instance-profile")); err != nil {
 		return nil, err
 	}
@@ -189,36 +142,49 @@ func (s *Service) ListInstanceProfiles(ctx context.Context, c *auth.Caller, in *
 	return s.instanceProfilesPage(ctx, ps, trunc, m)
 }
 
-type AddRoleToInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	RoleName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type AddRoleToInstanceProfileOutput struct{}
-
-func (s *Service) AddRoleToInstanceProfile(ctx context.Context, c *auth.Caller, in *AddRoleToInstanceProfileInput) (*AddRoleToInstanceProfileOutput, error) {
-	return result[AddRoleToInstanceProfileOutput](s.updateIP(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
-		r, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
+func (s *Service) AddRoleToInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.AddRoleToInstanceProfileInput) (*iamapi.AddRoleToInstanceProfileOutput, error) {
+	p, err := s.ipTarget(ctx, c, "AddRoleToInstanceProfile", in.InstanceProfileName)
+	if err != nil {
+		return nil, err
+	}
+	// The role is passed to EC2: the dependent iam:PassRole is checked on
+	// its ARN (path "/" while it does not exist, so a denial does not
+	// reveal whether it does), before the role's absence is reported.
+	r, err := roleKind.get(ctx, s.store, c.AccountID, in.RoleName)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	roleARN := iamARN(c.AccountID, "role", "/", in.RoleName)
+	if r != nil {
+		roleARN = roleARNOf(r)
+	}
+	if err := s.passRole(ctx, c, roleARN, ec2Service, anyInstanceARN(c.AccountID)); err != nil {
+		return nil, err
+	}
+	if r == nil {
+		return nil, noSuchRole(in.RoleName)
+	}
+	return result[iamapi.AddRoleToInstanceProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		p, err := reloadIP(ctx, tx, p, in.InstanceProfileName)
 		if err != nil {
-			return notFoundAs(err, noSuchRole(in.RoleName))
+			return err
+		}
+		// The role authorized above, not one recreated under its name
+		// since (whose ARN the caller may not pass).
+		cur, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
+		if err != nil || cur.ID != r.ID || roleARNOf(cur) != roleARN {
+			return notFoundAs(orNotFound(err), noSuchRole(in.RoleName))
 		}
 		if p.RoleID != "" {
 			return awserr.LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1")
 		}
-		p.RoleID = r.ID
-		return nil
+		p.RoleID = cur.ID
+		return tx.InstanceProfiles().Update(ctx, p)
 	}))
 }
 
-type RemoveRoleFromInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	RoleName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type RemoveRoleFromInstanceProfileOutput struct{}
-
-func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, c *auth.Caller, in *RemoveRoleFromInstanceProfileInput) (*RemoveRoleFromInstanceProfileOutput, error) {
-	return result[RemoveRoleFromInstanceProfileOutput](s.updateIP(ctx, c, "RemoveRoleFromInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
+func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.RemoveRoleFromInstanceProfileInput) (*iamapi.RemoveRoleFromInstanceProfileOutput, error) {
+	return result[iamapi.RemoveRoleFromInstanceProfileOutput](s.updateIP(ctx, c, "RemoveRoleFromInstanceProfile", in.InstanceProfileName, func(tx store.Repos, p *store.InstanceProfile) error {
 		r, err := tx.Roles().Get(ctx, c.AccountID, in.RoleName)
 		if err != nil {
 			return notFoundAs(err, noSuchRole(in.RoleName))
@@ -231,15 +197,7 @@ func (s *Service) RemoveRoleFromInstanceProfile(ctx context.Context, c *auth.Cal
 	}))
 }
 
-type ListInstanceProfilesForRoleInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListInstanceProfilesForRoleOutput = ListInstanceProfilesOutput
-
-func (s *Service) ListInstanceProfilesForRole(ctx context.Context, c *auth.Caller, in *ListInstanceProfilesForRoleInput) (*ListInstanceProfilesForRoleOutput, error) {
+func (s *Service) ListInstanceProfilesForRole(ctx context.Context, c *auth.Caller, in *iamapi.ListInstanceProfilesForRoleInput) (*iamapi.ListInstanceProfilesForRoleOutput, error) {
 	r, err := s.roleTarget(ctx, c, "ListInstanceProfilesForRole", in.RoleName)
 	if err != nil {
 		return nil, err
@@ -254,46 +212,26 @@ func (s *Service) ListInstanceProfilesForRole(ctx context.Context, c *auth.Calle
 	}
 	sortBy(ps, func(p *store.InstanceProfile) string { return lower(p.Name) })
 	ps, trunc, m, _ := cutSlice(pg, ps, func(p *store.InstanceProfile) string { return lower(p.Name) })
-	return s.instanceProfilesPage(ctx, ps, trunc, m)
+	out, err := s.instanceProfilesPage(ctx, ps, trunc, m)
+	return (*iamapi.ListInstanceProfilesForRoleOutput)(out), err
 }
 
-type TagInstanceProfileInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Tags                []Tag  `aws:"required,max=50"`
+func (s *Service) TagInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.TagInstanceProfileInput) (*iamapi.TagInstanceProfileOutput, error) {
+	return result[iamapi.TagInstanceProfileOutput](s.ipTags().tag(ctx, c, "TagInstanceProfile", in.InstanceProfileName, in.Tags))
 }
 
-type TagInstanceProfileOutput struct{}
-
-func (s *Service) TagInstanceProfile(ctx context.Context, c *auth.Caller, in *TagInstanceProfileInput) (*TagInstanceProfileOutput, error) {
-	return result[TagInstanceProfileOutput](s.ipTags().tag(ctx, c, "TagInstanceProfile", in.InstanceProfileName, in.Tags))
+func (s *Service) UntagInstanceProfile(ctx context.Context, c *auth.Caller, in *iamapi.UntagInstanceProfileInput) (*iamapi.UntagInstanceProfileOutput, error) {
+	return result[iamapi.UntagInstanceProfileOutput](s.ipTags().untag(ctx, c, "UntagInstanceProfile", in.InstanceProfileName, in.TagKeys))
 }
 
-type UntagInstanceProfileInput struct {
-	InstanceProfileName string   `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	TagKeys             []string `aws:"required,max=50"`
-}
-
-type UntagInstanceProfileOutput struct{}
-
-func (s *Service) UntagInstanceProfile(ctx context.Context, c *auth.Caller, in *UntagInstanceProfileInput) (*UntagInstanceProfileOutput, error) {
-	return result[UntagInstanceProfileOutput](s.ipTags().untag(ctx, c, "UntagInstanceProfile", in.InstanceProfileName, in.TagKeys))
-}
-
-type ListInstanceProfileTagsInput struct {
-	InstanceProfileName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker              string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems            *int   `aws:"min=1,max=1000"`
-}
-
-type ListInstanceProfileTagsOutput = ListTagsOutput
-
-func (s *Service) ListInstanceProfileTags(ctx context.Context, c *auth.Caller, in *ListInstanceProfileTagsInput) (*ListInstanceProfileTagsOutput, error) {
-	return s.ipTags().list(ctx, c, "ListInstanceProfileTags", in.InstanceProfileName, in.Marker, in.MaxItems)
+func (s *Service) ListInstanceProfileTags(ctx context.Context, c *auth.Caller, in *iamapi.ListInstanceProfileTagsInput) (*iamapi.ListInstanceProfileTagsOutput, error) {
+	out, err := s.ipTags().list(ctx, c, "ListInstanceProfileTags", in.InstanceProfileName, in.Marker, in.MaxItems)
+	return (*iamapi.ListInstanceProfileTagsOutput)(out), err
 }
 
 // instanceProfilesPage is the output of both instance-profile list actions.
-func (s *Service) instanceProfilesPage(ctx context.Context, ps []*store.InstanceProfile, trunc bool, marker string) (*ListInstanceProfilesOutput, error) {
-	out := &ListInstanceProfilesOutput{InstanceProfiles: []InstanceProfile{}, IsTruncated: trunc, Marker: marker}
+func (s *Service) instanceProfilesPage(ctx context.Context, ps []*store.InstanceProfile, trunc bool, marker string) (*iamapi.ListInstanceProfilesOutput, error) {
+	out := &iamapi.ListInstanceProfilesOutput{InstanceProfiles: []iamapi.InstanceProfile{}, IsTruncated: ptr(trunc), Marker: marker}
 	for _, p := range ps {
 		ip, err := ipOut(ctx, s.store, p, false)
 		if err != nil {

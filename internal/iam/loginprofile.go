@@ -6,7 +6,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"golang.org/x/crypto/argon2"
 
@@ -59,28 +60,11 @@ func verifyPassword(hash, pw string) bool {
 	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
-// LoginProfile is AWS's LoginProfile shape.
-type LoginProfile struct {
-	UserName              string    `xml:"UserName"`
-	CreateDate            time.Time `xml:"CreateDate"`
-	PasswordResetRequired bool      `xml:"PasswordResetRequired"`
-}
-
 func noLoginProfile(user string) *awserr.Error {
 	return awserr.NoSuchEntity("Login Profile for user %s cannot be found.", user)
 }
 
-type CreateLoginProfileInput struct {
-	UserName              string `aws:"min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Password              string `aws:"min=1,max=128" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	PasswordResetRequired bool
-}
-
-type CreateLoginProfileOutput struct {
-	LoginProfile LoginProfile `xml:"LoginProfile"`
-}
-
-func (s *Service) CreateLoginProfile(ctx context.Context, c *auth.Caller, in *CreateLoginProfileInput) (*CreateLoginProfileOutput, error) {
+func (s *Service) CreateLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.CreateLoginProfileInput) (*iamapi.CreateLoginProfileOutput, error) {
 	u, err := s.selfUserTarget(ctx, c, "CreateLoginProfile", in.UserName)
 	if err != nil {
 		return nil, err
@@ -99,7 +83,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, c *auth.Caller, in *Cr
 	if err != nil {
 		return nil, err
 	}
-	lp := &store.LoginProfile{UserID: u.ID, PasswordHash: hash, PasswordResetRequired: in.PasswordResetRequired, CreatedAt: s.clock()}
+	lp := &store.LoginProfile{UserID: u.ID, PasswordHash: hash, PasswordResetRequired: isTrue(in.PasswordResetRequired), CreatedAt: s.clock()}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if _, err := reloadUser(ctx, tx, u.ID, u.Name); err != nil {
 			return err
@@ -115,7 +99,7 @@ func (s *Service) CreateLoginProfile(ctx context.Context, c *auth.Caller, in *Cr
 	if err != nil {
 		return nil, err
 	}
-	return &CreateLoginProfileOutput{LoginProfile: LoginProfile{UserName: u.Name, CreateDate: lp.CreatedAt, PasswordResetRequired: lp.PasswordResetRequired}}, nil
+	return &iamapi.CreateLoginProfileOutput{LoginProfile: &iamapi.LoginProfile{UserName: u.Name, CreateDate: lp.CreatedAt, PasswordResetRequired: ptr(lp.PasswordResetRequired)}}, nil
 }
 
 // selfUserTarget is userTarget for actions whose UserName defaults to the
@@ -131,15 +115,7 @@ func (s *Service) selfUserTarget(ctx context.Context, c *auth.Caller, action, na
 	return s.userTarget(ctx, c, action, n)
 }
 
-type GetLoginProfileInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type GetLoginProfileOutput struct {
-	LoginProfile LoginProfile `xml:"LoginProfile"`
-}
-
-func (s *Service) GetLoginProfile(ctx context.Context, c *auth.Caller, in *GetLoginProfileInput) (*GetLoginProfileOutput, error) {
+func (s *Service) GetLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.GetLoginProfileInput) (*iamapi.GetLoginProfileOutput, error) {
 	u, err := s.selfUserTarget(ctx, c, "GetLoginProfile", in.UserName)
 	if err != nil {
 		return nil, err
@@ -148,18 +124,10 @@ func (s *Service) GetLoginProfile(ctx context.Context, c *auth.Caller, in *GetLo
 	if err != nil {
 		return nil, notFoundAs(err, noLoginProfile(u.Name))
 	}
-	return &GetLoginProfileOutput{LoginProfile: LoginProfile{UserName: u.Name, CreateDate: lp.CreatedAt, PasswordResetRequired: lp.PasswordResetRequired}}, nil
+	return &iamapi.GetLoginProfileOutput{LoginProfile: &iamapi.LoginProfile{UserName: u.Name, CreateDate: lp.CreatedAt, PasswordResetRequired: ptr(lp.PasswordResetRequired)}}, nil
 }
 
-type UpdateLoginProfileInput struct {
-	UserName              string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Password              string `aws:"min=1,max=128" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	PasswordResetRequired *bool
-}
-
-type UpdateLoginProfileOutput struct{}
-
-func (s *Service) UpdateLoginProfile(ctx context.Context, c *auth.Caller, in *UpdateLoginProfileInput) (*UpdateLoginProfileOutput, error) {
+func (s *Service) UpdateLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.UpdateLoginProfileInput) (*iamapi.UpdateLoginProfileOutput, error) {
 	u, err := s.userTarget(ctx, c, "UpdateLoginProfile", in.UserName)
 	if err != nil {
 		return nil, err
@@ -177,7 +145,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, c *auth.Caller, in *Up
 			return nil, err
 		}
 	}
-	return result[UpdateLoginProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.UpdateLoginProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		lp, err := tx.LoginProfiles().Get(ctx, u.ID)
 		if err != nil {
 			return notFoundAs(err, noLoginProfile(u.Name))
@@ -192,33 +160,20 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, c *auth.Caller, in *Up
 	}))
 }
 
-type DeleteLoginProfileInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteLoginProfileOutput struct{}
-
-func (s *Service) DeleteLoginProfile(ctx context.Context, c *auth.Caller, in *DeleteLoginProfileInput) (*DeleteLoginProfileOutput, error) {
+func (s *Service) DeleteLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.DeleteLoginProfileInput) (*iamapi.DeleteLoginProfileOutput, error) {
 	u, err := s.selfUserTarget(ctx, c, "DeleteLoginProfile", in.UserName)
 	if err != nil {
 		return nil, err
 	}
-	return result[DeleteLoginProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteLoginProfileOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		return notFoundAs(tx.LoginProfiles().Delete(ctx, u.ID), noLoginProfile(u.Name))
 	}))
 }
 
-type ChangePasswordInput struct {
-	OldPassword string `aws:"required,min=1,max=128" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	NewPassword string `aws:"required,min=1,max=128" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-}
-
-type ChangePasswordOutput struct{}
-
 // ChangePassword lets an IAM user change their own console password. The
 // account policy's AllowUsersToChangePassword grants it without an identity
 // policy, as in AWS.
-func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *ChangePasswordInput) (*ChangePasswordOutput, error) {
+func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *iamapi.ChangePasswordInput) (*iamapi.ChangePasswordOutput, error) {
 	if c.Kind != auth.KindUser {
 		return nil, awserr.New("InvalidUserType", 400, "Only IAM users can change their own password.")
 	}
@@ -249,7 +204,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *Change
 	if err != nil {
 		return nil, err
 	}
-	return result[ChangePasswordOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.ChangePasswordOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		lp, err := tx.LoginProfiles().Get(ctx, u.ID)
 		if err != nil {
 			return notFoundAs(err, noLoginProfile(u.Name))

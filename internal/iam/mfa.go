@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base32"
-	"encoding/base64"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"image/png"
 	"net/http"
 	"net/url"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
@@ -26,24 +25,6 @@ const (
 	// the first code: people read codes off a phone and type slowly.
 	mfaEnableWindow = 10
 )
-
-// VirtualMFADevice is AWS's VirtualMFADevice shape. Base32StringSeed and
-// QRCodePNG are blobs, which the Query protocol sends base64-encoded.
-type VirtualMFADevice struct {
-	SerialNumber     string             `xml:"SerialNumber"`
-	Base32StringSeed string             `xml:"Base32StringSeed,omitempty"`
-	QRCodePNG        string             `xml:"QRCodePNG,omitempty"`
-	User             *User              `xml:"User,omitempty"`
-	EnableDate       *time.Time         `xml:"EnableDate,omitempty"`
-	Tags             awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-// MFADevice is how ListMFADevices reports an enabled device.
-type MFADevice struct {
-	UserName     string    `xml:"UserName"`
-	SerialNumber string    `xml:"SerialNumber"`
-	EnableDate   time.Time `xml:"EnableDate"`
-}
 
 func invalidCode() *awserr.Error {
 	return awserr.New("InvalidAuthenticationCode", http.StatusForbidden, "Authentication code for device is not valid.")
@@ -62,17 +43,7 @@ func totpCode(seed []byte, counter int64) string {
 
 func (s *Service) step() int64 { return s.now().Unix() / totpPeriod }
 
-type CreateVirtualMFADeviceInput struct {
-	Path                 string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	VirtualMFADeviceName string `aws:"required,min=1,max=226" pattern:"[\\w+=,.@-]+"`
-	Tags                 []Tag  `aws:"max=50"`
-}
-
-type CreateVirtualMFADeviceOutput struct {
-	VirtualMFADevice VirtualMFADevice `xml:"VirtualMFADevice"`
-}
-
-func (s *Service) CreateVirtualMFADevice(ctx context.Context, c *auth.Caller, in *CreateVirtualMFADeviceInput) (*CreateVirtualMFADeviceOutput, error) {
+func (s *Service) CreateVirtualMFADevice(ctx context.Context, c *auth.Caller, in *iamapi.CreateVirtualMFADeviceInput) (*iamapi.CreateVirtualMFADeviceOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -120,9 +91,9 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, c *auth.Caller, in
 	if err != nil {
 		return nil, err
 	}
-	return &CreateVirtualMFADeviceOutput{VirtualMFADevice: VirtualMFADevice{SerialNumber: serial,
-		Base32StringSeed: base64.StdEncoding.EncodeToString([]byte(secret)),
-		QRCodePNG:        base64.StdEncoding.EncodeToString(buf.Bytes()), Tags: tagsOut(d.Tags)}}, nil
+	return &iamapi.CreateVirtualMFADeviceOutput{VirtualMFADevice: &iamapi.VirtualMFADevice{SerialNumber: serial,
+		Base32StringSeed: []byte(secret),
+		QRCodePNG:        buf.Bytes(), Tags: tagsOut(d.Tags)}}, nil
 }
 
 // mfaOwner resolves the UserName of the MFA actions: an IAM user, or the
@@ -142,24 +113,15 @@ func (s *Service) mfaOwner(ctx context.Context, c *auth.Caller, action, userName
 	return u.ID, u.Name, nil
 }
 
-type EnableMFADeviceInput struct {
-	UserName            string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	SerialNumber        string `aws:"required,min=9,max=256" pattern:"[\\w+=/:,.@-]+"`
-	AuthenticationCode1 string `aws:"required,min=6,max=6" pattern:"[\\d]+"`
-	AuthenticationCode2 string `aws:"required,min=6,max=6" pattern:"[\\d]+"`
-}
-
-type EnableMFADeviceOutput struct{}
-
 // EnableMFADevice assigns a virtual device to a user once the user proves
 // possession with two consecutive codes.
-func (s *Service) EnableMFADevice(ctx context.Context, c *auth.Caller, in *EnableMFADeviceInput) (*EnableMFADeviceOutput, error) {
+func (s *Service) EnableMFADevice(ctx context.Context, c *auth.Caller, in *iamapi.EnableMFADeviceInput) (*iamapi.EnableMFADeviceOutput, error) {
 	ownerID, _, err := s.mfaOwner(ctx, c, "EnableMFADevice", in.UserName)
 	if err != nil {
 		return nil, err
 	}
 	now := s.step()
-	return result[EnableMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.EnableMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		d, err := tx.MFADevices().Get(ctx, in.SerialNumber)
 		if err != nil || d.AccountID != c.AccountID {
 			return notFoundAs(orNotFound(err), noSuchDevice(in.SerialNumber))
@@ -194,19 +156,12 @@ func (s *Service) EnableMFADevice(ctx context.Context, c *auth.Caller, in *Enabl
 	}))
 }
 
-type DeactivateMFADeviceInput struct {
-	UserName     string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	SerialNumber string `aws:"required,min=9,max=256" pattern:"[\\w+=/:,.@-]+"`
-}
-
-type DeactivateMFADeviceOutput struct{}
-
-func (s *Service) DeactivateMFADevice(ctx context.Context, c *auth.Caller, in *DeactivateMFADeviceInput) (*DeactivateMFADeviceOutput, error) {
+func (s *Service) DeactivateMFADevice(ctx context.Context, c *auth.Caller, in *iamapi.DeactivateMFADeviceInput) (*iamapi.DeactivateMFADeviceOutput, error) {
 	ownerID, _, err := s.mfaOwner(ctx, c, "DeactivateMFADevice", in.UserName)
 	if err != nil {
 		return nil, err
 	}
-	return result[DeactivateMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeactivateMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		d, err := tx.MFADevices().Get(ctx, in.SerialNumber)
 		if err != nil || d.AccountID != c.AccountID || d.UserID != ownerID {
 			return notFoundAs(orNotFound(err), awserr.NoSuchEntity("MFA Device with serial number %s does not exist.", in.SerialNumber))
@@ -216,17 +171,11 @@ func (s *Service) DeactivateMFADevice(ctx context.Context, c *auth.Caller, in *D
 	}))
 }
 
-type DeleteVirtualMFADeviceInput struct {
-	SerialNumber string `aws:"required,min=9,max=256" pattern:"[\\w+=/:,.@-]+"`
-}
-
-type DeleteVirtualMFADeviceOutput struct{}
-
-func (s *Service) DeleteVirtualMFADevice(ctx context.Context, c *auth.Caller, in *DeleteVirtualMFADeviceInput) (*DeleteVirtualMFADeviceOutput, error) {
+func (s *Service) DeleteVirtualMFADevice(ctx context.Context, c *auth.Caller, in *iamapi.DeleteVirtualMFADeviceInput) (*iamapi.DeleteVirtualMFADeviceOutput, error) {
 	if err := s.authorize(ctx, c, "DeleteVirtualMFADevice", in.SerialNumber); err != nil {
 		return nil, err
 	}
-	return result[DeleteVirtualMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteVirtualMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		d, err := tx.MFADevices().Get(ctx, in.SerialNumber)
 		if err != nil || d.AccountID != c.AccountID {
 			return notFoundAs(orNotFound(err), noSuchDevice(in.SerialNumber))
@@ -238,19 +187,7 @@ func (s *Service) DeleteVirtualMFADevice(ctx context.Context, c *auth.Caller, in
 	}))
 }
 
-type ListMFADevicesInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListMFADevicesOutput struct {
-	MFADevices  []MFADevice `xml:"MFADevices>member"`
-	IsTruncated bool        `xml:"IsTruncated"`
-	Marker      string      `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListMFADevices(ctx context.Context, c *auth.Caller, in *ListMFADevicesInput) (*ListMFADevicesOutput, error) {
+func (s *Service) ListMFADevices(ctx context.Context, c *auth.Caller, in *iamapi.ListMFADevicesInput) (*iamapi.ListMFADevicesOutput, error) {
 	ownerID, name, err := s.mfaOwner(ctx, c, "ListMFADevices", in.UserName)
 	if err != nil {
 		return nil, err
@@ -265,9 +202,9 @@ func (s *Service) ListMFADevices(ctx context.Context, c *auth.Caller, in *ListMF
 	}
 	sortBy(devs, func(d *store.MFADevice) string { return d.SerialNumber })
 	devs, trunc, m, _ := cutSlice(pg, devs, func(d *store.MFADevice) string { return d.SerialNumber })
-	out := &ListMFADevicesOutput{MFADevices: []MFADevice{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListMFADevicesOutput{MFADevices: []iamapi.MFADevice{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, d := range devs {
-		md := MFADevice{UserName: name, SerialNumber: d.SerialNumber}
+		md := iamapi.MFADevice{UserName: name, SerialNumber: d.SerialNumber}
 		if d.EnabledAt != nil {
 			md.EnableDate = *d.EnabledAt
 		}
@@ -276,19 +213,7 @@ func (s *Service) ListMFADevices(ctx context.Context, c *auth.Caller, in *ListMF
 	return out, nil
 }
 
-type ListVirtualMFADevicesInput struct {
-	AssignmentStatus string `enum:"Assigned|Unassigned|Any"`
-	Marker           string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems         *int   `aws:"min=1,max=1000"`
-}
-
-type ListVirtualMFADevicesOutput struct {
-	VirtualMFADevices []VirtualMFADevice `xml:"VirtualMFADevices>member"`
-	IsTruncated       bool               `xml:"IsTruncated"`
-	Marker            string             `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListVirtualMFADevices(ctx context.Context, c *auth.Caller, in *ListVirtualMFADevicesInput) (*ListVirtualMFADevicesOutput, error) {
+func (s *Service) ListVirtualMFADevices(ctx context.Context, c *auth.Caller, in *iamapi.ListVirtualMFADevicesInput) (*iamapi.ListVirtualMFADevicesOutput, error) {
 	if err := s.authorize(ctx, c, "ListVirtualMFADevices", listARN(c.AccountID, "mfa")); err != nil {
 		return nil, err
 	}
@@ -310,12 +235,12 @@ func (s *Service) ListVirtualMFADevices(ctx context.Context, c *auth.Caller, in 
 		}
 	}
 	devs, trunc, m, _ := cutSlice(pg, devs, func(d *store.MFADevice) string { return d.SerialNumber })
-	out := &ListVirtualMFADevicesOutput{VirtualMFADevices: []VirtualMFADevice{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListVirtualMFADevicesOutput{VirtualMFADevices: []iamapi.VirtualMFADevice{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, d := range devs {
-		v := VirtualMFADevice{SerialNumber: d.SerialNumber, EnableDate: d.EnabledAt, Tags: tagsOut(d.Tags)}
+		v := iamapi.VirtualMFADevice{SerialNumber: d.SerialNumber, EnableDate: timeOf(d.EnabledAt), Tags: tagsOut(d.Tags)}
 		switch {
 		case d.UserID == c.AccountID:
-			v.User = &User{UserId: c.AccountID, Arn: rootARN(c.AccountID)}
+			v.User = &iamapi.User{UserId: c.AccountID, Arn: rootARN(c.AccountID)}
 		case d.UserID != "":
 			if u, err := s.store.Users().GetByID(ctx, d.UserID); err == nil {
 				uo := userOut(u, false)

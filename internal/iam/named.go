@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -23,6 +24,9 @@ type named[T any] struct {
 	// committed row rather than the copy read before authorization; name is
 	// the one the request used, for the not-found error.
 	reload func(ctx context.Context, tx store.Repos, x *T, name string) (*T, error)
+	// ident returns the entity's path and name, for kinds that can be
+	// renamed or moved (users, groups).
+	ident func(*T) (path, name string)
 }
 
 // target loads the entity an action is about and authorizes the caller
@@ -69,10 +73,51 @@ func (k named[T]) write(ctx context.Context, s *Service, c *auth.Caller, action,
 	if err != nil {
 		return err
 	}
+	return k.commit(ctx, s, x, name, "", f)
+}
+
+// rename is write for a change of name or path ("" keeps the current one).
+// IAM requires the permission on both the source and the target object
+// (UpdateUser, UpdateGroup: "the entity making the request must have
+// permission on Bob and Robert"), so action is authorized on the ARN the
+// entity will have as well: otherwise moving oneself into a path that
+// policies trust (aws:PrincipalArn like user/admins/*) would need no more
+// than permission on oneself.
+func (k named[T]) rename(ctx context.Context, s *Service, c *auth.Caller, action, name, newName, newPath string, f func(ctx context.Context, tx store.Repos, x *T) error) error {
+	x, err := k.target(ctx, s, c, action, name)
+	if err != nil {
+		return err
+	}
+	src := k.arn(x)
+	path, to := k.ident(x)
+	if newName != "" {
+		to = newName
+	}
+	if newPath != "" {
+		path = newPath
+	}
+	if dst := iamARN(c.AccountID, k.arnType, path, to); dst != src {
+		var keys []auth.Key
+		if k.tags != nil {
+			keys = resourceTagKeys(k.tags(x))
+		}
+		if err := s.authorize(ctx, c, action, dst, keys...); err != nil {
+			return err
+		}
+	}
+	return k.commit(ctx, s, x, name, src, f)
+}
+
+// commit runs f on x's committed row inside a transaction. When arn is
+// set, the row must still have that ARN: the authorization was for it.
+func (k named[T]) commit(ctx context.Context, s *Service, x *T, name, arn string, f func(ctx context.Context, tx store.Repos, x *T) error) error {
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		x, err := k.reload(ctx, tx, x, name)
 		if err != nil {
 			return err
+		}
+		if arn != "" && k.arn(x) != arn {
+			return awserr.New("ConcurrentModification", http.StatusConflict, "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.")
 		}
 		return f(ctx, tx, x)
 	})
@@ -85,6 +130,7 @@ var (
 			return r.Users().Get(ctx, account, name)
 		},
 		arn:      userARNOf,
+		ident:    func(u *store.User) (string, string) { return u.Path, u.Name },
 		tags:     func(u *store.User) []store.Tag { return u.Tags },
 		notFound: noSuchUser,
 		reload: func(ctx context.Context, tx store.Repos, u *store.User, name string) (*store.User, error) {
@@ -97,6 +143,7 @@ var (
 			return r.Groups().Get(ctx, account, name)
 		},
 		arn:      groupARNOf,
+		ident:    func(g *store.Group) (string, string) { return g.Path, g.Name },
 		notFound: noSuchGroup,
 		reload: func(ctx context.Context, tx store.Repos, g *store.Group, name string) (*store.Group, error) {
 			return reloadGroup(ctx, tx, g.ID, name)

@@ -3,10 +3,10 @@ package iam
 import (
 	"context"
 	"fmt"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"strconv"
 	"strings"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -14,36 +14,12 @@ import (
 	"github.com/mantle-iam/mantle/policy"
 )
 
-// Policy is AWS's Policy shape.
-type Policy struct {
-	PolicyName                    string             `xml:"PolicyName"`
-	PolicyId                      string             `xml:"PolicyId"`
-	Arn                           string             `xml:"Arn"`
-	Path                          string             `xml:"Path"`
-	DefaultVersionId              string             `xml:"DefaultVersionId"`
-	AttachmentCount               int                `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int                `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool               `xml:"IsAttachable"`
-	Description                   string             `xml:"Description,omitempty"`
-	CreateDate                    time.Time          `xml:"CreateDate"`
-	UpdateDate                    time.Time          `xml:"UpdateDate"`
-	Tags                          awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-// PolicyVersion is AWS's PolicyVersion shape; Document is percent-encoded.
-type PolicyVersion struct {
-	Document         string    `xml:"Document,omitempty"`
-	VersionId        string    `xml:"VersionId"`
-	IsDefaultVersion bool      `xml:"IsDefaultVersion"`
-	CreateDate       time.Time `xml:"CreateDate"`
-}
-
 func policyARNOf(p *store.ManagedPolicy) string { return policyARN(p.AccountID, p.Path, p.Name) }
 
-func policyOut(p *store.ManagedPolicy, full bool) Policy {
-	out := Policy{PolicyName: p.Name, PolicyId: p.ID, Arn: policyARNOf(p), Path: p.Path, DefaultVersionId: p.DefaultVersionID,
-		AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
-		IsAttachable: true, CreateDate: p.CreatedAt, UpdateDate: p.UpdatedAt}
+func policyOut(p *store.ManagedPolicy, full bool) iamapi.Policy {
+	out := iamapi.Policy{PolicyName: p.Name, PolicyId: p.ID, Arn: policyARNOf(p), Path: p.Path, DefaultVersionId: p.DefaultVersionID,
+		AttachmentCount: ptr(p.AttachmentCount), PermissionsBoundaryUsageCount: ptr(p.PermissionsBoundaryUsageCount),
+		IsAttachable: ptr(true), CreateDate: p.CreatedAt, UpdateDate: p.UpdatedAt}
 	if full {
 		out.Description = p.Description
 		out.Tags = tagsOut(p.Tags)
@@ -51,8 +27,8 @@ func policyOut(p *store.ManagedPolicy, full bool) Policy {
 	return out
 }
 
-func versionOut(p *store.ManagedPolicy, v *store.PolicyVersion, withDoc bool) PolicyVersion {
-	out := PolicyVersion{VersionId: v.VersionID, IsDefaultVersion: v.VersionID == p.DefaultVersionID, CreateDate: v.CreatedAt}
+func versionOut(p *store.ManagedPolicy, v *store.PolicyVersion, withDoc bool) iamapi.PolicyVersion {
+	out := iamapi.PolicyVersion{VersionId: v.VersionID, IsDefaultVersion: ptr(v.VersionID == p.DefaultVersionID), CreateDate: v.CreatedAt}
 	if withDoc {
 		out.Document = encodeDocument(v.Document)
 	}
@@ -188,19 +164,7 @@ func checkManagedDocument(doc string) error {
 	return policyErr(policy.CheckManagedPolicySize(doc))
 }
 
-type CreatePolicyInput struct {
-	PolicyName     string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Path           string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
-	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	Description    string `aws:"max=1000"`
-	Tags           []Tag  `aws:"max=50"`
-}
-
-type CreatePolicyOutput struct {
-	Policy Policy `xml:"Policy"`
-}
-
-func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *CreatePolicyInput) (*CreatePolicyOutput, error) {
+func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *iamapi.CreatePolicyInput) (*iamapi.CreatePolicyOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -239,32 +203,18 @@ func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *CreatePo
 	if err != nil {
 		return nil, err
 	}
-	return &CreatePolicyOutput{Policy: policyOut(p, true)}, nil
+	return &iamapi.CreatePolicyOutput{Policy: ptr(policyOut(p, true))}, nil
 }
 
-type GetPolicyInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-
-type GetPolicyOutput struct {
-	Policy Policy `xml:"Policy"`
-}
-
-func (s *Service) GetPolicy(ctx context.Context, c *auth.Caller, in *GetPolicyInput) (*GetPolicyOutput, error) {
+func (s *Service) GetPolicy(ctx context.Context, c *auth.Caller, in *iamapi.GetPolicyInput) (*iamapi.GetPolicyOutput, error) {
 	p, err := s.policyTarget(ctx, c, "GetPolicy", in.PolicyArn)
 	if err != nil {
 		return nil, err
 	}
-	return &GetPolicyOutput{Policy: policyOut(p, true)}, nil
+	return &iamapi.GetPolicyOutput{Policy: ptr(policyOut(p, true))}, nil
 }
 
-type DeletePolicyInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-}
-
-type DeletePolicyOutput struct{}
-
-func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *DeletePolicyInput) (*DeletePolicyOutput, error) {
+func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *iamapi.DeletePolicyInput) (*iamapi.DeletePolicyOutput, error) {
 	p, err := s.policyTarget(ctx, c, "DeletePolicy", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -297,28 +247,13 @@ func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *DeletePo
 	if err != nil {
 		return nil, err
 	}
-	return &DeletePolicyOutput{}, nil
-}
-
-type ListPoliciesInput struct {
-	Scope             string `enum:"All|AWS|Local"`
-	OnlyAttached      bool
-	PathPrefix        string `aws:"min=1,max=512" pattern:"((/[A-Za-z0-9\\.,\\+@=_-]+)*)/"`
-	PolicyUsageFilter string `enum:"PermissionsPolicy|PermissionsBoundary"`
-	Marker            string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems          *int   `aws:"min=1,max=1000"`
-}
-
-type ListPoliciesOutput struct {
-	Policies    []Policy `xml:"Policies>member"`
-	IsTruncated bool     `xml:"IsTruncated"`
-	Marker      string   `xml:"Marker,omitempty"`
+	return &iamapi.DeletePolicyOutput{}, nil
 }
 
 // ListPolicies merges AWS managed and local policies in name order when the
 // scope is All; the cursor is "scope-rank|lower-name" so AWS policies page
 // before local ones.
-func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
+func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error) {
 	if err := s.authorize(ctx, c, "ListPolicies", listARN(c.AccountID, "policy")); err != nil {
 		return nil, err
 	}
@@ -353,16 +288,16 @@ func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *ListPoli
 			if p.after != "" && rank(mp) <= p.after {
 				continue
 			}
-			if in.OnlyAttached && mp.AttachmentCount == 0 && mp.PermissionsBoundaryUsageCount == 0 {
+			if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 && mp.PermissionsBoundaryUsageCount == 0 {
 				continue
 			}
 			switch in.PolicyUsageFilter {
 			case "PermissionsPolicy":
-				if in.OnlyAttached && mp.AttachmentCount == 0 {
+				if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 {
 					continue
 				}
 			case "PermissionsBoundary":
-				if in.OnlyAttached && mp.PermissionsBoundaryUsageCount == 0 {
+				if isTrue(in.OnlyAttached) && mp.PermissionsBoundaryUsageCount == 0 {
 					continue
 				}
 			}
@@ -370,24 +305,14 @@ func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *ListPoli
 		}
 	}
 	all, trunc, m := cut(p, all, rank)
-	out := &ListPoliciesOutput{Policies: []Policy{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListPoliciesOutput{Policies: []iamapi.Policy{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, mp := range all {
 		out.Policies = append(out.Policies, policyOut(mp, false))
 	}
 	return out, nil
 }
 
-type CreatePolicyVersionInput struct {
-	PolicyArn      string `aws:"required,min=20,max=2048"`
-	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	SetAsDefault   bool
-}
-
-type CreatePolicyVersionOutput struct {
-	PolicyVersion PolicyVersion `xml:"PolicyVersion"`
-}
-
-func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *CreatePolicyVersionInput) (*CreatePolicyVersionOutput, error) {
+func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *iamapi.CreatePolicyVersionInput) (*iamapi.CreatePolicyVersionOutput, error) {
 	p, err := s.policyTarget(ctx, c, "CreatePolicyVersion", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -398,7 +323,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *C
 	if err := checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	var out PolicyVersion
+	var out iamapi.PolicyVersion
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		p, err := reloadPolicy(ctx, tx, p)
 		if err != nil {
@@ -417,7 +342,7 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *C
 			return err
 		}
 		p.NextVersion++
-		if in.SetAsDefault {
+		if isTrue(in.SetAsDefault) {
 			p.DefaultVersionID = v.VersionID
 		}
 		p.UpdatedAt = now
@@ -430,23 +355,14 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *C
 	if err != nil {
 		return nil, err
 	}
-	return &CreatePolicyVersionOutput{PolicyVersion: out}, nil
-}
-
-type GetPolicyVersionInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
-}
-
-type GetPolicyVersionOutput struct {
-	PolicyVersion PolicyVersion `xml:"PolicyVersion"`
+	return &iamapi.CreatePolicyVersionOutput{PolicyVersion: ptr(out)}, nil
 }
 
 func noSuchVersion(arn, v string) *awserr.Error {
 	return awserr.NoSuchEntity("Policy %s version %s does not exist or is not attachable.", arn, v)
 }
 
-func (s *Service) GetPolicyVersion(ctx context.Context, c *auth.Caller, in *GetPolicyVersionInput) (*GetPolicyVersionOutput, error) {
+func (s *Service) GetPolicyVersion(ctx context.Context, c *auth.Caller, in *iamapi.GetPolicyVersionInput) (*iamapi.GetPolicyVersionOutput, error) {
 	p, err := s.policyTarget(ctx, c, "GetPolicyVersion", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -455,22 +371,10 @@ func (s *Service) GetPolicyVersion(ctx context.Context, c *auth.Caller, in *GetP
 	if err != nil {
 		return nil, notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
 	}
-	return &GetPolicyVersionOutput{PolicyVersion: versionOut(p, v, true)}, nil
+	return &iamapi.GetPolicyVersionOutput{PolicyVersion: ptr(versionOut(p, v, true))}, nil
 }
 
-type ListPolicyVersionsInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	Marker    string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems  *int   `aws:"min=1,max=1000"`
-}
-
-type ListPolicyVersionsOutput struct {
-	Versions    []PolicyVersion `xml:"Versions>member"`
-	IsTruncated bool            `xml:"IsTruncated"`
-	Marker      string          `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListPolicyVersions(ctx context.Context, c *auth.Caller, in *ListPolicyVersionsInput) (*ListPolicyVersionsOutput, error) {
+func (s *Service) ListPolicyVersions(ctx context.Context, c *auth.Caller, in *iamapi.ListPolicyVersionsInput) (*iamapi.ListPolicyVersionsOutput, error) {
 	p, err := s.policyTarget(ctx, c, "ListPolicyVersions", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -490,21 +394,14 @@ func (s *Service) ListPolicyVersions(ctx context.Context, c *auth.Caller, in *Li
 		return fmt.Sprintf("%010d", 1<<30-n)
 	}
 	vs, trunc, m, _ := cutSlice(pg, vs, key)
-	out := &ListPolicyVersionsOutput{Versions: []PolicyVersion{}, IsTruncated: trunc, Marker: m}
+	out := &iamapi.ListPolicyVersionsOutput{Versions: []iamapi.PolicyVersion{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, v := range vs {
 		out.Versions = append(out.Versions, versionOut(p, v, false))
 	}
 	return out, nil
 }
 
-type DeletePolicyVersionInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
-}
-
-type DeletePolicyVersionOutput struct{}
-
-func (s *Service) DeletePolicyVersion(ctx context.Context, c *auth.Caller, in *DeletePolicyVersionInput) (*DeletePolicyVersionOutput, error) {
+func (s *Service) DeletePolicyVersion(ctx context.Context, c *auth.Caller, in *iamapi.DeletePolicyVersionInput) (*iamapi.DeletePolicyVersionOutput, error) {
 	p, err := s.policyTarget(ctx, c, "DeletePolicyVersion", in.PolicyArn)
 	if err != nil {
 		return nil, err
@@ -528,18 +425,11 @@ func (s *Service) DeletePolicyVersion(ctx context.Context, c *auth.Caller, in *D
 	if err != nil {
 		return nil, err
 	}
-	return &DeletePolicyVersionOutput{}, nil
+	return &iamapi.DeletePolicyVersionOutput{}, nil
 }
 
-type SetDefaultPolicyVersionInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	VersionId string `aws:"required" pattern:"v[1-9][0-9]*(\\.[A-Za-z0-9-]*)?"`
-}
-
-type SetDefaultPolicyVersionOutput struct{}
-
-func (s *Service) SetDefaultPolicyVersion(ctx context.Context, c *auth.Caller, in *SetDefaultPolicyVersionInput) (*SetDefaultPolicyVersionOutput, error) {
-	return result[SetDefaultPolicyVersionOutput](s.updatePolicy(ctx, c, "SetDefaultPolicyVersion", in.PolicyArn, func(tx store.Repos, p *store.ManagedPolicy) error {
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, c *auth.Caller, in *iamapi.SetDefaultPolicyVersionInput) (*iamapi.SetDefaultPolicyVersionOutput, error) {
+	return result[iamapi.SetDefaultPolicyVersionOutput](s.updatePolicy(ctx, c, "SetDefaultPolicyVersion", in.PolicyArn, func(tx store.Repos, p *store.ManagedPolicy) error {
 		if _, err := tx.Policies().GetVersion(ctx, p.ID, in.VersionId); err != nil {
 			return notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
 		}
@@ -549,38 +439,17 @@ func (s *Service) SetDefaultPolicyVersion(ctx context.Context, c *auth.Caller, i
 	}))
 }
 
-type TagPolicyInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	Tags      []Tag  `aws:"required,max=50"`
+func (s *Service) TagPolicy(ctx context.Context, c *auth.Caller, in *iamapi.TagPolicyInput) (*iamapi.TagPolicyOutput, error) {
+	return result[iamapi.TagPolicyOutput](s.policyTags().tag(ctx, c, "TagPolicy", in.PolicyArn, in.Tags))
 }
 
-type TagPolicyOutput struct{}
-
-func (s *Service) TagPolicy(ctx context.Context, c *auth.Caller, in *TagPolicyInput) (*TagPolicyOutput, error) {
-	return result[TagPolicyOutput](s.policyTags().tag(ctx, c, "TagPolicy", in.PolicyArn, in.Tags))
+func (s *Service) UntagPolicy(ctx context.Context, c *auth.Caller, in *iamapi.UntagPolicyInput) (*iamapi.UntagPolicyOutput, error) {
+	return result[iamapi.UntagPolicyOutput](s.policyTags().untag(ctx, c, "UntagPolicy", in.PolicyArn, in.TagKeys))
 }
 
-type UntagPolicyInput struct {
-	PolicyArn string   `aws:"required,min=20,max=2048"`
-	TagKeys   []string `aws:"required,max=50"`
-}
-
-type UntagPolicyOutput struct{}
-
-func (s *Service) UntagPolicy(ctx context.Context, c *auth.Caller, in *UntagPolicyInput) (*UntagPolicyOutput, error) {
-	return result[UntagPolicyOutput](s.policyTags().untag(ctx, c, "UntagPolicy", in.PolicyArn, in.TagKeys))
-}
-
-type ListPolicyTagsInput struct {
-	PolicyArn string `aws:"required,min=20,max=2048"`
-	Marker    string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems  *int   `aws:"min=1,max=1000"`
-}
-
-type ListPolicyTagsOutput = ListTagsOutput
-
-func (s *Service) ListPolicyTags(ctx context.Context, c *auth.Caller, in *ListPolicyTagsInput) (*ListPolicyTagsOutput, error) {
-	return s.policyTags().list(ctx, c, "ListPolicyTags", in.PolicyArn, in.Marker, in.MaxItems)
+func (s *Service) ListPolicyTags(ctx context.Context, c *auth.Caller, in *iamapi.ListPolicyTagsInput) (*iamapi.ListPolicyTagsOutput, error) {
+	out, err := s.policyTags().list(ctx, c, "ListPolicyTags", in.PolicyArn, in.Marker, in.MaxItems)
+	return (*iamapi.ListPolicyTagsOutput)(out), err
 }
 
 func lower(s string) string { return strings.ToLower(s) }

@@ -2,13 +2,18 @@ package iam
 
 import (
 	"context"
-	"github.com/mantle-iam/mantle/internal/awsproto"
-	"regexp"
+	"net"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -26,16 +31,107 @@ func oidcARN(account, rawURL string) string {
 	return "arn:aws:iam::" + account + ":oidc-provider/" + strings.TrimSuffix(strings.TrimPrefix(rawURL, "https://"), "/")
 }
 
-func checkThumbprints(tps []string) error {
+// checkThumbprints applies IAM's rules to a ThumbprintList and returns it
+// as IAM stores it, lower-cased. IAM checks the length only; a 40-character
+// value that is not hex is accepted (and can never match a certificate).
+func checkThumbprints(tps []string) ([]string, error) {
 	if len(tps) > maxThumbprints {
-		return awserr.LimitExceeded("Cannot exceed quota for ThumbprintsPerOpenIdConnectProvider: %d", maxThumbprints)
+		return nil, awserr.InvalidInput("Thumbprint list must contain fewer than %d entries.", maxThumbprints)
 	}
-	for _, tp := range tps {
-		if len(tp) != 40 {
-			return awserr.ValidationError("1 validation error detected: Value '%s' at 'thumbprintList' failed to satisfy constraint: Member must have length greater than or equal to 40", tp)
+	out := make([]string, len(tps))
+	for i, tp := range tps {
+		if utf8.RuneCountInString(tp) != 40 {
+			return nil, awserr.InvalidInput("Thumbprint must be exactly 40 characters.")
 		}
+		out[i] = strings.ToLower(tp)
+	}
+	return out, nil
+}
+
+// checkClientID enforces a client ID's length (1 to 255) wherever one
+// arrives in a list, which the wire decoder checks only as a whole.
+func checkClientID(id string) error {
+	switch n := utf8.RuneCountInString(id); {
+	case n < 1:
+		return awserr.ValidationError("1 validation error detected: Value at 'clientID' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	case n > 255:
+		return awserr.ValidationError("1 validation error detected: Value at 'clientID' failed to satisfy constraint: Member must have length less than or equal to 255")
 	}
 	return nil
+}
+
+// checkOIDCURL validates a provider URL as IAM does, with IAM's errors: it
+// must be https:// with a host and nothing that could make two URLs name
+// one issuer or smuggle a second one (user info, query, fragment, and an
+// "@" anywhere, which URL parsers disagree about). The messages are AWS's, as recorded by test suites run against IAM. Unlike
+// IAM, a port is accepted: IAM only says a URL "should not" carry one, and
+// a self-hosted issuer (Keycloak on :8443, a test IdP on a loopback port)
+// often must.
+func checkOIDCURL(raw string) error {
+	const invalid = "Invalid Open ID Connect Provider URL"
+	u, err := url.Parse(raw)
+	if err != nil {
+		if strings.HasPrefix(raw, "https://") {
+			return awserr.InvalidInput(invalid + ".")
+		}
+		return awserr.ValidationError(invalid)
+	}
+	switch {
+	case u.Scheme == "" || u.Opaque != "":
+		return awserr.ValidationError(invalid)
+	case !strings.HasPrefix(raw, "https://"):
+		return awserr.InvalidInput(invalid + ". The URL must begin with https://.")
+	case u.Host == "":
+		return awserr.ValidationError(invalid)
+	case u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(raw, "#@") || !printableASCII(raw) || !validHost(u):
+		return awserr.InvalidInput(invalid + ".")
+	}
+	return nil
+}
+
+// printableASCII reports whether s holds only visible ASCII: Go's URL
+// parser lets spaces and raw non-ASCII through in a path, IAM does not.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// validHost accepts a DNS name (letters, digits, hyphens, dots) or an IP
+// literal, with an optional numeric port.
+func validHost(u *url.URL) bool {
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	h := u.Hostname()
+	if h == "" {
+		return false
+	}
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		return false // brackets hold only an IPv6 literal
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // oidcTarget loads a provider of the caller's account and authorizes
@@ -70,24 +166,22 @@ func (s *Service) updateOIDC(ctx context.Context, c *auth.Caller, action, arn st
 	})
 }
 
-type CreateOpenIDConnectProviderInput struct {
-	Url            string   `aws:"required,min=1,max=255"`
-	ClientIDList   []string `aws:"max=100"`
-	ThumbprintList []string `aws:"max=5"`
-	Tags           []Tag    `aws:"max=50"`
-}
-
-type CreateOpenIDConnectProviderOutput struct {
-	OpenIDConnectProviderArn string             `xml:"OpenIDConnectProviderArn"`
-	Tags                     awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *CreateOpenIDConnectProviderInput) (*CreateOpenIDConnectProviderOutput, error) {
-	if !strings.HasPrefix(in.Url, "https://") || len(in.Url) <= len("https://") {
-		return nil, awserr.ValidationError("The url must begin with https:// and contain a host.")
-	}
-	if err := checkThumbprints(in.ThumbprintList); err != nil {
+func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.CreateOpenIDConnectProviderInput) (*iamapi.CreateOpenIDConnectProviderOutput, error) {
+	if err := checkOIDCURL(in.Url); err != nil {
 		return nil, err
+	}
+	thumbprints, err := checkThumbprints(in.ThumbprintList)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range in.ClientIDList {
+		if err := checkClientID(id); err != nil {
+			return nil, err
+		}
+	}
+	clientIDs := dedupe(in.ClientIDList)
+	if len(clientIDs) > maxClientIDs {
+		return nil, awserr.LimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
 	}
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
@@ -96,9 +190,9 @@ func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Calle
 	if err := s.authorize(ctx, c, "CreateOpenIDConnectProvider", arn, requestTagKeys(in.Tags)...); err != nil {
 		return nil, err
 	}
-	p := &store.OIDCProvider{AccountID: c.AccountID, ARN: arn, URL: strings.TrimSuffix(in.Url, "/"), ClientIDs: dedupe(in.ClientIDList),
-		Thumbprints: in.ThumbprintList, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	p := &store.OIDCProvider{AccountID: c.AccountID, ARN: arn, URL: strings.TrimSuffix(in.Url, "/"), ClientIDs: clientIDs,
+		Thumbprints: thumbprints, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := tx.OIDCProviders().Create(ctx, p); err != nil {
 			if isExists(err) {
 				return awserr.EntityAlreadyExists("Provider with url %s already exists.", in.Url)
@@ -110,7 +204,7 @@ func (s *Service) CreateOpenIDConnectProvider(ctx context.Context, c *auth.Calle
 	if err != nil {
 		return nil, err
 	}
-	return &CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.CreateOpenIDConnectProviderOutput{OpenIDConnectProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
 }
 
 func dedupe(xs []string) []string {
@@ -125,53 +219,25 @@ func dedupe(xs []string) []string {
 	return out
 }
 
-type GetOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type GetOpenIDConnectProviderOutput struct {
-	Url            string             `xml:"Url"`
-	ClientIDList   []string           `xml:"ClientIDList>member"`
-	ThumbprintList []string           `xml:"ThumbprintList>member"`
-	CreateDate     time.Time          `xml:"CreateDate"`
-	Tags           awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *GetOpenIDConnectProviderInput) (*GetOpenIDConnectProviderOutput, error) {
+func (s *Service) GetOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.GetOpenIDConnectProviderInput) (*iamapi.GetOpenIDConnectProviderOutput, error) {
 	p, err := s.oidcTarget(ctx, c, "GetOpenIDConnectProvider", in.OpenIDConnectProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	return &GetOpenIDConnectProviderOutput{Url: strings.TrimPrefix(p.URL, "https://"), ClientIDList: p.ClientIDs,
+	return &iamapi.GetOpenIDConnectProviderOutput{Url: strings.TrimPrefix(p.URL, "https://"), ClientIDList: p.ClientIDs,
 		ThumbprintList: p.Thumbprints, CreateDate: p.CreatedAt, Tags: tagsOut(p.Tags)}, nil
 }
 
-type DeleteOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type DeleteOpenIDConnectProviderOutput struct{}
-
-func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *DeleteOpenIDConnectProviderInput) (*DeleteOpenIDConnectProviderOutput, error) {
+func (s *Service) DeleteOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.DeleteOpenIDConnectProviderInput) (*iamapi.DeleteOpenIDConnectProviderOutput, error) {
 	if _, err := s.oidcTarget(ctx, c, "DeleteOpenIDConnectProvider", in.OpenIDConnectProviderArn); err != nil {
 		return nil, err
 	}
-	return result[DeleteOpenIDConnectProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteOpenIDConnectProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		return notFoundAs(tx.OIDCProviders().Delete(ctx, in.OpenIDConnectProviderArn), noSuchOIDC(in.OpenIDConnectProviderArn))
 	}))
 }
 
-type ListOpenIDConnectProvidersInput struct{}
-
-type ProviderListEntry struct {
-	Arn string `xml:"Arn"`
-}
-
-type ListOpenIDConnectProvidersOutput struct {
-	OpenIDConnectProviderList []ProviderListEntry `xml:"OpenIDConnectProviderList>member"`
-}
-
-func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller, _ *ListOpenIDConnectProvidersInput) (*ListOpenIDConnectProvidersOutput, error) {
+func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller, _ *iamapi.ListOpenIDConnectProvidersInput) (*iamapi.ListOpenIDConnectProvidersOutput, error) {
 	if err := s.authorize(ctx, c, "ListOpenIDConnectProviders", "*"); err != nil {
 		return nil, err
 	}
@@ -179,22 +245,18 @@ func (s *Service) ListOpenIDConnectProviders(ctx context.Context, c *auth.Caller
 	if err != nil {
 		return nil, err
 	}
-	out := &ListOpenIDConnectProvidersOutput{OpenIDConnectProviderList: []ProviderListEntry{}}
+	out := &iamapi.ListOpenIDConnectProvidersOutput{OpenIDConnectProviderList: []iamapi.OpenIDConnectProviderListEntry{}}
 	for _, p := range ps {
-		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, ProviderListEntry{Arn: p.ARN})
+		out.OpenIDConnectProviderList = append(out.OpenIDConnectProviderList, iamapi.OpenIDConnectProviderListEntry{Arn: p.ARN})
 	}
 	return out, nil
 }
 
-type AddClientIDToOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	ClientID                 string `aws:"required,min=1,max=255"`
-}
-
-type AddClientIDToOpenIDConnectProviderOutput struct{}
-
-func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *AddClientIDToOpenIDConnectProviderInput) (*AddClientIDToOpenIDConnectProviderOutput, error) {
-	return result[AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.AddClientIDToOpenIDConnectProviderInput) (*iamapi.AddClientIDToOpenIDConnectProviderOutput, error) {
+	if err := checkClientID(in.ClientID); err != nil {
+		return nil, err
+	}
+	return result[iamapi.AddClientIDToOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "AddClientIDToOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		p.ClientIDs = dedupe(append(p.ClientIDs, in.ClientID))
 		if len(p.ClientIDs) > maxClientIDs {
 			return awserr.LimitExceeded("Cannot exceed quota for ClientIdsPerOpenIdConnectProvider: %d", maxClientIDs)
@@ -203,17 +265,10 @@ func (s *Service) AddClientIDToOpenIDConnectProvider(ctx context.Context, c *aut
 	}))
 }
 
-type RemoveClientIDFromOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	ClientID                 string `aws:"required,min=1,max=255"`
-}
-
-type RemoveClientIDFromOpenIDConnectProviderOutput struct{}
-
 // RemoveClientIDFromOpenIDConnectProvider succeeds when the client ID is
 // absent, as AWS documents.
-func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *RemoveClientIDFromOpenIDConnectProviderInput) (*RemoveClientIDFromOpenIDConnectProviderOutput, error) {
-	return result[RemoveClientIDFromOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "RemoveClientIDFromOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.RemoveClientIDFromOpenIDConnectProviderInput) (*iamapi.RemoveClientIDFromOpenIDConnectProviderOutput, error) {
+	return result[iamapi.RemoveClientIDFromOpenIDConnectProviderOutput](s.updateOIDC(ctx, c, "RemoveClientIDFromOpenIDConnectProvider", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
 		var kept []string
 		for _, id := range p.ClientIDs {
 			if id != in.ClientID {
@@ -225,55 +280,28 @@ func (s *Service) RemoveClientIDFromOpenIDConnectProvider(ctx context.Context, c
 	}))
 }
 
-type UpdateOpenIDConnectProviderThumbprintInput struct {
-	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
-	ThumbprintList           []string `aws:"required,max=5"`
-}
-
-type UpdateOpenIDConnectProviderThumbprintOutput struct{}
-
-func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *UpdateOpenIDConnectProviderThumbprintInput) (*UpdateOpenIDConnectProviderThumbprintOutput, error) {
-	if err := checkThumbprints(in.ThumbprintList); err != nil {
+func (s *Service) UpdateOpenIDConnectProviderThumbprint(ctx context.Context, c *auth.Caller, in *iamapi.UpdateOpenIDConnectProviderThumbprintInput) (*iamapi.UpdateOpenIDConnectProviderThumbprintOutput, error) {
+	thumbprints, err := checkThumbprints(in.ThumbprintList)
+	if err != nil {
 		return nil, err
 	}
-	return result[UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
-		p.Thumbprints = in.ThumbprintList
+	return result[iamapi.UpdateOpenIDConnectProviderThumbprintOutput](s.updateOIDC(ctx, c, "UpdateOpenIDConnectProviderThumbprint", in.OpenIDConnectProviderArn, func(p *store.OIDCProvider) error {
+		p.Thumbprints = thumbprints
 		return nil
 	}))
 }
 
-type TagOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	Tags                     []Tag  `aws:"required,max=50"`
+func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.TagOpenIDConnectProviderInput) (*iamapi.TagOpenIDConnectProviderOutput, error) {
+	return result[iamapi.TagOpenIDConnectProviderOutput](s.oidcTags().tag(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.Tags))
 }
 
-type TagOpenIDConnectProviderOutput struct{}
-
-func (s *Service) TagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *TagOpenIDConnectProviderInput) (*TagOpenIDConnectProviderOutput, error) {
-	return result[TagOpenIDConnectProviderOutput](s.oidcTags().tag(ctx, c, "TagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.Tags))
+func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *iamapi.UntagOpenIDConnectProviderInput) (*iamapi.UntagOpenIDConnectProviderOutput, error) {
+	return result[iamapi.UntagOpenIDConnectProviderOutput](s.oidcTags().untag(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.TagKeys))
 }
 
-type UntagOpenIDConnectProviderInput struct {
-	OpenIDConnectProviderArn string   `aws:"required,min=20,max=2048"`
-	TagKeys                  []string `aws:"required,max=50"`
-}
-
-type UntagOpenIDConnectProviderOutput struct{}
-
-func (s *Service) UntagOpenIDConnectProvider(ctx context.Context, c *auth.Caller, in *UntagOpenIDConnectProviderInput) (*UntagOpenIDConnectProviderOutput, error) {
-	return result[UntagOpenIDConnectProviderOutput](s.oidcTags().untag(ctx, c, "UntagOpenIDConnectProvider", in.OpenIDConnectProviderArn, in.TagKeys))
-}
-
-type ListOpenIDConnectProviderTagsInput struct {
-	OpenIDConnectProviderArn string `aws:"required,min=20,max=2048"`
-	Marker                   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems                 *int   `aws:"min=1,max=1000"`
-}
-
-type ListOpenIDConnectProviderTagsOutput = ListTagsOutput
-
-func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *ListOpenIDConnectProviderTagsInput) (*ListOpenIDConnectProviderTagsOutput, error) {
-	return s.oidcTags().list(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
+func (s *Service) ListOpenIDConnectProviderTags(ctx context.Context, c *auth.Caller, in *iamapi.ListOpenIDConnectProviderTagsInput) (*iamapi.ListOpenIDConnectProviderTagsOutput, error) {
+	out, err := s.oidcTags().list(ctx, c, "ListOpenIDConnectProviderTags", in.OpenIDConnectProviderArn, in.Marker, in.MaxItems)
+	return (*iamapi.ListOpenIDConnectProviderTagsOutput)(out), err
 }
 
 // GetOIDCProvider returns a provider by ARN for STS AssumeRoleWithWebIdentity.
@@ -286,24 +314,25 @@ func noSuchSAML(arn string) *awserr.Error {
 	return awserr.NoSuchEntity("SAMLProvider %s does not exist.", arn)
 }
 
-var validUntilRe = regexp.MustCompile(`validUntil="([^"]+)"`)
-
-// samlValidUntil reads the metadata's validUntil; without one the provider
-// is valid for a year, an arbitrary but finite default.
-func samlValidUntil(meta string, now time.Time) time.Time {
-	if m := validUntilRe.FindStringSubmatch(meta); m != nil {
-		if t, err := time.Parse(time.RFC3339, m[1]); err == nil {
-			return t.UTC().Truncate(time.Second)
-		}
+// samlMetadata validates a metadata document as IAM does at
+// CreateSAMLProvider and UpdateSAMLProvider, so a provider that can never
+// sign anyone in (or a document built to attack the parser: a DTD, an
+// entity bomb) is refused when it is stored rather than at sign-in. The
+// document must parse, be one md:EntityDescriptor with an entityID and an
+// IDPSSODescriptor holding at least one signing certificate; a DTD is
+// refused unparsed. It returns the provider's ValidUntil: the metadata's
+// validUntil, or a year from now (an arbitrary but finite default) without
+// one. The document's length (1,000 to 10,000,000 characters, AWS's model)
+// is the wire decoder's to check, before any of this runs.
+func samlMetadata(doc string, now time.Time) (time.Time, error) {
+	md, err := saml.ParseMetadata(doc)
+	if err != nil {
+		return time.Time{}, awserr.InvalidInput("Could not parse metadata")
 	}
-	return now.AddDate(1, 0, 0)
-}
-
-func checkSAMLMetadata(meta string) error {
-	if !strings.Contains(meta, "EntityDescriptor") {
-		return awserr.InvalidInput("Could not parse metadata")
+	if md.ValidUntil.IsZero() {
+		return now.AddDate(1, 0, 0), nil
 	}
-	return nil
+	return md.ValidUntil.UTC().Truncate(time.Second), nil
 }
 
 func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.SAMLProvider, error) {
@@ -320,18 +349,7 @@ func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn st
 	return p, nil
 }
 
-type CreateSAMLProviderInput struct {
-	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
-	Name                 string `aws:"required,min=1,max=128" pattern:"[\\w._-]+"`
-	Tags                 []Tag  `aws:"max=50"`
-}
-
-type CreateSAMLProviderOutput struct {
-	SAMLProviderArn string             `xml:"SAMLProviderArn"`
-	Tags            awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *CreateSAMLProviderInput) (*CreateSAMLProviderOutput, error) {
+func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.CreateSAMLProviderInput) (*iamapi.CreateSAMLProviderOutput, error) {
 	if err := checkTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -339,13 +357,14 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *Cr
 	if err := s.authorize(ctx, c, "CreateSAMLProvider", arn, requestTagKeys(in.Tags)...); err != nil {
 		return nil, err
 	}
-	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+	now := s.clock()
+	validUntil, err := samlMetadata(in.SAMLMetadataDocument, now)
+	if err != nil {
 		return nil, err
 	}
-	now := s.clock()
 	p := &store.SAMLProvider{AccountID: c.AccountID, ARN: arn, Name: in.Name, Metadata: in.SAMLMetadataDocument,
-		ValidUntil: samlValidUntil(in.SAMLMetadataDocument, now), Tags: storeTags(in.Tags), CreatedAt: now}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		ValidUntil: validUntil, Tags: storeTags(in.Tags), CreatedAt: now}
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := tx.SAMLProviders().Create(ctx, p); err != nil {
 			if isExists(err) {
 				return awserr.EntityAlreadyExists("SAMLProvider %s already exists.", in.Name)
@@ -357,86 +376,49 @@ func (s *Service) CreateSAMLProvider(ctx context.Context, c *auth.Caller, in *Cr
 	if err != nil {
 		return nil, err
 	}
-	return &CreateSAMLProviderOutput{SAMLProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.CreateSAMLProviderOutput{SAMLProviderArn: arn, Tags: tagsOut(p.Tags)}, nil
 }
 
-type GetSAMLProviderInput struct {
-	SAMLProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type GetSAMLProviderOutput struct {
-	SAMLMetadataDocument string             `xml:"SAMLMetadataDocument"`
-	CreateDate           time.Time          `xml:"CreateDate"`
-	ValidUntil           time.Time          `xml:"ValidUntil"`
-	Tags                 awsproto.List[Tag] `xml:"Tags,omitempty"`
-}
-
-func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *GetSAMLProviderInput) (*GetSAMLProviderOutput, error) {
+func (s *Service) GetSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.GetSAMLProviderInput) (*iamapi.GetSAMLProviderOutput, error) {
 	p, err := s.samlTarget(ctx, c, "GetSAMLProvider", in.SAMLProviderArn)
 	if err != nil {
 		return nil, err
 	}
-	return &GetSAMLProviderOutput{SAMLMetadataDocument: p.Metadata, CreateDate: p.CreatedAt, ValidUntil: p.ValidUntil, Tags: tagsOut(p.Tags)}, nil
+	return &iamapi.GetSAMLProviderOutput{SAMLMetadataDocument: p.Metadata, CreateDate: p.CreatedAt, ValidUntil: p.ValidUntil, Tags: tagsOut(p.Tags)}, nil
 }
 
-type UpdateSAMLProviderInput struct {
-	SAMLMetadataDocument string `aws:"required,min=1000,max=10000000"`
-	SAMLProviderArn      string `aws:"required,min=20,max=2048"`
-}
-
-type UpdateSAMLProviderOutput struct {
-	SAMLProviderArn string `xml:"SAMLProviderArn"`
-}
-
-func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *UpdateSAMLProviderInput) (*UpdateSAMLProviderOutput, error) {
+func (s *Service) UpdateSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.UpdateSAMLProviderInput) (*iamapi.UpdateSAMLProviderOutput, error) {
 	if _, err := s.samlTarget(ctx, c, "UpdateSAMLProvider", in.SAMLProviderArn); err != nil {
 		return nil, err
 	}
-	if err := checkSAMLMetadata(in.SAMLMetadataDocument); err != nil {
+	validUntil, err := samlMetadata(in.SAMLMetadataDocument, s.clock())
+	if err != nil {
 		return nil, err
 	}
-	err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		p, err := tx.SAMLProviders().Get(ctx, in.SAMLProviderArn)
 		if err != nil {
 			return notFoundAs(err, noSuchSAML(in.SAMLProviderArn))
 		}
-		p.Metadata, p.ValidUntil = in.SAMLMetadataDocument, samlValidUntil(in.SAMLMetadataDocument, s.clock())
+		p.Metadata, p.ValidUntil = in.SAMLMetadataDocument, validUntil
 		return tx.SAMLProviders().Update(ctx, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateSAMLProviderOutput{SAMLProviderArn: in.SAMLProviderArn}, nil
+	return &iamapi.UpdateSAMLProviderOutput{SAMLProviderArn: in.SAMLProviderArn}, nil
 }
 
-type DeleteSAMLProviderInput struct {
-	SAMLProviderArn string `aws:"required,min=20,max=2048"`
-}
-
-type DeleteSAMLProviderOutput struct{}
-
-func (s *Service) DeleteSAMLProvider(ctx context.Context, c *auth.Caller, in *DeleteSAMLProviderInput) (*DeleteSAMLProviderOutput, error) {
+func (s *Service) DeleteSAMLProvider(ctx context.Context, c *auth.Caller, in *iamapi.DeleteSAMLProviderInput) (*iamapi.DeleteSAMLProviderOutput, error) {
 	if _, err := s.samlTarget(ctx, c, "DeleteSAMLProvider", in.SAMLProviderArn); err != nil {
 		return nil, err
 	}
-	return result[DeleteSAMLProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+	return result[iamapi.DeleteSAMLProviderOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		return notFoundAs(tx.SAMLProviders().Delete(ctx, in.SAMLProviderArn), noSuchSAML(in.SAMLProviderArn))
 	}))
 }
 
-type ListSAMLProvidersInput struct{}
-
-type SAMLProviderListEntry struct {
-	Arn        string    `xml:"Arn"`
-	ValidUntil time.Time `xml:"ValidUntil"`
-	CreateDate time.Time `xml:"CreateDate"`
-}
-
-type ListSAMLProvidersOutput struct {
-	SAMLProviderList []SAMLProviderListEntry `xml:"SAMLProviderList>member"`
-}
-
-func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *ListSAMLProvidersInput) (*ListSAMLProvidersOutput, error) {
+func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *iamapi.ListSAMLProvidersInput) (*iamapi.ListSAMLProvidersOutput, error) {
 	if err := s.authorize(ctx, c, "ListSAMLProviders", "*"); err != nil {
 		return nil, err
 	}
@@ -444,9 +426,9 @@ func (s *Service) ListSAMLProviders(ctx context.Context, c *auth.Caller, _ *List
 	if err != nil {
 		return nil, err
 	}
-	out := &ListSAMLProvidersOutput{SAMLProviderList: []SAMLProviderListEntry{}}
+	out := &iamapi.ListSAMLProvidersOutput{SAMLProviderList: []iamapi.SAMLProviderListEntry{}}
 	for _, p := range ps {
-		out.SAMLProviderList = append(out.SAMLProviderList, SAMLProviderListEntry{Arn: p.ARN, ValidUntil: p.ValidUntil, CreateDate: p.CreatedAt})
+		out.SAMLProviderList = append(out.SAMLProviderList, iamapi.SAMLProviderListEntry{Arn: p.ARN, ValidUntil: p.ValidUntil, CreateDate: p.CreatedAt})
 	}
 	return out, nil
 }

@@ -3,7 +3,6 @@ package iam
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -39,20 +38,6 @@ func (s *Service) ProvisionAccount(ctx context.Context, a *store.Account, roleNa
 			EntityType: store.EntityRole, EntityID: roleID, Name: "AdministratorAccess", Document: adminAccessDocument,
 		})
 	})
-}
-
-// Invalidate bumps the generation after a write that did not go through IAM
-// but changes what authorization sees (an account joining an organization),
-// and announces it to the other nodes of a shared store. The write has
-// committed already, so a failed announcement is not the caller's error:
-// the other nodes' caches then catch up at their next IAM change.
-func (s *Service) Invalidate() {
-	s.gen.Add(1)
-	if a, ok := s.store.(changeAnnouncer); ok {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = a.AnnounceChange(ctx)
-	}
 }
 
 // OrganizationID returns the organization an account belongs to, "" when

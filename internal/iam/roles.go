@@ -2,10 +2,10 @@ package iam
 
 import (
 	"context"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"regexp"
 	"strings"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -13,37 +13,17 @@ import (
 	"github.com/mantle-iam/mantle/policy"
 )
 
-// Role is AWS's Role shape.
-type Role struct {
-	Path                     string                       `xml:"Path"`
-	RoleName                 string                       `xml:"RoleName"`
-	RoleId                   string                       `xml:"RoleId"`
-	Arn                      string                       `xml:"Arn"`
-	CreateDate               time.Time                    `xml:"CreateDate"`
-	AssumeRolePolicyDocument string                       `xml:"AssumeRolePolicyDocument,omitempty"`
-	Description              string                       `xml:"Description,omitempty"`
-	MaxSessionDuration       int                          `xml:"MaxSessionDuration,omitempty"`
-	PermissionsBoundary      *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                     awsproto.List[Tag]           `xml:"Tags,omitempty"`
-	RoleLastUsed             *RoleLastUsed                `xml:"RoleLastUsed,omitempty"`
-}
-
-type RoleLastUsed struct {
-	LastUsedDate *time.Time `xml:"LastUsedDate,omitempty"`
-	Region       string     `xml:"Region,omitempty"`
-}
-
 func roleARNOf(r *store.Role) string { return iamARN(r.AccountID, "role", r.Path, r.Name) }
 
 // roleOut renders a role; full adds what GetRole reports and ListRoles
 // leaves out (boundary, tags, last use).
-func roleOut(r *store.Role, full bool) Role {
-	out := Role{Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: roleARNOf(r), CreateDate: r.CreatedAt,
-		AssumeRolePolicyDocument: encodeDocument(r.TrustPolicy), Description: r.Description, MaxSessionDuration: r.MaxSessionDuration}
+func roleOut(r *store.Role, full bool) iamapi.Role {
+	out := iamapi.Role{Path: r.Path, RoleName: r.Name, RoleId: r.ID, Arn: roleARNOf(r), CreateDate: r.CreatedAt,
+		AssumeRolePolicyDocument: encodeDocument(r.TrustPolicy), Description: r.Description, MaxSessionDuration: optInt(r.MaxSessionDuration)}
 	if full {
 		out.PermissionsBoundary = boundaryOut(r.PermissionsBoundary)
 		out.Tags = tagsOut(r.Tags)
-		out.RoleLastUsed = &RoleLastUsed{LastUsedDate: r.LastUsedAt, Region: r.LastUsedRegion}
+		out.RoleLastUsed = &iamapi.RoleLastUsed{LastUsedDate: timeOf(r.LastUsedAt), Region: r.LastUsedRegion}
 	}
 	return out
 }
@@ -112,20 +92,6 @@ func (s *Service) principalExists(ctx context.Context, p string) bool {
 	return err == nil && r.Path == path && r.Name == name
 }
 
-type CreateRoleInput struct {
-	RoleName                 string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Path                     string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	AssumeRolePolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	Description              string `aws:"max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
-	MaxSessionDuration       *int   `aws:"min=3600,max=43200"`
-	PermissionsBoundary      string `aws:"min=20,max=2048"`
-	Tags                     []Tag  `aws:"max=50"`
-}
-
-type CreateRoleOutput struct {
-	Role Role `xml:"Role"`
-}
-
 func checkMaxSession(v *int) error {
 	if v == nil {
 		return nil
@@ -139,7 +105,7 @@ func checkMaxSession(v *int) error {
 	return nil
 }
 
-func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *CreateRoleInput) (*CreateRoleOutput, error) {
+func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -194,40 +160,24 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *CreateRole
 	}
 	out := roleOut(r, true)
 	out.RoleLastUsed = nil // CreateRole does not report last use
-	return &CreateRoleOutput{Role: out}, nil
+	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
 }
 
-type GetRoleInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type GetRoleOutput struct {
-	Role Role `xml:"Role"`
-}
-
-func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *GetRoleInput) (*GetRoleOutput, error) {
+func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
 	r, err := s.roleTarget(ctx, c, "GetRole", in.RoleName)
 	if err != nil {
 		return nil, err
 	}
-	return &GetRoleOutput{Role: roleOut(r, true)}, nil
+	return &iamapi.GetRoleOutput{Role: ptr(roleOut(r, true))}, nil
 }
 
-type UpdateRoleInput struct {
-	RoleName           string  `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Description        *string `aws:"max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
-	MaxSessionDuration *int    `aws:"min=3600,max=43200"`
-}
-
-type UpdateRoleOutput struct{}
-
-func (s *Service) UpdateRole(ctx context.Context, c *auth.Caller, in *UpdateRoleInput) (*UpdateRoleOutput, error) {
+func (s *Service) UpdateRole(ctx context.Context, c *auth.Caller, in *iamapi.UpdateRoleInput) (*iamapi.UpdateRoleOutput, error) {
 	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
-	return result[UpdateRoleOutput](s.updateRole(ctx, c, "UpdateRole", in.RoleName, func(r *store.Role) error {
-		if in.Description != nil {
-			r.Description = *in.Description
+	return result[iamapi.UpdateRoleOutput](s.updateRole(ctx, c, "UpdateRole", in.RoleName, func(r *store.Role) error {
+		if in.Description != "" || in.Sent("Description") {
+			r.Description = in.Description
 		}
 		if in.MaxSessionDuration != nil {
 			r.MaxSessionDuration = *in.MaxSessionDuration
@@ -251,16 +201,7 @@ func (s *Service) updateRole(ctx context.Context, c *auth.Caller, action, name s
 	}, keys...)
 }
 
-type UpdateRoleDescriptionInput struct {
-	RoleName    string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Description string `aws:"required,max=1000" pattern:"[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*"`
-}
-
-type UpdateRoleDescriptionOutput struct {
-	Role Role `xml:"Role"`
-}
-
-func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in *UpdateRoleDescriptionInput) (*UpdateRoleDescriptionOutput, error) {
+func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in *iamapi.UpdateRoleDescriptionInput) (*iamapi.UpdateRoleDescriptionOutput, error) {
 	var out *store.Role
 	err := s.updateRole(ctx, c, "UpdateRoleDescription", in.RoleName, func(r *store.Role) error {
 		r.Description = in.Description
@@ -270,37 +211,24 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateRoleDescriptionOutput{Role: roleOut(out, true)}, nil
+	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(roleOut(out, true))}, nil
 }
 
-type UpdateAssumeRolePolicyInput struct {
-	RoleName       string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	PolicyDocument string `aws:"required,min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-}
-
-type UpdateAssumeRolePolicyOutput struct{}
-
-func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *UpdateAssumeRolePolicyInput) (*UpdateAssumeRolePolicyOutput, error) {
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
 	if _, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	return result[UpdateAssumeRolePolicyOutput](s.updateRole(ctx, c, "UpdateAssumeRolePolicy", in.RoleName, func(r *store.Role) error {
+	return result[iamapi.UpdateAssumeRolePolicyOutput](s.updateRole(ctx, c, "UpdateAssumeRolePolicy", in.RoleName, func(r *store.Role) error {
 		r.TrustPolicy = in.PolicyDocument
 		return nil
 	}))
 }
 
-type DeleteRoleInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteRoleOutput struct{}
-
-func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *DeleteRoleInput) (*DeleteRoleOutput, error) {
-	return result[DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
+func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRoleInput) (*iamapi.DeleteRoleOutput, error) {
+	return result[iamapi.DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
 		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
 			return err
 		} else if len(ips) > 0 {
@@ -316,74 +244,34 @@ func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *DeleteRole
 	}))
 }
 
-type ListRolesInput struct {
-	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-
-type ListRolesOutput struct {
-	Roles       []Role `xml:"Roles>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
-}
-
-func (s *Service) ListRoles(ctx context.Context, c *auth.Caller, in *ListRolesInput) (*ListRolesOutput, error) {
+func (s *Service) ListRoles(ctx context.Context, c *auth.Caller, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error) {
 	if err := s.authorize(ctx, c, "ListRoles", listARN(c.AccountID, "role")); err != nil {
 		return nil, err
 	}
 	rs, trunc, m, err := listPage(in.Marker, in.MaxItems, in.PathPrefix,
 		func(o store.ListOptions) ([]*store.Role, error) { return s.store.Roles().List(ctx, c.AccountID, o) },
 		func(r *store.Role) string { return lower(r.Name) },
-		func(r *store.Role) Role { return roleOut(r, false) })
+		func(r *store.Role) iamapi.Role { return roleOut(r, false) })
 	if err != nil {
 		return nil, err
 	}
-	return &ListRolesOutput{Roles: rs, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.ListRolesOutput{Roles: rs, IsTruncated: ptr(trunc), Marker: m}, nil
 }
 
-type TagRoleInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Tags     []Tag  `aws:"required,max=50"`
+func (s *Service) TagRole(ctx context.Context, c *auth.Caller, in *iamapi.TagRoleInput) (*iamapi.TagRoleOutput, error) {
+	return result[iamapi.TagRoleOutput](s.roleTags().tag(ctx, c, "TagRole", in.RoleName, in.Tags))
 }
 
-type TagRoleOutput struct{}
-
-func (s *Service) TagRole(ctx context.Context, c *auth.Caller, in *TagRoleInput) (*TagRoleOutput, error) {
-	return result[TagRoleOutput](s.roleTags().tag(ctx, c, "TagRole", in.RoleName, in.Tags))
+func (s *Service) UntagRole(ctx context.Context, c *auth.Caller, in *iamapi.UntagRoleInput) (*iamapi.UntagRoleOutput, error) {
+	return result[iamapi.UntagRoleOutput](s.roleTags().untag(ctx, c, "UntagRole", in.RoleName, in.TagKeys))
 }
 
-type UntagRoleInput struct {
-	RoleName string   `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	TagKeys  []string `aws:"required,max=50"`
+func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *iamapi.ListRoleTagsInput) (*iamapi.ListRoleTagsOutput, error) {
+	out, err := s.roleTags().list(ctx, c, "ListRoleTags", in.RoleName, in.Marker, in.MaxItems)
+	return (*iamapi.ListRoleTagsOutput)(out), err
 }
 
-type UntagRoleOutput struct{}
-
-func (s *Service) UntagRole(ctx context.Context, c *auth.Caller, in *UntagRoleInput) (*UntagRoleOutput, error) {
-	return result[UntagRoleOutput](s.roleTags().untag(ctx, c, "UntagRole", in.RoleName, in.TagKeys))
-}
-
-type ListRoleTagsInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListRoleTagsOutput = ListTagsOutput
-
-func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *ListRoleTagsInput) (*ListRoleTagsOutput, error) {
-	return s.roleTags().list(ctx, c, "ListRoleTags", in.RoleName, in.Marker, in.MaxItems)
-}
-
-type PutRolePermissionsBoundaryInput struct {
-	RoleName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	PermissionsBoundary string `aws:"required,min=20,max=2048"`
-}
-
-type PutRolePermissionsBoundaryOutput struct{}
-
-func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *PutRolePermissionsBoundaryInput) (*PutRolePermissionsBoundaryOutput, error) {
+func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.PutRolePermissionsBoundaryInput) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
 	key := auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}
 	if _, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
 		return nil, err
@@ -391,20 +279,14 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller
 	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	return result[PutRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "PutRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+	return result[iamapi.PutRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "PutRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
 		r.PermissionsBoundary = in.PermissionsBoundary
 		return nil
 	}, key))
 }
 
-type DeleteRolePermissionsBoundaryInput struct {
-	RoleName string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteRolePermissionsBoundaryOutput struct{}
-
-func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *DeleteRolePermissionsBoundaryInput) (*DeleteRolePermissionsBoundaryOutput, error) {
-	return result[DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
+	return result[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
 		if r.PermissionsBoundary == "" {
 			return awserr.NoSuchEntity("The permissions boundary for role with name %s cannot be found.", in.RoleName)
 		}
@@ -442,8 +324,8 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled and does not bump the
-// generation.
+// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
+// (store.Tx), not a change.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {

@@ -10,10 +10,8 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
-	"sync/atomic"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -38,7 +36,6 @@ type Service struct {
 	sealer *secrets.Sealer
 	now    func() time.Time
 	rand   io.Reader
-	gen    atomic.Uint64
 }
 
 // New returns a Service for cfg.
@@ -53,52 +50,20 @@ func New(cfg Config) *Service {
 	return s
 }
 
-// Generation returns a counter that increases after every committed write
-// that can change any principal's policies, tags, or boundary, so caches can
-// invalidate. Every committed write bumps it: over-invalidating is cheap and
-// cannot miss a change.
-func (s *Service) Generation() uint64 { return s.gen.Load() }
+// Generation is the store's: it advances after every committed change, on
+// this node or another, so caches keyed on it (store.Cache) drop what a
+// write changed.
+func (s *Service) Generation() uint64 { return s.store.Generation() }
 
 // clock returns the current time as IAM stores it: UTC, whole seconds.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-// write runs fn in a transaction and bumps the generation once it commits.
-// On a store shared by several nodes the transaction also announces the
-// change, so the other nodes bump theirs when it commits.
-// The request's audit event is stored in the same transaction: a change
-// never commits without its event.
+// write runs fn as a store change: the store stages the request's audit
+// event in the transaction, tells the other nodes, and advances the
+// generation (store.Change), so no IAM write can skip any of it.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
-	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := fn(ctx, tx); err != nil {
-			return err
-		}
-		if err := audit.Stage(ctx, tx); err != nil {
-			return err
-		}
-		if a, ok := tx.(changeAnnouncer); ok {
-			return a.AnnounceChange(ctx)
-		}
-		return nil
-	})
-	if err == nil {
-		s.gen.Add(1)
-	}
-	return err
+	return s.store.Change(ctx, fn)
 }
-
-// changeAnnouncer is a store shared with other mantle nodes, or one of its
-// transactions: AnnounceChange tells the other nodes that IAM data changed
-// (at commit, inside a transaction). internal/store/postgres implements it;
-// a single-process store needs nothing of the kind.
-type changeAnnouncer interface {
-	AnnounceChange(ctx context.Context) error
-}
-
-// RemoteChange bumps the generation for a write another node committed, as
-// a shared store reports it (internal/server wires the two). The
-// generation is then exact across nodes without any database read on the
-// request path.
-func (s *Service) RemoteChange() { s.gen.Add(1) }
 
 // authorize asks the authorizer whether c may perform action on resource.
 func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resource string, keys ...auth.Key) error {

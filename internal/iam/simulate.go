@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
@@ -16,85 +18,6 @@ import (
 // the two GetContextKeysFor… actions. Every scenario (action × resource) is
 // run through the policy engine's Explain, and its explanation is shaped as
 // AWS's EvaluationResult.
-
-// ContextEntry is AWS's ContextEntry: one condition key supplied to a
-// simulation.
-type ContextEntry struct {
-	ContextKeyName   string `aws:"min=5,max=256"`
-	ContextKeyValues []string
-	ContextKeyType   string `enum:"string|stringList|numeric|numericList|boolean|booleanList|ip|ipList|binary|binaryList|date|dateList"`
-}
-
-// Position is a line and column in a policy document.
-type Position struct {
-	Line   int `xml:"Line"`
-	Column int `xml:"Column"`
-}
-
-// SimulationStatement is AWS's Statement shape: a statement that decided a
-// simulated scenario.
-type SimulationStatement struct {
-	SourcePolicyId   string    `xml:"SourcePolicyId,omitempty"`
-	SourcePolicyType string    `xml:"SourcePolicyType,omitempty"`
-	StartPosition    *Position `xml:"StartPosition,omitempty"`
-	EndPosition      *Position `xml:"EndPosition,omitempty"`
-}
-
-// DecisionDetails marshals as AWS's EvalDecisionDetails map,
-// <entry><key/><value/></entry>…; a non-nil empty one is the present but
-// empty element AWS returns for same-account simulations of a resource ARN.
-type DecisionDetails struct {
-	Entries []DecisionEntry `xml:"entry"`
-}
-
-type DecisionEntry struct {
-	Key   string `xml:"key"`
-	Value string `xml:"value"`
-}
-
-type PermissionsBoundaryDecisionDetail struct {
-	AllowedByPermissionsBoundary bool `xml:"AllowedByPermissionsBoundary"`
-}
-
-type OrganizationsDecisionDetail struct {
-	AllowedByOrganizations bool `xml:"AllowedByOrganizations"`
-}
-
-// ResourceSpecificResult is one resource's result within an EvaluationResult.
-type ResourceSpecificResult struct {
-	EvalResourceName                  string                             `xml:"EvalResourceName"`
-	EvalResourceDecision              string                             `xml:"EvalResourceDecision"`
-	MatchedStatements                 []SimulationStatement              `xml:"MatchedStatements>member"`
-	MissingContextValues              []string                           `xml:"MissingContextValues>member"`
-	EvalDecisionDetails               *DecisionDetails                   `xml:"EvalDecisionDetails,omitempty"`
-	PermissionsBoundaryDecisionDetail *PermissionsBoundaryDecisionDetail `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
-}
-
-// EvaluationResult is AWS's EvaluationResult: one action on one resource.
-type EvaluationResult struct {
-	EvalActionName                    string                             `xml:"EvalActionName"`
-	EvalResourceName                  string                             `xml:"EvalResourceName"`
-	EvalDecision                      string                             `xml:"EvalDecision"`
-	MatchedStatements                 []SimulationStatement              `xml:"MatchedStatements>member"`
-	MissingContextValues              []string                           `xml:"MissingContextValues>member"`
-	OrganizationsDecisionDetail       *OrganizationsDecisionDetail       `xml:"OrganizationsDecisionDetail,omitempty"`
-	PermissionsBoundaryDecisionDetail *PermissionsBoundaryDecisionDetail `xml:"PermissionsBoundaryDecisionDetail,omitempty"`
-	EvalDecisionDetails               *DecisionDetails                   `xml:"EvalDecisionDetails,omitempty"`
-	ResourceSpecificResults           *ResourceSpecificResults           `xml:"ResourceSpecificResults,omitempty"`
-}
-
-// ResourceSpecificResults wraps the list so that it is left out entirely
-// when there is none (encoding/xml writes the parent of an empty a>b list).
-type ResourceSpecificResults struct {
-	Members []ResourceSpecificResult `xml:"member"`
-}
-
-// SimulatePolicyOutput is the result of both simulation actions.
-type SimulatePolicyOutput struct {
-	EvaluationResults []EvaluationResult `xml:"EvaluationResults>member"`
-	IsTruncated       bool               `xml:"IsTruncated"`
-	Marker            string             `xml:"Marker,omitempty"`
-}
 
 // Policy source types as the simulator labels matched statements. Documents
 // passed as strings are "IAM Policy" and "Resource Policy"; a principal's
@@ -112,39 +35,6 @@ const (
 const (
 	maxPolicyDocument = 131072
 )
-
-type SimulateCustomPolicyInput struct {
-	PolicyInputList                    []string `aws:"required" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	PermissionsBoundaryPolicyInputList []string `pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	ActionNames                        []string `aws:"required"`
-	ResourceArns                       []string
-	ResourcePolicy                     string `aws:"min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	ResourceOwner                      string `aws:"min=1,max=2048"`
-	CallerArn                          string `aws:"min=1,max=2048"`
-	ContextEntries                     []ContextEntry
-	ResourceHandlingOption             string `aws:"min=1,max=64"`
-	MaxItems                           *int   `aws:"min=1,max=1000"`
-	Marker                             string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-}
-
-type SimulateCustomPolicyOutput = SimulatePolicyOutput
-
-type SimulatePrincipalPolicyInput struct {
-	PolicySourceArn                    string   `aws:"required,min=20,max=2048"`
-	PolicyInputList                    []string `pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	PermissionsBoundaryPolicyInputList []string `pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	ActionNames                        []string `aws:"required"`
-	ResourceArns                       []string
-	ResourcePolicy                     string `aws:"min=1,max=131072" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-	ResourceOwner                      string `aws:"min=1,max=2048"`
-	CallerArn                          string `aws:"min=1,max=2048"`
-	ContextEntries                     []ContextEntry
-	ResourceHandlingOption             string `aws:"min=1,max=64"`
-	MaxItems                           *int   `aws:"min=1,max=1000"`
-	Marker                             string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-}
-
-type SimulatePrincipalPolicyOutput = SimulatePolicyOutput
 
 // simulation is everything a simulation evaluates, resolved and compiled.
 type simulation struct {
@@ -174,7 +64,7 @@ func (sim *simulation) add(set *[]*policy.Policy, p *policy.Policy, id, typ stri
 type simParams struct {
 	policies, boundaries, actions, resources []string
 	resourcePolicy, resourceOwner, callerArn string
-	context                                  []ContextEntry
+	context                                  []iamapi.ContextEntry
 	marker                                   string
 	maxItems                                 *int
 }
@@ -300,7 +190,7 @@ func (s *Service) userPrincipal(p *policy.Principal, u *store.User) {
 
 // finish resolves the caller's organization and the resource owner, and
 // runs the scenarios.
-func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simParams) (*SimulatePolicyOutput, error) {
+func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simParams) (*iamapi.SimulatePolicyOutput, error) {
 	pg, err := pageOf(p.marker, p.maxItems)
 	if err != nil {
 		return nil, err
@@ -332,7 +222,7 @@ func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simPara
 		}
 	}
 	page, trunc, marker, _ := cutSlice(pg, all, func(sc scenario) string { return padIndex(sc.i) })
-	out := &SimulatePolicyOutput{EvaluationResults: []EvaluationResult{}, IsTruncated: trunc, Marker: marker}
+	out := &iamapi.SimulatePolicyOutput{EvaluationResults: []iamapi.EvaluationResult{}, IsTruncated: ptr(trunc), Marker: marker}
 	for _, sc := range page {
 		out.EvaluationResults = append(out.EvaluationResults, sim.evaluate(sc.action, sc.res))
 	}
@@ -340,7 +230,7 @@ func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simPara
 }
 
 // evaluate runs one scenario.
-func (sim *simulation) evaluate(action, resource string) EvaluationResult {
+func (sim *simulation) evaluate(action, resource string) iamapi.EvaluationResult {
 	req := policy.Request{Principal: sim.principal, Action: action, Resource: resource, Context: sim.context}
 	if arnAccountOf(resource) == "" {
 		req.ResourceAccount = sim.owner
@@ -348,33 +238,34 @@ func (sim *simulation) evaluate(action, resource string) EvaluationResult {
 	in := &policy.Input{Identity: sim.identity, Boundary: sim.boundary, Resource: sim.resource}
 	x := policy.Explain(&req, in)
 
-	res := EvaluationResult{EvalActionName: action, EvalResourceName: resource, EvalDecision: x.Decision.String(),
+	res := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: resource, EvalDecision: x.Decision.String(),
 		MatchedStatements: sim.matched(x), MissingContextValues: nonNil(x.MissingContextValues)}
 	if allowed, applied := x.AllowedByBoundary(); applied {
-		res.PermissionsBoundaryDecisionDetail = &PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: allowed}
+		res.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(allowed)}
 	}
 	if sim.inOrg {
 		// Service control policies are not enforced yet, so every action is
 		// allowed by the organization (as under FullAWSAccess).
 		allowed, applied := x.AllowedByOrganizations()
-		res.OrganizationsDecisionDetail = &OrganizationsDecisionDetail{AllowedByOrganizations: allowed || !applied}
+		res.OrganizationsDecisionDetail = &iamapi.OrganizationsDecisionDetail{AllowedByOrganizations: ptr(allowed || !applied)}
 	}
 	if resource != "*" {
-		res.EvalDecisionDetails = &DecisionDetails{Entries: []DecisionEntry{}}
+		// Present but empty for same-account simulations, as AWS answers.
+		res.EvalDecisionDetails = map[string]string{}
 		owner := req.ResourceAccount
 		if owner == "" {
 			owner = arnAccountOf(resource)
 		}
 		if owner != sim.principal.Account {
-			res.EvalDecisionDetails.Entries = sim.details(x)
+			res.EvalDecisionDetails = sim.details(x)
 		}
 	}
 	if sim.resource != nil && resource != "*" {
-		res.ResourceSpecificResults = &ResourceSpecificResults{Members: []ResourceSpecificResult{{
+		res.ResourceSpecificResults = []iamapi.ResourceSpecificResult{{
 			EvalResourceName: resource, EvalResourceDecision: res.EvalDecision,
 			MatchedStatements: res.MatchedStatements, MissingContextValues: res.MissingContextValues,
 			EvalDecisionDetails: res.EvalDecisionDetails, PermissionsBoundaryDecisionDetail: res.PermissionsBoundaryDecisionDetail,
-		}}}
+		}}
 		// With resources listed, AWS reports missing context values per
 		// resource rather than at the top.
 		res.MissingContextValues = []string{}
@@ -385,8 +276,8 @@ func (sim *simulation) evaluate(action, resource string) EvaluationResult {
 // matched lists the statements that decided the scenario: every matching
 // deny for an explicit deny, every matching allow for an allowed request,
 // none for an implicit deny.
-func (sim *simulation) matched(x *policy.Explanation) []SimulationStatement {
-	out := []SimulationStatement{}
+func (sim *simulation) matched(x *policy.Explanation) []iamapi.Statement {
+	out := []iamapi.Statement{}
 	var want policy.Effect
 	switch x.Decision {
 	case policy.Allowed:
@@ -401,11 +292,11 @@ func (sim *simulation) matched(x *policy.Explanation) []SimulationStatement {
 		if st.Effect != want {
 			continue
 		}
-		out = append(out, SimulationStatement{
+		out = append(out, iamapi.Statement{
 			SourcePolicyId:   ref.Policy.ID(),
 			SourcePolicyType: sim.types[ref.Policy],
-			StartPosition:    &Position{Line: st.Start.Line, Column: st.Start.Column},
-			EndPosition:      &Position{Line: st.End.Line, Column: st.End.Column},
+			StartPosition:    &iamapi.Position{Line: ptr(st.Start.Line), Column: ptr(st.Start.Column)},
+			EndPosition:      &iamapi.Position{Line: ptr(st.End.Line), Column: ptr(st.End.Column)},
 		})
 	}
 	return out
@@ -413,7 +304,7 @@ func (sim *simulation) matched(x *policy.Explanation) []SimulationStatement {
 
 // details summarizes a cross-account scenario per policy type: the identity
 // side (identity policies within the boundary) and the resource policy.
-func (sim *simulation) details(x *policy.Explanation) []DecisionEntry {
+func (sim *simulation) details(x *policy.Explanation) map[string]string {
 	var ident, bound, resource policy.Decision
 	hasBound := false
 	for _, sd := range x.Sets {
@@ -433,10 +324,7 @@ func (sim *simulation) details(x *policy.Explanation) []DecisionEntry {
 	case ident == policy.Allowed && hasBound && bound != policy.Allowed:
 		side = policy.ImplicitDeny
 	}
-	return []DecisionEntry{
-		{Key: sourceInput, Value: side.String()},
-		{Key: sourceResource, Value: resource.String()},
-	}
+	return map[string]string{sourceInput: side.String(), sourceResource: resource.String()}
 }
 
 func nonNil(s []string) []string {
@@ -455,7 +343,7 @@ func arnAccountOf(arn string) string {
 	return parts[4]
 }
 
-func (s *Service) SimulateCustomPolicy(ctx context.Context, c *auth.Caller, in *SimulateCustomPolicyInput) (*SimulateCustomPolicyOutput, error) {
+func (s *Service) SimulateCustomPolicy(ctx context.Context, c *auth.Caller, in *iamapi.SimulateCustomPolicyInput) (*iamapi.SimulatePolicyOutput, error) {
 	if err := s.authorize(ctx, c, "SimulateCustomPolicy", "*"); err != nil {
 		return nil, err
 	}
@@ -607,7 +495,7 @@ func (s *Service) sourcePolicies(ctx context.Context, acct string, src *simSourc
 	return out, boundary, nil
 }
 
-func (s *Service) SimulatePrincipalPolicy(ctx context.Context, c *auth.Caller, in *SimulatePrincipalPolicyInput) (*SimulatePrincipalPolicyOutput, error) {
+func (s *Service) SimulatePrincipalPolicy(ctx context.Context, c *auth.Caller, in *iamapi.SimulatePrincipalPolicyInput) (*iamapi.SimulatePolicyOutput, error) {
 	src, err := s.sourceEntity(ctx, c, "SimulatePrincipalPolicy", in.PolicySourceArn)
 	if err != nil {
 		return nil, err
@@ -663,18 +551,6 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, c *auth.Caller, i
 	return s.runSimulation(ctx, sim, p)
 }
 
-// GetContextKeysForPolicyResponse is the result of both GetContextKeysFor…
-// actions.
-type GetContextKeysForPolicyResponse struct {
-	ContextKeyNames []string `xml:"ContextKeyNames>member"`
-}
-
-type GetContextKeysForCustomPolicyInput struct {
-	PolicyInputList []string `aws:"required" pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-}
-
-type GetContextKeysForCustomPolicyOutput = GetContextKeysForPolicyResponse
-
 func contextKeysOf(docs []string, kind policy.Kind, extra ...*policy.Policy) ([]string, error) {
 	pols := append([]*policy.Policy(nil), extra...)
 	for _, d := range docs {
@@ -687,7 +563,7 @@ func contextKeysOf(docs []string, kind policy.Kind, extra ...*policy.Policy) ([]
 	return nonNil(policy.ContextKeys(pols...)), nil
 }
 
-func (s *Service) GetContextKeysForCustomPolicy(ctx context.Context, c *auth.Caller, in *GetContextKeysForCustomPolicyInput) (*GetContextKeysForCustomPolicyOutput, error) {
+func (s *Service) GetContextKeysForCustomPolicy(ctx context.Context, c *auth.Caller, in *iamapi.GetContextKeysForCustomPolicyInput) (*iamapi.GetContextKeysForPolicyOutput, error) {
 	if err := s.authorize(ctx, c, "GetContextKeysForCustomPolicy", "*"); err != nil {
 		return nil, err
 	}
@@ -698,21 +574,14 @@ func (s *Service) GetContextKeysForCustomPolicy(ctx context.Context, c *auth.Cal
 	if err != nil {
 		return nil, err
 	}
-	return &GetContextKeysForCustomPolicyOutput{ContextKeyNames: keys}, nil
+	return &iamapi.GetContextKeysForPolicyOutput{ContextKeyNames: keys}, nil
 }
-
-type GetContextKeysForPrincipalPolicyInput struct {
-	PolicySourceArn string   `aws:"required,min=20,max=2048"`
-	PolicyInputList []string `pattern:"[\u0009\u000A\u000D\u0020-\u00FF]+"`
-}
-
-type GetContextKeysForPrincipalPolicyOutput = GetContextKeysForPolicyResponse
 
 // GetContextKeysForPrincipalPolicy lists the keys of the entity's identity
 // policies (a user's groups' included) and of the extra documents. The
 // permissions boundary is not a permissions policy of the entity and is not
 // read.
-func (s *Service) GetContextKeysForPrincipalPolicy(ctx context.Context, c *auth.Caller, in *GetContextKeysForPrincipalPolicyInput) (*GetContextKeysForPrincipalPolicyOutput, error) {
+func (s *Service) GetContextKeysForPrincipalPolicy(ctx context.Context, c *auth.Caller, in *iamapi.GetContextKeysForPrincipalPolicyInput) (*iamapi.GetContextKeysForPolicyOutput, error) {
 	src, err := s.sourceEntity(ctx, c, "GetContextKeysForPrincipalPolicy", in.PolicySourceArn)
 	if err != nil {
 		return nil, err
@@ -734,5 +603,5 @@ func (s *Service) GetContextKeysForPrincipalPolicy(ctx context.Context, c *auth.
 	if err != nil {
 		return nil, err
 	}
-	return &GetContextKeysForPrincipalPolicyOutput{ContextKeyNames: keys}, nil
+	return &iamapi.GetContextKeysForPolicyOutput{ContextKeyNames: keys}, nil
 }

@@ -1,10 +1,11 @@
 package iam
 
 import (
-	"encoding/xml"
 	"reflect"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -38,7 +39,7 @@ const multiline = `{
   ]
 }`
 
-func stmtIDs(sts []SimulationStatement) []string {
+func stmtIDs(sts []iamapi.Statement) []string {
 	out := []string{}
 	for _, s := range sts {
 		out = append(out, s.SourcePolicyId+"/"+s.SourcePolicyType)
@@ -52,7 +53,7 @@ func TestSimulateCustomPolicy(t *testing.T) {
 	const bucket = "arn:aws:s3:::bucket/key"
 	tests := []struct {
 		name     string
-		in       SimulateCustomPolicyInput
+		in       iamapi.SimulateCustomPolicyInput
 		code     string
 		msg      string
 		decision []string // per result
@@ -60,42 +61,42 @@ func TestSimulateCustomPolicy(t *testing.T) {
 		missing  []string // of the first result
 		boundary *bool    // AllowedByPermissionsBoundary of the first result
 	}{
-		{name: "allowed", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}},
+		{name: "allowed", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}},
 			decision: []string{"allowed"}, matched: []string{"PolicyInputList.1/IAM Policy"}, missing: []string{}},
-		{name: "action case-insensitive", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"S3:getobject"}},
+		{name: "action case-insensitive", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"S3:getobject"}},
 			decision: []string{"allowed"}, matched: []string{"PolicyInputList.1/IAM Policy"}},
-		{name: "implicit deny", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:PutObject"}},
+		{name: "implicit deny", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:PutObject"}},
 			decision: []string{"implicitDeny"}, matched: []string{}, missing: []string{}},
-		{name: "explicit deny lists only the deny", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3, simDenyPut}, ActionNames: []string{"s3:PutObject", "s3:GetObject"}},
+		{name: "explicit deny lists only the deny", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3, simDenyPut}, ActionNames: []string{"s3:PutObject", "s3:GetObject"}},
 			decision: []string{"explicitDeny", "allowed"}, matched: []string{"PolicyInputList.2/IAM Policy"}},
-		{name: "missing context values", in: SimulateCustomPolicyInput{PolicyInputList: []string{simNeedsIP}, ActionNames: []string{"s3:GetObject"}},
+		{name: "missing context values", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simNeedsIP}, ActionNames: []string{"s3:GetObject"}},
 			decision: []string{"implicitDeny"}, matched: []string{}, missing: []string{"aws:SourceIp", "s3:prefix"}},
-		{name: "context supplied", in: SimulateCustomPolicyInput{PolicyInputList: []string{simNeedsIP}, ActionNames: []string{"s3:GetObject"},
-			ContextEntries: []ContextEntry{
+		{name: "context supplied", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simNeedsIP}, ActionNames: []string{"s3:GetObject"},
+			ContextEntries: []iamapi.ContextEntry{
 				{ContextKeyName: "aws:SourceIp", ContextKeyValues: []string{"192.0.2.7"}, ContextKeyType: "ip"},
 				{ContextKeyName: "s3:prefix", ContextKeyValues: []string{"other/", "home/"}, ContextKeyType: "stringList"},
 			}},
 			decision: []string{"allowed"}, matched: []string{"PolicyInputList.1/IAM Policy"}, missing: []string{}},
-		{name: "policy variable without caller", in: SimulateCustomPolicyInput{PolicyInputList: []string{simUserVarDoc}, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn}},
+		{name: "policy variable without caller", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simUserVarDoc}, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn}},
 			decision: []string{"implicitDeny"}},
-		{name: "policy variable with caller", in: SimulateCustomPolicyInput{PolicyInputList: []string{simUserVarDoc}, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn}, CallerArn: alice.Arn},
+		{name: "policy variable with caller", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simUserVarDoc}, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn}, CallerArn: alice.Arn},
 			decision: []string{"allowed"}, missing: []string{}},
-		{name: "boundary limits", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, PermissionsBoundaryPolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:PutObject", "s3:GetObject"}},
+		{name: "boundary limits", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, PermissionsBoundaryPolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:PutObject", "s3:GetObject"}},
 			decision: []string{"implicitDeny", "allowed"}, matched: []string{}, boundary: ptr(false)},
-		{name: "boundary allows", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, PermissionsBoundaryPolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}},
+		{name: "boundary allows", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, PermissionsBoundaryPolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}},
 			decision: []string{"allowed"}, matched: []string{"PolicyInputList.1/IAM Policy", "PermissionsBoundaryPolicyInputList.1/IAM Policy"}, boundary: ptr(true)},
-		{name: "several resources", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, ResourceArns: []string{bucket, "arn:aws:s3:::other"}},
+		{name: "several resources", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, ResourceArns: []string{bucket, "arn:aws:s3:::other"}},
 			decision: []string{"allowed", "allowed"}},
-		{name: "malformed policy", in: SimulateCustomPolicyInput{PolicyInputList: []string{"{"}, ActionNames: []string{"s3:GetObject"}},
+		{name: "malformed policy", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{"{"}, ActionNames: []string{"s3:GetObject"}},
 			code: "MalformedPolicyDocument"},
-		{name: "short action", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3"}},
+		{name: "short action", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3"}},
 			code: "ValidationError", msg: "1 validation error detected: Value 's3' at 'actionNames.1.member' failed to satisfy constraint: Member must have length greater than or equal to 3"},
-		{name: "resource policy needs caller", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"},
+		{name: "resource policy needs caller", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"},
 			ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`},
 			code: "InvalidInput"},
-		{name: "caller must be a user", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, CallerArn: "arn:aws:iam::" + acct + ":role/r"},
+		{name: "caller must be a user", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, CallerArn: "arn:aws:iam::" + acct + ":role/r"},
 			code: "InvalidInput"},
-		{name: "bad marker", in: SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, Marker: "!!"},
+		{name: "bad marker", in: iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject"}, Marker: "!!"},
 			code: "ValidationError", msg: "Invalid Marker."},
 	}
 	for _, tc := range tests {
@@ -122,7 +123,7 @@ func TestSimulateCustomPolicy(t *testing.T) {
 			if tc.boundary == nil && r.PermissionsBoundaryDecisionDetail != nil {
 				t.Errorf("unexpected boundary detail %+v", r.PermissionsBoundaryDecisionDetail)
 			}
-			if tc.boundary != nil && (r.PermissionsBoundaryDecisionDetail == nil || r.PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary != *tc.boundary) {
+			if tc.boundary != nil && (r.PermissionsBoundaryDecisionDetail == nil || *r.PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary != *tc.boundary) {
 				t.Errorf("boundary detail %+v, want %v", r.PermissionsBoundaryDecisionDetail, *tc.boundary)
 			}
 			if r.OrganizationsDecisionDetail != nil {
@@ -140,22 +141,22 @@ func TestSimulateCustomPolicy(t *testing.T) {
 
 func TestSimulateMatchedStatementPositions(t *testing.T) {
 	e := newEnv(t)
-	out := must[*SimulateCustomPolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{
+	out := must[*iamapi.SimulatePolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{
 		PolicyInputList: []string{simAllowGet, multiline}, ActionNames: []string{"s3:GetObject", "s3:DeleteObject"}}))
 	allow, deny := out.EvaluationResults[0], out.EvaluationResults[1]
 	if len(allow.MatchedStatements) != 2 {
 		t.Fatalf("allow matched %+v", allow.MatchedStatements)
 	}
 	read := allow.MatchedStatements[1]
-	if read.SourcePolicyId != "PolicyInputList.2" || *read.StartPosition != (Position{4, 5}) || *read.EndPosition != (Position{9, 6}) {
+	if read.SourcePolicyId != "PolicyInputList.2" || !at(read.StartPosition, 4, 5) || !at(read.EndPosition, 9, 6) {
 		t.Errorf("Read statement %s %+v %+v", read.SourcePolicyId, read.StartPosition, read.EndPosition)
 	}
 	first := allow.MatchedStatements[0]
-	if first.SourcePolicyId != "PolicyInputList.1" || *first.StartPosition != (Position{1, 38}) || first.EndPosition.Line != 1 {
+	if first.SourcePolicyId != "PolicyInputList.1" || !at(first.StartPosition, 1, 38) || *first.EndPosition.Line != 1 {
 		t.Errorf("one-line statement %s %+v %+v", first.SourcePolicyId, first.StartPosition, first.EndPosition)
 	}
 	if deny.EvalDecision != "explicitDeny" || len(deny.MatchedStatements) != 1 ||
-		*deny.MatchedStatements[0].StartPosition != (Position{10, 5}) || *deny.MatchedStatements[0].EndPosition != (Position{15, 6}) {
+		!at(deny.MatchedStatements[0].StartPosition, 10, 5) || !at(deny.MatchedStatements[0].EndPosition, 15, 6) {
 		t.Errorf("deny %+v", deny)
 	}
 }
@@ -173,22 +174,22 @@ func TestSimulateResourcePolicy(t *testing.T) {
 		resources []string
 		owner     string
 		decision  string
-		details   []DecisionEntry // nil: want an empty EvalDecisionDetails
+		details   map[string]string // nil: want an empty EvalDecisionDetails
 		matched   []string
 	}{
 		{"cross-account both allow", []string{allowSend}, []string{queue}, "", "allowed",
-			[]DecisionEntry{{"IAM Policy", "allowed"}, {"Resource Policy", "allowed"}},
+			map[string]string{"IAM Policy": "allowed", "Resource Policy": "allowed"},
 			[]string{"ResourcePolicy/Resource Policy", "PolicyInputList.1/IAM Policy"}},
 		{"cross-account identity missing", []string{simAllowGet}, []string{queue}, "", "implicitDeny",
-			[]DecisionEntry{{"IAM Policy", "implicitDeny"}, {"Resource Policy", "allowed"}}, []string{}},
+			map[string]string{"IAM Policy": "implicitDeny", "Resource Policy": "allowed"}, []string{}},
 		{"same account resource policy alone", []string{simAllowGet}, []string{"arn:aws:sqs:us-east-1:" + acct + ":q"}, "", "allowed",
 			nil, []string{"ResourcePolicy/Resource Policy"}},
 		{"owner of an ARN without account", []string{simAllowGet}, []string{"arn:aws:s3:::bucket"}, "arn:aws:iam::" + other + ":root", "implicitDeny",
-			[]DecisionEntry{{"IAM Policy", "implicitDeny"}, {"Resource Policy", "allowed"}}, []string{}},
+			map[string]string{"IAM Policy": "implicitDeny", "Resource Policy": "allowed"}, []string{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out := must[*SimulateCustomPolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{
+			out := must[*iamapi.SimulatePolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{
 				PolicyInputList: tc.policies, ActionNames: []string{"sqs:SendMessage"}, ResourceArns: tc.resources,
 				ResourcePolicy: grant, CallerArn: alice.Arn, ResourceOwner: tc.owner}))
 			r := out.EvaluationResults[0]
@@ -198,40 +199,40 @@ func TestSimulateResourcePolicy(t *testing.T) {
 			if r.EvalDecisionDetails == nil {
 				t.Fatal("no EvalDecisionDetails")
 			}
-			if tc.details == nil && len(r.EvalDecisionDetails.Entries) != 0 || tc.details != nil && !reflect.DeepEqual(r.EvalDecisionDetails.Entries, tc.details) {
-				t.Errorf("details %+v, want %+v", r.EvalDecisionDetails.Entries, tc.details)
+			if tc.details == nil && len(r.EvalDecisionDetails) != 0 || tc.details != nil && !reflect.DeepEqual(r.EvalDecisionDetails, tc.details) {
+				t.Errorf("details %+v, want %+v", r.EvalDecisionDetails, tc.details)
 			}
-			if r.ResourceSpecificResults == nil || len(r.ResourceSpecificResults.Members) != 1 {
+			if r.ResourceSpecificResults == nil || len(r.ResourceSpecificResults) != 1 {
 				t.Fatalf("resource-specific results %+v", r.ResourceSpecificResults)
 			}
-			rs := r.ResourceSpecificResults.Members[0]
+			rs := r.ResourceSpecificResults[0]
 			if rs.EvalResourceName != tc.resources[0] || rs.EvalResourceDecision != tc.decision || !reflect.DeepEqual(stmtIDs(rs.MatchedStatements), tc.matched) {
 				t.Errorf("resource-specific %+v", rs)
 			}
 		})
 	}
-	_, err := e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet},
+	_, err := e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet},
 		ActionNames: []string{"s3:GetObject"}, ResourcePolicy: grant, CallerArn: alice.Arn, ResourceOwner: "nobody"})
 	wantErr(t, err, "InvalidInput", "")
-	_, err = e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet},
+	_, err = e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowGet},
 		ActionNames: []string{"s3:GetObject"}, ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`, CallerArn: alice.Arn})
 	wantErr(t, err, "MalformedPolicyDocument", "")
 }
 
 func TestSimulatePagination(t *testing.T) {
 	e := newEnv(t)
-	in := SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, ActionNames: []string{"s3:GetObject", "s3:PutObject", "iam:GetUser"},
+	in := iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, ActionNames: []string{"s3:GetObject", "s3:PutObject", "iam:GetUser"},
 		ResourceArns: []string{"arn:aws:s3:::a", "arn:aws:s3:::b"}, MaxItems: ptr(4)}
 	var seen []string
 	for page := 0; ; page++ {
-		out := must[*SimulateCustomPolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &in))
+		out := must[*iamapi.SimulatePolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &in))
 		for _, r := range out.EvaluationResults {
 			seen = append(seen, r.EvalActionName+" "+r.EvalResourceName+" "+r.EvalDecision)
 		}
-		if page == 0 && (!out.IsTruncated || out.Marker == "" || len(out.EvaluationResults) != 4) {
+		if page == 0 && (!isTrue(out.IsTruncated) || out.Marker == "" || len(out.EvaluationResults) != 4) {
 			t.Fatalf("first page %+v", out)
 		}
-		if !out.IsTruncated {
+		if !isTrue(out.IsTruncated) {
 			if out.Marker != "" {
 				t.Errorf("marker on last page")
 			}
@@ -244,7 +245,7 @@ func TestSimulatePagination(t *testing.T) {
 	if !reflect.DeepEqual(seen, want) {
 		t.Errorf("pages %v", seen)
 	}
-	_, err := e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, ActionNames: []string{"s3:GetObject"}, MaxItems: ptr(0)})
+	_, err := e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{PolicyInputList: []string{simAllowS3}, ActionNames: []string{"s3:GetObject"}, MaxItems: ptr(0)})
 	wantErr(t, err, "ValidationError", "")
 }
 
@@ -254,50 +255,50 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 	bob := e.user(t, "bob")
 	role := e.role(t, "app")
 	boundary := e.policy(t, "s3-boundary") // allows s3:*
-	must[*CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &CreateGroupInput{GroupName: "devs"}))
-	must[*AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &AddUserToGroupInput{GroupName: "devs", UserName: "alice"}))
-	must[*PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &PutGroupPolicyInput{GroupName: "devs", PolicyName: "dev-read", PolicyDocument: simAllowGet}))
-	must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "alice", PolicyName: "self", PolicyDocument: simUserVarDoc}))
-	must[*AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &AttachUserPolicyInput{UserName: "alice", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess"}))
-	must[*PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &PutUserPermissionsBoundaryInput{UserName: "alice", PermissionsBoundary: boundary.Arn}))
-	must[*PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &PutRolePolicyInput{RoleName: "app", PolicyName: "deny-put", PolicyDocument: simDenyPut}))
-	must[*AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &AttachRolePolicyInput{RoleName: "app", PolicyArn: boundary.Arn}))
+	must[*iamapi.CreateGroupOutput](t)(e.s.CreateGroup(e.ctx, e.root, &iamapi.CreateGroupInput{GroupName: "devs"}))
+	must[*iamapi.AddUserToGroupOutput](t)(e.s.AddUserToGroup(e.ctx, e.root, &iamapi.AddUserToGroupInput{GroupName: "devs", UserName: "alice"}))
+	must[*iamapi.PutGroupPolicyOutput](t)(e.s.PutGroupPolicy(e.ctx, e.root, &iamapi.PutGroupPolicyInput{GroupName: "devs", PolicyName: "dev-read", PolicyDocument: simAllowGet}))
+	must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "alice", PolicyName: "self", PolicyDocument: simUserVarDoc}))
+	must[*iamapi.AttachUserPolicyOutput](t)(e.s.AttachUserPolicy(e.ctx, e.root, &iamapi.AttachUserPolicyInput{UserName: "alice", PolicyArn: "arn:aws:iam::aws:policy/IAMReadOnlyAccess"}))
+	must[*iamapi.PutUserPermissionsBoundaryOutput](t)(e.s.PutUserPermissionsBoundary(e.ctx, e.root, &iamapi.PutUserPermissionsBoundaryInput{UserName: "alice", PermissionsBoundary: boundary.Arn}))
+	must[*iamapi.PutRolePolicyOutput](t)(e.s.PutRolePolicy(e.ctx, e.root, &iamapi.PutRolePolicyInput{RoleName: "app", PolicyName: "deny-put", PolicyDocument: simDenyPut}))
+	must[*iamapi.AttachRolePolicyOutput](t)(e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "app", PolicyArn: boundary.Arn}))
 
 	type res struct{ action, resource, decision string }
 	tests := []struct {
 		name     string
-		in       SimulatePrincipalPolicyInput
+		in       iamapi.SimulatePrincipalPolicyInput
 		code     string
 		msg      string
 		decision []string
 		matched  [][]string
 		boundary *bool
 	}{
-		{name: "user with groups and boundary", in: SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, ActionNames: []string{"s3:GetObject", "s3:PutObject", "iam:ListUsers"}},
+		{name: "user with groups and boundary", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, ActionNames: []string{"s3:GetObject", "s3:PutObject", "iam:ListUsers"}},
 			decision: []string{"allowed", "implicitDeny", "implicitDeny"},
 			matched:  [][]string{{"dev-read/group", "s3-boundary/user-managed"}, {}, {}}, boundary: ptr(true)},
-		{name: "user's own variable policy resolves", in: SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn},
+		{name: "user's own variable policy resolves", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn},
 			PermissionsBoundaryPolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`}},
 			decision: []string{"allowed"},
 			matched:  [][]string{{"self/user", "IAMReadOnlyAccess/aws-managed", "PermissionsBoundaryPolicyInputList.1/IAM Policy"}}, boundary: ptr(true)},
-		{name: "caller arn replaces the user", in: SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, CallerArn: bob.Arn, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn},
+		{name: "caller arn replaces the user", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: alice.Arn, CallerArn: bob.Arn, ActionNames: []string{"iam:GetUser"}, ResourceArns: []string{alice.Arn},
 			PermissionsBoundaryPolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`}},
 			decision: []string{"allowed"}, matched: [][]string{{"IAMReadOnlyAccess/aws-managed", "PermissionsBoundaryPolicyInputList.1/IAM Policy"}}, boundary: ptr(true)},
-		{name: "role with deny", in: SimulatePrincipalPolicyInput{PolicySourceArn: role.Arn, ActionNames: []string{"s3:PutObject", "s3:GetObject"}, PolicyInputList: []string{simAllowGet}},
+		{name: "role with deny", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: role.Arn, ActionNames: []string{"s3:PutObject", "s3:GetObject"}, PolicyInputList: []string{simAllowGet}},
 			decision: []string{"explicitDeny", "allowed"}, matched: [][]string{{"deny-put/role"}, {"s3-boundary/user-managed", "PolicyInputList.1/IAM Policy"}}},
-		{name: "group", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":group/devs", ActionNames: []string{"s3:GetObject"}},
+		{name: "group", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":group/devs", ActionNames: []string{"s3:GetObject"}},
 			decision: []string{"allowed"}, matched: [][]string{{"dev-read/group"}}},
-		{name: "unknown user", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":user/nobody", ActionNames: []string{"s3:GetObject"}},
+		{name: "unknown user", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":user/nobody", ActionNames: []string{"s3:GetObject"}},
 			code: "NoSuchEntity", msg: "The user with name nobody cannot be found."},
-		{name: "wrong path", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":role/x/app", ActionNames: []string{"s3:GetObject"}},
+		{name: "wrong path", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":role/x/app", ActionNames: []string{"s3:GetObject"}},
 			code: "NoSuchEntity", msg: "The role with name app cannot be found."},
-		{name: "unknown group", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":group/ops", ActionNames: []string{"s3:GetObject"}},
+		{name: "unknown group", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":group/ops", ActionNames: []string{"s3:GetObject"}},
 			code: "NoSuchEntity", msg: "The group with name ops cannot be found."},
-		{name: "other account", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::999988887777:user/alice", ActionNames: []string{"s3:GetObject"}},
+		{name: "other account", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::999988887777:user/alice", ActionNames: []string{"s3:GetObject"}},
 			code: "NoSuchEntity"},
-		{name: "not an entity", in: SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:s3:::bucket-name-long", ActionNames: []string{"s3:GetObject"}},
+		{name: "not an entity", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:s3:::bucket-name-long", ActionNames: []string{"s3:GetObject"}},
 			code: "InvalidInput", msg: "ARN arn:aws:s3:::bucket-name-long is not valid."},
-		{name: "role with resource policy needs caller", in: SimulatePrincipalPolicyInput{PolicySourceArn: role.Arn, ActionNames: []string{"s3:GetObject"},
+		{name: "role with resource policy needs caller", in: iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: role.Arn, ActionNames: []string{"s3:GetObject"},
 			ResourcePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`},
 			code: "InvalidInput"},
 	}
@@ -318,7 +319,7 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 				if tc.matched != nil && !reflect.DeepEqual(stmtIDs(r.MatchedStatements), tc.matched[i]) {
 					t.Errorf("%s: matched %v, want %v", r.EvalActionName, stmtIDs(r.MatchedStatements), tc.matched[i])
 				}
-				if tc.boundary != nil && r.EvalDecision == "allowed" && (r.PermissionsBoundaryDecisionDetail == nil || r.PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary != *tc.boundary) {
+				if tc.boundary != nil && r.EvalDecision == "allowed" && (r.PermissionsBoundaryDecisionDetail == nil || *r.PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary != *tc.boundary) {
 					t.Errorf("%s: boundary detail %+v", r.EvalActionName, r.PermissionsBoundaryDecisionDetail)
 				}
 			}
@@ -328,14 +329,14 @@ func TestSimulatePrincipalPolicy(t *testing.T) {
 		})
 	}
 	e.authz.deny = true
-	_, err := e.s.SimulatePrincipalPolicy(e.ctx, e.root, &SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":user/nobody", ActionNames: []string{"s3:GetObject"}})
+	_, err := e.s.SimulatePrincipalPolicy(e.ctx, e.root, &iamapi.SimulatePrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":user/nobody", ActionNames: []string{"s3:GetObject"}})
 	wantErr(t, err, "AccessDenied", "")
 }
 
 func TestGetContextKeysForPolicies(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, "alice")
-	must[*PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &PutUserPolicyInput{UserName: "alice", PolicyName: "self", PolicyDocument: simUserVarDoc}))
+	must[*iamapi.PutUserPolicyOutput](t)(e.s.PutUserPolicy(e.ctx, e.root, &iamapi.PutUserPolicyInput{UserName: "alice", PolicyName: "self", PolicyDocument: simUserVarDoc}))
 	mixed := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/${aws:PrincipalTag/team}/*","Condition":{"StringEquals":{"AWS:SourceVpc":"vpc-1","s3:Prefix":"x"},"Bool":{"aws:SecureTransport":"true"}}}]}`
 	tests := []struct {
 		name string
@@ -350,34 +351,31 @@ func TestGetContextKeysForPolicies(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			out, err := e.s.GetContextKeysForCustomPolicy(e.ctx, e.root, &GetContextKeysForCustomPolicyInput{PolicyInputList: tc.docs})
+			out, err := e.s.GetContextKeysForCustomPolicy(e.ctx, e.root, &iamapi.GetContextKeysForCustomPolicyInput{PolicyInputList: tc.docs})
 			wantErr(t, err, tc.code, "")
 			if err == nil && !reflect.DeepEqual(out.ContextKeyNames, tc.want) {
 				t.Errorf("keys %v, want %v", out.ContextKeyNames, tc.want)
 			}
 		})
 	}
-	out := must[*GetContextKeysForPrincipalPolicyOutput](t)(e.s.GetContextKeysForPrincipalPolicy(e.ctx, e.root, &GetContextKeysForPrincipalPolicyInput{
+	out := must[*iamapi.GetContextKeysForPolicyOutput](t)(e.s.GetContextKeysForPrincipalPolicy(e.ctx, e.root, &iamapi.GetContextKeysForPrincipalPolicyInput{
 		PolicySourceArn: "arn:aws:iam::" + acct + ":user/alice", PolicyInputList: []string{simNeedsIP}}))
 	if want := []string{"aws:SourceIp", "aws:username", "s3:prefix"}; !reflect.DeepEqual(out.ContextKeyNames, want) {
 		t.Errorf("principal keys %v, want %v", out.ContextKeyNames, want)
 	}
-	_, err := e.s.GetContextKeysForPrincipalPolicy(e.ctx, e.root, &GetContextKeysForPrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":role/none"})
+	_, err := e.s.GetContextKeysForPrincipalPolicy(e.ctx, e.root, &iamapi.GetContextKeysForPrincipalPolicyInput{PolicySourceArn: "arn:aws:iam::" + acct + ":role/none"})
 	wantErr(t, err, "NoSuchEntity", "The role with name none cannot be found.")
 }
 
 // The simulator's result marshals as AWS's XML: lists as member, the
 // decision details as a map of entry/key/value, empty lists present.
 func TestSimulateResultXML(t *testing.T) {
-	r := EvaluationResult{EvalActionName: "s3:GetObject", EvalResourceName: "arn:aws:s3:::b", EvalDecision: "allowed",
-		MatchedStatements:                 []SimulationStatement{{SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: &Position{1, 2}, EndPosition: &Position{3, 4}}},
+	r := iamapi.EvaluationResult{EvalActionName: "s3:GetObject", EvalResourceName: "arn:aws:s3:::b", EvalDecision: "allowed",
+		MatchedStatements:                 []iamapi.Statement{{SourcePolicyId: "PolicyInputList.1", SourcePolicyType: "IAM Policy", StartPosition: &iamapi.Position{Line: ptr(1), Column: ptr(2)}, EndPosition: &iamapi.Position{Line: ptr(3), Column: ptr(4)}}},
 		MissingContextValues:              []string{},
-		EvalDecisionDetails:               &DecisionDetails{Entries: []DecisionEntry{{"IAM Policy", "allowed"}}},
-		PermissionsBoundaryDecisionDetail: &PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: true}}
-	b, err := xml.Marshal(SimulatePolicyOutput{EvaluationResults: []EvaluationResult{r}})
-	if err != nil {
-		t.Fatal(err)
-	}
+		EvalDecisionDetails:               map[string]string{"IAM Policy": "allowed"},
+		PermissionsBoundaryDecisionDetail: &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(true)}}
+	b := (&iamapi.SimulatePolicyOutput{EvaluationResults: []iamapi.EvaluationResult{r}, IsTruncated: ptr(false)}).AppendXML(nil)
 	for _, want := range []string{
 		"<EvaluationResults><member><EvalActionName>s3:GetObject</EvalActionName>",
 		"<MatchedStatements><member><SourcePolicyId>PolicyInputList.1</SourcePolicyId><SourcePolicyType>IAM Policy</SourcePolicyType><StartPosition><Line>1</Line><Column>2</Column></StartPosition><EndPosition><Line>3</Line><Column>4</Column></EndPosition></member></MatchedStatements>",
@@ -412,11 +410,16 @@ func TestSimulateOrganizationsDetail(t *testing.T) {
 	if err := e.s.store.Accounts().Update(e.ctx, a); err != nil {
 		t.Fatal(err)
 	}
-	out := must[*SimulateCustomPolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &SimulateCustomPolicyInput{
+	out := must[*iamapi.SimulatePolicyOutput](t)(e.s.SimulateCustomPolicy(e.ctx, e.root, &iamapi.SimulateCustomPolicyInput{
 		PolicyInputList: []string{simAllowGet}, ActionNames: []string{"s3:GetObject", "s3:PutObject"}}))
 	for _, r := range out.EvaluationResults {
-		if r.OrganizationsDecisionDetail == nil || !r.OrganizationsDecisionDetail.AllowedByOrganizations {
+		if r.OrganizationsDecisionDetail == nil || !isTrue(r.OrganizationsDecisionDetail.AllowedByOrganizations) {
 			t.Errorf("%s: organizations detail %+v", r.EvalActionName, r.OrganizationsDecisionDetail)
 		}
 	}
+}
+
+// at reports a position at line, column.
+func at(p *iamapi.Position, line, column int) bool {
+	return p != nil && p.Line != nil && p.Column != nil && *p.Line == line && *p.Column == column
 }

@@ -3,6 +3,8 @@ package iam
 import (
 	"context"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -25,7 +27,7 @@ type tagged[T any] struct {
 
 // tag applies Tag*: the tags are checked before anything is looked up, and
 // the request's tags are condition keys of the authorization.
-func (k tagged[T]) tag(ctx context.Context, c *auth.Caller, action, name string, tags []Tag) error {
+func (k tagged[T]) tag(ctx context.Context, c *auth.Caller, action, name string, tags []iamapi.Tag) error {
 	if err := checkTags(tags); err != nil {
 		return err
 	}
@@ -46,7 +48,7 @@ func (k tagged[T]) untag(ctx context.Context, c *auth.Caller, action, name strin
 }
 
 // list answers List*Tags.
-func (k tagged[T]) list(ctx context.Context, c *auth.Caller, action, name, marker string, maxItems *int) (*ListTagsOutput, error) {
+func (k tagged[T]) list(ctx context.Context, c *auth.Caller, action, name, marker string, maxItems *int) (*iamapi.ListUserTagsOutput, error) {
 	x, err := k.target(ctx, c, action, name)
 	if err != nil {
 		return nil, err
@@ -58,22 +60,18 @@ func untagKeys(keys []string) []auth.Key {
 	return []auth.Key{{Name: "aws:TagKeys", Values: keys}}
 }
 
-// ListTagsOutput is the result of every ListXTags action.
-type ListTagsOutput struct {
-	Tags        []Tag  `xml:"Tags>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
-}
+// The List*Tags outputs are one shape: listTags answers with the user
+// one, which the others convert.
 
-func listTags(ts []store.Tag, marker string, maxItems *int) (*ListTagsOutput, error) {
+func listTags(ts []store.Tag, marker string, maxItems *int) (*iamapi.ListUserTagsOutput, error) {
 	tags, trunc, m, err := tagsPage(ts, marker, maxItems)
 	if err != nil {
 		return nil, err
 	}
 	if tags == nil {
-		tags = []Tag{}
+		tags = []iamapi.Tag{}
 	}
-	return &ListTagsOutput{Tags: tags, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.ListUserTagsOutput{Tags: tags, IsTruncated: ptr(trunc), Marker: m}, nil
 }
 
 func (s *Service) userTags() tagged[store.User] {

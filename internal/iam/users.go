@@ -2,33 +2,21 @@ package iam
 
 import (
 	"context"
-	"github.com/mantle-iam/mantle/internal/awsproto"
-	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-// User is AWS's User shape. The root user has no Path or UserName.
-type User struct {
-	Path                string                       `xml:"Path,omitempty"`
-	UserName            string                       `xml:"UserName,omitempty"`
-	UserId              string                       `xml:"UserId"`
-	Arn                 string                       `xml:"Arn"`
-	CreateDate          time.Time                    `xml:"CreateDate"`
-	PasswordLastUsed    *time.Time                   `xml:"PasswordLastUsed,omitempty"`
-	PermissionsBoundary *AttachedPermissionsBoundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                awsproto.List[Tag]           `xml:"Tags,omitempty"`
-}
-
 // userCursor orders users in listings and is their page cursor.
 func userCursor(u *store.User) string { return lower(u.Name) }
 
 func userARNOf(u *store.User) string { return iamARN(u.AccountID, "user", u.Path, u.Name) }
 
-func userOut(u *store.User, full bool) User {
-	out := User{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt, PasswordLastUsed: u.PasswordLastUsed}
+func userOut(u *store.User, full bool) iamapi.User {
+	out := iamapi.User{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt, PasswordLastUsed: timeOf(u.PasswordLastUsed)}
 	if full {
 		out.PermissionsBoundary = boundaryOut(u.PermissionsBoundary)
 		out.Tags = tagsOut(u.Tags)
@@ -58,18 +46,7 @@ func (s *Service) updateUser(ctx context.Context, c *auth.Caller, action, name s
 	}, keys...)
 }
 
-type CreateUserInput struct {
-	UserName            string `aws:"required,min=1,max=64" pattern:"[\\w+=,.@-]+"`
-	Path                string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	PermissionsBoundary string `aws:"min=20,max=2048"`
-	Tags                []Tag  `aws:"max=50"`
-}
-
-type CreateUserOutput struct {
-	User User `xml:"User"`
-}
-
-func (s *Service) CreateUser(ctx context.Context, c *auth.Caller, in *CreateUserInput) (*CreateUserOutput, error) {
+func (s *Service) CreateUser(ctx context.Context, c *auth.Caller, in *iamapi.CreateUserInput) (*iamapi.CreateUserOutput, error) {
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
@@ -112,20 +89,12 @@ func (s *Service) CreateUser(ctx context.Context, c *auth.Caller, in *CreateUser
 	if err != nil {
 		return nil, err
 	}
-	return &CreateUserOutput{User: userOut(u, true)}, nil
-}
-
-type GetUserInput struct {
-	UserName string `aws:"min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type GetUserOutput struct {
-	User User `xml:"User"`
+	return &iamapi.CreateUserOutput{User: ptr(userOut(u, true))}, nil
 }
 
 // GetUser with no UserName describes the caller; for the root user that is
 // the account's root identity, which has no name or path.
-func (s *Service) GetUser(ctx context.Context, c *auth.Caller, in *GetUserInput) (*GetUserOutput, error) {
+func (s *Service) GetUser(ctx context.Context, c *auth.Caller, in *iamapi.GetUserInput) (*iamapi.GetUserOutput, error) {
 	name, err := selfUserName(c, in.UserName)
 	if err != nil {
 		return nil, err
@@ -138,32 +107,24 @@ func (s *Service) GetUser(ctx context.Context, c *auth.Caller, in *GetUserInput)
 		if err != nil && !isNotFound(err) {
 			return nil, err
 		}
-		out := User{UserId: c.AccountID, Arn: rootARN(c.AccountID)}
+		out := iamapi.User{UserId: c.AccountID, Arn: rootARN(c.AccountID)}
 		if acct != nil {
 			out.CreateDate = acct.CreatedAt
 		}
-		return &GetUserOutput{User: out}, nil
+		return &iamapi.GetUserOutput{User: ptr(out)}, nil
 	}
 	u, err := s.userTarget(ctx, c, "GetUser", name)
 	if err != nil {
 		return nil, err
 	}
-	return &GetUserOutput{User: userOut(u, true)}, nil
+	return &iamapi.GetUserOutput{User: ptr(userOut(u, true))}, nil
 }
 
-type UpdateUserInput struct {
-	UserName    string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	NewPath     string `aws:"min=1,max=512" pattern:"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)"`
-	NewUserName string `aws:"min=1,max=64" pattern:"[\\w+=,.@-]+"`
-}
-
-type UpdateUserOutput struct{}
-
-func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *UpdateUserInput) (*UpdateUserOutput, error) {
+func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *iamapi.UpdateUserInput) (*iamapi.UpdateUserOutput, error) {
 	if err := checkPath(in.NewPath); err != nil {
 		return nil, err
 	}
-	err := userKind.write(ctx, s, c, "UpdateUser", in.UserName, func(ctx context.Context, tx store.Repos, u *store.User) error {
+	err := userKind.rename(ctx, s, c, "UpdateUser", in.UserName, in.NewUserName, in.NewPath, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if in.NewUserName != "" {
 			u.Name = in.NewUserName
 		}
@@ -181,18 +142,12 @@ func (s *Service) UpdateUser(ctx context.Context, c *auth.Caller, in *UpdateUser
 	if err != nil {
 		return nil, err
 	}
-	return &UpdateUserOutput{}, nil
+	return &iamapi.UpdateUserOutput{}, nil
 }
-
-type DeleteUserInput struct {
-	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteUserOutput struct{}
 
 // DeleteUser refuses while anything still hangs off the user, in the order
 // AWS checks, so the caller learns what to remove next.
-func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *DeleteUserInput) (*DeleteUserOutput, error) {
+func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *iamapi.DeleteUserInput) (*iamapi.DeleteUserOutput, error) {
 	err := userKind.write(ctx, s, c, "DeleteUser", in.UserName, func(ctx context.Context, tx store.Repos, u *store.User) error {
 		if _, err := tx.LoginProfiles().Get(ctx, u.ID); err == nil {
 			return awserr.DeleteConflict("Cannot delete entity, must delete login profile first.")
@@ -225,96 +180,49 @@ func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *DeleteUser
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteUserOutput{}, nil
-}
-
-type ListUsersInput struct {
-	PathPrefix string `aws:"min=1,max=512" pattern:"\u002F[\u0021-\u007F]*"`
-	Marker     string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems   *int   `aws:"min=1,max=1000"`
-}
-
-type ListUsersOutput struct {
-	Users       []User `xml:"Users>member"`
-	IsTruncated bool   `xml:"IsTruncated"`
-	Marker      string `xml:"Marker,omitempty"`
+	return &iamapi.DeleteUserOutput{}, nil
 }
 
 // listARN is the resource list actions are authorized against: AWS reports
 // e.g. arn:aws:iam::ACCOUNT:user/ for ListUsers, which "*" matches.
 func listARN(account, typ string) string { return "arn:aws:iam::" + account + ":" + typ + "/" }
 
-func (s *Service) ListUsers(ctx context.Context, c *auth.Caller, in *ListUsersInput) (*ListUsersOutput, error) {
+func (s *Service) ListUsers(ctx context.Context, c *auth.Caller, in *iamapi.ListUsersInput) (*iamapi.ListUsersOutput, error) {
 	if err := s.authorize(ctx, c, "ListUsers", listARN(c.AccountID, "user")); err != nil {
 		return nil, err
 	}
 	us, trunc, m, err := listPage(in.Marker, in.MaxItems, in.PathPrefix,
 		func(o store.ListOptions) ([]*store.User, error) { return s.store.Users().List(ctx, c.AccountID, o) },
 		userCursor,
-		func(u *store.User) User { return userOut(u, false) })
+		func(u *store.User) iamapi.User { return userOut(u, false) })
 	if err != nil {
 		return nil, err
 	}
-	return &ListUsersOutput{Users: us, IsTruncated: trunc, Marker: m}, nil
+	return &iamapi.ListUsersOutput{Users: us, IsTruncated: ptr(trunc), Marker: m}, nil
 }
 
-type TagUserInput struct {
-	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Tags     []Tag  `aws:"required,max=50"`
+func (s *Service) TagUser(ctx context.Context, c *auth.Caller, in *iamapi.TagUserInput) (*iamapi.TagUserOutput, error) {
+	return result[iamapi.TagUserOutput](s.userTags().tag(ctx, c, "TagUser", in.UserName, in.Tags))
 }
 
-type TagUserOutput struct{}
-
-func (s *Service) TagUser(ctx context.Context, c *auth.Caller, in *TagUserInput) (*TagUserOutput, error) {
-	return result[TagUserOutput](s.userTags().tag(ctx, c, "TagUser", in.UserName, in.Tags))
+func (s *Service) UntagUser(ctx context.Context, c *auth.Caller, in *iamapi.UntagUserInput) (*iamapi.UntagUserOutput, error) {
+	return result[iamapi.UntagUserOutput](s.userTags().untag(ctx, c, "UntagUser", in.UserName, in.TagKeys))
 }
 
-type UntagUserInput struct {
-	UserName string   `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	TagKeys  []string `aws:"required,max=50"`
-}
-
-type UntagUserOutput struct{}
-
-func (s *Service) UntagUser(ctx context.Context, c *auth.Caller, in *UntagUserInput) (*UntagUserOutput, error) {
-	return result[UntagUserOutput](s.userTags().untag(ctx, c, "UntagUser", in.UserName, in.TagKeys))
-}
-
-type ListUserTagsInput struct {
-	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	Marker   string `aws:"min=1,max=320" pattern:"[\u0020-\u00FF]+"`
-	MaxItems *int   `aws:"min=1,max=1000"`
-}
-
-type ListUserTagsOutput = ListTagsOutput
-
-func (s *Service) ListUserTags(ctx context.Context, c *auth.Caller, in *ListUserTagsInput) (*ListUserTagsOutput, error) {
+func (s *Service) ListUserTags(ctx context.Context, c *auth.Caller, in *iamapi.ListUserTagsInput) (*iamapi.ListUserTagsOutput, error) {
 	return s.userTags().list(ctx, c, "ListUserTags", in.UserName, in.Marker, in.MaxItems)
 }
 
-type PutUserPermissionsBoundaryInput struct {
-	UserName            string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-	PermissionsBoundary string `aws:"required,min=20,max=2048"`
-}
-
-type PutUserPermissionsBoundaryOutput struct{}
-
-func (s *Service) PutUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *PutUserPermissionsBoundaryInput) (*PutUserPermissionsBoundaryOutput, error) {
-	return result[PutUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "PutUserPermissionsBoundary", in.UserName, in.PermissionsBoundary,
+func (s *Service) PutUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.PutUserPermissionsBoundaryInput) (*iamapi.PutUserPermissionsBoundaryOutput, error) {
+	return result[iamapi.PutUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "PutUserPermissionsBoundary", in.UserName, in.PermissionsBoundary,
 		func(*store.User) error {
 			_, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary)
 			return err
 		}, auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}))
 }
 
-type DeleteUserPermissionsBoundaryInput struct {
-	UserName string `aws:"required,min=1,max=128" pattern:"[\\w+=,.@-]+"`
-}
-
-type DeleteUserPermissionsBoundaryOutput struct{}
-
-func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *DeleteUserPermissionsBoundaryInput) (*DeleteUserPermissionsBoundaryOutput, error) {
-	return result[DeleteUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "DeleteUserPermissionsBoundary", in.UserName, "",
+func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.DeleteUserPermissionsBoundaryInput) (*iamapi.DeleteUserPermissionsBoundaryOutput, error) {
+	return result[iamapi.DeleteUserPermissionsBoundaryOutput](s.updateUserBoundary(ctx, c, "DeleteUserPermissionsBoundary", in.UserName, "",
 		func(u *store.User) error {
 			if u.PermissionsBoundary == "" {
 				return awserr.NoSuchEntity("The permissions boundary for user with name %s cannot be found.", in.UserName)

@@ -3,6 +3,7 @@ package imds
 import (
 	"context"
 	"encoding/json"
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -33,7 +34,7 @@ type fakeIssuer struct {
 	expiry time.Duration
 }
 
-func (f *fakeIssuer) AssumeRoleForService(_ context.Context, in *sts.ServiceSessionInput) (*sts.AssumeRoleOutput, error) {
+func (f *fakeIssuer) AssumeRoleForService(_ context.Context, in *sts.ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
 	f.last.Store(in)
 	if f.deny.Load() {
 		return nil, awserr.AccessDenied("%s is not authorized", in.Service)
@@ -43,11 +44,11 @@ func (f *fakeIssuer) AssumeRoleForService(_ context.Context, in *sts.ServiceSess
 	if d == 0 {
 		d = time.Hour
 	}
-	return &sts.AssumeRoleOutput{Credentials: sts.Credentials{
+	return &stsapi.AssumeRoleOutput{Credentials: &stsapi.Credentials{
 		AccessKeyId:     "ASIAFAKE" + string(rune('A'+n)),
 		SecretAccessKey: "secret",
 		SessionToken:    "token",
-		Expiration:      f.now().Add(d).UTC().Format(time.RFC3339),
+		Expiration:      f.now().Add(d).UTC().Truncate(time.Second),
 	}}, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/sts"
@@ -15,7 +16,7 @@ import (
 // Issuer issues a role session on behalf of an AWS service; *sts.Service
 // implements it.
 type Issuer interface {
-	AssumeRoleForService(ctx context.Context, in *sts.ServiceSessionInput) (*sts.AssumeRoleOutput, error)
+	AssumeRoleForService(ctx context.Context, in *sts.ServiceSessionInput) (*stsapi.AssumeRoleOutput, error)
 }
 
 // Store reads instance profiles and roles; store.Repos implements it.
@@ -48,20 +49,16 @@ func (s *Session) credentials(ctx context.Context, r *store.Role) (*Credentials,
 		if err != nil {
 			return nil, err
 		}
-		return fromSTS(&out.Credentials, arn, s.Rotator.now())
+		return fromSTS(out.Credentials, arn, s.Rotator.now()), nil
 	})
 }
 
-// fromSTS converts STS's credentials; Expiration is AWS's timestamp form.
-func fromSTS(c *sts.Credentials, roleArn string, now time.Time) (*Credentials, error) {
-	exp, err := time.Parse(time.RFC3339, c.Expiration)
-	if err != nil {
-		return nil, err
-	}
+// fromSTS converts STS's credentials.
+func fromSTS(c *stsapi.Credentials, roleArn string, now time.Time) *Credentials {
 	return &Credentials{
 		AccessKeyID: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, SessionToken: c.SessionToken,
-		Expiration: exp, LastUpdated: now.UTC().Truncate(time.Second), RoleArn: roleArn,
-	}, nil
+		Expiration: c.Expiration.UTC(), LastUpdated: now.UTC().Truncate(time.Second), RoleArn: roleArn,
+	}
 }
 
 func roleARN(r *store.Role) string {

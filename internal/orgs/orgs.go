@@ -9,15 +9,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	"math/big"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
-	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -28,9 +27,6 @@ const TargetPrefix = "AWSOrganizationsV20161128"
 // internal/iam implements it.
 type Provisioner interface {
 	ProvisionAccount(ctx context.Context, a *store.Account, roleName, managementAccountID string) error
-	// Invalidate tells authorization caches that an account's
-	// organization changed (aws:PrincipalOrgID).
-	Invalidate()
 }
 
 type Config struct {
@@ -66,41 +62,6 @@ func alreadyInOrganization() error {
 
 func notManagementAccount() error {
 	return awserr.New("AccessDeniedException", http.StatusBadRequest, "You don't have permissions to access this resource.")
-}
-
-type Organization struct {
-	Id                   string
-	Arn                  string
-	FeatureSet           string
-	MasterAccountArn     string
-	MasterAccountId      string
-	MasterAccountEmail   string
-	AvailablePolicyTypes []PolicyTypeSummary
-}
-
-type PolicyTypeSummary struct {
-	Type   string
-	Status string
-}
-
-type Account struct {
-	Id              string
-	Arn             string
-	Email           string
-	Name            string
-	Status          string
-	JoinedMethod    string
-	JoinedTimestamp awsproto.EpochTime
-}
-
-type CreateAccountStatus struct {
-	Id                 string
-	AccountName        string
-	State              string
-	RequestedTimestamp awsproto.EpochTime
-	CompletedTimestamp *awsproto.EpochTime `json:",omitempty"`
-	AccountId          string              `json:",omitempty"`
-	FailureReason      string              `json:",omitempty"`
 }
 
 func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resource string) error {
@@ -139,12 +100,12 @@ func (s *Service) callerOrg(ctx context.Context, c *auth.Caller) (*store.Account
 	return a, o, nil
 }
 
-func (s *Service) organization(ctx context.Context, o *store.Organization) (*Organization, error) {
+func (s *Service) organization(ctx context.Context, o *store.Organization) (*orgsapi.Organization, error) {
 	mgmt, err := s.store.Accounts().Get(ctx, o.ManagementAccountID)
 	if err != nil {
 		return nil, err
 	}
-	return &Organization{
+	return &orgsapi.Organization{
 		Id:                 o.ID,
 		Arn:                o.ARN,
 		FeatureSet:         o.FeatureSet,
@@ -152,7 +113,7 @@ func (s *Service) organization(ctx context.Context, o *store.Organization) (*Org
 		MasterAccountId:    mgmt.ID,
 		MasterAccountEmail: mgmt.Email,
 		// SCPs are not served yet: no policy type is available.
-		AvailablePolicyTypes: []PolicyTypeSummary{},
+		AvailablePolicyTypes: []orgsapi.PolicyTypeSummary{},
 	}, nil
 }
 
@@ -160,15 +121,7 @@ func accountARN(o *store.Organization, id string) string {
 	return "arn:aws:organizations::" + o.ManagementAccountID + ":account/" + o.ID + "/" + id
 }
 
-type CreateOrganizationInput struct {
-	FeatureSet string `enum:"ALL|CONSOLIDATED_BILLING"`
-}
-
-type CreateOrganizationOutput struct {
-	Organization *Organization
-}
-
-func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *CreateOrganizationInput) (*CreateOrganizationOutput, error) {
+func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *orgsapi.CreateOrganizationInput) (*orgsapi.CreateOrganizationOutput, error) {
 	if err := s.authorize(ctx, c, "CreateOrganization", "*"); err != nil {
 		return nil, err
 	}
@@ -182,7 +135,9 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *Cr
 		ManagementAccountID: c.AccountID, FeatureSet: fs, RootID: "r-" + randomLower(4),
 		CreatedAt: s.now().UTC().Truncate(time.Second),
 	}
-	err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+	// A change: the account's organization is aws:PrincipalOrgID, which
+	// authorization caches.
+	err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
 		a, err := tx.Accounts().Get(ctx, c.AccountID)
 		if err != nil {
 			return err
@@ -194,29 +149,19 @@ func (s *Service) CreateOrganization(ctx context.Context, c *auth.Caller, in *Cr
 			return err
 		}
 		a.OrganizationID, a.JoinedMethod, a.Status = o.ID, "INVITED", "ACTIVE"
-		if err := tx.Accounts().Update(ctx, a); err != nil {
-			return err
-		}
-		return audit.Stage(ctx, tx)
+		return tx.Accounts().Update(ctx, a)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.prov.Invalidate()
 	out, err := s.organization(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	return &CreateOrganizationOutput{Organization: out}, nil
+	return &orgsapi.CreateOrganizationOutput{Organization: out}, nil
 }
 
-type DescribeOrganizationInput struct{}
-
-type DescribeOrganizationOutput struct {
-	Organization *Organization
-}
-
-func (s *Service) DescribeOrganization(ctx context.Context, c *auth.Caller, in *DescribeOrganizationInput) (*DescribeOrganizationOutput, error) {
+func (s *Service) DescribeOrganization(ctx context.Context, c *auth.Caller, in *orgsapi.DescribeOrganizationInput) (*orgsapi.DescribeOrganizationOutput, error) {
 	o, err := s.orgFor(ctx, c, "DescribeOrganization", false)
 	if err != nil {
 		return nil, err
@@ -225,30 +170,13 @@ func (s *Service) DescribeOrganization(ctx context.Context, c *auth.Caller, in *
 	if err != nil {
 		return nil, err
 	}
-	return &DescribeOrganizationOutput{Organization: out}, nil
-}
-
-type Tag struct {
-	Key   string `aws:"required,min=1,max=128"`
-	Value string `aws:"required,max=256"`
-}
-
-type CreateAccountInput struct {
-	Email                  string `aws:"required,min=6,max=64" pattern:"[^\\s@]+@[^\\s@]+\\.[^\\s@]+"`
-	AccountName            string `aws:"required,min=1,max=50" pattern:"[\\u0020-\\u007E]+"`
-	RoleName               string `aws:"max=64" pattern:"[\\w+=,.@-]{1,64}"`
-	IamUserAccessToBilling string `enum:"ALLOW|DENY"`
-	Tags                   []Tag  `aws:"max=50"`
-}
-
-type CreateAccountOutput struct {
-	CreateAccountStatus *CreateAccountStatus
+	return &orgsapi.DescribeOrganizationOutput{Organization: out}, nil
 }
 
 // CreateAccount creates the member account at once; the request still
 // reports through DescribeCreateAccountStatus, as AWS's does, so clients
 // that poll work unchanged.
-func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateAccountInput) (*CreateAccountOutput, error) {
+func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi.CreateAccountInput) (*orgsapi.CreateAccountOutput, error) {
 	o, err := s.orgFor(ctx, c, "CreateAccount", true)
 	if err != nil {
 		return nil, err
@@ -275,39 +203,27 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *CreateA
 	} else {
 		st.AccountID = acct.ID
 	}
-	if err := s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := tx.Organizations().PutCreateAccountStatus(ctx, st); err != nil {
-			return err
-		}
-		return audit.Stage(ctx, tx)
+	if err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
+		return tx.Organizations().PutCreateAccountStatus(ctx, st)
 	}); err != nil {
 		return nil, err
 	}
-	return &CreateAccountOutput{CreateAccountStatus: statusOut(st)}, nil
+	return &orgsapi.CreateAccountOutput{CreateAccountStatus: statusOut(st)}, nil
 }
 
-func statusOut(st *store.CreateAccountStatus) *CreateAccountStatus {
-	out := &CreateAccountStatus{
+func statusOut(st *store.CreateAccountStatus) *orgsapi.CreateAccountStatus {
+	out := &orgsapi.CreateAccountStatus{
 		Id: st.ID, AccountName: st.AccountName, State: st.State,
-		RequestedTimestamp: awsproto.EpochTime(st.RequestedAt),
+		RequestedTimestamp: st.RequestedAt,
 		AccountId:          st.AccountID, FailureReason: st.FailureReason,
 	}
 	if st.CompletedAt != nil {
-		t := awsproto.EpochTime(*st.CompletedAt)
-		out.CompletedTimestamp = &t
+		out.CompletedTimestamp = *st.CompletedAt
 	}
 	return out
 }
 
-type DescribeCreateAccountStatusInput struct {
-	CreateAccountRequestId string `aws:"required,max=36" pattern:"car-[a-z0-9]{8,32}"`
-}
-
-type DescribeCreateAccountStatusOutput struct {
-	CreateAccountStatus *CreateAccountStatus
-}
-
-func (s *Service) DescribeCreateAccountStatus(ctx context.Context, c *auth.Caller, in *DescribeCreateAccountStatusInput) (*DescribeCreateAccountStatusOutput, error) {
+func (s *Service) DescribeCreateAccountStatus(ctx context.Context, c *auth.Caller, in *orgsapi.DescribeCreateAccountStatusInput) (*orgsapi.DescribeCreateAccountStatusOutput, error) {
 	o, err := s.orgFor(ctx, c, "DescribeCreateAccountStatus", false)
 	if err != nil {
 		return nil, err
@@ -320,20 +236,10 @@ func (s *Service) DescribeCreateAccountStatus(ctx context.Context, c *auth.Calle
 	if err != nil {
 		return nil, err
 	}
-	return &DescribeCreateAccountStatusOutput{CreateAccountStatus: statusOut(st)}, nil
+	return &orgsapi.DescribeCreateAccountStatusOutput{CreateAccountStatus: statusOut(st)}, nil
 }
 
-type ListAccountsInput struct {
-	NextToken  string
-	MaxResults int `aws:"min=1,max=20"`
-}
-
-type ListAccountsOutput struct {
-	Accounts  []Account
-	NextToken string `json:",omitempty"`
-}
-
-func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *ListAccountsInput) (*ListAccountsOutput, error) {
+func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *orgsapi.ListAccountsInput) (*orgsapi.ListAccountsOutput, error) {
 	o, err := s.orgFor(ctx, c, "ListAccounts", true)
 	if err != nil {
 		return nil, err
@@ -351,11 +257,11 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *ListAcco
 		}
 		start = n
 	}
-	limit := in.MaxResults
-	if limit == 0 {
-		limit = 20
+	limit := 20
+	if in.MaxResults != nil {
+		limit = *in.MaxResults
 	}
-	out := &ListAccountsOutput{Accounts: []Account{}}
+	out := &orgsapi.ListAccountsOutput{Accounts: []orgsapi.Account{}}
 	seen := 0
 	for _, a := range all {
 		if a.OrganizationID != o.ID {
@@ -375,26 +281,18 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *ListAcco
 	return out, nil
 }
 
-func accountOut(o *store.Organization, a *store.Account) Account {
+func accountOut(o *store.Organization, a *store.Account) orgsapi.Account {
 	joined := a.CreatedAt
 	if a.ID == o.ManagementAccountID {
 		joined = o.CreatedAt
 	}
-	return Account{
+	return orgsapi.Account{
 		Id: a.ID, Arn: accountARN(o, a.ID), Email: a.Email, Name: a.Name,
-		Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: awsproto.EpochTime(joined),
+		Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: joined,
 	}
 }
 
-type DescribeAccountInput struct {
-	AccountId string `aws:"required,max=12" pattern:"\\d{12}"`
-}
-
-type DescribeAccountOutput struct {
-	Account *Account
-}
-
-func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *DescribeAccountInput) (*DescribeAccountOutput, error) {
+func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *orgsapi.DescribeAccountInput) (*orgsapi.DescribeAccountOutput, error) {
 	_, o, err := s.callerOrg(ctx, c)
 	if err != nil {
 		return nil, err
@@ -411,7 +309,7 @@ func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *Descr
 		return nil, err
 	}
 	out := accountOut(o, a)
-	return &DescribeAccountOutput{Account: &out}, nil
+	return &orgsapi.DescribeAccountOutput{Account: &out}, nil
 }
 
 const lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"

@@ -79,6 +79,12 @@ func (r *resolver) SecretKey(ctx context.Context, id, sessionToken string) (stri
 		r.caller.SetSession(claims)
 		return claims.SecretAccessKey, nil
 	}
+	if sessionToken != "" {
+		// A long-term key with a session token is refused as IAM refuses
+		// it (a stale AWS_SESSION_TOKEN beside new keys): the token is
+		// never silently ignored.
+		return "", invalidToken()
+	}
 	k, secret, user, err := r.a.Keys.LookupAccessKey(ctx, id)
 	if err != nil {
 		if awserr.As(err) != nil || errors.Is(err, context.Canceled) {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,6 +91,86 @@ type Server struct {
 	Audit *audit.Recorder
 }
 
+// Validate checks the configuration before anything is created or opened,
+// so a start with a bad flag or variable leaves nothing behind. Each message
+// names the flag or variable and says what to do.
+func (c *Config) Validate() error {
+	if c.AccountID != "" && !auth.IsAccountID(c.AccountID) {
+		return fmt.Errorf("--account-id %q: an AWS account ID is 12 digits, e.g. 123456789012", c.AccountID)
+	}
+	switch id, secret := c.RootAccessKeyID, c.RootSecretAccessKey; {
+	case (id == "") != (secret == ""):
+		return errors.New("MANTLE_ROOT_ACCESS_KEY_ID and MANTLE_ROOT_SECRET_ACCESS_KEY go together: set both, or neither to have mantle generate the root key")
+	case id != "":
+		if err := iam.CheckRootKey(id, secret); err != nil {
+			return fmt.Errorf("MANTLE_ROOT_ACCESS_KEY_ID/MANTLE_ROOT_SECRET_ACCESS_KEY: %w", err)
+		}
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return errors.New("--tls-cert and --tls-key go together: give both to serve HTTPS, or neither for HTTP")
+	case c.TLSCert != "":
+		if _, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey); err != nil {
+			return fmt.Errorf("--tls-cert %s / --tls-key %s: %w", c.TLSCert, c.TLSKey, err)
+		}
+	}
+	if err := CheckDir("--data", c.DataDir); err != nil {
+		return err
+	}
+	keyFile, flag := c.MasterKeyFile, "--master-key-file"
+	if keyFile == "" {
+		keyFile, flag = filepath.Join(c.DataDir, "master.key"), "--data"
+	}
+	switch b, err := os.ReadFile(keyFile); {
+	case errors.Is(err, fs.ErrNotExist):
+		return CheckDir(flag, filepath.Dir(keyFile))
+	case err != nil:
+		return fmt.Errorf("%s: master key %s: %w", flag, keyFile, err)
+	case len(b) != secrets.KeySize:
+		return fmt.Errorf("%s: master key %s holds %d bytes, want %d (e.g. head -c %d /dev/urandom)", flag, keyFile, len(b), secrets.KeySize, secrets.KeySize)
+	}
+	return nil
+}
+
+// CheckDir checks that dir can be read and written, or created, without
+// creating it: the nearest existing ancestor must be a writable directory.
+// Writability is probed with a temporary file, which also catches read-only
+// file systems.
+func CheckDir(flag, dir string) error {
+	if dir == "" {
+		return fmt.Errorf("%s: a directory is required", flag)
+	}
+	fail := func(err error) error {
+		return fmt.Errorf("%s %s: %w: choose a directory mantle can read and write, or fix its permissions", flag, dir, err)
+	}
+	at := dir
+	for {
+		fi, err := os.Stat(at)
+		if errors.Is(err, fs.ErrNotExist) && filepath.Dir(at) != at {
+			at = filepath.Dir(at)
+			continue
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if !fi.IsDir() {
+			return fail(fmt.Errorf("%s is not a directory", at))
+		}
+		break
+	}
+	if at == dir {
+		if _, err := os.ReadDir(dir); err != nil {
+			return fail(err)
+		}
+	}
+	f, err := os.CreateTemp(at, ".mantle-probe-*")
+	if err != nil {
+		return fail(err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // New wires mantle's services and bootstraps a new store: the first account,
 // its root key, the session-token signing key, the AWS managed policies.
 func New(ctx context.Context, cfg Config) (*Server, error) {
@@ -102,11 +183,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst <= 0 {
 		cfg.UnsignedLimit = defaultUnsignedLimit
-	}
-	if cfg.AccountID != "" && !auth.IsAccountID(cfg.AccountID) {
-		return nil, fmt.Errorf("--account-id %q: an AWS account ID is 12 digits", cfg.AccountID)
 	}
 	if cfg.MasterKeyFile == "" {
 		cfg.MasterKeyFile = filepath.Join(cfg.DataDir, "master.key")
@@ -123,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	var ring *token.Ring
-	err = exclusively(ctx, cfg.Store, "bootstrap", func(ctx context.Context) (err error) {
+	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
 		ring, err = loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
 		return err
 	})
@@ -133,28 +214,26 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	az := authz.New(cfg.Now)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
-	if f, ok := cfg.Store.(changeFeed); ok {
-		f.OnChange(svc.RemoteChange)
-	}
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
 		return nil, err
 	}
+	rec := audit.NewRecorder(audit.RecorderConfig{
+		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
+	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, ready: make(chan struct{})}
-	if err := exclusively(ctx, cfg.Store, "bootstrap", s.bootstrap); err != nil {
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
+	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
-	s.Audit = audit.NewRecorder(audit.RecorderConfig{
-		Store: cfg.Store, Sink: cfg.AuditLog, Log: cfg.Log, Retention: cfg.AuditRetention, Now: cfg.Now,
-	})
-	stsActions := QueryActions(stsSvc)
+	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -162,12 +241,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			// and its parameters: the signature always covers the body
 			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
 			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-			Keys:     newCachedKeys(svc, svc),
+			Keys:     newCachedKeys(svc, cfg.Store),
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: QueryActions(svc),
+			Actions: Operations(iamHandlers(svc).Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
@@ -176,12 +255,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONActions(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})),
+			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONActions(audit.NewService(cfg.Store, az, s.Audit)),
+			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
 		}},
 		Audit:    s.Audit,
+		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
 		Log:      cfg.Log,
@@ -218,7 +298,13 @@ func (s *Server) internalMux() http.Handler {
 }
 
 // bootstrap creates the first account and its root key on a new store and
-// prints the key once; later starts find the account and do nothing.
+// prints the key once; later starts find the account and do nothing else.
+//
+// Every step is idempotent or atomic, so a first start that fails half-way
+// is completed by the next: the token ring and the managed policies are
+// ensured, and the account is created together with its root key in one
+// transaction. A generated key is saved to DATA/root-credentials before that
+// transaction commits, so a committed key is never one nobody was told.
 func (s *Server) bootstrap(ctx context.Context) error {
 	if err := s.IAM.EnsureAWSManagedPolicies(ctx); err != nil {
 		return fmt.Errorf("AWS managed policies: %w", err)
@@ -227,31 +313,27 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(accounts) > 0 {
-		s.AccountID = accounts[0].ID
+	if first := firstAccount(accounts); first != nil {
+		s.AccountID = first.ID
 		if s.cfg.AccountID != "" && s.cfg.AccountID != s.AccountID {
 			s.cfg.Log.Warn("data directory already holds an account; --account-id ignored",
 				"account", s.AccountID, "requested", s.cfg.AccountID)
 		}
-		return nil
+		return s.repairRootKey(ctx)
 	}
 	id := s.cfg.AccountID
 	if id == "" {
 		id = auth.NewAccountID()
 	}
-	if err := s.IAM.EnsureAccount(ctx, id, "mantle", ""); err != nil {
-		return err
-	}
-	s.AccountID = id
 	keyID, secret := s.cfg.RootAccessKeyID, s.cfg.RootSecretAccessKey
-	if keyID != "" || secret != "" {
-		if keyID == "" || secret == "" {
-			return errors.New("MANTLE_ROOT_ACCESS_KEY_ID and MANTLE_ROOT_SECRET_ACCESS_KEY must be set together")
+	if keyID != "" {
+		if err := s.IAM.BootstrapAccount(ctx, id, "mantle", keyID, secret); err != nil {
+			return err
 		}
-		return s.IAM.CreateRootAccessKey(ctx, id, keyID, secret)
+		s.AccountID = id
+		return nil
 	}
-	keyID, secret, err = s.IAM.GenerateRootAccessKey(ctx, id)
-	if err != nil {
+	if keyID, secret, err = s.IAM.NewRootKey(); err != nil {
 		return err
 	}
 	// Both region variables: AWS CLI v1 and boto3 read AWS_DEFAULT_REGION,
@@ -264,7 +346,51 @@ func (s *Server) bootstrap(ctx context.Context) error {
 	if err := os.WriteFile(path, []byte(creds), 0o600); err != nil {
 		return err
 	}
+	if err := s.IAM.BootstrapAccount(ctx, id, "mantle", keyID, secret); err != nil {
+		// Not committed: the file must not name a key that does not exist.
+		_ = os.Remove(path)
+		return err
+	}
+	s.AccountID = id
 	fmt.Fprintf(s.cfg.Out, "Created account %s. Its root credentials (also in %s):\n\n%s", id, path, creds)
+	return nil
+}
+
+// firstAccount is the account the first start created. Every other account
+// is created by Organizations' CreateAccount (JoinedMethod CREATED), and
+// has a later CreatedAt: the lowest ID alone would make a member account
+// "the account" after a restart, and the workload endpoints would look for
+// their role in it.
+func firstAccount(accounts []*store.Account) *store.Account {
+	var first *store.Account
+	for _, a := range accounts { // ordered by ID: ties keep the lowest
+		if a.JoinedMethod == "CREATED" {
+			continue
+		}
+		if first == nil || a.CreatedAt.Before(first.CreatedAt) {
+			first = a
+		}
+	}
+	return first
+}
+
+// repairRootKey completes a store that an earlier version bootstrapped
+// half-way (the account created, its root key refused): when the first
+// account has no root key at all and the root-key variables are set, they
+// are imported. A root key deleted on purpose stays deleted unless the
+// variables ask for one again.
+func (s *Server) repairRootKey(ctx context.Context) error {
+	if s.cfg.RootAccessKeyID == "" {
+		return nil
+	}
+	keys, err := s.cfg.Store.AccessKeys().ListForUser(ctx, s.AccountID, "")
+	if err != nil || len(keys) > 0 {
+		return err
+	}
+	if err := s.IAM.CreateRootAccessKey(ctx, s.AccountID, s.cfg.RootAccessKeyID, s.cfg.RootSecretAccessKey); err != nil {
+		return err
+	}
+	s.cfg.Log.Warn("account had no root access key: imported MANTLE_ROOT_ACCESS_KEY_ID", "account", s.AccountID, "access_key_id", s.cfg.RootAccessKeyID)
 	return nil
 }
 

@@ -11,8 +11,10 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -26,15 +28,17 @@ import (
 // practice); 1 MiB leaves room for SAML assertions.
 const maxBody = 1 << 20
 
-// QueryHandler serves one Query-protocol action for an authenticated caller.
-type QueryHandler func(ctx context.Context, c *auth.Caller, form url.Values) (result any, err error)
+// handler serves one operation for an authenticated caller from its
+// request (a Query form, a JSON body): a generated operation (Operations).
+// The result is nil for an operation without output.
+type handler[R any] func(ctx context.Context, c *auth.Caller, req R) (result wire.Auditable, err error)
+
+// QueryHandler serves one Query-protocol action.
+type QueryHandler = handler[url.Values]
 
 // UnsignedHandler serves an action that AWS accepts without a signature
 // (AssumeRoleWithWebIdentity, AssumeRoleWithSAML).
-type UnsignedHandler func(ctx context.Context, r *RequestInfo, form url.Values) (result any, err error)
-
-// RawResult is a result the action has encoded itself, for hot paths.
-type RawResult []byte
+type UnsignedHandler func(ctx context.Context, r *RequestInfo, form url.Values) (result wire.Auditable, err error)
 
 // QueryService is a Query-protocol API served on the shared endpoint.
 type QueryService struct {
@@ -49,7 +53,7 @@ type QueryService struct {
 }
 
 // JSONHandler serves one JSON 1.1 operation (X-Amz-Target).
-type JSONHandler func(ctx context.Context, c *auth.Caller, body []byte) (result any, err error)
+type JSONHandler = handler[[]byte]
 
 // JSONService is an AWS JSON 1.1 API: operations are named by the target
 // prefix, e.g. "AWSOrganizationsV20161128".
@@ -85,15 +89,32 @@ type Handler struct {
 	// Audit, when set, receives every call's event once the call is
 	// answered.
 	Audit AuditRecorder
+	// Current, when set, says whether this node may serve (store.Store's
+	// Current): a node sharing its store with others that cannot prove it
+	// has applied every committed change answers nothing until it can.
+	Current func() error
+
 	// Unsigned, when set, limits the unsigned calls (federation) per source
 	// address: each is recorded in the trail, so an anonymous client could
 	// otherwise grow the store without bound.
 	Unsigned *netlimit.PerAddress
+
+	refusedLog atomic.Int64 // unix second of the last "refusing" log line
 }
 
-// AuditRecorder takes completed audit entries; it must not block.
+// unavailable is AWS's retryable answer to a request the node cannot
+// serve now: SDKs retry a 503 ServiceUnavailable with backoff, by which time
+// the node has renewed its lease or the load balancer has moved on.
+// Common Errors: https://docs.aws.amazon.com/securityhub/1.0/APIReference/CommonErrors.html
+func unavailable() error {
+	return awserr.New("ServiceUnavailable", http.StatusServiceUnavailable, "The request has failed due to a temporary failure of the server.")
+}
+
+// AuditRecorder takes completed audit entries. It may make the call wait
+// (for room in its queue, or for the event of a call marked audit.Durable
+// to commit); an error means the event was not taken and the call fails.
 type AuditRecorder interface {
-	Record(e *audit.Entry)
+	Record(ctx context.Context, e *audit.Entry) error
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +155,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, l, nil, awserr.New("RequestEntityTooLarge", http.StatusRequestEntityTooLarge, "Request body is larger than %d bytes.", maxBody))
 		return
 	}
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	target := r.Header.Get("X-Amz-Target")
+	if h.Current != nil {
+		if err := h.Current(); err != nil {
+			// Once a second at most: every request fails alike.
+			if sec := time.Now().Unix(); h.Log != nil && h.refusedLog.Swap(sec) != sec {
+				h.Log.Warn("refusing requests until this node is current", "err", err)
+			}
+			if target != "" {
+				h.failJSON(w, l, unavailable())
+			} else {
+				h.fail(w, l, nil, unavailable())
+			}
+			return
+		}
+	}
+	if target != "" {
 		h.serveJSON(w, r, body, target, l)
 		return
 	}
@@ -163,7 +199,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 			}
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -191,7 +227,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if err := svc.Admit(caller); err != nil {
 			if svc.Actions[action] != nil {
 				_, e := h.begin(ctx, r, l, svc.Name, caller)
-				h.record(e, nil, err)
+				h.record(ctx, e, nil, err)
 			}
 			h.fail(w, l, svc, err)
 			return
@@ -206,7 +242,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 		if _, unsigned := svc.Unsigned[action]; unsigned {
 			ctx, e := h.begin(ctx, r, l, svc.Name, nil)
 			res, err := svc.Unsigned[action](ctx, l.info, form)
-			h.record(e, res, err)
+			res, err = h.record(ctx, e, res, err)
 			h.writeQuery(w, l, svc, action, res, err)
 			return
 		}
@@ -219,7 +255,7 @@ func (h *Handler) serveQuery(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	ctx, e := h.begin(ctx, r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, form)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	h.writeQuery(w, l, svc, action, res, err)
 }
 
@@ -256,31 +292,38 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 	return audit.With(ctx, e), e
 }
 
-// record hands the answered call's entry to the recorder.
-func (h *Handler) record(e *audit.Entry, res any, err error) {
+// record hands the call's entry to the recorder before the call is
+// answered: a call whose event must be stored first (audit.Durable) fails
+// if it cannot be.
+func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
 	if e == nil {
-		return
+		return res, err
 	}
-	if _, raw := res.(RawResult); !raw {
+	if res != nil {
 		e.Output = res
 	}
 	e.Err = err
-	h.Audit.Record(e)
+	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return res, err
 }
 
-func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res any, err error) {
+func (h *Handler) writeQuery(w http.ResponseWriter, l *logLine, svc *QueryService, action string, res wire.Auditable, err error) {
 	if err != nil {
 		h.fail(w, l, svc, err)
 		return
 	}
+	var out awsproto.XMLAppender
+	if res != nil {
+		var ok bool
+		if out, ok = res.(awsproto.XMLAppender); !ok {
+			h.fail(w, l, svc, fmt.Errorf("%s: %T has no XML encoding", action, res))
+			return
+		}
+	}
 	l.status = http.StatusOK
-	if raw, ok := res.(RawResult); ok {
-		awsproto.WriteRawXML(w, svc.Namespace, action, l.info.ID, raw)
-		return
-	}
-	if err := awsproto.WriteXML(w, svc.Namespace, action, l.info.ID, res); err != nil {
-		h.fail(w, l, svc, err)
-	}
+	awsproto.WriteXML(w, svc.Namespace, action, l.info.ID, out)
 }
 
 func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte, target string, l *logLine) {
@@ -330,15 +373,21 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 	}
 	ctx, e := h.begin(r.Context(), r, l, svc.Name, caller)
 	res, err := fn(ctx, caller, body)
-	h.record(e, res, err)
+	res, err = h.record(ctx, e, res, err)
 	if err != nil {
 		h.failJSON(w, l, err)
 		return
 	}
-	l.status = http.StatusOK
-	if err := awsproto.WriteJSON(w, l.info.ID, res); err != nil {
-		h.failJSON(w, l, err)
+	var out awsproto.JSONAppender
+	if res != nil {
+		var ok bool
+		if out, ok = res.(awsproto.JSONAppender); !ok {
+			h.failJSON(w, l, fmt.Errorf("%s: %T has no JSON encoding", op, res))
+			return
+		}
 	}
+	l.status = http.StatusOK
+	awsproto.WriteJSON(w, l.info.ID, out)
 }
 
 func (h *Handler) fail(w http.ResponseWriter, l *logLine, svc *QueryService, err error) {

@@ -14,17 +14,42 @@ var (
 	// ErrConflict means the write would break a reference (a foreign key),
 	// or lost a race with another writer.
 	ErrConflict = errors.New("store: conflict")
+	// ErrNotCurrent means this node cannot prove it has applied every
+	// committed change (see Store.Current).
+	ErrNotCurrent = errors.New("store: this node is not known to be current")
 )
 
-// Store is a backend: repositories bound to the database for reads, and Tx
-// for writes. A backend begins, commits and (on serialization failures)
-// retries the transaction; fn may therefore run more than once and must not
-// have side effects outside tx. Inside fn, write only through tx. A store
-// error inside fn (ErrNotFound, ErrAlreadyExists) leaves the transaction
-// usable: fn may handle it and go on to commit.
+// Store is a backend: repositories bound to the database for reads, and
+// Change and Tx for writes. A backend begins, commits and (on serialization
+// failures) retries the transaction; fn may therefore run more than once and
+// must not have side effects outside tx. Inside fn, write only through tx. A
+// store error inside fn (ErrNotFound, ErrAlreadyExists) leaves the
+// transaction usable: fn may handle it and go on to commit.
+//
+// Several nodes may share one store (PostgreSQL); the store is what makes
+// them one service, through the change contract of Change, Generation and
+// Current (change.go).
 type Store interface {
 	Repos
+	// Change runs fn as a write that may change what any node caches or
+	// decides (every IAM and Organizations write). See change.go.
+	Change(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
+	// Tx runs fn as bookkeeping: a write that changes nothing any node
+	// caches or decides on (last-use times, MFA counters, audit batches,
+	// first-start setup that precedes serving). It stages nothing, announces
+	// nothing and leaves the generation alone.
 	Tx(ctx context.Context, fn func(ctx context.Context, tx Repos) error) error
+	// Generation counts the changes this node has applied: it advances
+	// after every Change committed here or on another node, and whenever
+	// the node may have missed one. Caches key on it (Cache).
+	Generation() uint64
+	// Current returns nil while this node can prove it has applied every
+	// committed change, and ErrNotCurrent (wrapped) otherwise: it must then
+	// not authorize anything until it is current again.
+	Current() error
+	// Lock runs fn while no other node of the store runs fn under the same
+	// name, so nodes starting together on an empty store bootstrap it once.
+	Lock(ctx context.Context, name string, fn func(ctx context.Context) error) error
 	Close() error
 }
 

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -22,41 +25,7 @@ const (
 	defaultMaxSession = 3600
 )
 
-type AssumeRoleInput struct {
-	RoleArn           string                 `aws:"required,min=20,max=2048"`
-	RoleSessionName   string                 `aws:"required,min=2,max=64" pattern:"[\\w+=,.@-]*"`
-	PolicyArns        []PolicyDescriptorType `aws:"max=10"`
-	Policy            string                 `aws:"min=1,max=2048"`
-	DurationSeconds   *int                   `aws:"min=900,max=43200"`
-	Tags              []Tag                  `aws:"max=50"`
-	TransitiveTagKeys []string               `aws:"max=50" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"`
-	ExternalId        string                 `aws:"min=2,max=1224" pattern:"[\\w+=,.@:\\/-]*"`
-	SerialNumber      string                 `aws:"min=9,max=256" pattern:"[\\w+=/:,.@-]*"`
-	TokenCode         string                 `aws:"min=6,max=6" pattern:"[\\d]*"`
-	SourceIdentity    string                 `aws:"min=2,max=64" pattern:"[\\w+=,.@-]*"`
-	ProvidedContexts  []ProvidedContext      `aws:"max=5"`
-}
-
-// ProvidedContext is a trusted context assertion (trusted identity
-// propagation), which mantle does not support.
-type ProvidedContext struct {
-	ProviderArn      string `aws:"min=20,max=2048"`
-	ContextAssertion string `aws:"min=4,max=2048"`
-}
-
-type AssumedRoleUser struct {
-	AssumedRoleId string `xml:"AssumedRoleId"`
-	Arn           string `xml:"Arn"`
-}
-
-type AssumeRoleOutput struct {
-	Credentials      Credentials     `xml:"Credentials"`
-	AssumedRoleUser  AssumedRoleUser `xml:"AssumedRoleUser"`
-	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
-	SourceIdentity   string          `xml:"SourceIdentity,omitempty"`
-}
-
-func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
 	const action = "sts:AssumeRole"
 	switch {
 	case c.Kind == auth.KindRoot:
@@ -154,7 +123,8 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *AssumeRole
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleOutput{
+	audit.Durable(ctx)
+	return &stsapi.AssumeRoleOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,
 		PackedPolicySize: out.packed,
@@ -208,7 +178,7 @@ func roleDuration(requested *int, roleMax int, chained bool) (int, error) {
 // sessionTags merges the caller's transitive tags with the requested ones.
 // Inherited transitive tags stay transitive and cannot be overridden; a
 // requested transitive key must name a requested tag.
-func sessionTags(c *auth.Caller, reqTags []Tag, reqTransitive []string) ([]token.Tag, []string, error) {
+func sessionTags(c *auth.Caller, reqTags []stsapi.Tag, reqTransitive []string) ([]token.Tag, []string, error) {
 	var inherited []token.Tag
 	var transitive []string
 	for _, k := range c.TransitiveTagKeys {

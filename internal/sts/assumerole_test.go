@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/token"
 )
@@ -13,7 +15,7 @@ func TestAssumeRoleResponse(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user(acct, "alice")
 	r := e.role(acct, "app", trustDoc(alice.ARN, `"sts:AssumeRole"`, ""), 7200)
-	out, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s1"})
+	out, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +29,7 @@ func TestAssumeRoleResponse(t *testing.T) {
 	if !token.IsTemporaryAccessKeyID(cr.AccessKeyId) || len(cr.SecretAccessKey) != 40 {
 		t.Errorf("credentials %+v", cr)
 	}
-	if got, want := cr.Expiration, e.now.Add(time.Hour).Format(timeFormat); got != want {
+	if got, want := cr.Expiration, e.now.Add(time.Hour); !got.Equal(want) {
 		t.Errorf("Expiration = %s, want %s", got, want)
 	}
 	if out.PackedPolicySize != nil || out.SourceIdentity != "" {
@@ -45,7 +47,7 @@ func TestAssumeRoleResponse(t *testing.T) {
 		t.Errorf("RecordRoleUse called %d times", e.uses.Load())
 	}
 	// A second use in the same minute is not recorded again.
-	if _, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s2"}); err != nil {
+	if _, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s2"}); err != nil {
 		t.Fatal(err)
 	}
 	e.svc.Wait()
@@ -71,25 +73,25 @@ func TestAssumeRoleTrust(t *testing.T) {
 	tests := []struct {
 		name   string
 		c      *auth.Caller
-		in     AssumeRoleInput
+		in     stsapi.AssumeRoleInput
 		code   string
 		msgHas string
 	}{
-		{"named user needs no identity policy", alice, AssumeRoleInput{RoleArn: roleARN(direct)}, "", ""},
-		{"other user not named", bob, AssumeRoleInput{RoleArn: roleARN(direct)}, "AccessDenied", denied(bob, roleARN(direct))},
-		{"account named: identity must allow", alice, AssumeRoleInput{RoleArn: roleARN(byAccount)}, "AccessDenied", denied(alice, roleARN(byAccount))},
-		{"account named: identity allows", bob, AssumeRoleInput{RoleArn: roleARN(byAccount)}, "", ""},
-		{"cross account with identity allow", carol, AssumeRoleInput{RoleArn: roleARN(cross)}, "", ""},
-		{"cross account without identity allow", dave, AssumeRoleInput{RoleArn: roleARN(cross)}, "AccessDenied", denied(dave, roleARN(cross))},
-		{"external id matches", carol, AssumeRoleInput{RoleArn: roleARN(ext), ExternalId: "Unique-ID-1"}, "", ""},
-		{"external id missing (confused deputy)", carol, AssumeRoleInput{RoleArn: roleARN(ext)}, "AccessDenied", denied(carol, roleARN(ext))},
-		{"external id wrong", carol, AssumeRoleInput{RoleArn: roleARN(ext), ExternalId: "Unique-ID-2"}, "AccessDenied", denied(carol, roleARN(ext))},
-		{"unknown role", alice, AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/nope"}, "AccessDenied", denied(alice, "arn:aws:iam::"+acct+":role/nope")},
-		{"wrong path", alice, AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/x/direct"}, "AccessDenied", "is not authorized"},
-		{"not a role ARN", alice, AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":user/alice"}, "ValidationError", "is not a valid role ARN"},
-		{"root", e.root(acct), AssumeRoleInput{RoleArn: roleARN(direct)}, "AccessDenied", "Roles may not be assumed by root accounts."},
-		{"unknown condition operator never matches", alice, AssumeRoleInput{RoleArn: roleARN(bad)}, "AccessDenied", "is not authorized"},
-		{"provided contexts unsupported", alice, AssumeRoleInput{RoleArn: roleARN(direct), ProvidedContexts: []ProvidedContext{{ProviderArn: "arn:aws:iam::aws:contextProvider/IdentityCenter", ContextAssertion: "abcd"}}}, "InvalidParameterValue", "ProvidedContexts"},
+		{"named user needs no identity policy", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(direct)}, "", ""},
+		{"other user not named", bob, stsapi.AssumeRoleInput{RoleArn: roleARN(direct)}, "AccessDenied", denied(bob, roleARN(direct))},
+		{"account named: identity must allow", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(byAccount)}, "AccessDenied", denied(alice, roleARN(byAccount))},
+		{"account named: identity allows", bob, stsapi.AssumeRoleInput{RoleArn: roleARN(byAccount)}, "", ""},
+		{"cross account with identity allow", carol, stsapi.AssumeRoleInput{RoleArn: roleARN(cross)}, "", ""},
+		{"cross account without identity allow", dave, stsapi.AssumeRoleInput{RoleArn: roleARN(cross)}, "AccessDenied", denied(dave, roleARN(cross))},
+		{"external id matches", carol, stsapi.AssumeRoleInput{RoleArn: roleARN(ext), ExternalId: "Unique-ID-1"}, "", ""},
+		{"external id missing (confused deputy)", carol, stsapi.AssumeRoleInput{RoleArn: roleARN(ext)}, "AccessDenied", denied(carol, roleARN(ext))},
+		{"external id wrong", carol, stsapi.AssumeRoleInput{RoleArn: roleARN(ext), ExternalId: "Unique-ID-2"}, "AccessDenied", denied(carol, roleARN(ext))},
+		{"unknown role", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/nope"}, "AccessDenied", denied(alice, "arn:aws:iam::"+acct+":role/nope")},
+		{"wrong path", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/x/direct"}, "AccessDenied", "is not authorized"},
+		{"not a role ARN", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":user/alice"}, "ValidationError", "is not a valid role ARN"},
+		{"root", e.root(acct), stsapi.AssumeRoleInput{RoleArn: roleARN(direct)}, "AccessDenied", "Roles may not be assumed by root accounts."},
+		{"unknown condition operator never matches", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(bad)}, "AccessDenied", "is not authorized"},
+		{"provided contexts unsupported", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(direct), ProvidedContexts: []stsapi.ProvidedContext{{ProviderArn: "arn:aws:iam::aws:contextProvider/IdentityCenter", ContextAssertion: "abcd"}}}, "InvalidParameterValue", "ProvidedContexts"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,7 +113,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 	alice := e.user(acct, "alice")
 	r := e.role(acct, "app", trustDoc("arn:aws:iam::"+acct+":root", `"sts:AssumeRole"`, ""), 7200, allow("sts:AssumeRole", "*"))
 	e.inline("User", alice.ID, "assume", allow("sts:AssumeRole", "*"))
-	out, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	out, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +135,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := e.assume(tt.c, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s2", DurationSeconds: tt.duration})
+			out, err := e.assume(tt.c, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s2", DurationSeconds: tt.duration})
 			if tt.msg != "" {
 				wantErr(t, err, "ValidationError", tt.msg)
 				return
@@ -141,7 +143,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := out.Credentials.Expiration, e.now.Add(tt.want).Format(timeFormat); got != want {
+			if got, want := out.Credentials.Expiration, e.now.Add(tt.want); !got.Equal(want) {
 				t.Errorf("Expiration = %s, want %s", got, want)
 			}
 		})
@@ -152,9 +154,9 @@ func TestAssumeRoleDuration(t *testing.T) {
 	}
 }
 
-func mustAssume(t *testing.T, e *env, c *auth.Caller, arn, session string) *AssumeRoleOutput {
+func mustAssume(t *testing.T, e *env, c *auth.Caller, arn, session string) *stsapi.AssumeRoleOutput {
 	t.Helper()
-	out, err := e.assume(c, &AssumeRoleInput{RoleArn: arn, RoleSessionName: session})
+	out, err := e.assume(c, &stsapi.AssumeRoleInput{RoleArn: arn, RoleSessionName: session})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,11 +168,11 @@ func TestAssumeRoleMFA(t *testing.T) {
 	alice := e.user(acct, "alice")
 	r := e.role(acct, "admin", trustDoc(alice.ARN, `"sts:AssumeRole"`, `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`), 0)
 	serial := "arn:aws:iam::" + acct + ":mfa/alice"
-	_, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	_, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "is not authorized to perform: sts:AssumeRole")
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", SerialNumber: serial, TokenCode: "000000"})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", SerialNumber: serial, TokenCode: "000000"})
 	wantErr(t, err, "AccessDenied", "MultiFactorAuthentication failed")
-	out, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", SerialNumber: serial, TokenCode: "123456"})
+	out, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", SerialNumber: serial, TokenCode: "123456"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,12 +182,12 @@ func TestAssumeRoleMFA(t *testing.T) {
 	}
 
 	// MFA from GetSessionToken carries into the role session.
-	gst, err := e.svc.GetSessionToken(e.ctx, alice, &GetSessionTokenInput{SerialNumber: serial, TokenCode: "123456"})
+	gst, err := e.svc.GetSessionToken(e.ctx, alice, &stsapi.GetSessionTokenInput{SerialNumber: serial, TokenCode: "123456"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := e.caller(gst.Credentials)
-	out, err = e.assume(sc, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	out, err = e.assume(sc, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,12 +196,12 @@ func TestAssumeRoleMFA(t *testing.T) {
 	}
 	// MFA age conditions see the time since authentication.
 	aged := e.role(acct, "aged", trustDoc(alice.ARN, `"sts:AssumeRole"`, `{"NumericLessThan":{"aws:MultiFactorAuthAge":"600"}}`), 0)
-	if _, err := e.assume(sc, &AssumeRoleInput{RoleArn: roleARN(aged), RoleSessionName: "s"}); err != nil {
+	if _, err := e.assume(sc, &stsapi.AssumeRoleInput{RoleArn: roleARN(aged), RoleSessionName: "s"}); err != nil {
 		t.Fatal(err)
 	}
 	later := *sc
 	later.RequestTime = e.now.Add(time.Hour)
-	_, err = e.assume(&later, &AssumeRoleInput{RoleArn: roleARN(aged), RoleSessionName: "s"})
+	_, err = e.assume(&later, &stsapi.AssumeRoleInput{RoleArn: roleARN(aged), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "is not authorized")
 }
 
@@ -207,8 +209,8 @@ func TestAssumeRoleSessionPolicy(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user(acct, "alice")
 	r := e.role(acct, "app", trustDoc(alice.ARN, `"sts:AssumeRole"`, ""), 0, allow("iam:*", "*"))
-	in := &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: allow("iam:GetUser", "*"),
-		PolicyArns: []PolicyDescriptorType{{Arn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}
+	in := &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: allow("iam:GetUser", "*"),
+		PolicyArns: []stsapi.PolicyDescriptorType{{Arn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}}}
 	out, err := e.assume(alice, in)
 	if err != nil {
 		t.Fatal(err)
@@ -227,12 +229,12 @@ func TestAssumeRoleSessionPolicy(t *testing.T) {
 	err = e.az.Authorize(e.ctx, c, "iam:CreateUser", "arn:aws:iam::"+acct+":user/x")
 	wantErr(t, err, "AccessDenied", "session policy")
 
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*"}]}`})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*"}]}`})
 	wantErr(t, err, "MalformedPolicyDocument", "")
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", PolicyArns: []PolicyDescriptorType{{Arn: "arn:aws:iam::" + acct + ":user/alice"}}})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", PolicyArns: []stsapi.PolicyDescriptorType{{Arn: "arn:aws:iam::" + acct + ":user/alice"}}})
 	wantErr(t, err, "InvalidParameterValue", "")
 	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::` + acct + `:user/` + strings.Repeat("a", 1900) + `"}]}`
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: big, PolicyArns: in.PolicyArns})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s", Policy: big, PolicyArns: in.PolicyArns})
 	wantErr(t, err, "PackedPolicyTooLarge", "Packed policy consumes")
 }
 
@@ -245,17 +247,17 @@ func TestAssumeRoleTagsAndSourceIdentity(t *testing.T) {
 	second := e.role(acct, "second", trustDoc("arn:aws:iam::"+acct+":root", all,
 		`{"StringEquals":{"aws:RequestTag/team":"blue","sts:SourceIdentity":"alice@example.com"}}`), 0, allow("sts:*", "*"))
 
-	_, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(noTag), RoleSessionName: "s", Tags: []Tag{{"team", "blue"}}})
+	_, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(noTag), RoleSessionName: "s", Tags: []stsapi.Tag{{Key: "team", Value: "blue"}}})
 	wantErr(t, err, "AccessDenied", "is not authorized to perform: sts:TagSession on resource: "+roleARN(noTag))
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(noTag), RoleSessionName: "s", SourceIdentity: "alice@example.com"})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(noTag), RoleSessionName: "s", SourceIdentity: "alice@example.com"})
 	wantErr(t, err, "AccessDenied", "is not authorized to perform: sts:SetSourceIdentity")
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", TransitiveTagKeys: []string{"team"}})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", TransitiveTagKeys: []string{"team"}})
 	wantErr(t, err, "InvalidParameterValue", "team")
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", Tags: []Tag{{"a", "1"}, {"A", "2"}}})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", Tags: []stsapi.Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}})
 	wantErr(t, err, "InvalidParameterValue", "Duplicate tag keys")
 
-	out, err := e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s",
-		Tags: []Tag{{"team", "blue"}, {"cost", "42"}}, TransitiveTagKeys: []string{"team"}, SourceIdentity: "alice@example.com"})
+	out, err := e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s",
+		Tags: []stsapi.Tag{{Key: "team", Value: "blue"}, {Key: "cost", Value: "42"}}, TransitiveTagKeys: []string{"team"}, SourceIdentity: "alice@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,7 @@ func TestAssumeRoleTagsAndSourceIdentity(t *testing.T) {
 
 	// Down the chain: the transitive tag and the source identity pass, the
 	// other tag does not.
-	out2, err := e.assume(s1, &AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2"})
+	out2, err := e.assume(s1, &stsapi.AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -277,12 +279,12 @@ func TestAssumeRoleTagsAndSourceIdentity(t *testing.T) {
 	if len(s2.SessionTags) != 1 || s2.SessionTags[0] != (auth.Tag{Key: "team", Value: "blue"}) || len(s2.TransitiveTagKeys) != 1 {
 		t.Errorf("tags %v transitive %v", s2.SessionTags, s2.TransitiveTagKeys)
 	}
-	_, err = e.assume(s1, &AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", Tags: []Tag{{"Team", "red"}}})
+	_, err = e.assume(s1, &stsapi.AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", Tags: []stsapi.Tag{{Key: "Team", Value: "red"}}})
 	wantErr(t, err, "InvalidParameterValue", "transitive")
-	_, err = e.assume(s1, &AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", SourceIdentity: "mallory"})
+	_, err = e.assume(s1, &stsapi.AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", SourceIdentity: "mallory"})
 	wantErr(t, err, "AccessDenied", "Source identity")
 	// Repeating the same source identity is no change.
-	if _, err := e.assume(s1, &AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", SourceIdentity: "alice@example.com"}); err != nil {
+	if _, err := e.assume(s1, &stsapi.AssumeRoleInput{RoleArn: roleARN(second), RoleSessionName: "s2", SourceIdentity: "alice@example.com"}); err != nil {
 		t.Fatal(err)
 	}
 	// The chained session keeps passing them on.
@@ -298,24 +300,24 @@ func TestAssumeRoleFollowsIAMChanges(t *testing.T) {
 	bob := e.user(acct, "bob")
 	r := e.role(acct, "app", trustDoc(alice.ARN, `"sts:AssumeRole"`, ""), 0)
 	mustAssume(t, e, alice, roleARN(r), "s")
-	_, err := e.assume(bob, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	_, err := e.assume(bob, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "")
 
-	// Trust policy changes apply once IAM's generation moves.
+	// Trust policy changes apply once the store's generation moves.
 	r.TrustPolicy = trustDoc(bob.ARN, `"sts:AssumeRole"`, "")
 	if err := e.st.Roles().Update(e.ctx, r); err != nil {
 		t.Fatal(err)
 	}
 	e.gen.Add(1)
 	mustAssume(t, e, bob, roleARN(r), "s")
-	_, err = e.assume(alice, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "")
 
 	if err := e.st.Roles().Delete(e.ctx, r.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.gen.Add(1)
-	_, err = e.assume(bob, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	_, err = e.assume(bob, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "")
 }
 
@@ -324,7 +326,7 @@ func TestAssumeRoleBySessionKinds(t *testing.T) {
 	alice := e.user(acct, "alice", allow("sts:GetFederationToken", "*"))
 	r := e.role(acct, "app", trustDoc("arn:aws:iam::"+acct+":root", `"sts:AssumeRole"`, ""), 0)
 	e.inline("User", alice.ID, "assume", allow("sts:AssumeRole", "*"))
-	gst, err := e.svc.GetSessionToken(e.ctx, alice, &GetSessionTokenInput{})
+	gst, err := e.svc.GetSessionToken(e.ctx, alice, &stsapi.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,11 +336,11 @@ func TestAssumeRoleBySessionKinds(t *testing.T) {
 	if e.caller(out.Credentials).ChainDepth != 2 {
 		t.Error("GetSessionToken session not counted in the chain")
 	}
-	fed, err := e.svc.GetFederationToken(e.ctx, alice, &GetFederationTokenInput{Name: "fed", Policy: allow("*", "*")})
+	fed, err := e.svc.GetFederationToken(e.ctx, alice, &stsapi.GetFederationTokenInput{Name: "fed", Policy: allow("*", "*")})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fc := e.caller(fed.Credentials)
-	_, err = e.assume(fc, &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
+	_, err = e.assume(fc, &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "s"})
 	wantErr(t, err, "AccessDenied", "User: "+fc.ARN+" is not authorized to perform: sts:AssumeRole")
 }

@@ -2,6 +2,8 @@ package sts
 
 import (
 	"testing"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 )
 
 // BenchmarkAssumeRole measures the service part of AssumeRole with a warm
@@ -11,7 +13,7 @@ func BenchmarkAssumeRole(b *testing.B) {
 	e := newEnv(b)
 	alice := e.user(acct, "alice", allow("sts:AssumeRole", "*"))
 	r := e.role(acct, "app", trustDoc("arn:aws:iam::"+acct+":root", `"sts:AssumeRole"`, `{"StringEquals":{"sts:ExternalId":"ext-1234"}}`), 0)
-	in := &AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "bench", ExternalId: "ext-1234"}
+	in := &stsapi.AssumeRoleInput{RoleArn: roleARN(r), RoleSessionName: "bench", ExternalId: "ext-1234"}
 	if _, err := e.svc.AssumeRole(e.ctx, alice, in); err != nil {
 		b.Fatal(err)
 	}

@@ -12,7 +12,7 @@
 //
 // AssumeRole is on the hot path of every workload that refreshes credentials,
 // so roles and their compiled trust policies are cached by ARN and dropped
-// whenever the IAM generation moves.
+// whenever the store's generation moves (any change, on any node).
 //
 // Temporary access key IDs encode the issuing account as AWS's do (see
 // keyid.go), so that GetAccessKeyInfo can answer for ASIA keys that are stored

@@ -5,7 +5,11 @@ import (
 	"regexp"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -42,7 +46,38 @@ var sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 // trust policy must allow the service principal sts:AssumeRole; the
 // service has no identity policies and no organization policies apply to
 // it, so the trust policy alone decides.
-func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*AssumeRoleOutput, error) {
+//
+// Its event is the AssumeRole AWS records for the service (userIdentity
+// AWSService), stored before the credentials are returned, as for every
+// call that issues credentials.
+func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
+	if s.audit == nil {
+		return s.assumeRoleForService(ctx, in)
+	}
+	req := &stsapi.AssumeRoleInput{RoleArn: in.RoleArn, RoleSessionName: in.SessionName}
+	if in.DurationSeconds > 0 {
+		req.DurationSeconds = &in.DurationSeconds
+	}
+	now := s.now()
+	e := &audit.Entry{
+		EventID: audit.NewEventID(now), RequestID: awsproto.NewRequestID(), Time: now,
+		Service: "sts", Action: "AssumeRole", Invoker: in.Service, Region: in.Region,
+		SourceIP: in.Service, UserAgent: in.Service, Input: req,
+	}
+	ctx = audit.With(ctx, e)
+	out, err := s.assumeRoleForService(ctx, in)
+	if err == nil {
+		e.Output = out
+		audit.Durable(ctx)
+	}
+	e.Err = err
+	if rerr := s.audit.Record(ctx, e); rerr != nil && err == nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (s *Service) assumeRoleForService(ctx context.Context, in *ServiceSessionInput) (*stsapi.AssumeRoleOutput, error) {
 	const action = "sts:AssumeRole"
 	if !sessionNamePattern.MatchString(in.SessionName) {
 		return nil, awserr.ValidationError("%q is not a valid role session name (2-64 characters of [\\w+=,.@-])", in.SessionName)
@@ -80,7 +115,7 @@ func (s *Service) AssumeRoleForService(ctx context.Context, in *ServiceSessionIn
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
+	return &stsapi.AssumeRoleOutput{Credentials: out.creds, AssumedRoleUser: out.user}, nil
 }
 
 // trustsService evaluates the role's trust policy for the service principal

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -127,7 +129,7 @@ func roleARN(r *store.Role) string { return "arn:aws:iam::" + r.AccountID + ":ro
 
 // caller opens a session's token as internal/server does and returns the
 // caller its requests would have.
-func (e *env) caller(cr Credentials) *auth.Caller {
+func (e *env) caller(cr *stsapi.Credentials) *auth.Caller {
 	e.t.Helper()
 	cl, err := e.ring.Open(cr.SessionToken)
 	if err != nil || cl.AccessKeyID != cr.AccessKeyId {
@@ -138,7 +140,7 @@ func (e *env) caller(cr Credentials) *auth.Caller {
 	return c
 }
 
-func (e *env) assume(c *auth.Caller, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+func (e *env) assume(c *auth.Caller, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error) {
 	return e.svc.AssumeRole(e.ctx, c, in)
 }
 

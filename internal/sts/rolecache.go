@@ -3,9 +3,9 @@ package sts
 import (
 	"context"
 	"errors"
-	"github.com/mantle-iam/mantle/internal/auth"
 	"strings"
-	"sync"
+
+	"github.com/mantle-iam/mantle/internal/auth"
 
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/policy"
@@ -20,65 +20,13 @@ type roleEntry struct {
 	trust *policy.Policy // nil when the stored document no longer parses
 }
 
-// genCache maps keys to values loaded while IAM's generation was gen: roles
-// with their trust policies, and identity providers. Any IAM write moves the
-// generation and so drops every entry.
-type genCache[V any] struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[string]V
-}
-
-// maxCached bounds a cache; when full it starts over, which costs one read
-// per key and keeps the code free of eviction bookkeeping.
+// maxCached bounds each cache; when full it starts over.
 const maxCached = 10000
 
-// lookup returns the value cached for key under generation gen.
-func (c *genCache[V]) lookup(gen uint64, key string) (V, bool) {
-	c.mu.RLock()
-	v, ok := c.m[key]
-	cur := c.gen
-	c.mu.RUnlock()
-	if ok && cur == gen {
-		return v, true
-	}
-	var zero V
-	return zero, false
-}
-
-// store caches v, loaded under generation gen.
-func (c *genCache[V]) store(gen uint64, key string, v V) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || c.gen != gen {
-		// Every entry may be stale. An entry loaded under an older
-		// generation than the cache's is still safe to keep: the next
-		// lookup sees the newer generation and reloads.
-		c.m = make(map[string]V)
-		c.gen = gen
-	}
-	if len(c.m) >= maxCached {
-		clear(c.m)
-	}
-	c.m[key] = v
-}
-
-// role returns the role the ARN names, from the cache while IAM has not
-// written since it was loaded. A missing role is an entry with role nil.
+// role returns the role the ARN names, from the cache while nothing has
+// changed since it was loaded. A missing role is an entry with role nil.
 func (s *Service) role(ctx context.Context, arn string) (*roleEntry, error) {
-	if s.gen == nil {
-		return s.loadRole(ctx, arn)
-	}
-	gen := s.gen.Generation()
-	if e, ok := s.roles.lookup(gen, arn); ok {
-		return e, nil
-	}
-	e, err := s.loadRole(ctx, arn)
-	if err != nil {
-		return nil, err
-	}
-	s.roles.store(gen, arn, e)
-	return e, nil
+	return s.roles.Get(ctx, arn, func(ctx context.Context) (*roleEntry, error) { return s.loadRole(ctx, arn) })
 }
 
 // loadRole reads the role a role ARN names: arn:aws:iam::ACCOUNT:role/PATH/NAME.

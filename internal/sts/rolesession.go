@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/token"
 )
@@ -35,8 +37,8 @@ type roleSession struct {
 
 // issuedSession is a role session's part of every AssumeRole* result.
 type issuedSession struct {
-	creds  Credentials
-	user   AssumedRoleUser
+	creds  *stsapi.Credentials
+	user   *stsapi.AssumedRoleUser
 	packed *int
 }
 
@@ -89,7 +91,7 @@ func (s *Service) issueRoleSession(now time.Time, rs *roleSession) (*issuedSessi
 	s.recordUse(r.ID, rs.region, now)
 	return &issuedSession{
 		creds: creds,
-		user: AssumedRoleUser{
+		user: &stsapi.AssumedRoleUser{
 			AssumedRoleId: r.ID + ":" + rs.name,
 			Arn:           "arn:aws:sts::" + r.AccountID + ":assumed-role/" + r.Name + "/" + rs.name,
 		},

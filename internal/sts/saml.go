@@ -8,32 +8,14 @@ import (
 	"sort"
 	"strings"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
-
-type AssumeRoleWithSAMLInput struct {
-	RoleArn         string                 `aws:"required,min=20,max=2048"`
-	PrincipalArn    string                 `aws:"required,min=20,max=2048"`
-	SAMLAssertion   string                 `aws:"required,min=4,max=100000"`
-	PolicyArns      []PolicyDescriptorType `aws:"max=10"`
-	Policy          string                 `aws:"min=1,max=2048"`
-	DurationSeconds *int                   `aws:"min=900,max=43200"`
-}
-
-type AssumeRoleWithSAMLOutput struct {
-	Credentials      Credentials     `xml:"Credentials"`
-	AssumedRoleUser  AssumedRoleUser `xml:"AssumedRoleUser"`
-	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
-	Subject          string          `xml:"Subject"`
-	SubjectType      string          `xml:"SubjectType"`
-	Issuer           string          `xml:"Issuer"`
-	Audience         string          `xml:"Audience"`
-	NameQualifier    string          `xml:"NameQualifier"`
-	SourceIdentity   string          `xml:"SourceIdentity,omitempty"`
-}
 
 // samlEntry is a SAML provider with its parsed metadata, cached like roles.
 type samlEntry struct {
@@ -47,7 +29,7 @@ type samlEntry struct {
 // PrincipalArn) in its Role attribute, and the role's trust policy must
 // allow the provider (Principal {"Federated": PrincipalArn}) under the
 // saml: condition keys.
-func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *AssumeRoleWithSAMLInput) (*AssumeRoleWithSAMLOutput, error) {
+func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleWithSAMLInput) (*stsapi.AssumeRoleWithSAMLOutput, error) {
 	const action = "sts:AssumeRoleWithSAML"
 	account, _, _, ok := parseRoleARN(in.RoleArn)
 	if !ok {
@@ -159,7 +141,8 @@ func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *As
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleWithSAMLOutput{
+	audit.Durable(ctx)
+	return &stsapi.AssumeRoleWithSAMLOutput{
 		Credentials:      out.creds,
 		AssumedRoleUser:  out.user,
 		PackedPolicySize: out.packed,
@@ -209,29 +192,21 @@ func appendAttributeKeys(keys []auth.Key, a *saml.Assertion) []auth.Key {
 }
 
 // samlProvider returns the SAML provider with that ARN and its parsed
-// metadata, cached until IAM's next write.
+// metadata, cached until the next change.
 func (s *Service) samlProvider(ctx context.Context, arn string) (*samlEntry, error) {
-	var gen uint64
-	if s.gen != nil {
-		gen = s.gen.Generation()
-		if e, ok := s.samlProviders.lookup(gen, arn); ok {
-			return e, nil
+	return s.samlProviders.Get(ctx, arn, func(ctx context.Context) (*samlEntry, error) {
+		e := &samlEntry{}
+		p, err := s.store.SAMLProviders().Get(ctx, arn)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return nil, err
+		default:
+			e.provider = p
+			if md, err := saml.ParseMetadata(p.Metadata); err == nil {
+				e.md = md
+			}
 		}
-	}
-	e := &samlEntry{}
-	p, err := s.store.SAMLProviders().Get(ctx, arn)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return nil, err
-	default:
-		e.provider = p
-		if md, err := saml.ParseMetadata(p.Metadata); err == nil {
-			e.md = md
-		}
-	}
-	if s.gen != nil {
-		s.samlProviders.store(gen, arn, e)
-	}
-	return e, nil
+		return e, nil
+	})
 }

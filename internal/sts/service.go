@@ -6,6 +6,9 @@ import (
 	"sync"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/oidc"
@@ -29,15 +32,17 @@ type MFAVerifier interface {
 	VerifyMFA(ctx context.Context, accountID, serialNumber, userID, code string) error
 }
 
-// Generation increases after every IAM write; internal/iam implements it.
-type Generation interface {
-	Generation() uint64
-}
-
 // RoleUseRecorder notes a successful AssumeRole for GetRole's RoleLastUsed.
 // internal/iam implements it.
 type RoleUseRecorder interface {
 	RecordRoleUse(ctx context.Context, roleID, region string) error
+}
+
+// AuditRecorder stores the events of the sessions STS issues to AWS
+// services (AssumeRoleForService), which no API request carries;
+// *audit.Recorder implements it.
+type AuditRecorder interface {
+	Record(ctx context.Context, e *audit.Entry) error
 }
 
 // Config is what New needs. Store, Authorizer and Tokens are required.
@@ -48,8 +53,10 @@ type Config struct {
 	Tokens     *token.Ring
 	// MFA verifies SerialNumber/TokenCode; without it MFA codes are refused.
 	MFA MFAVerifier
-	// Generation invalidates the role cache; without it nothing is cached.
-	Generation Generation
+	// Generation is the store's (every change advances it): the roles
+	// and providers STS caches are kept while it stays put. Without it
+	// nothing is cached.
+	Generation store.Generations
 	// RoleUse records RoleLastUsed; optional.
 	RoleUse RoleUseRecorder
 	// Messages seals and opens encoded authorization messages; without it
@@ -58,6 +65,9 @@ type Config struct {
 	// OIDC verifies web identity tokens; default: an oidc.Verifier with
 	// the system roots.
 	OIDC *oidc.Verifier
+	// Audit records AssumeRoleForService; without it those sessions have
+	// no event.
+	Audit AuditRecorder
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -68,16 +78,16 @@ type Service struct {
 	authz    Authorizer
 	tokens   *token.Ring
 	mfa      MFAVerifier
-	gen      Generation
 	roleUse  RoleUseRecorder
 	messages *authmsg.Codec
+	audit    AuditRecorder
 	now      func() time.Time
 
 	oidc *oidc.Verifier
 
-	roles         genCache[*roleEntry]
-	oidcProviders genCache[*store.OIDCProvider] // nil: no such provider
-	samlProviders genCache[*samlEntry]
+	roles         *store.Cache[string, *roleEntry]
+	oidcProviders *store.Cache[string, *store.OIDCProvider] // nil: no such provider
+	samlProviders *store.Cache[string, *samlEntry]
 	lastUsed      sync.Map // role ID → unix minute of the last recorded use
 	bg            sync.WaitGroup
 }
@@ -86,7 +96,10 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, authz: cfg.Authorizer, tokens: cfg.Tokens, mfa: cfg.MFA,
-		gen: cfg.Generation, roleUse: cfg.RoleUse, messages: cfg.Messages, now: cfg.Now,
+		roleUse: cfg.RoleUse, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
+		roles:         store.NewCache[string, *roleEntry](cfg.Generation, maxCached),
+		oidcProviders: store.NewCache[string, *store.OIDCProvider](cfg.Generation, maxCached),
+		samlProviders: store.NewCache[string, *samlEntry](cfg.Generation, maxCached),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -105,41 +118,19 @@ func (s *Service) Wait() { s.bg.Wait() }
 // clock is the current time to the second, as session times are sealed.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 
-// Credentials is AWS's Credentials element.
-type Credentials struct {
-	AccessKeyId     string `xml:"AccessKeyId"`
-	SecretAccessKey string `xml:"SecretAccessKey"`
-	SessionToken    string `xml:"SessionToken"`
-	Expiration      string `xml:"Expiration"`
-}
-
-// Tag is a session tag as the Query API sends it.
-type Tag struct {
-	Key   string `aws:"required,min=1,max=128" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+"`
-	Value string `aws:"required,max=256" pattern:"[\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*"`
-}
-
-// PolicyDescriptorType names a managed policy used as a session policy.
-type PolicyDescriptorType struct {
-	Arn string `xml:"arn" query:"arn" aws:"min=20,max=2048"`
-}
-
-// timeFormat is how AWS writes Expiration (ISO 8601, UTC).
-const timeFormat = "2006-01-02T15:04:05Z"
-
 // issue seals claims into a new session and returns its credentials. The key
 // ID encodes the account so that GetAccessKeyInfo can answer for it.
-func (s *Service) issue(cl *token.Claims) (Credentials, error) {
+func (s *Service) issue(cl *token.Claims) (*stsapi.Credentials, error) {
 	cl.AccessKeyID, cl.SecretAccessKey = newTemporaryKey(cl.AccountID)
 	tok, err := s.tokens.Seal(cl)
 	if err != nil {
-		return Credentials{}, err
+		return nil, err
 	}
-	return Credentials{
+	return &stsapi.Credentials{
 		AccessKeyId:     cl.AccessKeyID,
 		SecretAccessKey: cl.SecretAccessKey,
 		SessionToken:    tok,
-		Expiration:      cl.ExpiresAt.Format(timeFormat),
+		Expiration:      cl.ExpiresAt,
 	}, nil
 }
 
@@ -190,7 +181,7 @@ func policyError(err error) error {
 
 // checkSessionPolicies validates an inline session policy and the managed
 // policy ARNs, and returns the ARNs as the token keeps them.
-func checkSessionPolicies(doc string, arns []PolicyDescriptorType) ([]string, error) {
+func checkSessionPolicies(doc string, arns []stsapi.PolicyDescriptorType) ([]string, error) {
 	if doc != "" {
 		if _, err := policy.Parse(doc, policy.KindSession); err != nil {
 			return nil, policyError(err)

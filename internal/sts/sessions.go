@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/token"
@@ -18,19 +21,9 @@ const (
 	rootMaxSession = 3600
 )
 
-type GetSessionTokenInput struct {
-	DurationSeconds *int   `aws:"min=900,max=129600"`
-	SerialNumber    string `aws:"min=9,max=256" pattern:"[\\w+=/:,.@-]*"`
-	TokenCode       string `aws:"min=6,max=6" pattern:"[\\d]*"`
-}
-
-type GetSessionTokenOutput struct {
-	Credentials Credentials `xml:"Credentials"`
-}
-
 // GetSessionToken needs no permission: AWS lets every user and the root user
 // call it with long-term credentials.
-func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *GetSessionTokenInput) (*GetSessionTokenOutput, error) {
+func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *stsapi.GetSessionTokenInput) (*stsapi.GetSessionTokenOutput, error) {
 	if c.Temporary {
 		return nil, sessionCreds("GetSessionToken")
 	}
@@ -62,7 +55,8 @@ func (s *Service) GetSessionToken(ctx context.Context, c *auth.Caller, in *GetSe
 	if err != nil {
 		return nil, err
 	}
-	return &GetSessionTokenOutput{Credentials: creds}, nil
+	audit.Durable(ctx)
+	return &stsapi.GetSessionTokenOutput{Credentials: creds}, nil
 }
 
 // userDuration applies GetSessionToken's and GetFederationToken's duration
@@ -78,29 +72,10 @@ func userDuration(requested *int, root bool) int {
 	return d
 }
 
-type GetFederationTokenInput struct {
-	Name            string                 `aws:"required,min=2,max=32" pattern:"[\\w+=,.@-]*"`
-	Policy          string                 `aws:"min=1,max=2048"`
-	PolicyArns      []PolicyDescriptorType `aws:"max=10"`
-	DurationSeconds *int                   `aws:"min=900,max=129600"`
-	Tags            []Tag                  `aws:"max=50"`
-}
-
-type FederatedUser struct {
-	FederatedUserId string `xml:"FederatedUserId"`
-	Arn             string `xml:"Arn"`
-}
-
-type GetFederationTokenOutput struct {
-	Credentials      Credentials   `xml:"Credentials"`
-	FederatedUser    FederatedUser `xml:"FederatedUser"`
-	PackedPolicySize *int          `xml:"PackedPolicySize,omitempty"`
-}
-
 // GetFederationToken issues a federated user session whose permissions are
 // the calling user's narrowed by the session policies; without session
 // policies it can do nothing (internal/authz enforces both).
-func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *GetFederationTokenInput) (*GetFederationTokenOutput, error) {
+func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *stsapi.GetFederationTokenInput) (*stsapi.GetFederationTokenOutput, error) {
 	if c.Temporary {
 		return nil, sessionCreds("GetFederationToken")
 	}
@@ -163,9 +138,10 @@ func (s *Service) GetFederationToken(ctx context.Context, c *auth.Caller, in *Ge
 	if err != nil {
 		return nil, err
 	}
-	return &GetFederationTokenOutput{
+	audit.Durable(ctx)
+	return &stsapi.GetFederationTokenOutput{
 		Credentials:      creds,
-		FederatedUser:    FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},
+		FederatedUser:    &stsapi.FederatedUser{FederatedUserId: c.AccountID + ":" + in.Name, Arn: arn},
 		PackedPolicySize: packed,
 	}, nil
 }

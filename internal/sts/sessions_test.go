@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
@@ -19,7 +21,7 @@ func TestGetSessionToken(t *testing.T) {
 	tests := []struct {
 		name     string
 		c        *auth.Caller
-		in       GetSessionTokenInput
+		in       stsapi.GetSessionTokenInput
 		want     time.Duration
 		mfa      bool
 		code     string
@@ -27,12 +29,12 @@ func TestGetSessionToken(t *testing.T) {
 		wantKind auth.Kind
 	}{
 		{name: "user default 12 hours", c: alice, want: 12 * time.Hour, wantKind: auth.KindUser},
-		{name: "user 36 hours", c: alice, in: GetSessionTokenInput{DurationSeconds: ptr(129600)}, want: 36 * time.Hour, wantKind: auth.KindUser},
-		{name: "root capped at one hour", c: root, in: GetSessionTokenInput{DurationSeconds: ptr(7200)}, want: time.Hour, wantKind: auth.KindRoot},
+		{name: "user 36 hours", c: alice, in: stsapi.GetSessionTokenInput{DurationSeconds: ptr(129600)}, want: 36 * time.Hour, wantKind: auth.KindUser},
+		{name: "root capped at one hour", c: root, in: stsapi.GetSessionTokenInput{DurationSeconds: ptr(7200)}, want: time.Hour, wantKind: auth.KindRoot},
 		{name: "root default", c: root, want: time.Hour, wantKind: auth.KindRoot},
-		{name: "with MFA", c: alice, in: GetSessionTokenInput{SerialNumber: serial, TokenCode: "123456"}, want: 12 * time.Hour, mfa: true, wantKind: auth.KindUser},
-		{name: "wrong MFA code", c: alice, in: GetSessionTokenInput{SerialNumber: serial, TokenCode: "654321"}, code: "AccessDenied", msg: "MultiFactorAuthentication failed"},
-		{name: "code without device", c: alice, in: GetSessionTokenInput{TokenCode: "123456"}, code: "AccessDenied", msg: "MultiFactorAuthentication failed"},
+		{name: "with MFA", c: alice, in: stsapi.GetSessionTokenInput{SerialNumber: serial, TokenCode: "123456"}, want: 12 * time.Hour, mfa: true, wantKind: auth.KindUser},
+		{name: "wrong MFA code", c: alice, in: stsapi.GetSessionTokenInput{SerialNumber: serial, TokenCode: "654321"}, code: "AccessDenied", msg: "MultiFactorAuthentication failed"},
+		{name: "code without device", c: alice, in: stsapi.GetSessionTokenInput{TokenCode: "123456"}, code: "AccessDenied", msg: "MultiFactorAuthentication failed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,7 +46,7 @@ func TestGetSessionToken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got, want := out.Credentials.Expiration, e.now.Add(tt.want).Format(timeFormat); got != want {
+			if got, want := out.Credentials.Expiration, e.now.Add(tt.want); !got.Equal(want) {
 				t.Errorf("Expiration = %s, want %s", got, want)
 			}
 			c := e.caller(out.Credentials)
@@ -54,18 +56,18 @@ func TestGetSessionToken(t *testing.T) {
 		})
 	}
 	// Session credentials cannot get another session, of either kind.
-	out, err := e.svc.GetSessionToken(e.ctx, alice, &GetSessionTokenInput{})
+	out, err := e.svc.GetSessionToken(e.ctx, alice, &stsapi.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc := e.caller(out.Credentials)
-	_, err = e.svc.GetSessionToken(e.ctx, sc, &GetSessionTokenInput{})
+	_, err = e.svc.GetSessionToken(e.ctx, sc, &stsapi.GetSessionTokenInput{})
 	wantErr(t, err, "AccessDenied", "Cannot call GetSessionToken with session credentials")
-	_, err = e.svc.GetFederationToken(e.ctx, sc, &GetFederationTokenInput{Name: "fed"})
+	_, err = e.svc.GetFederationToken(e.ctx, sc, &stsapi.GetFederationTokenInput{Name: "fed"})
 	wantErr(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
-	_, err = e.svc.GetAccessKeyInfo(e.ctx, sc, &GetAccessKeyInfoInput{AccessKeyId: out.Credentials.AccessKeyId})
+	_, err = e.svc.GetAccessKeyInfo(e.ctx, sc, &stsapi.GetAccessKeyInfoInput{AccessKeyId: out.Credentials.AccessKeyId})
 	wantErr(t, err, "AccessDenied", "is not authorized to perform: sts:GetAccessKeyInfo")
-	if id, err := e.svc.GetCallerIdentity(e.ctx, sc, &GetCallerIdentityInput{}); err != nil || id.Arn != alice.ARN {
+	if id, err := e.svc.GetCallerIdentity(e.ctx, sc, &stsapi.GetCallerIdentityInput{}); err != nil || id.Arn != alice.ARN {
 		t.Errorf("GetCallerIdentity %+v %v", id, err)
 	}
 }
@@ -74,7 +76,7 @@ func TestGetFederationToken(t *testing.T) {
 	e := newEnv(t)
 	alice := e.user(acct, "alice", allow("sts:GetFederationToken", "*"), allow("iam:Get*", "*"))
 	bob := e.user(acct, "bob")
-	out, err := e.svc.GetFederationToken(e.ctx, alice, &GetFederationTokenInput{Name: "Bob-Fed", Policy: allow("iam:*", "*")})
+	out, err := e.svc.GetFederationToken(e.ctx, alice, &stsapi.GetFederationTokenInput{Name: "Bob-Fed", Policy: allow("iam:*", "*")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +86,11 @@ func TestGetFederationToken(t *testing.T) {
 	if out.PackedPolicySize == nil {
 		t.Error("PackedPolicySize missing")
 	}
-	if got, want := out.Credentials.Expiration, e.now.Add(12*time.Hour).Format(timeFormat); got != want {
+	if got, want := out.Credentials.Expiration, e.now.Add(12*time.Hour); !got.Equal(want) {
 		t.Errorf("Expiration = %s, want %s", got, want)
 	}
 	fc := e.caller(out.Credentials)
-	id, _ := e.svc.GetCallerIdentity(e.ctx, fc, &GetCallerIdentityInput{})
+	id, _ := e.svc.GetCallerIdentity(e.ctx, fc, &stsapi.GetCallerIdentityInput{})
 	if id.Arn != out.FederatedUser.Arn || id.UserId != acct+":Bob-Fed" || id.Account != acct {
 		t.Errorf("GetCallerIdentity %+v", id)
 	}
@@ -98,13 +100,13 @@ func TestGetFederationToken(t *testing.T) {
 	}
 	wantErr(t, e.az.Authorize(e.ctx, fc, "iam:CreateUser", "arn:aws:iam::"+acct+":user/x"), "AccessDenied", "")
 	// Federated users call no STS action but GetCallerIdentity.
-	_, err = e.svc.GetFederationToken(e.ctx, fc, &GetFederationTokenInput{Name: "again"})
+	_, err = e.svc.GetFederationToken(e.ctx, fc, &stsapi.GetFederationTokenInput{Name: "again"})
 	wantErr(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
-	_, err = e.svc.DecodeAuthorizationMessage(e.ctx, fc, &DecodeAuthorizationMessageInput{EncodedMessage: "x"})
+	_, err = e.svc.DecodeAuthorizationMessage(e.ctx, fc, &stsapi.DecodeAuthorizationMessageInput{EncodedMessage: "x"})
 	wantErr(t, err, "AccessDenied", "sts:DecodeAuthorizationMessage")
 
 	// Without a session policy the session can do nothing.
-	out, err = e.svc.GetFederationToken(e.ctx, alice, &GetFederationTokenInput{Name: "nopolicy", DurationSeconds: ptr(900)})
+	out, err = e.svc.GetFederationToken(e.ctx, alice, &stsapi.GetFederationTokenInput{Name: "nopolicy", DurationSeconds: ptr(900)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,16 +115,16 @@ func TestGetFederationToken(t *testing.T) {
 	}
 	wantErr(t, e.az.Authorize(e.ctx, e.caller(out.Credentials), "iam:GetUser", "arn:aws:iam::"+acct+":user/x"), "AccessDenied", "")
 
-	_, err = e.svc.GetFederationToken(e.ctx, bob, &GetFederationTokenInput{Name: "fed"})
+	_, err = e.svc.GetFederationToken(e.ctx, bob, &stsapi.GetFederationTokenInput{Name: "fed"})
 	wantErr(t, err, "AccessDenied", "User: "+bob.ARN+" is not authorized to perform: sts:GetFederationToken on resource: arn:aws:sts::"+acct+":federated-user/fed")
-	_, err = e.svc.GetFederationToken(e.ctx, alice, &GetFederationTokenInput{Name: "fed", Tags: []Tag{{"k", "v"}}})
+	_, err = e.svc.GetFederationToken(e.ctx, alice, &stsapi.GetFederationTokenInput{Name: "fed", Tags: []stsapi.Tag{{Key: "k", Value: "v"}}})
 	wantErr(t, err, "AccessDenied", "sts:TagSession")
-	_, err = e.svc.GetFederationToken(e.ctx, alice, &GetFederationTokenInput{Name: "fed", Policy: `{"Statement":[]}`})
+	_, err = e.svc.GetFederationToken(e.ctx, alice, &stsapi.GetFederationTokenInput{Name: "fed", Policy: `{"Statement":[]}`})
 	wantErr(t, err, "MalformedPolicyDocument", "")
 
 	r := e.role(acct, "app", trustDoc(alice.ARN, `"sts:AssumeRole"`, ""), 0, allow("sts:*", "*"))
 	rc := e.caller(mustAssume(t, e, alice, roleARN(r), "s").Credentials)
-	_, err = e.svc.GetFederationToken(e.ctx, rc, &GetFederationTokenInput{Name: "fed"})
+	_, err = e.svc.GetFederationToken(e.ctx, rc, &stsapi.GetFederationTokenInput{Name: "fed"})
 	wantErr(t, err, "AccessDenied", "Cannot call GetFederationToken with session credentials")
 }
 
@@ -143,7 +145,7 @@ func TestGetCallerIdentity(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := e.svc.GetCallerIdentity(e.ctx, tt.c, &GetCallerIdentityInput{})
+			out, err := e.svc.GetCallerIdentity(e.ctx, tt.c, &stsapi.GetCallerIdentityInput{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -161,7 +163,7 @@ func TestGetAccessKeyInfo(t *testing.T) {
 	if err := e.st.AccessKeys().Create(e.ctx, &store.AccessKey{ID: "AKIAMANTLEEXAMPLE001", AccountID: other, Status: "Active", CreatedAt: e.now, Secret: []byte("x")}); err != nil {
 		t.Fatal(err)
 	}
-	gst, err := e.svc.GetSessionToken(e.ctx, alice, &GetSessionTokenInput{})
+	gst, err := e.svc.GetSessionToken(e.ctx, alice, &stsapi.GetSessionTokenInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func TestGetAccessKeyInfo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := e.svc.GetAccessKeyInfo(e.ctx, alice, &GetAccessKeyInfoInput{AccessKeyId: tt.id})
+			out, err := e.svc.GetAccessKeyInfo(e.ctx, alice, &stsapi.GetAccessKeyInfoInput{AccessKeyId: tt.id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -183,7 +185,7 @@ func TestGetAccessKeyInfo(t *testing.T) {
 			}
 		})
 	}
-	_, err = e.svc.GetAccessKeyInfo(e.ctx, bob, &GetAccessKeyInfoInput{AccessKeyId: "AKIAMANTLEEXAMPLE001"})
+	_, err = e.svc.GetAccessKeyInfo(e.ctx, bob, &stsapi.GetAccessKeyInfoInput{AccessKeyId: "AKIAMANTLEEXAMPLE001"})
 	wantErr(t, err, "AccessDenied", "sts:GetAccessKeyInfo")
 }
 
@@ -215,7 +217,7 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := e.svc.DecodeAuthorizationMessage(e.ctx, alice, &DecodeAuthorizationMessageInput{EncodedMessage: enc})
+	out, err := e.svc.DecodeAuthorizationMessage(e.ctx, alice, &stsapi.DecodeAuthorizationMessageInput{EncodedMessage: enc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,9 +233,9 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 		t.Errorf("conditions missing: %s", out.DecodedMessage)
 	}
 	for _, bad := range []string{"x", enc[:len(enc)-2] + "AA", strings.ToUpper(enc)} {
-		_, err = e.svc.DecodeAuthorizationMessage(e.ctx, alice, &DecodeAuthorizationMessageInput{EncodedMessage: bad})
+		_, err = e.svc.DecodeAuthorizationMessage(e.ctx, alice, &stsapi.DecodeAuthorizationMessageInput{EncodedMessage: bad})
 		wantErr(t, err, "InvalidAuthorizationMessageException", "")
 	}
-	_, err = e.svc.DecodeAuthorizationMessage(e.ctx, bob, &DecodeAuthorizationMessageInput{EncodedMessage: enc})
+	_, err = e.svc.DecodeAuthorizationMessage(e.ctx, bob, &stsapi.DecodeAuthorizationMessageInput{EncodedMessage: enc})
 	wantErr(t, err, "AccessDenied", "sts:DecodeAuthorizationMessage")
 }

@@ -7,6 +7,9 @@ import (
 	"regexp"
 	"strings"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
+	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation"
@@ -15,33 +18,13 @@ import (
 	"github.com/mantle-iam/mantle/internal/token"
 )
 
-type AssumeRoleWithWebIdentityInput struct {
-	RoleArn          string                 `aws:"required,min=20,max=2048"`
-	RoleSessionName  string                 `aws:"required,min=2,max=64" pattern:"[\\w+=,.@-]*"`
-	WebIdentityToken string                 `aws:"required,min=4,max=20000"`
-	ProviderId       string                 `aws:"min=4,max=2048"`
-	PolicyArns       []PolicyDescriptorType `aws:"max=10"`
-	Policy           string                 `aws:"min=1,max=2048"`
-	DurationSeconds  *int                   `aws:"min=900,max=43200"`
-}
-
-type AssumeRoleWithWebIdentityOutput struct {
-	Credentials                 Credentials     `xml:"Credentials"`
-	SubjectFromWebIdentityToken string          `xml:"SubjectFromWebIdentityToken"`
-	AssumedRoleUser             AssumedRoleUser `xml:"AssumedRoleUser"`
-	PackedPolicySize            *int            `xml:"PackedPolicySize,omitempty"`
-	Provider                    string          `xml:"Provider"`
-	Audience                    string          `xml:"Audience"`
-	SourceIdentity              string          `xml:"SourceIdentity,omitempty"`
-}
-
 // AssumeRoleWithWebIdentity needs no AWS credentials: the ID token is the
 // proof. The token's issuer must be an IAM OIDC provider of the role's
 // account, and the role's trust policy must allow that provider (Principal
 // {"Federated": provider ARN}) under the token's claims (HOST:aud, HOST:sub,
 // …). c carries only the request's facts (source IP, time); who signed the
 // request, if anyone, does not matter.
-func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller, in *AssumeRoleWithWebIdentityInput) (*AssumeRoleWithWebIdentityOutput, error) {
+func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleWithWebIdentityInput) (*stsapi.AssumeRoleWithWebIdentityOutput, error) {
 	const action = "sts:AssumeRoleWithWebIdentity"
 	if in.ProviderId != "" {
 		// ProviderId names an OAuth 2.0 provider (Login with Amazon,
@@ -126,7 +109,8 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller,
 	if err != nil {
 		return nil, err
 	}
-	return &AssumeRoleWithWebIdentityOutput{
+	audit.Durable(ctx)
+	return &stsapi.AssumeRoleWithWebIdentityOutput{
 		Credentials:                 out.creds,
 		SubjectFromWebIdentityToken: id.Subject,
 		AssumedRoleUser:             out.user,
@@ -155,24 +139,13 @@ func identityProvider(c *auth.Caller, providerARN string) *auth.Caller {
 // oidcProvider returns the account's OIDC provider with that ARN, or nil,
 // cached like roles.
 func (s *Service) oidcProvider(ctx context.Context, arn string) (*store.OIDCProvider, error) {
-	var gen uint64
-	if s.gen != nil {
-		gen = s.gen.Generation()
-		if p, ok := s.oidcProviders.lookup(gen, arn); ok {
-			return p, nil
+	return s.oidcProviders.Get(ctx, arn, func(ctx context.Context) (*store.OIDCProvider, error) {
+		p, err := s.store.OIDCProviders().Get(ctx, arn)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
 		}
-	}
-	p, err := s.store.OIDCProviders().Get(ctx, arn)
-	if errors.Is(err, store.ErrNotFound) {
-		p, err = nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if s.gen != nil {
-		s.oidcProviders.store(gen, arn, p)
-	}
-	return p, nil
+		return p, err
+	})
 }
 
 var (

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
+
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -75,7 +77,7 @@ func (w *webIdentity) token(t testing.TB, now time.Time) string {
 func TestWebIdentitySessionCarriesProvider(t *testing.T) {
 	e := newEnv(t)
 	w := e.webIdentity()
-	out, err := e.svc.AssumeRoleWithWebIdentity(e.ctx, e.anonymous(), &AssumeRoleWithWebIdentityInput{
+	out, err := e.svc.AssumeRoleWithWebIdentity(e.ctx, e.anonymous(), &stsapi.AssumeRoleWithWebIdentityInput{
 		RoleArn: roleARN(w.role), RoleSessionName: "run-1", WebIdentityToken: w.token(t, e.now),
 	})
 	if err != nil {
@@ -85,7 +87,7 @@ func TestWebIdentitySessionCarriesProvider(t *testing.T) {
 	if sess.FederatedProvider != w.providerARN || sess.SourceARN != w.providerARN || sess.ChainDepth != 1 {
 		t.Fatalf("session %+v", sess)
 	}
-	chained, err := e.assume(sess, &AssumeRoleInput{RoleArn: roleARN(w.role), RoleSessionName: "hop"})
+	chained, err := e.assume(sess, &stsapi.AssumeRoleInput{RoleArn: roleARN(w.role), RoleSessionName: "hop"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,7 @@ func TestWebIdentitySessionCarriesProvider(t *testing.T) {
 func BenchmarkAssumeRoleWithWebIdentity(b *testing.B) {
 	e := newEnv(b)
 	w := e.webIdentity()
-	in := &AssumeRoleWithWebIdentityInput{RoleArn: roleARN(w.role), RoleSessionName: "bench", WebIdentityToken: w.token(b, e.now)}
+	in := &stsapi.AssumeRoleWithWebIdentityInput{RoleArn: roleARN(w.role), RoleSessionName: "bench", WebIdentityToken: w.token(b, e.now)}
 	c := e.anonymous()
 	if _, err := e.svc.AssumeRoleWithWebIdentity(e.ctx, c, in); err != nil {
 		b.Fatal(err)

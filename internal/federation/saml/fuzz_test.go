@@ -2,6 +2,7 @@ package saml_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,30 @@ func FuzzVerify(f *testing.F) {
 		}
 		if a.Issuer != entityID {
 			t.Fatalf("accepted issuer %q", a.Issuer)
+		}
+	})
+}
+
+// FuzzParseMetadata feeds untrusted metadata documents (what
+// CreateSAMLProvider and UpdateSAMLProvider receive) to ParseMetadata:
+// every input ends in metadata or an error, never a panic; accepted
+// metadata always names an entity and holds a signing certificate; and a
+// document with a DTD is never accepted, so no entity is ever expanded.
+// testdata/fuzz/FuzzParseMetadata holds valid metadata, an entity bomb and
+// an external entity as seeds.
+func FuzzParseMetadata(f *testing.F) {
+	f.Add(idp.Metadata())
+	f.Add(`<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="e"/>`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		md, err := saml.ParseMetadata(doc)
+		if err != nil {
+			return
+		}
+		if md.EntityID == "" || len(md.Certs) == 0 {
+			t.Fatalf("accepted metadata without entity ID or certificate: %+v", md)
+		}
+		if strings.Contains(strings.ToUpper(doc), "<!DOCTYPE") || strings.Contains(strings.ToUpper(doc), "<!ENTITY") {
+			t.Fatal("accepted metadata with a DTD")
 		}
 	})
 }

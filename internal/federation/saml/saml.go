@@ -44,9 +44,14 @@ const MaxAssertionSize = 100000
 type Metadata struct {
 	EntityID string
 	Certs    []*x509.Certificate
+	// ValidUntil is the EntityDescriptor's validUntil, zero when absent.
+	ValidUntil time.Time
 }
 
-// ParseMetadata reads an IdP's EntityDescriptor.
+// ParseMetadata reads an IdP's EntityDescriptor. It is the one parser of
+// metadata: IAM's CreateSAMLProvider and UpdateSAMLProvider validate with
+// it before storing, and STS reads stored metadata with it at sign-in. A
+// document with a DTD is refused before it is parsed.
 func ParseMetadata(doc string) (*Metadata, error) {
 	root, err := parseXML([]byte(doc))
 	if err != nil {
@@ -58,6 +63,9 @@ func ParseMetadata(doc string) (*Metadata, error) {
 	md := &Metadata{EntityID: root.SelectAttrValue("entityID", "")}
 	if md.EntityID == "" {
 		return nil, errors.New("metadata: EntityDescriptor has no entityID")
+	}
+	if md.ValidUntil, err = timeAttr(root, "validUntil"); err != nil {
+		return nil, errors.New("metadata: validUntil is not an xs:dateTime")
 	}
 	for _, idp := range children(root, nsMetadata, "IDPSSODescriptor") {
 		for _, kd := range children(idp, nsMetadata, "KeyDescriptor") {
@@ -389,21 +397,36 @@ func (a *Assertion) SessionDuration() (*int, error) {
 	return &n, nil
 }
 
-// parseXML reads one XML document, refusing DTDs (no entity tricks) and
+// parseXML reads one XML document, refusing DTDs (no entity tricks: XXE,
+// billion laughs) before anything is parsed, in any letter case, and
 // trailing content.
 func parseXML(b []byte) (*etree.Element, error) {
-	if strings.Contains(string(b), "<!DOCTYPE") || strings.Contains(string(b), "<!ENTITY") {
+	if hasDTD(b) {
 		return nil, errors.New("a document type declaration is not allowed")
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(b); err != nil {
 		return nil, errors.New("the XML does not parse")
 	}
-	root := doc.Root()
-	if root == nil {
-		return nil, errors.New("the XML has no root element")
+	if len(doc.ChildElements()) != 1 {
+		return nil, errors.New("the XML must have exactly one root element")
 	}
-	return root, nil
+	return doc.Root(), nil
+}
+
+// hasDTD reports whether b holds a markup declaration (<!DOCTYPE, <!ENTITY,
+// <!ELEMENT, <!ATTLIST, <!NOTATION) in any letter case. Comments and CDATA
+// sections start with <!- and <![ and are let through.
+func hasDTD(b []byte) bool {
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '<' && b[i+1] == '!' {
+			c := b[i+2]
+			if c != '-' && c != '[' {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func is(el *etree.Element, ns, tag string) bool { return el.Tag == tag && el.NamespaceURI() == ns }

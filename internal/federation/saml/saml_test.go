@@ -200,7 +200,21 @@ func TestParseMetadata(t *testing.T) {
 	if md.EntityID != entityID || len(md.Certs) != 1 {
 		t.Fatalf("metadata = %+v", md)
 	}
-	for _, bad := range []string{"", "<x/>", `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="e"/>`} {
+	if !md.ValidUntil.IsZero() {
+		t.Errorf("ValidUntil = %v without validUntil", md.ValidUntil)
+	}
+	until := strings.Replace(idp.Metadata(), "entityID=", `validUntil="2030-01-02T03:04:05Z" entityID=`, 1)
+	if md, err := saml.ParseMetadata(until); err != nil || !md.ValidUntil.Equal(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Errorf("validUntil: %v %v", md, err)
+	}
+	body := idp.Metadata()[strings.Index(idp.Metadata(), "<md:"):]
+	for _, bad := range []string{"", "<x/>", `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="e"/>`,
+		// A DTD is refused before parsing, in any case, with or without
+		// entities; so is a second root element.
+		`<!DOCTYPE md>` + body, `<!doctype md>` + body, `<?xml version="1.0"?><!ENTITY x "y">` + body,
+		`<!DOCTYPE md [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + body,
+		body + `<md:EntityDescriptor/>`,
+		strings.Replace(idp.Metadata(), "entityID=", `validUntil="soon" entityID=`, 1)} {
 		if _, err := saml.ParseMetadata(bad); err == nil {
 			t.Errorf("ParseMetadata(%q) accepted", bad)
 		}

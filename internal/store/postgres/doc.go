@@ -14,8 +14,11 @@
 // or foreign-key violation) fails that call only, as the store contract
 // promises, instead of aborting the transaction.
 //
-// Nodes sharing the database learn of each other's IAM writes through
-// LISTEN/NOTIFY: AnnounceChange queues a notification that PostgreSQL
-// delivers at commit, and Changes reports the notifications of other nodes.
-// Lock serializes work (first-start bootstrap) across nodes.
+// Nodes sharing the database learn of each other's changes through
+// LISTEN/NOTIFY and hold leases in the nodes table (feed.go): Change
+// returns once every node with a live lease has applied the change or lost
+// its lease, and a node whose own lease lapsed is not Current until it has
+// renewed. Lock serializes work (first-start bootstrap) across nodes. The
+// repositories themselves are store/sqlstore's, shared with SQLite; this
+// package keeps its events, connections, transactions and migrations.
 package postgres

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/mantle-iam/mantle/internal/store/sqlbase"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
 // Migrations are numbered files, NNNN_description.sql, applied in order and
@@ -23,28 +23,23 @@ var migrationFiles embed.FS
 // its record in schema_migrations. The caller holds the migration advisory
 // lock, so nodes starting together apply each migration once.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	if _, err := pool.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	current, err := sqlstore.SchemaVersion(ctx, pooled{poolQuerier{pool}}, dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
 		applied_at timestamptz NOT NULL
-	)`); err != nil {
-		return wrap(err, "migrate: create schema_migrations")
+	)`)
+	if err != nil {
+		return err
 	}
-	var current int
-	if err := pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return wrap(err, "migrate: read version")
+	pending, err := sqlstore.Pending(ms, current)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
-	if n := len(ms); n > 0 && current > ms[n-1].Version {
-		return fmt.Errorf("postgres: database schema version %d is newer than this build knows (%d)", current, ms[n-1].Version)
-	}
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range pending {
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			// No arguments: pgx sends it with the simple protocol, which
 			// runs a multi-statement script.

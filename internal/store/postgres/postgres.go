@@ -26,7 +26,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	schema string
 	feed   *feed
-	repos
+	gen    store.Counter
+	*repos
 }
 
 var _ store.Store = (*Store)(nil)
@@ -64,12 +65,12 @@ func OpenConfig(ctx context.Context, cfg *pgxpool.Config) (*Store, error) {
 	}
 	// Channels are per database; the schema in the name keeps deployments
 	// that share a database in different schemas apart.
-	s.feed, err = startFeed(ctx, pool, cfg.ConnConfig, "mantle_changes."+*schema)
+	s.feed, err = startFeed(ctx, pool, cfg.ConnConfig, "mantle_changes."+*schema, &s.gen)
 	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	s.repos = repos{q: poolQuerier{pool}, s: s}
+	s.repos = newRepos(poolQuerier{pool}, s)
 	return s, nil
 }
 
@@ -90,6 +91,33 @@ var errNested = errors.New("postgres: write through the Store inside Tx (use the
 // result or the commit carries it: such a transaction may have read
 // inconsistent data, so what fn decided from it does not count.
 func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return s.run(ctx, fn, false)
+}
+
+// Change is Tx that also stages the request's record and announces the
+// change in the transaction, then advances this node's generation and
+// returns once every other node holding a live lease has applied it (see
+// feed).
+func (s *Store) Change(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	return s.run(ctx, fn, true)
+}
+
+// Generation counts the changes this node has applied, its own and the
+// other nodes'. While the node is not current it moves at every call, so
+// no cache keeps anything: whatever path reaches a cache without checking
+// Current first reads the database instead.
+func (s *Store) Generation() uint64 {
+	if s.feed.Current() != nil {
+		s.gen.Advance()
+	}
+	return s.gen.Generation()
+}
+
+// Current fails while this node's lease has lapsed by its own clock or its
+// listener is down.
+func (s *Store) Current() error { return s.feed.Current() }
+
+func (s *Store) run(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error, change bool) error {
 	if ctx.Value(txKey{}) != nil {
 		return errNested
 	}
@@ -103,7 +131,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Re
 			case <-time.After(d):
 			}
 		}
-		err = s.tryTx(ctx, fn)
+		err = s.tryTx(ctx, fn, change)
 		if !retryable(err) {
 			return err
 		}
@@ -111,7 +139,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Re
 	return fmt.Errorf("postgres: transaction lost %d times to concurrent writers: %w: %w", txAttempts, store.ErrConflict, err)
 }
 
-func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error, change bool) error {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
 		return wrap(err, "begin")
@@ -131,7 +159,14 @@ func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx store
 			panic(p)
 		}
 	}()
-	err = fn(context.WithValue(ctx, txKey{}, true), &repos{q: st, s: s})
+	tctx := context.WithValue(ctx, txKey{}, true)
+	repos := newRepos(st, s)
+	err = fn(tctx, repos)
+	if err == nil && change {
+		if err = store.Stage(tctx, repos); err == nil {
+			err = s.feed.announce(tctx, st)
+		}
+	}
 	if st.doomed != nil {
 		err = st.doomed
 	}
@@ -143,7 +178,10 @@ func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx store
 		s.feed.forget(st.announced)
 		return wrap(err, "commit")
 	}
-	s.feed.await(ctx, st.announced)
+	if change {
+		s.gen.Advance()
+		s.feed.await(ctx, st.announced, st.announcedAt)
+	}
 	return nil
 }
 
@@ -212,9 +250,11 @@ type txState struct {
 	// doomed is the serialization failure or deadlock that condemned
 	// this attempt; the transaction reruns whatever fn returns.
 	doomed error
-	// announced holds the sequence numbers of this attempt's change
-	// notifications, awaited after commit.
-	announced []uint64
+	// announced is the sequence number of this attempt's change notice
+	// (0: none), awaited after commit; announcedAt is the database's time
+	// when it was queued.
+	announced   uint64
+	announcedAt time.Time
 }
 
 // Exec runs a write under a savepoint, pipelined with it in one round trip,
@@ -289,21 +329,21 @@ func retryable(err error) bool {
 // wrap maps driver errors onto the store errors by SQLSTATE, keeping the
 // driver error in the chain for logs and for retryable.
 func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	what := fmt.Sprintf(format, args...)
+	return dialect.Wrap(err, format, args...)
+}
+
+func classify(err error) error {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("postgres: %s: %w: %w", what, store.ErrNotFound, err)
+		return store.ErrNotFound
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("postgres: %s: %w: %w", what, store.ErrAlreadyExists, err)
+			return store.ErrAlreadyExists
 		case "23503": // foreign_key_violation
-			return fmt.Errorf("postgres: %s: %w: %w", what, store.ErrConflict, err)
+			return store.ErrConflict
 		}
 	}
-	return fmt.Errorf("postgres: %s: %w", what, err)
+	return nil
 }

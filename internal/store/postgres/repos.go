@@ -3,32 +3,36 @@ package postgres
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
-// repos implements store.Repos over one querier; the Store's repos and a
-// Tx's differ only in q, so every repository has a single code path.
+// repos is the shared SQL repositories plus the audit events, kept over
+// pgx's own querier, and the store they belong to.
 type repos struct {
+	sqlstore.Repos
 	q querier
 	s *Store
 }
 
-func (r *repos) Accounts() store.Accounts                 { return accounts{r} }
-func (r *repos) Users() store.Users                       { return users{r} }
-func (r *repos) AccessKeys() store.AccessKeys             { return accessKeys{r} }
-func (r *repos) LoginProfiles() store.LoginProfiles       { return loginProfiles{r} }
-func (r *repos) Groups() store.Groups                     { return groups{r} }
-func (r *repos) Roles() store.Roles                       { return roles{r} }
-func (r *repos) Policies() store.Policies                 { return policies{r} }
-func (r *repos) Attachments() store.Attachments           { return attachments{r} }
-func (r *repos) InlinePolicies() store.InlinePolicies     { return inlinePolicies{r} }
-func (r *repos) InstanceProfiles() store.InstanceProfiles { return instanceProfiles{r} }
-func (r *repos) MFADevices() store.MFADevices             { return mfaDevices{r} }
-func (r *repos) OIDCProviders() store.OIDCProviders       { return oidcProviders{r} }
-func (r *repos) SAMLProviders() store.SAMLProviders       { return samlProviders{r} }
-func (r *repos) Organizations() store.Organizations       { return organizations{r} }
-func (r *repos) SigningKeys() store.SigningKeys           { return signingKeys{r} }
-func (r *repos) Events() store.Events                     { return events{r} }
+func newRepos(q querier, s *Store) *repos {
+	r := &repos{q: q, s: s}
+	var sq sqlstore.Querier = pooled{q}
+	if st, ok := q.(*txState); ok {
+		sq = inTx{st}
+	}
+	r.Repos = sqlstore.New(sq, dialect, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+		return r.atomic(ctx, func(q querier) error { return fn(inTx{q.(*txState)}) })
+	})
+	return r
+}
+
+func (r *repos) Events() store.Events { return events{r} }
+
+// dialect is PostgreSQL's side of the shared repositories: its SQLSTATEs.
+var dialect = &sqlstore.Dialect{Name: "postgres", Classify: classify}
 
 // atomic runs a multi-statement write in a transaction: the current one
 // inside Tx, a new one outside.
@@ -39,6 +43,70 @@ func (r *repos) atomic(ctx context.Context, fn func(q querier) error) error {
 	return r.s.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
 		return fn(tx.(*repos).q)
 	})
+}
+
+// pooled runs the shared repositories' statements outside a transaction.
+type pooled struct{ q querier }
+
+func (p pooled) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := p.q.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (p pooled) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	return p.q.Query(ctx, sql, args...)
+}
+
+func (p pooled) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return p.q.QueryRow(ctx, sql, args...)
+}
+
+// inTx runs them in a transaction, which must see every failed read too
+// (observe), so it reruns even when fn handles the error.
+type inTx struct{ st *txState }
+
+func (t inTx) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
+	tag, err := t.st.Exec(ctx, sql, args...)
+	return tag.RowsAffected(), err
+}
+
+func (t inTx) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
+	rows, err := t.st.Query(ctx, sql, args...)
+	if err != nil {
+		t.st.observe(err)
+		return nil, err
+	}
+	return observedRows{rows, t.st}, nil
+}
+
+func (t inTx) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
+	return observedRow{t.st.QueryRow(ctx, sql, args...), t.st}
+}
+
+type observedRow struct {
+	pgx.Row
+	st *txState
+}
+
+func (r observedRow) Scan(dest ...any) error {
+	err := r.Row.Scan(dest...)
+	if err != nil {
+		r.st.observe(err)
+	}
+	return err
+}
+
+type observedRows struct {
+	pgx.Rows
+	st *txState
+}
+
+func (r observedRows) Err() error {
+	err := r.Rows.Err()
+	if err != nil {
+		r.st.observe(err)
+	}
+	return err
 }
 
 // get runs a single-row query; no row is store.ErrNotFound.
@@ -79,24 +147,21 @@ func exec(ctx context.Context, q querier, what string, query string, args ...any
 	return wrap(err, "%s", what)
 }
 
-// execOne runs an update or delete of one keyed row; no row is
-// store.ErrNotFound.
-func execOne(ctx context.Context, q querier, what string, query string, args ...any) error {
-	tag, err := q.Exec(ctx, query, args...)
-	if err != nil {
-		return wrap(err, "%s", what)
+// limitArg turns a lookup's limit into a LIMIT value: NULL is no limit in
+// PostgreSQL, which keeps the statement text constant.
+func limitArg(n int) any {
+	if n <= 0 {
+		return nil
 	}
-	if tag.RowsAffected() == 0 {
-		return wrap(store.ErrNotFound, "%s", what)
-	}
-	return nil
+	return n
 }
 
-func count(ctx context.Context, q querier, what string, query string, args ...any) (int, error) {
-	var n int
-	if err := q.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-		q.observe(err)
-		return 0, wrap(err, "count %s", what)
-	}
-	return n, nil
-}
+// The audit events read and write rows as the shared repositories do.
+type scanner = sqlstore.Row
+
+var (
+	encTime, blob = sqlstore.EncodeTime, sqlstore.Blob
+	scanEvent     = sqlstore.ScanEvent
+)
+
+const eventCols = sqlstore.EventCols

@@ -14,5 +14,12 @@
 // (and writes made outside Tx) in-process and begins every transaction with
 // BEGIN IMMEDIATE so another process holding the lock makes us wait rather
 // than fail half way; and a read-only pool that serves reads outside Tx
-// concurrently thanks to WAL.
+// concurrently thanks to WAL. The repositories are store/sqlstore's, shared
+// with PostgreSQL, except the audit events, which SQLite stores packed
+// (eventpacks.go).
+//
+// One process serves a database: Open takes an exclusive flock on
+// mantle.db.lock beside it (the holder's pid inside) for the store's
+// lifetime, and a second Open fails at once naming the directory and that
+// pid. Open also makes the directory 0700 and the database files 0600.
 package sqlite

@@ -12,19 +12,6 @@ import (
 
 type events struct{ *repos }
 
-const eventCols = `e.id, e.account_id, e.event_time, e.name, e.source, e.access_key_id, e.username, e.read_only, e.record`
-
-func scanEvent(sc scanner) (*store.Event, error) {
-	var e store.Event
-	var t string
-	if err := sc.Scan(&e.ID, &e.AccountID, &t, &e.Name, &e.Source, &e.AccessKeyID, &e.Username, &e.ReadOnly, &e.Record); err != nil {
-		return nil, err
-	}
-	var err error
-	e.Time, err = decTime(t)
-	return &e, err
-}
-
 const (
 	insertEvent = `INSERT INTO events (id, account_id, event_time, name, source, access_key_id, username, read_only, record)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`

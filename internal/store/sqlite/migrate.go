@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/mantle-iam/mantle/internal/store/sqlbase"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
 // Migrations are numbered files, NNNN_description.sql, applied in order and
@@ -20,7 +20,7 @@ var migrationFiles embed.FS
 // two processes opening a fresh file at once apply them once between them
 // and a failure leaves the schema as it was.
 func migrate(ctx context.Context, db *sql.DB) (err error) {
-	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}
@@ -33,24 +33,19 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	current, err := sqlstore.SchemaVersion(ctx, adapt(tx), dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
-	)`); err != nil {
-		return wrap(err, "migrate: create schema_migrations")
+	)`)
+	if err != nil {
+		return err
 	}
-	var current int
-	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return wrap(err, "migrate: read version")
+	pending, err := sqlstore.Pending(ms, current)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	if n := len(ms); n > 0 && current > ms[n-1].Version {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this build knows (%d)", current, ms[n-1].Version)
-	}
-	for _, m := range ms {
-		if m.Version <= current {
-			continue
-		}
+	for _, m := range pending {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 			return wrap(err, "migrate: apply %s", m.Name)
 		}

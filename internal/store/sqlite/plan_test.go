@@ -41,7 +41,7 @@ func TestHotReadsUseIndexes(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "mantle.db"))
 	defer s.Close()
 	rec := &recorder{querier: s.q}
-	r := &repos{q: rec, atomic: s.atomic}
+	r := newRepos(rec, s.atomic)
 	opt := store.ListOptions{PathPrefix: "/x/", After: "a", Limit: 10}
 	reads := map[string]func() error{
 		"AccessKeys.Get":               func() error { _, err := r.AccessKeys().Get(ctx, "AKIA"); return err },

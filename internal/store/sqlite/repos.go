@@ -2,36 +2,66 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
-// repos implements store.Repos over one querier; the Store's repos and a
-// Tx's differ only in q (and in how atomic gets a transaction), so every
-// repository has a single code path.
+// repos is the shared SQL repositories plus the audit events, which SQLite
+// stores its own way (eventpacks.go) over the driver's own querier.
 type repos struct {
+	sqlstore.Repos
 	q querier
 	// atomic runs fn in a transaction: the current one inside Tx, a new
 	// one outside. Multi-statement writes go through it.
 	atomic func(ctx context.Context, fn func(q querier) error) error
 }
 
-func (r *repos) Accounts() store.Accounts                 { return accounts{r} }
-func (r *repos) Users() store.Users                       { return users{r} }
-func (r *repos) AccessKeys() store.AccessKeys             { return accessKeys{r} }
-func (r *repos) LoginProfiles() store.LoginProfiles       { return loginProfiles{r} }
-func (r *repos) Groups() store.Groups                     { return groups{r} }
-func (r *repos) Roles() store.Roles                       { return roles{r} }
-func (r *repos) Policies() store.Policies                 { return policies{r} }
-func (r *repos) Attachments() store.Attachments           { return attachments{r} }
-func (r *repos) InlinePolicies() store.InlinePolicies     { return inlinePolicies{r} }
-func (r *repos) InstanceProfiles() store.InstanceProfiles { return instanceProfiles{r} }
-func (r *repos) MFADevices() store.MFADevices             { return mfaDevices{r} }
-func (r *repos) OIDCProviders() store.OIDCProviders       { return oidcProviders{r} }
-func (r *repos) SAMLProviders() store.SAMLProviders       { return samlProviders{r} }
-func (r *repos) Organizations() store.Organizations       { return organizations{r} }
-func (r *repos) SigningKeys() store.SigningKeys           { return signingKeys{r} }
-func (r *repos) Events() store.Events                     { return events{r} }
+func newRepos(q querier, atomic func(ctx context.Context, fn func(q querier) error) error) *repos {
+	return &repos{
+		Repos: sqlstore.New(adapt(q), dialect, func(ctx context.Context, fn func(sqlstore.Querier) error) error {
+			return atomic(ctx, func(q querier) error { return fn(adapt(q)) })
+		}),
+		q: q, atomic: atomic,
+	}
+}
+
+func (r *repos) Events() store.Events { return events{r} }
+
+// dialect is SQLite's side of the shared repositories: its error codes.
+var dialect = &sqlstore.Dialect{Name: "sqlite", Classify: classify}
+
+// adapted runs the shared repositories' statements on a database/sql
+// querier.
+type adapted struct{ q querier }
+
+func adapt(q querier) sqlstore.Querier { return adapted{q} }
+
+func (a adapted) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := a.q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (a adapted) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := a.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (a adapted) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return a.q.QueryRowContext(ctx, query, args...)
+}
+
+// sqlRows drops the error of Close, which Err already reported.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
 
 // get runs a single-row query; no row is store.ErrNotFound.
 func get[T any](ctx context.Context, q querier, scan func(scanner) (*T, error), what string, query string, args ...any) (*T, error) {
@@ -62,42 +92,21 @@ func list[T any](ctx context.Context, q querier, scan func(scanner) (*T, error),
 	return out, nil
 }
 
-// exec runs a write; constraint failures become store errors.
-func exec(ctx context.Context, q querier, what string, query string, args ...any) error {
-	_, err := q.ExecContext(ctx, query, args...)
-	return wrap(err, "%s", what)
-}
+// The audit events read and write rows as the shared repositories do.
+type scanner = sqlstore.Row
 
-// execOne runs an update or delete of one keyed row; no row is
-// store.ErrNotFound.
-func execOne(ctx context.Context, q querier, what string, query string, args ...any) error {
-	res, err := q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return wrap(err, "%s", what)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return wrap(err, "%s", what)
-	}
-	if n == 0 {
-		return wrap(store.ErrNotFound, "%s", what)
-	}
-	return nil
-}
+var (
+	encTime, blob = sqlstore.EncodeTime, sqlstore.Blob
+	scanEvent     = sqlstore.ScanEvent
+)
 
-func count(ctx context.Context, q querier, what string, query string, args ...any) (int, error) {
-	var n int
-	if err := q.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
-		return 0, wrap(err, "count %s", what)
-	}
-	return n, nil
-}
+const eventCols = sqlstore.EventCols
 
-// pathPrefix normalizes ListOptions.PathPrefix: "/" matches every path, so
-// it is treated as no filter.
-func pathPrefix(p string) string {
-	if p == "/" {
-		return ""
+// limitArg turns a lookup's limit into a LIMIT value; SQLite reads a
+// negative limit as none, which keeps the statement text constant.
+func limitArg(n int) int {
+	if n <= 0 {
+		return -1
 	}
-	return p
+	return n
 }

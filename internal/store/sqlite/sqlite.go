@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -28,23 +29,76 @@ const (
 	txAttempts = 5
 )
 
-// Store is a store.Store over one SQLite database file.
+// Store is a store.Store over one SQLite database file, which it holds
+// locked for its lifetime: one process serves a data directory.
 type Store struct {
 	write *sql.DB   // exactly one connection: the in-process writer lock
 	read  *stmtPool // read-only connections for reads outside Tx
-	repos
+	lock  *os.File  // flocked; nil for a store opened without it (tests)
+	*repos
+	gen store.Counter
 }
 
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if need be) the database at path, creating its
-// parent directory, and brings its schema up to date.
+// parent directory, and brings its schema up to date. The directory and the
+// database files are made private to the owner (0700, 0600) whatever they
+// were, since they hold every identity's secrets (sealed) and the audit
+// trail. Open fails at once, naming the directory and the process, when
+// another process has the database open: two servers on one file would each
+// trust their own caches and disagree about what is allowed.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: create directory: %w", err)
+	}
+	// MkdirAll leaves an existing directory's mode alone.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: make %s private: %w", dir, err)
+	}
+	lock, err := lockFile(path + ".lock")
+	if err != nil {
+		return nil, err
+	}
+	// The database and its WAL and shared-memory files: created here with
+	// the private mode if missing (SQLite would create them with 0644 less
+	// the umask), corrected if they exist.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		if err := private(f, f == path); err != nil {
+			lock.Close()
+			return nil, err
 		}
 	}
+	s, err := openFile(ctx, path)
+	if err != nil {
+		lock.Close()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+// private gives an existing file mode 0600, creating it empty first when
+// create is set.
+func private(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return fmt.Errorf("sqlite: create %s: %w", path, err)
+		}
+		f.Close()
+	}
+	err := os.Chmod(path, 0o600)
+	if err != nil && !(errors.Is(err, fs.ErrNotExist) && !create) {
+		return fmt.Errorf("sqlite: make %s private: %w", path, err)
+	}
+	return nil
+}
+
+// openFile opens the database without the process lock: Open's work, and
+// tests' stand-in for another process on the same file.
+func openFile(ctx context.Context, path string) (*Store, error) {
 	w, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open: %w", err)
@@ -72,7 +126,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	r.SetConnMaxIdleTime(0)
 
 	s := &Store{write: w, read: newStmtPool(r)}
-	s.repos = repos{q: routed{read: s.read, write: w}, atomic: s.atomic}
+	s.repos = newRepos(routed{read: s.read, write: w}, s.atomic)
 	return s, nil
 }
 
@@ -100,9 +154,41 @@ func dsn(path string, readOnly bool) string {
 	return "file:" + esc + "?" + strings.Join(opts, "&")
 }
 
-// Close closes both pools.
+// Close closes both pools, then releases the database to other processes.
 func (s *Store) Close() error {
-	return errors.Join(s.read.close(), s.write.Close())
+	err := errors.Join(s.read.close(), s.write.Close())
+	if s.lock != nil {
+		err = errors.Join(err, s.lock.Close())
+	}
+	return err
+}
+
+// Change runs fn and stages the request's record in one write transaction
+// and advances the generation once it commits. No other node shares the
+// database (Open locks it), so there is no one to tell.
+func (s *Store) Change(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
+	err := s.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		return store.Stage(ctx, tx)
+	})
+	if err == nil {
+		s.gen.Advance()
+	}
+	return err
+}
+
+// Generation counts this process's committed changes.
+func (s *Store) Generation() uint64 { return s.gen.Generation() }
+
+// Current is always nil: this process makes every change itself.
+func (s *Store) Current() error { return nil }
+
+// Lock runs fn: the process lock Open takes already keeps every other
+// process away.
+func (s *Store) Lock(ctx context.Context, _ string, fn func(ctx context.Context) error) error {
+	return fn(ctx)
 }
 
 type txKey struct{}
@@ -131,7 +217,7 @@ func (s *Store) Tx(ctx context.Context, fn func(ctx context.Context, tx store.Re
 			}
 		}
 		err = s.tryTx(ctx, func(ctx context.Context, q querier) error {
-			return fn(ctx, &repos{q: q, atomic: inTx(q)})
+			return fn(ctx, newRepos(q, inTx(q)))
 		})
 		if !isBusy(err) {
 			return err
@@ -279,23 +365,23 @@ func (p *stmtPool) close() error {
 // wrap maps driver errors onto the store errors by result code, keeping
 // the driver error in the chain for logs and for isBusy.
 func wrap(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	what := fmt.Sprintf(format, args...)
+	return dialect.Wrap(err, format, args...)
+}
+
+func classify(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrNotFound, err)
+		return store.ErrNotFound
 	}
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrAlreadyExists, err)
+			return store.ErrAlreadyExists
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("sqlite: %s: %w: %w", what, store.ErrConflict, err)
+			return store.ErrConflict
 		}
 	}
-	return fmt.Errorf("sqlite: %s: %w", what, err)
+	return nil
 }
 
 // isBusy reports a lock held by another connection; primary code only, so

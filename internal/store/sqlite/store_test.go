@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/mantle-iam/mantle/internal/store"
-	"github.com/mantle-iam/mantle/internal/store/sqlbase"
+	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
 func open(t *testing.T, path string) *Store {
@@ -65,7 +67,7 @@ func TestReopenKeepsData(t *testing.T) {
 func TestMigrationsIdempotent(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "mantle.db")
-	ms, err := sqlbase.LoadMigrations(migrationFiles, "migrations")
+	ms, err := sqlstore.LoadMigrations(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,13 +129,18 @@ func TestPragmas(t *testing.T) {
 	}
 }
 
-// TestTwoStoresOneFile stands in for two processes sharing a database:
-// their writers contend for SQLite's lock rather than an in-process one,
-// and BEGIN IMMEDIATE with the busy timeout must make them wait their turn.
+// TestTwoStoresOneFile stands in for another process writing to the
+// database (Open keeps out a second mantle, not the sqlite3 shell): the
+// writers contend for SQLite's lock rather than an in-process one, and
+// BEGIN IMMEDIATE with the busy timeout must make them wait their turn.
 func TestTwoStoresOneFile(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "mantle.db")
-	a, b := open(t, path), open(t, path)
+	a := open(t, path)
+	b, err := openFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer a.Close()
 	defer b.Close()
 	now := time.Now()
@@ -312,5 +319,85 @@ func TestIsBusy(t *testing.T) {
 		if got := isBusy(c.err); got != c.want {
 			t.Errorf("isBusy(%v) = %v, want %v", c.err, got, c.want)
 		}
+	}
+}
+
+// A second server on a data directory exits at once, naming the directory
+// and the process that has it, instead of serving with caches that disagree
+// with the first one's (issue 9, item 5). Closing releases it.
+func TestOpenLocksDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "mantle.db")
+	s := open(t, path)
+	done := make(chan error, 1)
+	go func() {
+		s2, err := Open(t.Context(), path)
+		if err == nil {
+			s2.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("second Open of one data directory succeeded")
+		}
+		for _, want := range []string{dir, fmt.Sprintf("pid %d", os.Getpid())} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error %q does not name %q", err, want)
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("second Open waits instead of failing at once")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, path)
+	s.Close()
+}
+
+// The data directory and the database files are private to the owner
+// however they were before and whatever the umask (issue 9, item 8).
+func TestOpenMakesFilesPrivate(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	for _, existing := range []bool{false, true} {
+		t.Run(fmt.Sprintf("existing=%v", existing), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "data")
+			path := filepath.Join(dir, "mantle.db")
+			if existing {
+				s := open(t, path)
+				if err := s.Tx(t.Context(), func(ctx context.Context, tx store.Repos) error {
+					return tx.Accounts().Create(ctx, &store.Account{ID: "111111111111", Status: "ACTIVE", CreatedAt: time.Now()})
+				}); err != nil {
+					t.Fatal(err)
+				}
+				s.Close()
+				for _, f := range []string{dir, path, path + "-wal", path + "-shm", path + ".lock"} {
+					if err := os.Chmod(f, 0o755); err != nil && !errors.Is(err, os.ErrNotExist) {
+						t.Fatal(err)
+					}
+				}
+			}
+			s := open(t, path)
+			defer s.Close()
+			// A write makes SQLite create the WAL and its index if need be.
+			if err := s.Tx(t.Context(), func(ctx context.Context, tx store.Repos) error {
+				return tx.Accounts().Create(ctx, &store.Account{ID: "222222222222", Status: "ACTIVE", CreatedAt: time.Now()})
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600, path + ".lock": 0o600}
+			for f, mode := range want {
+				fi, err := os.Stat(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := fi.Mode().Perm(); got != mode {
+					t.Errorf("%s has mode %v, want %v", filepath.Base(f), got, mode)
+				}
+			}
+		})
 	}
 }
