@@ -70,6 +70,8 @@ func TestServeRefusesBadFlagsBeforeCreatingAnything(t *testing.T) {
 		{"container token file empty", []string{"--container-credentials-addr", "127.0.0.1:0", "--container-role", "r", "--container-credentials-token-file", emptyToken}, "", "", "is empty"},
 		{"log file directory", []string{"--log-file", filepath.Join(dir, "no-such-dir", "mantle.log")}, "", "", "--log-file"},
 		{"audit retention", []string{"--audit-retention", "-1h"}, "", "", "--audit-retention"},
+		{"federation rate", []string{"--federation-rate", "0"}, "", "", "--federation-rate 0"},
+		{"federation burst", []string{"--federation-burst", "-1"}, "", "", "--federation-burst -1"},
 		{"unknown flag", []string{"--bogus"}, "", "", "unknown flag: --bogus"},
 		{"bad duration", []string{"--audit-retention", "soon"}, "", "", "invalid argument"},
 		{"argument", []string{"extra"}, "", "", `unknown command "extra"`},

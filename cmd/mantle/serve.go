@@ -66,6 +66,9 @@ func (o *serveOptions) check() error {
 	case o.backend != "postgres" && o.dsnGiven:
 		return errors.New("--dsn is for --store postgres; the sqlite store lives in --data")
 	}
+	if l := o.cfg.UnsignedLimit; l.Rate <= 0 || l.Burst < 1 {
+		return fmt.Errorf("--federation-rate %g / --federation-burst %d: give a positive rate (calls a second) and burst, e.g. 5 and 50", l.Rate, l.Burst)
+	}
 	if o.cfg.AuditRetention < 0 {
 		return fmt.Errorf("--audit-retention %s: give a positive duration, e.g. 2160h", o.cfg.AuditRetention)
 	}
@@ -172,9 +175,6 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 			o.dsnGiven = cmd.Flags().Changed("dsn")
 			if err := o.check(); err != nil {
 				return usageError{err}
-			}
-			if cfg.UnsignedLimit.Rate <= 0 || cfg.UnsignedLimit.Burst < 1 {
-				return usageError{fmt.Errorf("--federation-rate and --federation-burst must be positive")}
 			}
 
 			log, closeLog, err := o.logger(cmd.ErrOrStderr())

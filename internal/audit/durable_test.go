@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -166,7 +166,7 @@ func TestRecorderDurableWhenStoreFails(t *testing.T) {
 	var failed []*Entry
 	for range 3 { // the first waits on the failing write, the rest fail at once
 		ctx, e := durableEntry(t.Context())
-		e.Output = &stsapi.GetSessionTokenOutput{Credentials: &stsapi.Credentials{}}
+		e.Output = &stsapi.AssumeRoleOutput{Credentials: &stsapi.Credentials{AccessKeyId: "ASIAEXAMPLE"}}
 		start := time.Now()
 		err := r.Record(ctx, e)
 		if ae := awserr.As(err); ae == nil || ae.Code != "ServiceUnavailable" || ae.Status != 503 {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

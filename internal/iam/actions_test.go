@@ -3,11 +3,12 @@ package iam
 import (
 	"errors"
 	"fmt"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/store"

@@ -1,11 +1,12 @@
 package iam
 
 import (
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"net/url"
 	"reflect"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 )
 
 func TestGetAccountAuthorizationDetails(t *testing.T) {

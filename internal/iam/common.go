@@ -2,11 +2,12 @@ package iam
 
 import (
 	"encoding/base64"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"net/url"
 	"sort"
 	"strings"
 	"unicode"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

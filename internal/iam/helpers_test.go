@@ -2,11 +2,12 @@ package iam
 
 import (
 	"context"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

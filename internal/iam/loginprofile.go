@@ -5,8 +5,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"strings"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"golang.org/x/crypto/argon2"
 

@@ -4,10 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base32"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"image/png"
 	"net/http"
 	"net/url"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"

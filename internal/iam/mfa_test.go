@@ -3,10 +3,11 @@ package iam
 import (
 	"bytes"
 	"encoding/base32"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"image/png"
 	"testing"
 	"time"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 )
 
 func TestVirtualMFA(t *testing.T) {

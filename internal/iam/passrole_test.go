@@ -1,9 +1,9 @@
 package iam
 
 import (
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"testing"
 
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 )

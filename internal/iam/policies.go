@@ -3,9 +3,10 @@ package iam
 import (
 	"context"
 	"fmt"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"strconv"
 	"strings"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

@@ -2,13 +2,14 @@ package iam
 
 import (
 	"context"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

@@ -1,11 +1,12 @@
 package iam
 
 import (
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/federation/saml/samltest"
 )

@@ -2,9 +2,10 @@ package iam
 
 import (
 	"context"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"regexp"
 	"strings"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

@@ -2,10 +2,11 @@ package iam
 
 import (
 	"context"
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

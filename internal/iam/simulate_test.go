@@ -1,10 +1,11 @@
 package iam
 
 import (
-	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	"reflect"
 	"strings"
 	"testing"
+
+	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )

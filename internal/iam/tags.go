@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"

@@ -30,14 +30,6 @@ func (failingKeys) Create(context.Context, *store.AccessKey) error { return erro
 
 func (r failingRepos) AccessKeys() store.AccessKeys { return failingKeys{r.Repos.AccessKeys()} }
 
-func (s *failingStore) Tx(ctx context.Context, fn func(context.Context, store.Repos) error) error {
-	return s.Store.Tx(ctx, s.wrap(fn))
-}
-
-func (s *failingStore) Change(ctx context.Context, fn func(context.Context, store.Repos) error) error {
-	return s.Store.Change(ctx, s.wrap(fn))
-}
-
 func (s *failingStore) wrap(fn func(context.Context, store.Repos) error) func(context.Context, store.Repos) error {
 	return func(ctx context.Context, tx store.Repos) error {
 		if s.fail {
@@ -45,6 +37,14 @@ func (s *failingStore) wrap(fn func(context.Context, store.Repos) error) func(co
 		}
 		return fn(ctx, tx)
 	}
+}
+
+func (s *failingStore) Tx(ctx context.Context, fn func(context.Context, store.Repos) error) error {
+	return s.Store.Tx(ctx, s.wrap(fn))
+}
+
+func (s *failingStore) Change(ctx context.Context, fn func(context.Context, store.Repos) error) error {
+	return s.Store.Change(ctx, s.wrap(fn))
 }
 
 func openStore(t *testing.T, dir string) store.Store {

@@ -2,11 +2,12 @@ package sts
 
 import (
 	"context"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"

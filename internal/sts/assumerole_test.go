@@ -1,10 +1,11 @@
 package sts
 
 import (
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"strings"
 	"testing"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/token"

@@ -1,8 +1,9 @@
 package sts
 
 import (
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"testing"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 )
 
 // BenchmarkAssumeRole measures the service part of AssumeRole with a warm

@@ -2,12 +2,13 @@ package sts
 
 import (
 	"context"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"

@@ -3,8 +3,9 @@ package sts
 import (
 	"context"
 	"errors"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"net/http"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"

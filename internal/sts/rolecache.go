@@ -3,8 +3,9 @@ package sts
 import (
 	"context"
 	"errors"
-	"github.com/mantle-iam/mantle/internal/auth"
 	"strings"
+
+	"github.com/mantle-iam/mantle/internal/auth"
 
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/policy"

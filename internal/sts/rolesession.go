@@ -2,8 +2,9 @@ package sts
 
 import (
 	"context"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/token"

@@ -5,9 +5,10 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"errors"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"sort"
 	"strings"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"

@@ -2,10 +2,11 @@ package sts
 
 import (
 	"context"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"net/http"
 	"sync"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"

@@ -2,9 +2,10 @@ package sts
 
 import (
 	"context"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"strings"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"

@@ -2,10 +2,11 @@ package sts
 
 import (
 	"encoding/json"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"strings"
 	"testing"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/store"

@@ -3,10 +3,11 @@ package sts
 import (
 	"context"
 	"errors"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"net/http"
 	"regexp"
 	"strings"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"

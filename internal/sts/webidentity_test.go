@@ -4,12 +4,13 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
-	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
 	"github.com/go-jose/go-jose/v4"
 
