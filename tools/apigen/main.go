@@ -66,7 +66,6 @@ func generate(svc service, models, out string, order map[string][]string) error 
 	if !g.query && m.Metadata.Protocol != "json" {
 		return fmt.Errorf("%s: protocol %s", svc.file, m.Metadata.Protocol)
 	}
-	shapesOf = m
 	if err := g.name(); err != nil {
 		return err
 	}
