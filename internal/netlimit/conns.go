@@ -4,9 +4,12 @@ import (
 	"container/list"
 	"context"
 	"crypto/tls"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // tracker counts the connections held and knows which of them have no
@@ -33,6 +36,23 @@ type conn struct {
 	closed   bool // released: never tracked again
 	once     sync.Once
 	elem     *list.Element // in t.waiting; nil while a request is in progress
+	busy     atomic.Bool   // a request is in progress
+}
+
+// SetReadDeadline spreads the read deadlines net/http sets while no
+// request is in progress (the idle and header timeouts, and the body's,
+// which it sets before it reports the request active) by up to half again,
+// at random: connections opened together, as an attacker opens them, would
+// otherwise all be cut, and reconnect, at the same instant, overflowing the
+// kernel's accept queue so that a health check's connection waits for a
+// SYN retransmission.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	if !c.busy.Load() {
+		if d := time.Until(t); d > 0 {
+			t = t.Add(rand.N(d/2 + 1))
+		}
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *conn) Close() error {
@@ -115,6 +135,7 @@ func (t *tracker) state(nc net.Conn, s http.ConnState) {
 	if c.closed {
 		return
 	}
+	c.busy.Store(s == http.StateActive)
 	switch s {
 	case http.StateActive:
 		if c.elem != nil {

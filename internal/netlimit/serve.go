@@ -17,7 +17,9 @@ type Config struct {
 	// Name labels the listener in logs ("api", "imds").
 	Name string
 	// ReadHeaderTimeout bounds the wait for a request's headers, the first
-	// request's included (default 10 s).
+	// request's included (default 10 s). This and the read and idle
+	// timeouts are each spread by up to half again per connection (see
+	// conn.SetReadDeadline).
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading a whole request, body included, so slow
 	// bodies are cut (default 30 s: a 1 MiB body at 35 KB/s).
@@ -28,8 +30,9 @@ type Config struct {
 	// IdleTimeout bounds how long a keep-alive connection waits for its next
 	// request (default 60 s, as AWS's load balancers).
 	IdleTimeout time.Duration
-	// MaxConns bounds the connections held at once (default: seven eighths
-	// of the descriptor limit, at most 32,768). It should exceed what an
+	// MaxConns bounds the connections held at once (default: the
+	// descriptor limit less an eighth of it or 1,024, whichever is fewer,
+	// at most 32,768). It should exceed what an
 	// attacker holds: beyond it idle connections are evicted, but a client
 	// reconnecting as fast as it is evicted keeps the kernel's accept queue
 	// full, and every new connection, health checks included, then waits
@@ -101,8 +104,10 @@ func (c *Config) defaults() {
 	}
 	if c.MaxConns <= 0 {
 		c.MaxConns = maxDefaultConns
-		if limit > 0 && limit-limit/8 < maxDefaultConns {
-			c.MaxConns = max(int(limit-limit/8), 16)
+		// What the bound leaves is for everything else: the database,
+		// logs, the other listeners (a few hundred at most).
+		if spare := min(limit/8, 1024); limit > 0 && limit-spare < maxDefaultConns {
+			c.MaxConns = max(int(limit-spare), 16)
 		}
 	}
 }

@@ -164,6 +164,7 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 		failures = append(failures, fmt.Sprintf("%d errors under load", total.Errors))
 	}
 	if health.failed.Load() > 0 {
+		fmt.Printf("health failures at %s\n", health.failedAt())
 		failures = append(failures, fmt.Sprintf("%d health checks failed or took over 1 s", health.failed.Load()))
 	}
 	if growth > 0.15 {
@@ -202,10 +203,19 @@ func run(bin string, d, peakFor time.Duration, idle, exhaustIdle, exhaustSlow in
 		fmt.Printf("exhaustion: connections held by clients at the end %d (the server keeps at most its bound), health %d checks, %d failed, max %s, RSS %d MiB\n",
 			held, health.checks.Load(), health.failed.Load(), health.maxLatency().Round(time.Millisecond), rssOf(srv.cmd.Process.Pid)>>20)
 		if health.failed.Load() > 0 {
+			fmt.Printf("exhaustion: health failures at %s\n", health.failedAt())
 			failures = append(failures, fmt.Sprintf("exhaustion: %d health checks failed or took over 1 s", health.failed.Load()))
 		}
 	}
 	if len(failures) > 0 {
+		if b, err := os.ReadFile(filepath.Join(dir, "mantle.log")); err == nil {
+			fmt.Printf("mantle's warnings:\n")
+			for _, line := range strings.Split(string(b), "\n") {
+				if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+					fmt.Println("  " + line)
+				}
+			}
+		}
 		return errors.New(strings.Join(failures, "; "))
 	}
 	return nil
@@ -323,11 +333,21 @@ type health struct {
 	max            atomic.Int64
 	cancel         context.CancelFunc
 	done           chan struct{}
+	began          time.Time
+	mu             sync.Mutex
+	failures       []string // when each failure happened, and how
+}
+
+// failedAt lists the failures' times since the checks began.
+func (h *health) failedAt() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return strings.Join(h.failures, ", ")
 }
 
 func startHealth(ctx context.Context, url string) *health {
 	ctx, cancel := context.WithCancel(ctx)
-	h := &health{cancel: cancel, done: make(chan struct{})}
+	h := &health{cancel: cancel, done: make(chan struct{}), began: time.Now()}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	go func() {
 		defer close(h.done)
@@ -349,6 +369,9 @@ func startHealth(ctx context.Context, url string) *health {
 			}
 			if err != nil || resp.StatusCode != http.StatusOK || d > time.Second {
 				h.failed.Add(1)
+				h.mu.Lock()
+				h.failures = append(h.failures, fmt.Sprintf("%s: %s", start.Sub(h.began).Round(time.Second), d.Round(10*time.Millisecond)))
+				h.mu.Unlock()
 			}
 			for {
 				m := h.max.Load()
