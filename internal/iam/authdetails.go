@@ -57,8 +57,10 @@ func (it authItem) cursor() string {
 	default:
 		name = it.pol.Name
 	}
-	return strconv.Itoa(it.sec) + ":" + lower(name)
+	return authCursor(it.sec, name)
 }
+
+func authCursor(sec int, name string) string { return strconv.Itoa(sec) + ":" + lower(name) }
 
 // parseAuthCursor splits a decoded marker; anything but one we issued is
 // AWS's "Invalid Marker.".

@@ -54,7 +54,7 @@ type env struct {
 	ctx   context.Context
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	e := &env{authz: &recorder{}}
 	e.open(t, e.authz)
@@ -63,7 +63,7 @@ func newEnv(t *testing.T) *env {
 
 // open gives e a Service on a fresh store with authorizer a, and the test
 // account with AWS's managed policies.
-func (e *env) open(t *testing.T, a auth.Authorizer) {
+func (e *env) open(t testing.TB, a auth.Authorizer) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "mantle.db"))
