@@ -385,3 +385,37 @@ func BenchmarkAssumeRoleInProcessParallel(b *testing.B) {
 		}
 	})
 }
+
+// slowPut also delays replacing a staged event by its complete record, so a
+// CreateAccessKey answered before its complete record is stored shows.
+func (s slowAppend) Put(ctx context.Context, evs ...*store.Event) error {
+	time.Sleep(50 * time.Millisecond)
+	return s.Events.Put(ctx, evs...)
+}
+
+// A new long-term access key is credentials too: the moment CreateAccessKey
+// answers, its stored event names the key (the provisional event staged
+// with the write could not: the key's ID is in the response), so a key that
+// survives a crash can be traced to who created it.
+func TestAuditCreateAccessKeyStoredBeforeTheAnswer(t *testing.T) {
+	dir := t.TempDir()
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "mantle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startStore(t, slowEvents{st}, dir, func(*server.Config) {})
+	c := ctx(t)
+	e.newUser("carol", allowDoc("sts:GetCallerIdentity", "*"))
+	out := must[*iam.CreateAccessKeyOutput](t)(e.iam(e.root()).CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("carol")}))
+	key := aws.ToString(out.AccessKey.AccessKeyId)
+	evs, err := st.Events().Lookup(c, store.EventQuery{AccountID: testAccount, Attribute: store.EventByName, Value: "CreateAccessKey"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Record), key) {
+			return
+		}
+	}
+	t.Fatalf("no stored CreateAccessKey event names %s when it was handed out (%d events)", key, len(evs))
+}

@@ -45,7 +45,7 @@ func TestGeneratedIsReproducible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 24 {
-		t.Errorf("%d generated files, want 24 (6 per service)", n)
+	if n != 28 {
+		t.Errorf("%d generated files, want 28 (7 per service)", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+	"github.com/mantle-iam/mantle/internal/audit"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -63,6 +64,11 @@ func (s *Service) CreateAccessKey(ctx context.Context, c *auth.Caller, in *iamap
 	if err != nil {
 		return nil, err
 	}
+	// A new long-term key issues credentials like an STS call: its complete
+	// event (the key's ID in responseElements) is stored before the answer,
+	// so a key that survives a crash can always be traced to who created it;
+	// the provisional event staged with the write has no key ID yet.
+	audit.Durable(ctx)
 	return &iamapi.CreateAccessKeyOutput{AccessKey: &iamapi.AccessKey{UserName: o.userName(), AccessKeyId: k.ID, Status: k.Status,
 		SecretAccessKey: secret, CreateDate: k.CreatedAt}}, nil
 }

@@ -48,6 +48,8 @@ type shape struct {
 	members []member // in the model's order, which is AWS's wire and message order
 	input   bool     // reachable from an operation's input
 	output  bool     // reachable from an operation's output
+	// elemShape and valShape are a list's element and a map's value.
+	elemShape, valShape *shape
 }
 
 type member struct {
@@ -72,6 +74,12 @@ func loadModel(path string, order map[string][]string) (*model, error) {
 	}
 	for name, s := range m.Shapes {
 		s.name = name
+		if s.Member != nil {
+			s.elemShape = m.Shapes[s.Member.Shape]
+		}
+		if s.Value != nil {
+			s.valShape = m.Shapes[s.Value.Shape]
+		}
 	}
 	for name, s := range m.Shapes {
 		if s.Type != "structure" {
@@ -176,21 +184,9 @@ func mark(s *shape, input bool) {
 	mark(s.val(), input)
 }
 
-var shapesOf *model // set while one model is generated
+func (s *shape) elem() *shape { return s.elemShape }
 
-func (s *shape) elem() *shape {
-	if s.Member == nil {
-		return nil
-	}
-	return shapesOf.Shapes[s.Member.Shape]
-}
-
-func (s *shape) val() *shape {
-	if s.Value == nil {
-		return nil
-	}
-	return shapesOf.Shapes[s.Value.Shape]
-}
+func (s *shape) val() *shape { return s.valShape }
 
 func exported(name string) string {
 	if name == "" {

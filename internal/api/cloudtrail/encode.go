@@ -3,8 +3,9 @@
 package cloudtrailapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"strconv"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AppendJSON appends the structure as the JSON 1.1 protocol writes it.

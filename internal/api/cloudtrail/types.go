@@ -3,8 +3,9 @@
 package cloudtrailapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AddTagsInput is AWS's AddTagsRequest shape.

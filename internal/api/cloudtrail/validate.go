@@ -6,8 +6,8 @@ import (
 	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *AddTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -216,8 +216,8 @@ func (v *AggregationConfiguration) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *CancelQueryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -288,8 +288,8 @@ func (v *ContextKeySelector) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *CreateChannelInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -355,8 +355,8 @@ func (v *CreateChannelInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *CreateDashboardInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -417,8 +417,8 @@ func (v *CreateDashboardInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *CreateEventDataStoreInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -497,8 +497,8 @@ func (v *CreateEventDataStoreInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *CreateTrailInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -545,8 +545,8 @@ func (v *CreateTrailInput) validate(c *wire.Checker, p *wire.Path) {
 func (v *DataResource) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeleteChannelInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -567,8 +567,8 @@ func (v *DeleteChannelInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeleteDashboardInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -589,8 +589,8 @@ func (v *DeleteDashboardInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeleteEventDataStoreInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -611,8 +611,8 @@ func (v *DeleteEventDataStoreInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeleteResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -633,8 +633,8 @@ func (v *DeleteResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeleteTrailInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -653,8 +653,8 @@ func (v *DeleteTrailInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DeregisterOrganizationDelegatedAdminInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -675,8 +675,8 @@ func (v *DeregisterOrganizationDelegatedAdminInput) validate(c *wire.Checker, p 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DescribeQueryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -731,8 +731,8 @@ func (v *DescribeQueryInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DescribeTrailsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -767,8 +767,8 @@ func (v *Destination) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *DisableFederationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -789,8 +789,8 @@ func (v *DisableFederationInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *EnableFederationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -834,8 +834,8 @@ func (v *EventSelector) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GenerateQueryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -874,8 +874,8 @@ func (v *GenerateQueryInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetChannelInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -896,8 +896,8 @@ func (v *GetChannelInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetDashboardInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -918,8 +918,8 @@ func (v *GetDashboardInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetEventConfigurationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -929,8 +929,8 @@ func (v *GetEventConfigurationInput) Validate() error {
 func (v *GetEventConfigurationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetEventDataStoreInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -951,8 +951,8 @@ func (v *GetEventDataStoreInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetEventSelectorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -971,8 +971,8 @@ func (v *GetEventSelectorsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetImportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -993,8 +993,8 @@ func (v *GetImportInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetInsightSelectorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1013,8 +1013,8 @@ func (v *GetInsightSelectorsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetQueryResultsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1071,8 +1071,8 @@ func (v *GetQueryResultsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1093,8 +1093,8 @@ func (v *GetResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetTrailInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1113,8 +1113,8 @@ func (v *GetTrailInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *GetTrailStatusInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1174,8 +1174,8 @@ func (v *InsightSelector) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListChannelsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1203,8 +1203,8 @@ func (v *ListChannelsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListDashboardsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1250,8 +1250,8 @@ func (v *ListDashboardsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListEventDataStoresInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1279,8 +1279,8 @@ func (v *ListEventDataStoresInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListImportFailuresInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1319,8 +1319,8 @@ func (v *ListImportFailuresInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListImportsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1366,8 +1366,8 @@ func (v *ListImportsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListInsightsDataInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1426,8 +1426,8 @@ func (v *ListInsightsDataInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListInsightsMetricDataInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1515,8 +1515,8 @@ func (v *ListInsightsMetricDataInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListPublicKeysInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1526,8 +1526,8 @@ func (v *ListPublicKeysInput) Validate() error {
 func (v *ListPublicKeysInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListQueriesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1575,8 +1575,8 @@ func (v *ListQueriesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1595,8 +1595,8 @@ func (v *ListTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *ListTrailsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1609,8 +1609,8 @@ func (v *ListTrailsInput) validate(c *wire.Checker, p *wire.Path) {
 func (v *LookupAttribute) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *LookupEventsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1635,8 +1635,8 @@ func (v *LookupEventsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *PutEventConfigurationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1687,8 +1687,8 @@ func (v *PutEventConfigurationInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *PutEventSelectorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1737,8 +1737,8 @@ func (v *PutEventSelectorsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *PutInsightSelectorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1783,8 +1783,8 @@ func (v *PutInsightSelectorsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *PutResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1858,8 +1858,8 @@ func (v *RefreshScheduleFrequency) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *RegisterOrganizationDelegatedAdminInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1880,8 +1880,8 @@ func (v *RegisterOrganizationDelegatedAdminInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *RemoveTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1957,8 +1957,8 @@ func (v *RequestWidget) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *RestoreEventDataStoreInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2009,8 +2009,8 @@ func (v *S3ImportSource) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *SearchSampleQueriesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2049,8 +2049,8 @@ func (v *SearchSampleQueriesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StartDashboardRefreshInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2071,8 +2071,8 @@ func (v *StartDashboardRefreshInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StartEventDataStoreIngestionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2093,8 +2093,8 @@ func (v *StartEventDataStoreIngestionInput) validate(c *wire.Checker, p *wire.Pa
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StartImportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2138,8 +2138,8 @@ func (v *StartImportInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StartLoggingInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2158,8 +2158,8 @@ func (v *StartLoggingInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StartQueryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2221,8 +2221,8 @@ func (v *StartQueryInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StopEventDataStoreIngestionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2243,8 +2243,8 @@ func (v *StopEventDataStoreIngestionInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StopImportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2265,8 +2265,8 @@ func (v *StopImportInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *StopLoggingInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2308,8 +2308,8 @@ func (v *Tag) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *UpdateChannelInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2355,8 +2355,8 @@ func (v *UpdateChannelInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *UpdateDashboardInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2401,8 +2401,8 @@ func (v *UpdateDashboardInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *UpdateEventDataStoreInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2474,8 +2474,8 @@ func (v *UpdateEventDataStoreInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as CloudTrail does.
 func (v *UpdateTrailInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)

@@ -4,9 +4,10 @@ package iamapi
 
 import (
 	"context"
+	"net/url"
+
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
-	"net/url"
 )
 
 // Handlers is the table of IAM's operations: one field per operation of the

@@ -3,8 +3,9 @@
 package iamapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AcceptDelegationRequestInput is AWS's AcceptDelegationRequestRequest shape.

@@ -6,8 +6,8 @@ import (
 	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AcceptDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -28,8 +28,8 @@ func (v *AcceptDelegationRequestInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AddClientIDToOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -61,8 +61,8 @@ func (v *AddClientIDToOpenIDConnectProviderInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AddRoleToInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -94,8 +94,8 @@ func (v *AddRoleToInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AddUserToGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -127,8 +127,8 @@ func (v *AddUserToGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AssociateDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -149,8 +149,8 @@ func (v *AssociateDelegationRequestInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AttachGroupPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -182,8 +182,8 @@ func (v *AttachGroupPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AttachRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -215,8 +215,8 @@ func (v *AttachRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *AttachUserPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -248,8 +248,8 @@ func (v *AttachUserPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ChangePasswordInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -302,8 +302,8 @@ func (v *ContextEntry) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateAccessKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -322,8 +322,8 @@ func (v *CreateAccessKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateAccountAliasInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -344,8 +344,8 @@ func (v *CreateAccountAliasInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -437,8 +437,8 @@ func (v *CreateDelegationRequestInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -468,8 +468,8 @@ func (v *CreateGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -515,8 +515,8 @@ func (v *CreateInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateLoginProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -544,8 +544,8 @@ func (v *CreateLoginProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -612,8 +612,8 @@ func (v *CreateOpenIDConnectProviderInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreatePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -679,8 +679,8 @@ func (v *CreatePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreatePolicyVersionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -712,8 +712,8 @@ func (v *CreatePolicyVersionInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -797,8 +797,8 @@ func (v *CreateRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -864,8 +864,8 @@ func (v *CreateSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateServiceLinkedRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -904,8 +904,8 @@ func (v *CreateServiceLinkedRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateServiceSpecificCredentialInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -944,8 +944,8 @@ func (v *CreateServiceSpecificCredentialInput) validate(c *wire.Checker, p *wire
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1000,8 +1000,8 @@ func (v *CreateUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *CreateVirtualMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1047,8 +1047,8 @@ func (v *CreateVirtualMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeactivateMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1106,8 +1106,8 @@ func (v *DelegationPermission) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteAccessKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1137,8 +1137,8 @@ func (v *DeleteAccessKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteAccountAliasInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1159,8 +1159,8 @@ func (v *DeleteAccountAliasInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteAccountPasswordPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1170,8 +1170,8 @@ func (v *DeleteAccountPasswordPolicyInput) Validate() error {
 func (v *DeleteAccountPasswordPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1192,8 +1192,8 @@ func (v *DeleteGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteGroupPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1225,8 +1225,8 @@ func (v *DeleteGroupPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1247,8 +1247,8 @@ func (v *DeleteInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteLoginProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1267,8 +1267,8 @@ func (v *DeleteLoginProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1289,8 +1289,8 @@ func (v *DeleteOpenIDConnectProviderInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeletePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1311,8 +1311,8 @@ func (v *DeletePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeletePolicyVersionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1344,8 +1344,8 @@ func (v *DeletePolicyVersionInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1366,8 +1366,8 @@ func (v *DeleteRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteRolePermissionsBoundaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1388,8 +1388,8 @@ func (v *DeleteRolePermissionsBoundaryInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1421,8 +1421,8 @@ func (v *DeleteRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1443,8 +1443,8 @@ func (v *DeleteSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteSSHPublicKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1476,8 +1476,8 @@ func (v *DeleteSSHPublicKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1498,8 +1498,8 @@ func (v *DeleteServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteServiceLinkedRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1520,8 +1520,8 @@ func (v *DeleteServiceLinkedRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteServiceSpecificCredentialInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1551,8 +1551,8 @@ func (v *DeleteServiceSpecificCredentialInput) validate(c *wire.Checker, p *wire
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteSigningCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1582,8 +1582,8 @@ func (v *DeleteSigningCertificateInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1604,8 +1604,8 @@ func (v *DeleteUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteUserPermissionsBoundaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1626,8 +1626,8 @@ func (v *DeleteUserPermissionsBoundaryInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteUserPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1659,8 +1659,8 @@ func (v *DeleteUserPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DeleteVirtualMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1681,8 +1681,8 @@ func (v *DeleteVirtualMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DetachGroupPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1714,8 +1714,8 @@ func (v *DetachGroupPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DetachRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1747,8 +1747,8 @@ func (v *DetachRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DetachUserPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1780,8 +1780,8 @@ func (v *DetachUserPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DisableOrganizationsRootCredentialsManagementInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1791,8 +1791,8 @@ func (v *DisableOrganizationsRootCredentialsManagementInput) Validate() error {
 func (v *DisableOrganizationsRootCredentialsManagementInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DisableOrganizationsRootSessionsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1802,8 +1802,8 @@ func (v *DisableOrganizationsRootSessionsInput) Validate() error {
 func (v *DisableOrganizationsRootSessionsInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *DisableOutboundWebIdentityFederationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1813,8 +1813,8 @@ func (v *DisableOutboundWebIdentityFederationInput) Validate() error {
 func (v *DisableOutboundWebIdentityFederationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *EnableMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1868,8 +1868,8 @@ func (v *EnableMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *EnableOrganizationsRootCredentialsManagementInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1879,8 +1879,8 @@ func (v *EnableOrganizationsRootCredentialsManagementInput) Validate() error {
 func (v *EnableOrganizationsRootCredentialsManagementInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *EnableOrganizationsRootSessionsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1890,8 +1890,8 @@ func (v *EnableOrganizationsRootSessionsInput) Validate() error {
 func (v *EnableOrganizationsRootSessionsInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *EnableOutboundWebIdentityFederationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1901,8 +1901,8 @@ func (v *EnableOutboundWebIdentityFederationInput) Validate() error {
 func (v *EnableOutboundWebIdentityFederationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GenerateCredentialReportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1912,8 +1912,8 @@ func (v *GenerateCredentialReportInput) Validate() error {
 func (v *GenerateCredentialReportInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GenerateOrganizationsAccessReportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1943,8 +1943,8 @@ func (v *GenerateOrganizationsAccessReportInput) validate(c *wire.Checker, p *wi
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GenerateServiceLastAccessedDetailsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1974,8 +1974,8 @@ func (v *GenerateServiceLastAccessedDetailsInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetAccessKeyLastUsedInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -1996,8 +1996,8 @@ func (v *GetAccessKeyLastUsedInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetAccountAuthorizationDetailsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2040,8 +2040,8 @@ func (v *GetAccountAuthorizationDetailsInput) validate(c *wire.Checker, p *wire.
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetAccountPasswordPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2051,8 +2051,8 @@ func (v *GetAccountPasswordPolicyInput) Validate() error {
 func (v *GetAccountPasswordPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetAccountSummaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2062,8 +2062,8 @@ func (v *GetAccountSummaryInput) Validate() error {
 func (v *GetAccountSummaryInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetContextKeysForCustomPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2090,8 +2090,8 @@ func (v *GetContextKeysForCustomPolicyInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetContextKeysForPrincipalPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2127,8 +2127,8 @@ func (v *GetContextKeysForPrincipalPolicyInput) validate(c *wire.Checker, p *wir
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetCredentialReportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2138,8 +2138,8 @@ func (v *GetCredentialReportInput) Validate() error {
 func (v *GetCredentialReportInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2160,8 +2160,8 @@ func (v *GetDelegationRequestInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2200,8 +2200,8 @@ func (v *GetGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetGroupPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2233,8 +2233,8 @@ func (v *GetGroupPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetHumanReadableSummaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2264,8 +2264,8 @@ func (v *GetHumanReadableSummaryInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2286,8 +2286,8 @@ func (v *GetInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetLoginProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2306,8 +2306,8 @@ func (v *GetLoginProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2337,8 +2337,8 @@ func (v *GetMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2359,8 +2359,8 @@ func (v *GetOpenIDConnectProviderInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetOrganizationsAccessReportInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2408,8 +2408,8 @@ func (v *GetOrganizationsAccessReportInput) validate(c *wire.Checker, p *wire.Pa
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetOutboundWebIdentityFederationInfoInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2419,8 +2419,8 @@ func (v *GetOutboundWebIdentityFederationInfoInput) Validate() error {
 func (v *GetOutboundWebIdentityFederationInfoInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2441,8 +2441,8 @@ func (v *GetPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetPolicyVersionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2474,8 +2474,8 @@ func (v *GetPolicyVersionInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2496,8 +2496,8 @@ func (v *GetRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2529,8 +2529,8 @@ func (v *GetRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2551,8 +2551,8 @@ func (v *GetSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetSSHPublicKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2595,8 +2595,8 @@ func (v *GetSSHPublicKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2617,8 +2617,8 @@ func (v *GetServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetServiceLastAccessedDetailsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2657,8 +2657,8 @@ func (v *GetServiceLastAccessedDetailsInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetServiceLastAccessedDetailsWithEntitiesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2708,8 +2708,8 @@ func (v *GetServiceLastAccessedDetailsWithEntitiesInput) validate(c *wire.Checke
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetServiceLinkedRoleDeletionStatusInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2730,8 +2730,8 @@ func (v *GetServiceLinkedRoleDeletionStatusInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2750,8 +2750,8 @@ func (v *GetUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *GetUserPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2783,8 +2783,8 @@ func (v *GetUserPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListAccessKeysInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2821,8 +2821,8 @@ func (v *ListAccessKeysInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListAccountAliasesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2850,8 +2850,8 @@ func (v *ListAccountAliasesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListAttachedGroupPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2899,8 +2899,8 @@ func (v *ListAttachedGroupPoliciesInput) validate(c *wire.Checker, p *wire.Path)
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListAttachedRolePoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2948,8 +2948,8 @@ func (v *ListAttachedRolePoliciesInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListAttachedUserPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -2997,8 +2997,8 @@ func (v *ListAttachedUserPoliciesInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListDelegationRequestsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3035,8 +3035,8 @@ func (v *ListDelegationRequestsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListEntitiesForPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3102,8 +3102,8 @@ func (v *ListEntitiesForPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListGroupPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3142,8 +3142,8 @@ func (v *ListGroupPoliciesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListGroupsForUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3182,8 +3182,8 @@ func (v *ListGroupsForUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListGroupsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3220,8 +3220,8 @@ func (v *ListGroupsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListInstanceProfileTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3260,8 +3260,8 @@ func (v *ListInstanceProfileTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListInstanceProfilesForRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3300,8 +3300,8 @@ func (v *ListInstanceProfilesForRoleInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListInstanceProfilesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3338,8 +3338,8 @@ func (v *ListInstanceProfilesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListMFADeviceTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3378,8 +3378,8 @@ func (v *ListMFADeviceTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListMFADevicesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3416,8 +3416,8 @@ func (v *ListMFADevicesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListOpenIDConnectProviderTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3456,8 +3456,8 @@ func (v *ListOpenIDConnectProviderTagsInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListOpenIDConnectProvidersInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3467,8 +3467,8 @@ func (v *ListOpenIDConnectProvidersInput) Validate() error {
 func (v *ListOpenIDConnectProvidersInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListOrganizationsFeaturesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3478,8 +3478,8 @@ func (v *ListOrganizationsFeaturesInput) Validate() error {
 func (v *ListOrganizationsFeaturesInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListPoliciesGrantingServiceAccessInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3527,8 +3527,8 @@ func (v *ListPoliciesGrantingServiceAccessInput) validate(c *wire.Checker, p *wi
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3583,8 +3583,8 @@ func (v *ListPoliciesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListPolicyTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3623,8 +3623,8 @@ func (v *ListPolicyTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListPolicyVersionsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3663,8 +3663,8 @@ func (v *ListPolicyVersionsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListRolePoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3703,8 +3703,8 @@ func (v *ListRolePoliciesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListRoleTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3743,8 +3743,8 @@ func (v *ListRoleTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListRolesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3781,8 +3781,8 @@ func (v *ListRolesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListSAMLProviderTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3821,8 +3821,8 @@ func (v *ListSAMLProviderTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListSAMLProvidersInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3832,8 +3832,8 @@ func (v *ListSAMLProvidersInput) Validate() error {
 func (v *ListSAMLProvidersInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListSSHPublicKeysInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3870,8 +3870,8 @@ func (v *ListSSHPublicKeysInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListServerCertificateTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3910,8 +3910,8 @@ func (v *ListServerCertificateTagsInput) validate(c *wire.Checker, p *wire.Path)
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListServerCertificatesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3948,8 +3948,8 @@ func (v *ListServerCertificatesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListServiceSpecificCredentialsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -3986,8 +3986,8 @@ func (v *ListServiceSpecificCredentialsInput) validate(c *wire.Checker, p *wire.
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListSigningCertificatesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4024,8 +4024,8 @@ func (v *ListSigningCertificatesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListUserPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4064,8 +4064,8 @@ func (v *ListUserPoliciesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListUserTagsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4104,8 +4104,8 @@ func (v *ListUserTagsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListUsersInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4142,8 +4142,8 @@ func (v *ListUsersInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ListVirtualMFADevicesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4216,8 +4216,8 @@ func (v *PolicyParameter) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *PutGroupPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4260,8 +4260,8 @@ func (v *PutGroupPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *PutRolePermissionsBoundaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4293,8 +4293,8 @@ func (v *PutRolePermissionsBoundaryInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *PutRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4337,8 +4337,8 @@ func (v *PutRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *PutUserPermissionsBoundaryInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4370,8 +4370,8 @@ func (v *PutUserPermissionsBoundaryInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *PutUserPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4414,8 +4414,8 @@ func (v *PutUserPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *RejectDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4445,8 +4445,8 @@ func (v *RejectDelegationRequestInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *RemoveClientIDFromOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4478,8 +4478,8 @@ func (v *RemoveClientIDFromOpenIDConnectProviderInput) validate(c *wire.Checker,
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *RemoveRoleFromInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4511,8 +4511,8 @@ func (v *RemoveRoleFromInstanceProfileInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *RemoveUserFromGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4544,8 +4544,8 @@ func (v *RemoveUserFromGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ResetServiceSpecificCredentialInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4575,8 +4575,8 @@ func (v *ResetServiceSpecificCredentialInput) validate(c *wire.Checker, p *wire.
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *ResyncMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4630,8 +4630,8 @@ func (v *ResyncMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *SendDelegationTokenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4652,8 +4652,8 @@ func (v *SendDelegationTokenInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *SetDefaultPolicyVersionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4685,8 +4685,8 @@ func (v *SetDefaultPolicyVersionInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *SetSecurityTokenServicePreferencesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4707,8 +4707,8 @@ func (v *SetSecurityTokenServicePreferencesInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *SimulateCustomPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -4851,8 +4851,8 @@ func (v *SimulateCustomPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *SimulatePrincipalPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5029,8 +5029,8 @@ func (v *Tag) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5069,8 +5069,8 @@ func (v *TagInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5109,8 +5109,8 @@ func (v *TagMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5149,8 +5149,8 @@ func (v *TagOpenIDConnectProviderInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5189,8 +5189,8 @@ func (v *TagPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5229,8 +5229,8 @@ func (v *TagRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5269,8 +5269,8 @@ func (v *TagSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5309,8 +5309,8 @@ func (v *TagServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *TagUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5349,8 +5349,8 @@ func (v *TagUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagInstanceProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5389,8 +5389,8 @@ func (v *UntagInstanceProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagMFADeviceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5429,8 +5429,8 @@ func (v *UntagMFADeviceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagOpenIDConnectProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5469,8 +5469,8 @@ func (v *UntagOpenIDConnectProviderInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5509,8 +5509,8 @@ func (v *UntagPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5549,8 +5549,8 @@ func (v *UntagRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5589,8 +5589,8 @@ func (v *UntagSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5629,8 +5629,8 @@ func (v *UntagServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UntagUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5669,8 +5669,8 @@ func (v *UntagUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateAccessKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5711,8 +5711,8 @@ func (v *UpdateAccessKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateAccountPasswordPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5749,8 +5749,8 @@ func (v *UpdateAccountPasswordPolicyInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateAssumeRolePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5782,8 +5782,8 @@ func (v *UpdateAssumeRolePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateDelegationRequestInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5813,8 +5813,8 @@ func (v *UpdateDelegationRequestInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateGroupInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5853,8 +5853,8 @@ func (v *UpdateGroupInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateLoginProfileInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5884,8 +5884,8 @@ func (v *UpdateLoginProfileInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateOpenIDConnectProviderThumbprintInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5923,8 +5923,8 @@ func (v *UpdateOpenIDConnectProviderThumbprintInput) validate(c *wire.Checker, p
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateRoleDescriptionInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5956,8 +5956,8 @@ func (v *UpdateRoleDescriptionInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -5996,8 +5996,8 @@ func (v *UpdateRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateSAMLProviderInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6054,8 +6054,8 @@ func (v *UpdateSAMLProviderInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateSSHPublicKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6098,8 +6098,8 @@ func (v *UpdateSSHPublicKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6138,8 +6138,8 @@ func (v *UpdateServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateServiceSpecificCredentialInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6180,8 +6180,8 @@ func (v *UpdateServiceSpecificCredentialInput) validate(c *wire.Checker, p *wire
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateSigningCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6222,8 +6222,8 @@ func (v *UpdateSigningCertificateInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UpdateUserInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6262,8 +6262,8 @@ func (v *UpdateUserInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UploadSSHPublicKeyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6295,8 +6295,8 @@ func (v *UploadSSHPublicKeyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UploadServerCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -6373,8 +6373,8 @@ func (v *UploadServerCertificateInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as IAM does.
 func (v *UploadSigningCertificateInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)

@@ -1,6 +1,7 @@
 package orgsapi
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,17 +29,32 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// Organizations reports a violated constraint as InvalidInputException
+// naming the kind of the first violation ("You provided a value that does
+// not match the required pattern.", recorded in github.com/openshift/osdctl
+// pull request #204), not IAM's ValidationError list; malformed JSON is a
+// SerializationException.
 func TestJSONErrors(t *testing.T) {
-	for _, tc := range []struct{ body, code string }{
-		{`{"AccountName":`, "SerializationException"},
-		{`{"AccountName":1}`, "SerializationException"},
-		{`{} {}`, "SerializationException"},
-		{``, "ValidationError"}, // required members absent
-		{`{"Email":"a@b.c","AccountName":""}`, "ValidationError"},
+	for _, tc := range []struct{ body, code, msg string }{
+		{`{"AccountName":`, "SerializationException", ""},
+		{`{"AccountName":1}`, "SerializationException", ""},
+		{`{} {}`, "SerializationException", ""},
+		{`{} x`, "SerializationException", ""},
+		{`{"Tags":[{"Key":"k","Value":"v"}],"Unknown":[1,{"a":null}]`, "SerializationException", ""},
+		{``, "InvalidInputException", "You must include a value for all required parameters."},
+		{`{"Email":"a@b.c","AccountName":""}`, "InvalidInputException", "You provided a string parameter that is shorter than allowed."},
+		{`{"Email":"not-an-email","AccountName":"x"}`, "InvalidInputException", "You provided a value that does not match the required pattern."},
+		{`{"Email":"ab@c.de","AccountName":"` + strings.Repeat("x", 51) + `"}`, "InvalidInputException", "You provided a string parameter that is longer than allowed."},
+		{`{"Email":"ab@c.de","AccountName":"x","IamUserAccessToBilling":"MAYBE"}`, "InvalidInputException", "You specified an invalid value."},
 	} {
 		var in CreateAccountInput
-		if e := awserr.As(in.DecodeJSON([]byte(tc.body))); e == nil || e.Code != tc.code {
-			t.Errorf("%q: got %v, want %s", tc.body, e, tc.code)
+		e := awserr.As(in.DecodeJSON([]byte(tc.body)))
+		if e == nil || e.Code != tc.code || tc.msg != "" && e.Message != tc.msg {
+			t.Errorf("%q: got %v, want %s %s", tc.body, e, tc.code, tc.msg)
 		}
+	}
+	var in ListAccountsInput
+	if e := awserr.As(in.DecodeJSON([]byte(`{"MaxResults":21}`))); e == nil || e.Message != "You provided a numeric parameter that has a larger value than allowed." {
+		t.Errorf("MaxResults 21: %v", e)
 	}
 }

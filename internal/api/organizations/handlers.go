@@ -4,6 +4,7 @@ package orgsapi
 
 import (
 	"context"
+
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
 )

@@ -3,8 +3,9 @@
 package orgsapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AcceptHandshakeInput is AWS's AcceptHandshakeRequest shape.

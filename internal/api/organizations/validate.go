@@ -6,12 +6,12 @@ import (
 	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *AcceptHandshakeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *AcceptHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -28,12 +28,12 @@ func (v *AcceptHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *AttachPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *AttachPolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -61,12 +61,12 @@ func (v *AttachPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CancelHandshakeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CancelHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -83,12 +83,12 @@ func (v *CancelHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CloseAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CloseAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -105,12 +105,12 @@ func (v *CloseAccountInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CreateAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CreateAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -171,12 +171,12 @@ func (v *CreateAccountInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CreateGovCloudAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CreateGovCloudAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -237,12 +237,12 @@ func (v *CreateGovCloudAccountInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CreateOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CreateOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
@@ -257,12 +257,12 @@ func (v *CreateOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CreateOrganizationalUnitInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CreateOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) {
@@ -305,12 +305,12 @@ func (v *CreateOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *CreatePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *CreatePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -375,12 +375,12 @@ func (v *CreatePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeclineHandshakeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeclineHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -397,23 +397,23 @@ func (v *DeclineHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeleteOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeleteOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeleteOrganizationalUnitInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeleteOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) {
@@ -430,12 +430,12 @@ func (v *DeleteOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeletePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeletePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -452,23 +452,23 @@ func (v *DeletePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeleteResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeleteResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DeregisterDelegatedAdministratorInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DeregisterDelegatedAdministratorInput) validate(c *wire.Checker, p *wire.Path) {
@@ -496,12 +496,12 @@ func (v *DeregisterDelegatedAdministratorInput) validate(c *wire.Checker, p *wir
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -518,12 +518,12 @@ func (v *DescribeAccountInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeCreateAccountStatusInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeCreateAccountStatusInput) validate(c *wire.Checker, p *wire.Path) {
@@ -540,12 +540,12 @@ func (v *DescribeCreateAccountStatusInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeEffectivePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeEffectivePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -571,12 +571,12 @@ func (v *DescribeEffectivePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeHandshakeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -593,23 +593,23 @@ func (v *DescribeHandshakeInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeOrganizationalUnitInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) {
@@ -626,12 +626,12 @@ func (v *DescribeOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -648,23 +648,23 @@ func (v *DescribePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DescribeResponsibilityTransferInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DescribeResponsibilityTransferInput) validate(c *wire.Checker, p *wire.Path) {
@@ -681,12 +681,12 @@ func (v *DescribeResponsibilityTransferInput) validate(c *wire.Checker, p *wire.
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DetachPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DetachPolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -714,12 +714,12 @@ func (v *DetachPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DisableAWSServiceAccessInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DisableAWSServiceAccessInput) validate(c *wire.Checker, p *wire.Path) {
@@ -736,12 +736,12 @@ func (v *DisableAWSServiceAccessInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *DisablePolicyTypeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *DisablePolicyTypeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -769,12 +769,12 @@ func (v *DisablePolicyTypeInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *EnableAWSServiceAccessInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *EnableAWSServiceAccessInput) validate(c *wire.Checker, p *wire.Path) {
@@ -791,23 +791,23 @@ func (v *EnableAWSServiceAccessInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *EnableAllFeaturesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *EnableAllFeaturesInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *EnablePolicyTypeInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *EnablePolicyTypeInput) validate(c *wire.Checker, p *wire.Path) {
@@ -881,12 +881,12 @@ func (v *HandshakeParty) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *InviteAccountToOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *InviteAccountToOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
@@ -927,12 +927,12 @@ func (v *InviteAccountToOrganizationInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *InviteOrganizationToTransferResponsibilityInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *InviteOrganizationToTransferResponsibilityInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1004,23 +1004,23 @@ func (v *InviteOrganizationToTransferResponsibilityInput) validate(c *wire.Check
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *LeaveOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *LeaveOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListAWSServiceAccessForOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListAWSServiceAccessForOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1044,12 +1044,12 @@ func (v *ListAWSServiceAccessForOrganizationInput) validate(c *wire.Checker, p *
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListAccountsForParentInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListAccountsForParentInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1084,12 +1084,12 @@ func (v *ListAccountsForParentInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListAccountsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListAccountsInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1113,12 +1113,12 @@ func (v *ListAccountsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListAccountsWithInvalidEffectivePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListAccountsWithInvalidEffectivePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1153,12 +1153,12 @@ func (v *ListAccountsWithInvalidEffectivePolicyInput) validate(c *wire.Checker, 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListChildrenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListChildrenInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1204,12 +1204,12 @@ func (v *ListChildrenInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListCreateAccountStatusInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListCreateAccountStatusInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1248,12 +1248,12 @@ func (v *ListCreateAccountStatusInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListDelegatedAdministratorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListDelegatedAdministratorsInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1286,12 +1286,12 @@ func (v *ListDelegatedAdministratorsInput) validate(c *wire.Checker, p *wire.Pat
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListDelegatedServicesForAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListDelegatedServicesForAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1326,12 +1326,12 @@ func (v *ListDelegatedServicesForAccountInput) validate(c *wire.Checker, p *wire
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListEffectivePolicyValidationErrorsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListEffectivePolicyValidationErrorsInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1377,12 +1377,12 @@ func (v *ListEffectivePolicyValidationErrorsInput) validate(c *wire.Checker, p *
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListHandshakesForAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListHandshakesForAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1415,12 +1415,12 @@ func (v *ListHandshakesForAccountInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListHandshakesForOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListHandshakesForOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1453,12 +1453,12 @@ func (v *ListHandshakesForOrganizationInput) validate(c *wire.Checker, p *wire.P
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListInboundResponsibilityTransfersInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListInboundResponsibilityTransfersInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1502,12 +1502,12 @@ func (v *ListInboundResponsibilityTransfersInput) validate(c *wire.Checker, p *w
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListOrganizationalUnitsForParentInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListOrganizationalUnitsForParentInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1542,12 +1542,12 @@ func (v *ListOrganizationalUnitsForParentInput) validate(c *wire.Checker, p *wir
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListOutboundResponsibilityTransfersInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListOutboundResponsibilityTransfersInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1582,12 +1582,12 @@ func (v *ListOutboundResponsibilityTransfersInput) validate(c *wire.Checker, p *
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListParentsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListParentsInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1622,12 +1622,12 @@ func (v *ListParentsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListPoliciesForTargetInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListPoliciesForTargetInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1673,12 +1673,12 @@ func (v *ListPoliciesForTargetInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListPoliciesInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListPoliciesInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1713,12 +1713,12 @@ func (v *ListPoliciesInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListRootsInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListRootsInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1742,12 +1742,12 @@ func (v *ListRootsInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListTagsForResourceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListTagsForResourceInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1773,12 +1773,12 @@ func (v *ListTagsForResourceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *ListTargetsForPolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *ListTargetsForPolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1813,12 +1813,12 @@ func (v *ListTargetsForPolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *MoveAccountInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *MoveAccountInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1857,12 +1857,12 @@ func (v *MoveAccountInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *PutResourcePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *PutResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1894,12 +1894,12 @@ func (v *PutResourcePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *RegisterDelegatedAdministratorInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *RegisterDelegatedAdministratorInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1927,12 +1927,12 @@ func (v *RegisterDelegatedAdministratorInput) validate(c *wire.Checker, p *wire.
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *RemoveAccountFromOrganizationInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *RemoveAccountFromOrganizationInput) validate(c *wire.Checker, p *wire.Path) {
@@ -1974,12 +1974,12 @@ func (v *Tag) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *TagResourceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *TagResourceInput) validate(c *wire.Checker, p *wire.Path) {
@@ -2013,12 +2013,12 @@ func (v *TagResourceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *TerminateResponsibilityTransferInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *TerminateResponsibilityTransferInput) validate(c *wire.Checker, p *wire.Path) {
@@ -2035,12 +2035,12 @@ func (v *TerminateResponsibilityTransferInput) validate(c *wire.Checker, p *wire
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *UntagResourceInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *UntagResourceInput) validate(c *wire.Checker, p *wire.Path) {
@@ -2074,12 +2074,12 @@ func (v *UntagResourceInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *UpdateOrganizationalUnitInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *UpdateOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) {
@@ -2105,12 +2105,12 @@ func (v *UpdateOrganizationalUnitInput) validate(c *wire.Checker, p *wire.Path) 
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *UpdatePolicyInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *UpdatePolicyInput) validate(c *wire.Checker, p *wire.Path) {
@@ -2154,12 +2154,12 @@ func (v *UpdatePolicyInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as Organizations does.
 func (v *UpdateResponsibilityTransferInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
-	return c.Err()
+	return c.InvalidInput()
 }
 
 func (v *UpdateResponsibilityTransferInput) validate(c *wire.Checker, p *wire.Path) {

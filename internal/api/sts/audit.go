@@ -3,8 +3,9 @@
 package stsapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"strconv"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AppendAudit appends the CloudTrail form of the value; false (and b

@@ -3,8 +3,9 @@
 package stsapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"net/url"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // DecodeQuery reads the input from a Query protocol request and

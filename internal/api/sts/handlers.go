@@ -4,9 +4,10 @@ package stsapi
 
 import (
 	"context"
+	"net/url"
+
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/auth"
-	"net/url"
 )
 
 // Handlers is the table of STS's operations: one field per operation of the

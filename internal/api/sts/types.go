@@ -3,8 +3,9 @@
 package stsapi
 
 import (
-	"github.com/mantle-iam/mantle/internal/api/wire"
 	"time"
+
+	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
 // AssumeRoleInput is AWS's AssumeRoleRequest shape.

@@ -6,8 +6,8 @@ import (
 	"github.com/mantle-iam/mantle/internal/api/wire"
 )
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *AssumeRoleInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -156,8 +156,8 @@ func (v *AssumeRoleInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *AssumeRoleWithSAMLInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -233,8 +233,8 @@ func (v *AssumeRoleWithSAMLInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *AssumeRoleWithWebIdentityInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -319,8 +319,8 @@ func (v *AssumeRoleWithWebIdentityInput) validate(c *wire.Checker, p *wire.Path)
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *AssumeRootInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -361,8 +361,8 @@ func (v *AssumeRootInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *DecodeAuthorizationMessageInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -383,8 +383,8 @@ func (v *DecodeAuthorizationMessageInput) validate(c *wire.Checker, p *wire.Path
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetAccessKeyInfoInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -405,8 +405,8 @@ func (v *GetAccessKeyInfoInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetCallerIdentityInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -416,8 +416,8 @@ func (v *GetCallerIdentityInput) Validate() error {
 func (v *GetCallerIdentityInput) validate(c *wire.Checker, p *wire.Path) {
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetDelegatedAccessTokenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -436,8 +436,8 @@ func (v *GetDelegatedAccessTokenInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetFederationTokenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -507,8 +507,8 @@ func (v *GetFederationTokenInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetSessionTokenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)
@@ -545,8 +545,8 @@ func (v *GetSessionTokenInput) validate(c *wire.Checker, p *wire.Path) {
 	}
 }
 
-// Validate checks every constraint of the model and reports every
-// violation, as AWS does.
+// Validate checks every constraint of the model and reports the
+// violations as STS does.
 func (v *GetWebIdentityTokenInput) Validate() error {
 	var c wire.Checker
 	v.validate(&c, nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -221,7 +222,7 @@ func (j *JSON) Blob() []byte {
 // to its end without one.
 func (j *JSON) Err() error {
 	if j.err == nil {
-		if _, err := j.dec.Token(); err == nil {
+		if _, err := j.dec.Token(); err != io.EOF {
 			j.err = errShape // trailing data
 		}
 	}

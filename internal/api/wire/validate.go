@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -82,6 +83,36 @@ func (c *Checker) Err() error {
 		return awserr.ValidationError("1 validation error detected: %s", c.msgs[0])
 	}
 	return awserr.ValidationError("%d validation errors detected: %s", len(c.msgs), strings.Join(c.msgs, "; "))
+}
+
+// organizationsReasons are the messages Organizations answers a violated
+// constraint with: an InvalidInputException naming the kind of violation,
+// not the member ("You provided a value that does not match the required
+// pattern.", recorded in github.com/openshift/osdctl pull request #204; the
+// others as the InvalidInputException reference words its reasons).
+var organizationsReasons = []struct{ constraint, message string }{
+	{"Member must not be null", "You must include a value for all required parameters."},
+	{"Member must have length greater than or equal to", "You provided a string parameter that is shorter than allowed."},
+	{"Member must have length less than or equal to", "You provided a string parameter that is longer than allowed."},
+	{"Member must satisfy regular expression pattern", "You provided a value that does not match the required pattern."},
+	{"Member must satisfy enum value set", "You specified an invalid value."},
+	{"Member must have value greater than or equal to", "You provided a numeric parameter that has a smaller value than allowed."},
+	{"Member must have value less than or equal to", "You provided a numeric parameter that has a larger value than allowed."},
+}
+
+// InvalidInput renders the first violation as Organizations does, nil when
+// nothing failed.
+func (c *Checker) InvalidInput() error {
+	if len(c.msgs) == 0 {
+		return nil
+	}
+	_, constraint, _ := strings.Cut(c.msgs[0], "failed to satisfy constraint: ")
+	for _, r := range organizationsReasons {
+		if strings.HasPrefix(constraint, r.constraint) {
+			return awserr.New("InvalidInputException", http.StatusBadRequest, "%s", r.message)
+		}
+	}
+	return awserr.New("InvalidInputException", http.StatusBadRequest, "%s", "You provided an invalid value for one or more of the request parameters.")
 }
 
 // String checks a present string member. An empty value is reported only
