@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
@@ -119,12 +121,36 @@ func TestConsoleTutorial(t *testing.T) {
 	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>sts_user</td>") || !strings.Contains(page, `style="background:#99BCE3" data-testid="role-display">Reader</span>`) {
 		t.Fatalf("after switching: %d alert %q\n%s", status, alert(page), page)
 	}
+	// As ReadIAM the role's page shows its ARN and AWS's switch-role link.
+	status, page = b.do("GET", "/console/iam/roles/ReadIAM", nil)
+	if status != 200 || !strings.Contains(page, "arn:aws:iam::"+testAccount+":role/ReadIAM") ||
+		!strings.Contains(page, ">Link to switch roles in console</dt>") ||
+		!strings.Contains(page, `href="/switchrole?account=`+testAccount+`&amp;displayName=ReadIAM&amp;roleName=ReadIAM"`) {
+		t.Fatalf("role page: %d\n%s", status, page)
+	}
 	status, page = b.do("POST", "/switchrole/back", url.Values{"csrf": {b.csrf}})
 	if status != http.StatusForbidden || alert(page) != denied {
 		t.Fatalf("after switching back: %d %q", status, alert(page))
 	}
 	if !strings.Contains(page, `href="/switchrole?account=`+testAccount+`&amp;color=99BCE3&amp;displayName=Reader&amp;roleName=ReadIAM"`) {
 		t.Fatal("recent roles lack ReadIAM")
+	}
+	// Both sign-in events are in the trail at once (recorded durably), as
+	// CloudTrail's AwsConsoleSignIn events from signin.amazonaws.com.
+	ct := e.cloudtrail(e.root())
+	for _, name := range []string{"ConsoleLogin", "SwitchRole"} {
+		var ok bool
+		for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, name) {
+			r := record(t, ev)
+			var raw struct{ EventType string }
+			json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &raw)
+			if r.EventSource == "signin.amazonaws.com" && raw.EventType == "AwsConsoleSignIn" && r.ErrorCode == "" && strings.Contains(r.UserIdentity.ARN, "sts_user") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("no successful %s event for sts_user", name)
+		}
 	}
 	// Switch back without the token: refused; signing out ends the session.
 	if status, _ := b.do("POST", "/switchrole/back", url.Values{}); status != http.StatusForbidden {

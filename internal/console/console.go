@@ -537,8 +537,8 @@ func switchParams(get func(string) string) roleLink {
 	if !colorPattern.MatchString(l.Color) {
 		l.Color = ""
 	}
-	if len(l.DisplayName) > 64 {
-		l.DisplayName = l.DisplayName[:64]
+	if r := []rune(l.DisplayName); len(r) > 64 {
+		l.DisplayName = string(r[:64])
 	}
 	return l
 }
