@@ -231,7 +231,7 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				return err
 			}
 			defer stopWorkload()
-			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "account", srv.AccountID, "data", cfg.DataDir)
+			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "console", cfg.Endpoint+"/console/"+srv.AccountID, "account", srv.AccountID, "data", cfg.DataDir)
 			return srv.Serve(ctx, l)
 		},
 	}

@@ -121,7 +121,7 @@ func (e *Entry) Record() *Record {
 		RequestID:         e.RequestID,
 		EventID:           e.EventID,
 		ReadOnly:          ro,
-		EventType:         "AwsApiCall",
+		EventType:         eventType(e.Service),
 		ManagementEvent:   true,
 		EventCategory:     "Management",
 	}
@@ -160,6 +160,15 @@ func (e *Entry) Record() *Record {
 		}
 	}
 	return r
+}
+
+// eventType is CloudTrail's: sign-in events (the console's ConsoleLogin
+// and SwitchRole, source signin.amazonaws.com) are AwsConsoleSignIn.
+func eventType(service string) string {
+	if service == "signin" {
+		return "AwsConsoleSignIn"
+	}
+	return "AwsApiCall"
 }
 
 func (e *Entry) region() string {

@@ -67,3 +67,15 @@ func (c *Caller) SetRoot(account string) {
 	c.UserID = account
 	c.ID = account
 }
+
+// SetUser makes c the IAM user with the given ID, name and path, as signed
+// in with the user's own (long-term) credentials.
+func (c *Caller) SetUser(account, id, name, path string) {
+	c.Kind = KindUser
+	c.AccountID = account
+	c.ARN = "arn:aws:iam::" + account + ":user" + path + name
+	c.UserID = id
+	c.ID = id
+	c.Name = name
+	c.Path = path
+}

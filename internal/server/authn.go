@@ -104,11 +104,5 @@ func (r *resolver) SecretKey(ctx context.Context, id, sessionToken string) (stri
 }
 
 func setUser(c *auth.Caller, u *store.User) {
-	c.Kind = auth.KindUser
-	c.AccountID = u.AccountID
-	c.ARN = "arn:aws:iam::" + u.AccountID + ":user" + u.Path + u.Name
-	c.UserID = u.ID
-	c.ID = u.ID
-	c.Name = u.Name
-	c.Path = u.Path
+	c.SetUser(u.AccountID, u.ID, u.Name, u.Path)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awsproto"
+	"github.com/mantle-iam/mantle/internal/console"
 	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
@@ -264,6 +265,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
+		Console:  console.New(console.Config{IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
 	}

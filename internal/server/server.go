@@ -19,6 +19,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
+	"github.com/mantle-iam/mantle/internal/console"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 )
@@ -84,6 +85,7 @@ type Handler struct {
 	Query    []*QueryService
 	JSON     []*JSONService
 	Internal http.Handler // serves /_mantle/
+	Console  http.Handler // serves /console and /switchrole (console.Serves)
 	Log      *slog.Logger
 	Now      func() time.Time
 	// Audit, when set, receives every call's event once the call is
@@ -124,6 +126,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.Internal.ServeHTTP(w, r)
+		return
+	}
+	if h.Console != nil && console.Serves(r.URL.Path) {
+		h.Console.ServeHTTP(w, r)
 		return
 	}
 	info := &RequestInfo{

@@ -1,0 +1,163 @@
+package integration
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+)
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+type browser struct {
+	t    *testing.T
+	e    *env
+	c    *http.Client
+	csrf string
+}
+
+func newBrowser(t *testing.T, e *env) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, e: e, c: &http.Client{Jar: jar}}
+}
+
+func (b *browser) do(method, path string, form url.Values) (int, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, b.e.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	page, _ := io.ReadAll(res.Body)
+	if m := csrfField.FindSubmatch(page); m != nil {
+		b.csrf = string(m[1])
+	}
+	return res.StatusCode, string(page)
+}
+
+func alert(page string) string {
+	i := strings.Index(page, `role="alert">`)
+	if i < 0 {
+		return ""
+	}
+	rest := page[i+len(`role="alert">`):]
+	return rest[:strings.Index(rest, "</div>")]
+}
+
+// TestConsoleTutorial plays the console part of the roles tutorial over
+// HTTP: sts_user, with no permissions, is refused Users with IAM's own
+// AccessDenied, switches to ReadIAM by its switch-role link and sees the
+// users, switches back and is refused again.
+func TestConsoleTutorial(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	admin := e.iam(e.root())
+	if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("sts_user")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateLoginProfile(c, &iam.CreateLoginProfileInput{UserName: aws.String("sts_user"), Password: aws.String("Tutorial-pass-1")}); err != nil {
+		t.Fatal(err)
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:user/sts_user"},"Action":"sts:AssumeRole"}]}`
+	if _, err := admin.CreateRole(c, &iam.CreateRoleInput{RoleName: aws.String("ReadIAM"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.AttachRolePolicy(c, &iam.AttachRolePolicyInput{RoleName: aws.String("ReadIAM"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, e)
+	status, page := b.do("GET", "/console/"+testAccount, nil)
+	for _, label := range []string{">Account ID or alias</label>", ">IAM user name</label>", ">Password</label>", ">Sign in</button>", `value="` + testAccount + `"`} {
+		if status != 200 || !strings.Contains(page, label) {
+			t.Fatalf("sign-in page %d lacks %s:\n%s", status, label, page)
+		}
+	}
+	// Without the form's CSRF token: refused.
+	if status, _ := b.do("POST", "/console/auth/signin", url.Values{"account": {testAccount}, "username": {"sts_user"}, "password": {"Tutorial-pass-1"}}); status != http.StatusForbidden {
+		t.Fatalf("sign-in without CSRF token: %d, want 403", status)
+	}
+	b.do("GET", "/console/"+testAccount, nil)
+	if status, page := b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "username": {"sts_user"}, "password": {"wrong-pass"}}); status != http.StatusUnauthorized || alert(page) != "Your authentication information is incorrect. Please try again." {
+		t.Fatalf("wrong password: %d %q", status, alert(page))
+	}
+	status, page = b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "username": {"sts_user"}, "password": {"Tutorial-pass-1"}})
+	// IAM's own message for a user without permissions (ListUsers on
+	// arn:aws:iam::ACCOUNT:user/).
+	denied := "User: arn:aws:iam::" + testAccount + ":user/sts_user is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + testAccount + ":user/ because no identity-based policy allows the iam:ListUsers action"
+	if status != http.StatusForbidden || alert(page) != denied {
+		t.Fatalf("Users as sts_user: %d alert %q, want %q", status, alert(page), denied)
+	}
+	if !strings.Contains(page, ">Sign out</button>") {
+		t.Fatal("no Sign out")
+	}
+
+	// The role page (as root would see it) names the link; here it is built
+	// as AWS's: account, roleName, displayName.
+	link := "/switchrole?account=" + testAccount + "&displayName=ReadIAM&roleName=ReadIAM"
+	status, page = b.do("GET", link, nil)
+	for _, label := range []string{">Account ID</label>", ">IAM role name</label>", ">Display name</label>", ">Display color</label>", ">Switch Role</button>", `value="ReadIAM"`} {
+		if status != 200 || !strings.Contains(page, label) {
+			t.Fatalf("switch-role page %d lacks %s", status, label)
+		}
+	}
+	status, page = b.do("POST", "/switchrole", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "roleName": {"ReadIAM"}, "displayName": {"Reader"}, "color": {"99BCE3"}})
+	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>sts_user</td>") || !strings.Contains(page, `style="background:#99BCE3" data-testid="role-display">Reader</span>`) {
+		t.Fatalf("after switching: %d alert %q\n%s", status, alert(page), page)
+	}
+	// As ReadIAM the role's page shows its ARN and AWS's switch-role link.
+	status, page = b.do("GET", "/console/iam/roles/ReadIAM", nil)
+	if status != 200 || !strings.Contains(page, "arn:aws:iam::"+testAccount+":role/ReadIAM") ||
+		!strings.Contains(page, ">Link to switch roles in console</dt>") ||
+		!strings.Contains(page, `href="/switchrole?account=`+testAccount+`&amp;displayName=ReadIAM&amp;roleName=ReadIAM"`) {
+		t.Fatalf("role page: %d\n%s", status, page)
+	}
+	status, page = b.do("POST", "/switchrole/back", url.Values{"csrf": {b.csrf}})
+	if status != http.StatusForbidden || alert(page) != denied {
+		t.Fatalf("after switching back: %d %q", status, alert(page))
+	}
+	if !strings.Contains(page, `href="/switchrole?account=`+testAccount+`&amp;color=99BCE3&amp;displayName=Reader&amp;roleName=ReadIAM"`) {
+		t.Fatal("recent roles lack ReadIAM")
+	}
+	// Both sign-in events are in the trail at once (recorded durably), as
+	// CloudTrail's AwsConsoleSignIn events from signin.amazonaws.com.
+	ct := e.cloudtrail(e.root())
+	for _, name := range []string{"ConsoleLogin", "SwitchRole"} {
+		var ok bool
+		for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, name) {
+			r := record(t, ev)
+			var raw struct{ EventType string }
+			json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &raw)
+			if r.EventSource == "signin.amazonaws.com" && raw.EventType == "AwsConsoleSignIn" && r.ErrorCode == "" && strings.Contains(r.UserIdentity.ARN, "sts_user") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("no successful %s event for sts_user", name)
+		}
+	}
+	// Switch back without the token: refused; signing out ends the session.
+	if status, _ := b.do("POST", "/switchrole/back", url.Values{}); status != http.StatusForbidden {
+		t.Fatalf("switch back without CSRF: %d", status)
+	}
+	b.do("POST", "/console/auth/signout", url.Values{"csrf": {b.csrf}})
+	if status, page := b.do("GET", "/console/iam/users", nil); status != 200 || !strings.Contains(page, ">IAM user name</label>") {
+		t.Fatalf("after sign-out: %d", status)
+	}
+}
