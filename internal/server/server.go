@@ -129,6 +129,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if h.Console != nil && console.Serves(r.URL.Path) {
+		// A node that cannot prove it has applied every committed change
+		// serves no console page either: the console acts with the same
+		// grants as the API.
+		if h.Current != nil {
+			if err := h.Current(); err != nil {
+				http.Error(w, "The request has failed due to a temporary failure of the server.", http.StatusServiceUnavailable)
+				return
+			}
+		}
 		h.Console.ServeHTTP(w, r)
 		return
 	}
