@@ -6,14 +6,13 @@ package orgs
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	"math/big"
 	"net/http"
-	"strconv"
 	"time"
+
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
@@ -244,38 +243,16 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.Accounts().List(ctx)
+	t, err := loadTree(ctx, s.store, o)
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	if in.NextToken != "" {
-		b, err := base64.RawURLEncoding.DecodeString(in.NextToken)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 {
-			return nil, awserr.New("InvalidInputException", http.StatusBadRequest, "You specified an invalid value for nextToken.")
-		}
-		start = n
+	accts, next, err := page(t.members, in.NextToken, in.MaxResults)
+	if err != nil {
+		return nil, err
 	}
-	limit := 20
-	if in.MaxResults != nil {
-		limit = *in.MaxResults
-	}
-	out := &orgsapi.ListAccountsOutput{Accounts: []orgsapi.Account{}}
-	seen := 0
-	for _, a := range all {
-		if a.OrganizationID != o.ID {
-			continue
-		}
-		if seen < start {
-			seen++
-			continue
-		}
-		if len(out.Accounts) == limit {
-			out.NextToken = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start + limit)))
-			break
-		}
-		seen++
+	out := &orgsapi.ListAccountsOutput{Accounts: make([]orgsapi.Account, 0, len(accts)), NextToken: next}
+	for _, a := range accts {
 		out.Accounts = append(out.Accounts, accountOut(o, a))
 	}
 	return out, nil

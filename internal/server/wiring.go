@@ -152,12 +152,22 @@ func stsHandlers(s *sts.Service) *stsapi.Handlers {
 
 func orgsHandlers(s *orgs.Service) *orgsapi.Handlers {
 	return &orgsapi.Handlers{
-		CreateAccount:               s.CreateAccount,
-		CreateOrganization:          s.CreateOrganization,
-		DescribeAccount:             s.DescribeAccount,
-		DescribeCreateAccountStatus: s.DescribeCreateAccountStatus,
-		DescribeOrganization:        s.DescribeOrganization,
-		ListAccounts:                s.ListAccounts,
+		CreateAccount:                    s.CreateAccount,
+		CreateOrganization:               s.CreateOrganization,
+		CreateOrganizationalUnit:         s.CreateOrganizationalUnit,
+		DeleteOrganizationalUnit:         s.DeleteOrganizationalUnit,
+		DescribeAccount:                  s.DescribeAccount,
+		DescribeCreateAccountStatus:      s.DescribeCreateAccountStatus,
+		DescribeOrganization:             s.DescribeOrganization,
+		DescribeOrganizationalUnit:       s.DescribeOrganizationalUnit,
+		ListAccounts:                     s.ListAccounts,
+		ListAccountsForParent:            s.ListAccountsForParent,
+		ListChildren:                     s.ListChildren,
+		ListOrganizationalUnitsForParent: s.ListOrganizationalUnitsForParent,
+		ListParents:                      s.ListParents,
+		ListRoots:                        s.ListRoots,
+		MoveAccount:                      s.MoveAccount,
+		UpdateOrganizationalUnit:         s.UpdateOrganizationalUnit,
 	}
 }
 

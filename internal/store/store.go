@@ -449,6 +449,41 @@ type Organizations interface {
 	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
 	// ListCreateAccountStatus lists an organization's requests, oldest first.
 	ListCreateAccountStatus(ctx context.Context, orgID string) ([]*CreateAccountStatus, error)
+
+	// CreateOU fails with ErrAlreadyExists when the parent already has an
+	// OU of the same name (names compare exactly, as Organizations does).
+	CreateOU(ctx context.Context, ou *OrganizationalUnit) error
+	GetOU(ctx context.Context, id string) (*OrganizationalUnit, error)
+	// UpdateOU renames; the parent of an OU never changes.
+	UpdateOU(ctx context.Context, ou *OrganizationalUnit) error
+	DeleteOU(ctx context.Context, id string) error
+	// ListOUs lists an organization's OUs ordered by ID.
+	ListOUs(ctx context.Context, orgID string) ([]*OrganizationalUnit, error)
+	// PutAccountParent places a member account under parentID (its root's
+	// ID or an OU's).
+	PutAccountParent(ctx context.Context, p *AccountParent) error
+	// DeleteAccountParent forgets where an account was (it left).
+	DeleteAccountParent(ctx context.Context, accountID string) error
+	// ListAccountParents lists where each placed account of an organization
+	// is, ordered by account ID.
+	ListAccountParents(ctx context.Context, orgID string) ([]*AccountParent, error)
+}
+
+// OrganizationalUnit is an OU: a container of accounts and OUs under the
+// root of an organization.
+type OrganizationalUnit struct {
+	ID             string // ou-<root suffix>-<8+ characters>
+	OrganizationID string
+	ParentID       string // r-… or ou-…
+	Name           string
+	CreatedAt      time.Time
+}
+
+// AccountParent is the container a member account is in.
+type AccountParent struct {
+	AccountID      string
+	OrganizationID string
+	ParentID       string // r-… or ou-…
 }
 
 // SigningKey is a session-token sealing key, shared by every node through

@@ -363,3 +363,64 @@ func (r signingKeys) List(ctx context.Context) ([]*store.SigningKey, error) {
 	return list(ctx, r.q, scanSigningKey, "signing keys",
 		`SELECT id, material, active, created_at FROM signing_keys ORDER BY created_at, id`)
 }
+
+const ouCols = `id, organization_id, parent_id, name, created_at`
+
+func scanOU(sc scanner) (*store.OrganizationalUnit, error) {
+	var ou store.OrganizationalUnit
+	var created string
+	if err := sc.Scan(&ou.ID, &ou.OrganizationID, &ou.ParentID, &ou.Name, &created); err != nil {
+		return nil, err
+	}
+	var err error
+	ou.CreatedAt, err = decTime(created)
+	return &ou, err
+}
+
+func (r organizations) CreateOU(ctx context.Context, ou *store.OrganizationalUnit) error {
+	return exec(ctx, r.q, "create OU "+ou.Name,
+		`INSERT INTO organizational_units (`+ouCols+`) VALUES ($1, $2, $3, $4, $5)`,
+		ou.ID, ou.OrganizationID, ou.ParentID, ou.Name, encTime(ou.CreatedAt))
+}
+
+func (r organizations) GetOU(ctx context.Context, id string) (*store.OrganizationalUnit, error) {
+	return get(ctx, r.q, scanOU, "OU "+id, `SELECT `+ouCols+` FROM organizational_units WHERE id = $1`, id)
+}
+
+func (r organizations) UpdateOU(ctx context.Context, ou *store.OrganizationalUnit) error {
+	return execOne(ctx, r.q, "update OU "+ou.ID,
+		`UPDATE organizational_units SET name = $1 WHERE id = $2`, ou.Name, ou.ID)
+}
+
+func (r organizations) DeleteOU(ctx context.Context, id string) error {
+	return execOne(ctx, r.q, "delete OU "+id, `DELETE FROM organizational_units WHERE id = $1`, id)
+}
+
+func (r organizations) ListOUs(ctx context.Context, orgID string) ([]*store.OrganizationalUnit, error) {
+	return list(ctx, r.q, scanOU, "OUs of "+orgID,
+		`SELECT `+ouCols+` FROM organizational_units WHERE organization_id = $1 ORDER BY id`, orgID)
+}
+
+func scanAccountParent(sc scanner) (*store.AccountParent, error) {
+	var p store.AccountParent
+	if err := sc.Scan(&p.AccountID, &p.OrganizationID, &p.ParentID); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func (r organizations) PutAccountParent(ctx context.Context, p *store.AccountParent) error {
+	return exec(ctx, r.q, "place account "+p.AccountID,
+		`INSERT INTO account_parents (account_id, organization_id, parent_id) VALUES ($1, $2, $3)
+		ON CONFLICT (account_id) DO UPDATE SET organization_id = excluded.organization_id, parent_id = excluded.parent_id`,
+		p.AccountID, p.OrganizationID, p.ParentID)
+}
+
+func (r organizations) DeleteAccountParent(ctx context.Context, accountID string) error {
+	return execOne(ctx, r.q, "unplace account "+accountID, `DELETE FROM account_parents WHERE account_id = $1`, accountID)
+}
+
+func (r organizations) ListAccountParents(ctx context.Context, orgID string) ([]*store.AccountParent, error) {
+	return list(ctx, r.q, scanAccountParent, "account parents of "+orgID,
+		`SELECT account_id, organization_id, parent_id FROM account_parents WHERE organization_id = $1 ORDER BY account_id`, orgID)
+}
