@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -159,5 +160,23 @@ func TestConsoleTutorial(t *testing.T) {
 	b.do("POST", "/console/auth/signout", url.Values{"csrf": {b.csrf}})
 	if status, page := b.do("GET", "/console/iam/users", nil); status != 200 || !strings.Contains(page, ">IAM user name</label>") {
 		t.Fatalf("after sign-out: %d", status)
+	}
+}
+
+// The sign-in form is the console's one unauthenticated form and each
+// failure is a CloudTrail event: past the per-address burst an address is
+// throttled (issue 9 item 11), whatever user names it tries.
+func TestConsoleSigninThrottledPerAddress(t *testing.T) {
+	e := start(t)
+	b := newBrowser(t, e)
+	throttled := 0
+	for i := range 80 {
+		status, _ := b.do("POST", "/console/auth/signin", url.Values{"account": {testAccount}, "username": {fmt.Sprintf("u%d", i)}, "password": {"x"}})
+		if status == http.StatusTooManyRequests {
+			throttled++
+		}
+	}
+	if throttled < 20 {
+		t.Fatalf("%d of 80 sign-in attempts throttled, want at least 20 past the burst of 50", throttled)
 	}
 }

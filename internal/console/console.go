@@ -134,7 +134,7 @@ func New(cfg Config) *Console {
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)
 	h.mux.HandleFunc("GET /console/{account}", h.signinPage)
-	h.mux.HandleFunc("POST /console/auth/signin", h.signin)
+	h.mux.HandleFunc("POST "+SigninPath, h.signin)
 	h.mux.HandleFunc("POST /console/auth/signout", h.withSession(h.signout))
 	h.mux.HandleFunc("GET /console/iam/users", h.withSession(h.users))
 	h.mux.HandleFunc("POST /console/iam/users", h.withSession(h.createUser))
@@ -145,6 +145,10 @@ func New(cfg Config) *Console {
 	h.mux.HandleFunc("POST /switchrole/back", h.withSession(h.switchBack))
 	return h
 }
+
+// SigninPath is where the sign-in form posts: the one unauthenticated
+// form, which the server limits per source address.
+const SigninPath = "/console/auth/signin"
 
 // Serves reports whether path is the console's.
 func Serves(path string) bool {
