@@ -467,6 +467,92 @@ type Organizations interface {
 	// ListAccountParents lists where each placed account of an organization
 	// is, ordered by account ID.
 	ListAccountParents(ctx context.Context, orgID string) ([]*AccountParent, error)
+
+	// CreatePolicy fails with ErrAlreadyExists when the organization has a
+	// policy of the same type and name.
+	CreatePolicy(ctx context.Context, p *OrgPolicy) error
+	GetPolicy(ctx context.Context, id string) (*OrgPolicy, error)
+	UpdatePolicy(ctx context.Context, p *OrgPolicy) error
+	DeletePolicy(ctx context.Context, id string) error
+	// ListPolicies lists an organization's own policies ordered by ID.
+	ListPolicies(ctx context.Context, orgID string) ([]*OrgPolicy, error)
+	// AttachPolicy fails with ErrAlreadyExists when already attached.
+	AttachPolicy(ctx context.Context, a *PolicyAttachment) error
+	DetachPolicy(ctx context.Context, a *PolicyAttachment) error
+	// ListAttachments lists an organization's attachments ordered by
+	// policy, then target.
+	ListAttachments(ctx context.Context, orgID string) ([]*PolicyAttachment, error)
+
+	// PutSetting fails with ErrAlreadyExists when the setting is there.
+	PutSetting(ctx context.Context, s *OrgSetting) error
+	UpdateSetting(ctx context.Context, s *OrgSetting) error
+	DeleteSetting(ctx context.Context, orgID, kind, name string) error
+	// ListSettings lists an organization's settings of one kind by name.
+	ListSettings(ctx context.Context, orgID, kind string) ([]*OrgSetting, error)
+
+	// PutTags replaces the tags of a root, OU, account or policy; no tags
+	// forgets them.
+	PutTags(ctx context.Context, orgID, resourceID string, tags []Tag) error
+	// Tags returns a resource's tags, nil when it has none.
+	Tags(ctx context.Context, orgID, resourceID string) ([]Tag, error)
+
+	// PutHandshake creates or updates a handshake.
+	PutHandshake(ctx context.Context, h *Handshake) error
+	GetHandshake(ctx context.Context, id string) (*Handshake, error)
+	// ListHandshakes lists the handshakes an organization sent (orgID) or
+	// an account received (accountID), ordered by ID.
+	ListHandshakes(ctx context.Context, orgID, accountID string) ([]*Handshake, error)
+}
+
+// OrgPolicy is a policy an organization created (AWS managed policies are
+// not stored).
+type OrgPolicy struct {
+	ID             string // p-…
+	OrganizationID string
+	Type           string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY, …
+	Name           string
+	Description    string
+	Content        string
+	CreatedAt      time.Time
+}
+
+// PolicyAttachment attaches a policy to a root, an OU or an account.
+type PolicyAttachment struct {
+	OrganizationID string
+	PolicyID       string
+	TargetID       string
+}
+
+// Kinds of OrgSetting.
+const (
+	SettingPolicyType     = "policy-type"     // Name: an enabled policy type of the root
+	SettingServiceAccess  = "service-access"  // Name: a trusted service principal
+	SettingDelegatedAdmin = "delegated-admin" // Name: ACCOUNT/SERVICE-PRINCIPAL
+	SettingIAMFeature     = "iam-feature"     // Name: RootCredentialsManagement or RootSessions
+	SettingResourcePolicy = "resource-policy" // Name: the policy's ID; Value: its content
+)
+
+// OrgSetting is one named fact about an organization.
+type OrgSetting struct {
+	OrganizationID string
+	Kind           string
+	Name           string
+	Value          string
+	CreatedAt      time.Time
+}
+
+// Handshake is an invitation from an organization to an account.
+type Handshake struct {
+	ID              string // h-…
+	OrganizationID  string
+	Action          string // INVITE
+	TargetType      string // ACCOUNT or EMAIL
+	TargetValue     string
+	TargetAccountID string
+	State           string // OPEN, ACCEPTED, DECLINED, CANCELED, EXPIRED
+	Notes           string
+	RequestedAt     time.Time
+	ExpiresAt       time.Time
 }
 
 // OrganizationalUnit is an OU: a container of accounts and OUs under the
