@@ -54,15 +54,19 @@ type Source interface {
 type Authorizer struct {
 	// Policies is set once at wiring time, before the first request.
 	Policies Source
-	now      func() time.Time
+	// Orgs, also set at wiring time, feeds the organization's policies
+	// (SCPs, RCPs) and paths; without it only aws:PrincipalOrgID is known
+	// (from Policies) and no organization policy applies.
+	Orgs OrgSource
+	now  func() time.Time
 
-	// compiled principals and account → organization, until the next
-	// change anywhere (the store's generation, through Policies).
+	// compiled principals and each account's organization controls, until
+	// the next change anywhere (the store's generation, through Policies).
 	compiled *store.Cache[principalKey, *compiledPrincipal]
-	orgs     *store.Cache[string, string]
+	orgs     *store.Cache[string, *orgControls]
 
 	mu        sync.RWMutex
-	sessions  map[uint64]*policy.Policy // session documents by hash
+	sessions  map[uint64]*policy.Policy // session and organization documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
 }
@@ -99,7 +103,7 @@ func New(now func() time.Time) *Authorizer {
 		maxCached: 10000,
 	}
 	a.compiled = store.NewCache[principalKey, *compiledPrincipal](sourceGeneration{a}, a.maxCached)
-	a.orgs = store.NewCache[string, string](sourceGeneration{a}, a.maxCached)
+	a.orgs = store.NewCache[string, *orgControls](sourceGeneration{a}, a.maxCached)
 	return a
 }
 
@@ -122,13 +126,20 @@ func (a *Authorizer) Authorize(ctx context.Context, c *auth.Caller, action, reso
 func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error) {
 	req := policy.Request{Action: action, Resource: resource}
 	in := policy.Input{Resource: resourcePolicy}
+	var caller *orgControls
+	// Service-linked roles are beyond SCPs and RCPs.
+	exempt := false
 
 	switch c.Kind {
 	case auth.KindRoot:
 		req.Principal = policy.Principal{Type: policy.PrincipalRoot, ARN: c.ARN, Account: c.AccountID, UserID: c.AccountID}
-		if resourcePolicy == nil && sameAccount(c.AccountID, resource) {
+		var err error
+		if caller, err = a.controls(ctx, c.AccountID); err != nil {
+			return policy.Result{}, err
+		}
+		if resourcePolicy == nil && caller.scps == nil && sameAccount(c.AccountID, resource) {
 			// Root may do anything in its own account; only organization
-			// policies could say otherwise.
+			// policies (SCPs, a member account's root included) say otherwise.
 			return allowed(), nil
 		}
 	case auth.KindUser, auth.KindAssumedRole, auth.KindFederatedUser:
@@ -164,6 +175,7 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 				path = p.path
 			}
 			req.Principal.RoleARN = "arn:aws:iam::" + c.AccountID + ":role" + path + c.Name
+			exempt = serviceLinked(path)
 		case auth.KindFederatedUser:
 			// The federated user's permissions are the broker user's,
 			// narrowed by the session policy.
@@ -179,6 +191,10 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		// policies of its own and no organization.
 		req.Principal = policy.Principal{Type: policy.PrincipalFederated, ARN: c.ARN}
 		req.Context = requestContext(c, keys)
+		// The role's organization still caps what is done to it (RCPs).
+		if err := a.resourceOrg(ctx, &req, &in, false, "", nil); err != nil {
+			return policy.Result{}, err
+		}
 		return policy.Evaluate(&req, &in), nil
 	default:
 		return policy.Result{}, awserr.AccessDenied("Unknown principal")
@@ -204,16 +220,54 @@ func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resou
 		// itself refuses every write to them.
 		req.ResourceAccount = c.AccountID
 	}
-	if c.Kind != auth.KindRoot || resourcePolicy != nil {
-		org, err := a.organization(ctx, c.AccountID)
-		if err != nil {
+	if caller == nil {
+		var err error
+		if caller, err = a.controls(ctx, c.AccountID); err != nil {
 			return policy.Result{}, err
 		}
-		if org != "" {
-			req.Context = append(req.Context, policy.ContextEntry{Key: "aws:PrincipalOrgID", Value: org})
+	}
+	if caller.org != "" {
+		req.Context = append(req.Context, policy.ContextEntry{Key: "aws:PrincipalOrgID", Value: caller.org})
+		if caller.paths != nil {
+			req.Context = append(req.Context, policy.ContextEntry{Key: "aws:PrincipalOrgPaths", Values: caller.paths})
+		}
+		if !exempt {
+			in.SCPs = caller.scps
 		}
 	}
+	if err := a.resourceOrg(ctx, &req, &in, exempt, c.AccountID, caller); err != nil {
+		return policy.Result{}, err
+	}
 	return policy.Evaluate(&req, &in), nil
+}
+
+// resourceOrg adds what the resource owner's organization contributes:
+// aws:ResourceOrgID and aws:ResourceOrgPaths, and its RCPs for the actions
+// RCPs govern. callerCtl is the caller's, reused when the caller owns the
+// resource.
+func (a *Authorizer) resourceOrg(ctx context.Context, req *policy.Request, in *policy.Input, exempt bool, callerAcct string, callerCtl *orgControls) error {
+	acct := arnAccount(req.Resource)
+	if acct == "" || acct == store.AWSAccount {
+		return nil
+	}
+	ctl := callerCtl
+	if acct != callerAcct || ctl == nil {
+		var err error
+		if ctl, err = a.controls(ctx, acct); err != nil {
+			return err
+		}
+	}
+	if ctl.org == "" {
+		return nil
+	}
+	req.Context = append(req.Context, policy.ContextEntry{Key: "aws:ResourceOrgID", Value: ctl.org})
+	if ctl.paths != nil {
+		req.Context = append(req.Context, policy.ContextEntry{Key: "aws:ResourceOrgPaths", Values: ctl.paths})
+	}
+	if !exempt && rcpService(req.Action) {
+		in.RCPs = ctl.rcps
+	}
+	return nil
 }
 
 var rootPrincipal = &compiledPrincipal{
@@ -305,7 +359,9 @@ func requestContext(c *auth.Caller, keys []auth.Key) []policy.ContextEntry {
 	if t.IsZero() {
 		t = time.Now()
 	}
-	ctx := make([]policy.ContextEntry, 0, 10+len(keys))
+	// Room for every global key and the organization's four, so adding
+	// them does not grow the slice.
+	ctx := make([]policy.ContextEntry, 0, 16+len(keys))
 	ctx = append(ctx,
 		policy.ContextEntry{Key: "aws:CurrentTime", Value: t.UTC().Format(time.RFC3339)},
 		policy.ContextEntry{Key: "aws:EpochTime", Value: strconv.FormatInt(t.Unix(), 10)},
@@ -361,18 +417,6 @@ func (a *Authorizer) principal(ctx context.Context, kind store.EntityType, id st
 		return nil, err
 	}
 	return p, p.err
-}
-
-// organization returns the caller's account's organization, cached like the
-// principals.
-func (a *Authorizer) organization(ctx context.Context, account string) (string, error) {
-	return a.orgs.Get(ctx, account, func(ctx context.Context) (string, error) {
-		org, err := a.Policies.OrganizationID(ctx, account)
-		if isNotFound(err) {
-			return "", nil
-		}
-		return org, err
-	})
 }
 
 func (a *Authorizer) compile(ctx context.Context, kind store.EntityType, id string) (*compiledPrincipal, error) {
@@ -447,16 +491,27 @@ func (a *Authorizer) sessionPolicies(ctx context.Context, c *auth.Caller) ([]*po
 }
 
 func (a *Authorizer) sessionDoc(doc, id string) (*policy.Policy, error) {
-	h := maphash.String(a.hashSeed, id+"\x00"+doc)
+	p, err := a.parsed(doc, id, policy.KindSession)
+	if err != nil {
+		return nil, awserr.New("AccessDenied", http.StatusForbidden, "The session policy can no longer be read.")
+	}
+	return p, nil
+}
+
+// parsed compiles a document of a kind, cached by content: sessions carry
+// the same session policy on every request, and accounts of one
+// organization share its policies.
+func (a *Authorizer) parsed(doc, id string, kind policy.Kind) (*policy.Policy, error) {
+	h := maphash.String(a.hashSeed, string(rune('0'+kind))+id+"\x00"+doc)
 	a.mu.RLock()
 	p, ok := a.sessions[h]
 	a.mu.RUnlock()
 	if ok {
 		return p, nil
 	}
-	p, err := policy.Parse(doc, policy.KindSession)
+	p, err := policy.Parse(doc, kind)
 	if err != nil {
-		return nil, awserr.New("AccessDenied", http.StatusForbidden, "The session policy can no longer be read.")
+		return nil, err
 	}
 	p = p.WithID(id)
 	a.mu.Lock()

@@ -104,15 +104,24 @@ func (s *Service) organization(ctx context.Context, o *store.Organization) (*org
 	if err != nil {
 		return nil, err
 	}
+	types, err := s.store.Organizations().ListSettings(ctx, o.ID, store.SettingPolicyType)
+	if err != nil {
+		return nil, err
+	}
+	// Deprecated in the API reference, but still answered: the types
+	// enabled in the root.
+	available := make([]orgsapi.PolicyTypeSummary, 0, len(types))
+	for _, t := range types {
+		available = append(available, orgsapi.PolicyTypeSummary{Type: t.Name, Status: "ENABLED"})
+	}
 	return &orgsapi.Organization{
-		Id:                 o.ID,
-		Arn:                o.ARN,
-		FeatureSet:         o.FeatureSet,
-		MasterAccountArn:   accountARN(o, mgmt.ID),
-		MasterAccountId:    mgmt.ID,
-		MasterAccountEmail: mgmt.Email,
-		// SCPs are not served yet: no policy type is available.
-		AvailablePolicyTypes: []orgsapi.PolicyTypeSummary{},
+		Id:                   o.ID,
+		Arn:                  o.ARN,
+		FeatureSet:           o.FeatureSet,
+		MasterAccountArn:     accountARN(o, mgmt.ID),
+		MasterAccountId:      mgmt.ID,
+		MasterAccountEmail:   mgmt.Email,
+		AvailablePolicyTypes: available,
 	}, nil
 }
 
@@ -203,6 +212,13 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 		st.AccountID = acct.ID
 	}
 	if err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
+		if st.AccountID != "" {
+			// The new account gets the default policy of every enabled type,
+			// as AWS attaches FullAWSAccess to it.
+			if err := attachDefaults(ctx, tx, o, st.AccountID); err != nil {
+				return err
+			}
+		}
 		return tx.Organizations().PutCreateAccountStatus(ctx, st)
 	}); err != nil {
 		return nil, err
@@ -247,7 +263,7 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	accts, next, err := page(t.members, in.NextToken, in.MaxResults)
+	accts, next, err := pageOf(t.members, accountID, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}

@@ -215,6 +215,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	az := authz.New(cfg.Now)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
 	az.Policies = svc
+	orgsSvc := orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})
+	az.Orgs = orgsSvc
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
@@ -256,7 +258,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
+			Operations: JSONOperations(orgsHandlers(orgsSvc).Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
 			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),

@@ -152,22 +152,36 @@ func stsHandlers(s *sts.Service) *stsapi.Handlers {
 
 func orgsHandlers(s *orgs.Service) *orgsapi.Handlers {
 	return &orgsapi.Handlers{
+		AttachPolicy:                     s.AttachPolicy,
 		CreateAccount:                    s.CreateAccount,
 		CreateOrganization:               s.CreateOrganization,
 		CreateOrganizationalUnit:         s.CreateOrganizationalUnit,
+		CreatePolicy:                     s.CreatePolicy,
 		DeleteOrganizationalUnit:         s.DeleteOrganizationalUnit,
+		DeletePolicy:                     s.DeletePolicy,
 		DescribeAccount:                  s.DescribeAccount,
 		DescribeCreateAccountStatus:      s.DescribeCreateAccountStatus,
 		DescribeOrganization:             s.DescribeOrganization,
 		DescribeOrganizationalUnit:       s.DescribeOrganizationalUnit,
+		DescribePolicy:                   s.DescribePolicy,
+		DetachPolicy:                     s.DetachPolicy,
+		DisablePolicyType:                s.DisablePolicyType,
+		EnablePolicyType:                 s.EnablePolicyType,
 		ListAccounts:                     s.ListAccounts,
 		ListAccountsForParent:            s.ListAccountsForParent,
 		ListChildren:                     s.ListChildren,
 		ListOrganizationalUnitsForParent: s.ListOrganizationalUnitsForParent,
 		ListParents:                      s.ListParents,
+		ListPolicies:                     s.ListPolicies,
+		ListPoliciesForTarget:            s.ListPoliciesForTarget,
 		ListRoots:                        s.ListRoots,
+		ListTagsForResource:              s.ListTagsForResource,
+		ListTargetsForPolicy:             s.ListTargetsForPolicy,
 		MoveAccount:                      s.MoveAccount,
+		TagResource:                      s.TagResource,
+		UntagResource:                    s.UntagResource,
 		UpdateOrganizationalUnit:         s.UpdateOrganizationalUnit,
+		UpdatePolicy:                     s.UpdatePolicy,
 	}
 }
 
