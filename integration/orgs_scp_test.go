@@ -77,6 +77,20 @@ func TestSCPEnforcement(t *testing.T) {
 	wantCode(t, err, "AccessDenied", "User: "+adminARN+" is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::"+member+":user/dana with an explicit deny in a service control policy")
 	// Other actions still pass every level.
 	must[*iam.ListUsersOutput](t)(e.iam(admin).ListUsers(c, &iam.ListUsersInput{}))
+	// The simulator weighs the same SCPs.
+	sim := must[*iam.SimulatePrincipalPolicyOutput](t)(e.iam(admin).SimulatePrincipalPolicy(c, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String("arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"),
+		ActionNames:     []string{"iam:CreateUser", "iam:ListUsers"},
+	}))
+	for i, want := range []struct {
+		decision string
+		byOrg    bool
+	}{{"explicitDeny", false}, {"allowed", true}} {
+		r := sim.EvaluationResults[i]
+		if string(r.EvalDecision) != want.decision || r.OrganizationsDecisionDetail == nil || r.OrganizationsDecisionDetail.AllowedByOrganizations != want.byOrg {
+			t.Fatalf("simulated %s: %s %+v", aws.ToString(r.EvalActionName), r.EvalDecision, r.OrganizationsDecisionDetail)
+		}
+	}
 	// The management account is beyond SCPs.
 	must[*iam.CreateUserOutput](t)(e.iam(e.root()).CreateUser(c, &iam.CreateUserInput{UserName: aws.String("dana")}))
 

@@ -119,3 +119,14 @@ func serviceLinked(path string) bool { return strings.HasPrefix(path, "/aws-serv
 func rcpService(action string) bool {
 	return len(action) > 4 && strings.EqualFold(action[:4], "sts:")
 }
+
+// ServiceControlPolicies returns the SCP levels enforced for an account,
+// compiled and cached as for its requests, nil when none apply: the policy
+// simulator weighs the same policies as enforcement.
+func (a *Authorizer) ServiceControlPolicies(ctx context.Context, account string) ([][]*policy.Policy, error) {
+	c, err := a.controls(ctx, account)
+	if err != nil {
+		return nil, err
+	}
+	return c.scps, nil
+}
