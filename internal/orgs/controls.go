@@ -26,7 +26,7 @@ func (s *Service) AccountControls(ctx context.Context, accountID string) (*authz
 	if err != nil {
 		return nil, err
 	}
-	p, err := loadPolicies(ctx, s.store, o)
+	p, err := loadPolicies(ctx, s.store, o, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -36,6 +36,12 @@ func (s *Service) AccountControls(ctx context.Context, accountID string) (*authz
 		Path:           o.ID + "/" + strings.Join(p.path(parent), "/") + "/",
 	}
 	if accountID == o.ManagementAccountID {
+		return out, nil
+	}
+	if a.Status == "SUSPENDED" {
+		// A closed account's principals may do nothing, whatever the
+		// organization's policies say.
+		out.SCPs = [][]authz.Doc{{{ID: "closed-account", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`}}}
 		return out, nil
 	}
 	if p.enabled[typeSCP] {

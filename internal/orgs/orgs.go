@@ -17,6 +17,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/policy"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the Organizations API.
@@ -37,17 +38,26 @@ type Config struct {
 
 // Service implements the Organizations actions. Safe for concurrent use.
 type Service struct {
-	store store.Store
-	authz auth.Authorizer
-	prov  Provisioner
-	now   func() time.Time
+	store     store.Store
+	authz     auth.Authorizer
+	evaluator evaluator // nil when the Authorizer cannot weigh a resource policy
+	prov      Provisioner
+	now       func() time.Time
+}
+
+// evaluator weighs a resource-based policy with the caller's own
+// (internal/authz implements it): the organization's resource policy
+// delegates actions to member accounts.
+type evaluator interface {
+	Evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error)
 }
 
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: cfg.Store, authz: cfg.Authorizer, prov: cfg.Provisioner, now: cfg.Now}
+	ev, _ := cfg.Authorizer.(evaluator)
+	return &Service{store: cfg.Store, authz: cfg.Authorizer, evaluator: ev, prov: cfg.Provisioner, now: cfg.Now}
 }
 
 // Errors with the codes and messages of the Organizations API reference.
@@ -259,7 +269,7 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	t, err := loadTree(ctx, s.store, o)
+	t, err := loadTree(ctx, s.store, o, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +291,7 @@ func accountOut(o *store.Organization, a *store.Account) orgsapi.Account {
 	}
 	return orgsapi.Account{
 		Id: a.ID, Arn: accountARN(o, a.ID), Email: a.Email, Name: a.Name,
-		Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: joined,
+		Status: a.Status, State: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: joined,
 	}
 }
 
@@ -293,13 +303,13 @@ func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *orgsa
 	if err := s.authorize(ctx, c, "DescribeAccount", accountARN(o, in.AccountId)); err != nil {
 		return nil, err
 	}
-	a, err := s.store.Accounts().Get(ctx, in.AccountId)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.OrganizationID != o.ID) {
-		return nil, awserr.New("AccountNotFoundException", http.StatusBadRequest,
-			"You specified an account that doesn't exist.")
-	}
+	t, err := loadTree(ctx, s.store, o, s.now())
 	if err != nil {
 		return nil, err
+	}
+	a := t.member(in.AccountId)
+	if a == nil {
+		return nil, accountNotFound()
 	}
 	out := accountOut(o, a)
 	return &orgsapi.DescribeAccountOutput{Account: &out}, nil

@@ -176,8 +176,8 @@ type orgPolicies struct {
 	enabled  map[string]bool
 }
 
-func loadPolicies(ctx context.Context, r store.Repos, o *store.Organization) (*orgPolicies, error) {
-	t, err := loadTree(ctx, r, o)
+func loadPolicies(ctx context.Context, r store.Repos, o *store.Organization, now time.Time) (*orgPolicies, error) {
+	t, err := loadTree(ctx, r, o, now)
 	if err != nil {
 		return nil, err
 	}
@@ -323,14 +323,14 @@ func (s *Service) readPolicies(ctx context.Context, c *auth.Caller, action strin
 	if err != nil {
 		return nil, err
 	}
-	return loadPolicies(ctx, s.store, o)
+	return loadPolicies(ctx, s.store, o, s.now())
 }
 
 // changePolicies runs fn on the policies as read inside a Change: what
 // the authorizer caches per account depends on every one of them.
 func (s *Service) changePolicies(ctx context.Context, o *store.Organization, fn func(ctx context.Context, tx store.Repos, p *orgPolicies) error) error {
 	return s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
-		p, err := loadPolicies(ctx, tx, o)
+		p, err := loadPolicies(ctx, tx, o, s.now())
 		if err != nil {
 			return err
 		}
@@ -555,7 +555,7 @@ func (s *Service) AttachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, "AttachPolicy", targetARN(o, in.TargetId)); err != nil {
+	if err := s.authorizeOn(ctx, c, o, "AttachPolicy", targetARN(o, in.TargetId)); err != nil {
 		return nil, err
 	}
 	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
@@ -592,7 +592,7 @@ func (s *Service) DetachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, "DetachPolicy", targetARN(o, in.TargetId)); err != nil {
+	if err := s.authorizeOn(ctx, c, o, "DetachPolicy", targetARN(o, in.TargetId)); err != nil {
 		return nil, err
 	}
 	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {

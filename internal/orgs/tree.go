@@ -57,7 +57,9 @@ type tree struct {
 	members []*store.Account
 }
 
-func loadTree(ctx context.Context, r store.Repos, o *store.Organization) (*tree, error) {
+// loadTree reads the tree; accounts closed 90 days before now are gone
+// from it.
+func loadTree(ctx context.Context, r store.Repos, o *store.Organization, now time.Time) (*tree, error) {
 	ous, err := r.Organizations().ListOUs(ctx, o.ID)
 	if err != nil {
 		return nil, err
@@ -77,7 +79,14 @@ func loadTree(ctx context.Context, r store.Repos, o *store.Organization) (*tree,
 	for _, p := range places {
 		t.parent[p.AccountID] = p.ParentID
 	}
+	closed, err := closedAccounts(ctx, r, o.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range all {
+		if at, ok := closed[a.ID]; ok && now.Sub(at) >= closedRetention {
+			continue
+		}
 		if a.OrganizationID == o.ID {
 			t.members = append(t.members, a)
 		}
@@ -186,13 +195,28 @@ func (s *Service) managed(ctx context.Context, c *auth.Caller, action string, re
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, action, resource(o)); err != nil {
+	if err := s.authorizeOn(ctx, c, o, action, resource(o)); err != nil {
 		return nil, err
 	}
-	if o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
-	}
 	return o, nil
+}
+
+// authorizeOn authorizes an action of the management account on one of
+// the organization's resources: the management account's principals by
+// their own policies, a member account's only where the organization's
+// resource policy delegates the action to it.
+func (s *Service) authorizeOn(ctx context.Context, c *auth.Caller, o *store.Organization, action, resource string) error {
+	if o.ManagementAccountID == c.AccountID {
+		return s.authorize(ctx, c, action, resource)
+	}
+	ok, err := s.delegated(ctx, c, o, action, resource)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notManagementAccount()
+	}
+	return nil
 }
 
 func anyResource(*store.Organization) string { return "*" }
@@ -203,14 +227,14 @@ func (s *Service) readTree(ctx context.Context, c *auth.Caller, action string, r
 	if err != nil {
 		return nil, err
 	}
-	return loadTree(ctx, s.store, o)
+	return loadTree(ctx, s.store, o, s.now())
 }
 
 // changeTree runs fn on the tree as read inside a Change, so a tree edit
 // reaches every node's caches (SCP sets and org paths depend on it).
 func (s *Service) changeTree(ctx context.Context, o *store.Organization, fn func(ctx context.Context, tx store.Repos, t *tree) error) error {
 	return s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
-		t, err := loadTree(ctx, tx, o)
+		t, err := loadTree(ctx, tx, o, s.now())
 		if err != nil {
 			return err
 		}

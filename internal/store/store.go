@@ -530,6 +530,7 @@ const (
 	SettingDelegatedAdmin = "delegated-admin" // Name: ACCOUNT/SERVICE-PRINCIPAL
 	SettingIAMFeature     = "iam-feature"     // Name: RootCredentialsManagement or RootSessions
 	SettingResourcePolicy = "resource-policy" // Name: the policy's ID; Value: its content
+	SettingClosedAccount  = "closed-account"  // Name: an account closed (CloseAccount) at CreatedAt
 )
 
 // OrgSetting is one named fact about an organization.
