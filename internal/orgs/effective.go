@@ -131,4 +131,3 @@ func removeValues(from, remove []any) []any {
 	}
 	return out
 }
-

@@ -445,6 +445,8 @@ type Organizations interface {
 	Get(ctx context.Context, id string) (*Organization, error)
 	// Delete removes the organization and its create-account statuses.
 	Delete(ctx context.Context, id string) error
+	// SetFeatureSet changes an organization's feature set.
+	SetFeatureSet(ctx context.Context, id, featureSet string) error
 	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
 	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
 	// ListCreateAccountStatus lists an organization's requests, oldest first.

@@ -171,3 +171,7 @@ func (r organizations) ListHandshakes(ctx context.Context, orgID, accountID stri
 	return list(ctx, r.q, scanHandshake, "handshakes for "+accountID,
 		`SELECT `+handshakeCols+` FROM org_handshakes WHERE target_account_id = $1 ORDER BY id`, accountID)
 }
+
+func (r organizations) SetFeatureSet(ctx context.Context, id, featureSet string) error {
+	return execOne(ctx, r.q, "set feature set of "+id, `UPDATE organizations SET feature_set = $1 WHERE id = $2`, featureSet, id)
+}

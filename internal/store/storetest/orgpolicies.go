@@ -16,6 +16,11 @@ var orgPolicyTests = []testCase{
 		o := &store.Organization{ID: "o-pol12345", ARN: "arn:aws:organizations::" + acct1 + ":organization/o-pol12345",
 			ManagementAccountID: acct1, FeatureSet: "ALL", RootID: "r-cd34", CreatedAt: at(1)}
 		f.must(orgs.Create(f.ctx, o), "create organization")
+		f.must(orgs.SetFeatureSet(f.ctx, o.ID, "CONSOLIDATED_BILLING"), "set feature set")
+		got0, err := orgs.Get(f.ctx, o.ID)
+		f.must(err, "get organization")
+		f.same("CONSOLIDATED_BILLING", got0.FeatureSet, "feature set")
+		f.wantErr(orgs.SetFeatureSet(f.ctx, "o-missing00", "ALL"), store.ErrNotFound, "feature set of a missing organization")
 
 		deny := &store.OrgPolicy{ID: "p-bbbbbbbb", OrganizationID: o.ID, Type: "SERVICE_CONTROL_POLICY", Name: "DenyIAM",
 			Description: "no IAM", Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`, CreatedAt: at(2)}
