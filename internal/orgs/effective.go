@@ -27,12 +27,20 @@ func (s *Service) DescribeEffectivePolicy(ctx context.Context, c *auth.Caller, i
 	if target == "" {
 		target = c.AccountID
 	}
-	if err := s.authorize(ctx, c, "DescribeEffectivePolicy", targetARN(o, target)); err != nil {
+	// A member account may see its own (its identity policies decide: the
+	// account's ARN is the organization's, in the management account, but
+	// reading one's own is no cross-account request); the management
+	// account any.
+	if o.ManagementAccountID == c.AccountID {
+		if err := s.authorize(ctx, c, "DescribeEffectivePolicy", targetARN(o, target)); err != nil {
+			return nil, err
+		}
+	} else if target != c.AccountID {
+		if err := s.authorizeOn(ctx, c, o, "DescribeEffectivePolicy", targetARN(o, target)); err != nil {
+			return nil, err
+		}
+	} else if err := s.authorize(ctx, c, "DescribeEffectivePolicy", "*"); err != nil {
 		return nil, err
-	}
-	// A member account may see its own; the management account any.
-	if target != c.AccountID && o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
 	}
 	if in.PolicyType == typeSCP || in.PolicyType == typeRCP {
 		return nil, awserr.New("InvalidInputException", http.StatusBadRequest,
