@@ -78,17 +78,22 @@ func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resourc
 }
 
 // orgFor authorizes an action on the caller's organization and returns it;
-// management restricts the action to the organization's management account.
+// management restricts the action to the organization's management account
+// (or a member account its resource policy delegates the action to).
 func (s *Service) orgFor(ctx context.Context, c *auth.Caller, action string, management bool) (*store.Organization, error) {
-	if err := s.authorize(ctx, c, action, "*"); err != nil {
-		return nil, err
+	if !management {
+		if err := s.authorize(ctx, c, action, "*"); err != nil {
+			return nil, err
+		}
 	}
 	_, o, err := s.callerOrg(ctx, c)
 	if err != nil {
 		return nil, err
 	}
-	if management && o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
+	if management {
+		if err := s.authorizeOn(ctx, c, o, action, "*"); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }
@@ -199,6 +204,9 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	roleName := in.RoleName
 	if roleName == "" {
 		roleName = "OrganizationAccountAccessRole"
@@ -226,6 +234,9 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 			// The new account gets the default policy of every enabled type,
 			// as AWS attaches FullAWSAccess to it.
 			if err := attachDefaults(ctx, tx, o, st.AccountID); err != nil {
+				return err
+			}
+			if err := tx.Organizations().PutTags(ctx, o.ID, st.AccountID, storeTags(in.Tags)); err != nil {
 				return err
 			}
 		}

@@ -259,9 +259,8 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, c *auth.Caller, 
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Tags) > 0 {
-		// Tags on OUs are not kept yet; refusing beats dropping them.
-		return nil, awserr.New("InvalidInputException", http.StatusBadRequest, "mantle does not support tags on organizational units yet.")
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
 	}
 	ou := &store.OrganizationalUnit{
 		ID:             "ou-" + strings.TrimPrefix(o.RootID, "r-") + "-" + randomLower(8),
@@ -289,6 +288,9 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, c *auth.Caller, 
 			return err
 		}
 		if err := attachDefaults(ctx, tx, o, ou.ID); err != nil {
+			return err
+		}
+		if err := tx.Organizations().PutTags(ctx, o.ID, ou.ID, storeTags(in.Tags)); err != nil {
 			return err
 		}
 		t.ous[ou.ID] = ou
