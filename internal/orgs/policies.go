@@ -241,6 +241,19 @@ func (p *orgPolicies) summary(id string) orgsapi.PolicySummary {
 		Description: pol.Description, Type: pol.Type, AwsManaged: ptr(false)}
 }
 
+func (p *orgPolicies) policyOut(id string) orgsapi.Policy {
+	sum := p.summary(id)
+	return orgsapi.Policy{Content: p.content(id), PolicySummary: &sum}
+}
+
+// duplicatePolicy words a name clash of the store as Organizations does.
+func duplicatePolicy(err error) error {
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return awserr.New("DuplicatePolicyException", http.StatusBadRequest, "A policy with the same name already exists.")
+	}
+	return err
+}
+
 func (p *orgPolicies) content(id string) string {
 	if a := awsPolicyByID(id); a != nil {
 		return a.content
@@ -367,17 +380,13 @@ func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *orgsapi.
 			return violation("POLICY_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of policies that you can have in an organization.")
 		}
 		if err := tx.Organizations().CreatePolicy(ctx, pol); err != nil {
-			if errors.Is(err, store.ErrAlreadyExists) {
-				return awserr.New("DuplicatePolicyException", http.StatusBadRequest, "A policy with the same name already exists.")
-			}
-			return err
+			return duplicatePolicy(err)
 		}
 		if err := tx.Organizations().PutTags(ctx, o.ID, pol.ID, storeTags(in.Tags)); err != nil {
 			return err
 		}
 		p.own[pol.ID] = pol
-		sum := p.summary(pol.ID)
-		out = orgsapi.Policy{Content: pol.Content, PolicySummary: &sum}
+		out = p.policyOut(pol.ID)
 		return nil
 	})
 	if err != nil {
@@ -394,8 +403,8 @@ func (s *Service) DescribePolicy(ctx context.Context, c *auth.Caller, in *orgsap
 	if p.typeOf(in.PolicyId) == "" {
 		return nil, policyNotFound()
 	}
-	sum := p.summary(in.PolicyId)
-	return &orgsapi.DescribePolicyOutput{Policy: &orgsapi.Policy{Content: p.content(in.PolicyId), PolicySummary: &sum}}, nil
+	out := p.policyOut(in.PolicyId)
+	return &orgsapi.DescribePolicyOutput{Policy: &out}, nil
 }
 
 func (s *Service) UpdatePolicy(ctx context.Context, c *auth.Caller, in *orgsapi.UpdatePolicyInput) (*orgsapi.UpdatePolicyOutput, error) {
@@ -425,13 +434,9 @@ func (s *Service) UpdatePolicy(ctx context.Context, c *auth.Caller, in *orgsapi.
 			pol.Content = in.Content
 		}
 		if err := tx.Organizations().UpdatePolicy(ctx, pol); err != nil {
-			if errors.Is(err, store.ErrAlreadyExists) {
-				return awserr.New("DuplicatePolicyException", http.StatusBadRequest, "A policy with the same name already exists.")
-			}
-			return err
+			return duplicatePolicy(err)
 		}
-		sum := p.summary(pol.ID)
-		out = orgsapi.Policy{Content: pol.Content, PolicySummary: &sum}
+		out = p.policyOut(pol.ID)
 		return nil
 	})
 	if err != nil {
@@ -490,7 +495,12 @@ func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	ids, next, err := pageOf(p.policiesOfType(in.Filter), ident, in.NextToken, in.MaxResults)
+	return p.summaries(p.policiesOfType(in.Filter), in.NextToken, in.MaxResults)
+}
+
+// summaries is the page of policies a token and MaxResults select.
+func (p *orgPolicies) summaries(ids []string, token string, max *int) (*orgsapi.ListPoliciesOutput, error) {
+	ids, next, err := pageOf(ids, ident, token, max)
 	if err != nil {
 		return nil, err
 	}
@@ -509,15 +519,8 @@ func (s *Service) ListPoliciesForTarget(ctx context.Context, c *auth.Caller, in 
 	if !p.isTarget(in.TargetId) {
 		return nil, targetNotFound()
 	}
-	ids, next, err := pageOf(p.attachedOfType(in.TargetId, in.Filter), ident, in.NextToken, in.MaxResults)
-	if err != nil {
-		return nil, err
-	}
-	out := &orgsapi.ListPoliciesForTargetOutput{Policies: make([]orgsapi.PolicySummary, 0, len(ids)), NextToken: next}
-	for _, id := range ids {
-		out.Policies = append(out.Policies, p.summary(id))
-	}
-	return out, nil
+	out, err := p.summaries(p.attachedOfType(in.TargetId, in.Filter), in.NextToken, in.MaxResults)
+	return (*orgsapi.ListPoliciesForTargetOutput)(out), err
 }
 
 func (s *Service) ListTargetsForPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.ListTargetsForPolicyInput) (*orgsapi.ListTargetsForPolicyOutput, error) {
@@ -550,36 +553,53 @@ func targetARN(o *store.Organization, id string) string {
 	return accountARN(o, id)
 }
 
-func (s *Service) AttachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.AttachPolicyInput) (*orgsapi.AttachPolicyOutput, error) {
-	o, err := s.managed(ctx, c, "AttachPolicy", func(o *store.Organization) string { return policyResource(o, in.PolicyId) })
+// changeAttachment runs fn, inside a Change, on an attachment of a policy
+// of the organization to one of its targets, once the caller may act on
+// both; fn gets the policy's type.
+func (s *Service) changeAttachment(ctx context.Context, c *auth.Caller, action, policyID, targetID string,
+	fn func(ctx context.Context, tx store.Repos, p *orgPolicies, typ string, a *store.PolicyAttachment) error) error {
+	o, err := s.managed(ctx, c, action, func(o *store.Organization) string { return policyResource(o, policyID) })
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := s.authorizeOn(ctx, c, o, "AttachPolicy", targetARN(o, in.TargetId)); err != nil {
-		return nil, err
+	if err := s.authorizeOn(ctx, c, o, action, targetARN(o, targetID)); err != nil {
+		return err
 	}
-	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
-		typ := p.typeOf(in.PolicyId)
+	return s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
+		typ := p.typeOf(policyID)
 		if typ == "" {
 			return policyNotFound()
 		}
-		if !p.isTarget(in.TargetId) {
+		if !p.isTarget(targetID) {
 			return targetNotFound()
 		}
+		return fn(ctx, tx, p, typ, &store.PolicyAttachment{OrganizationID: o.ID, PolicyID: policyID, TargetID: targetID})
+	})
+}
+
+func (p *orgPolicies) isAttached(policyID, targetID string) bool {
+	for _, id := range p.attached[targetID] {
+		if id == policyID {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Service) AttachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.AttachPolicyInput) (*orgsapi.AttachPolicyOutput, error) {
+	err := s.changeAttachment(ctx, c, "AttachPolicy", in.PolicyId, in.TargetId, func(ctx context.Context, tx store.Repos, p *orgPolicies, typ string, a *store.PolicyAttachment) error {
 		if !p.enabled[typ] {
 			return policyTypeNotEnabled()
 		}
-		for _, id := range p.attached[in.TargetId] {
-			if id == in.PolicyId {
-				return awserr.New("DuplicatePolicyAttachmentException", http.StatusBadRequest,
-					"The selected policy is already attached to the specified target.")
-			}
+		if p.isAttached(a.PolicyID, a.TargetID) {
+			return awserr.New("DuplicatePolicyAttachmentException", http.StatusBadRequest,
+				"The selected policy is already attached to the specified target.")
 		}
-		if (typ == typeSCP || typ == typeRCP) && len(p.attachedOfType(in.TargetId, typ)) >= maxAttachedPerTarget {
+		if (typ == typeSCP || typ == typeRCP) && len(p.attachedOfType(a.TargetID, typ)) >= maxAttachedPerTarget {
 			return violation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
 				"You attempted to exceed the number of policies of a certain type that can be attached to an entity at one time.")
 		}
-		return tx.Organizations().AttachPolicy(ctx, &store.PolicyAttachment{OrganizationID: o.ID, PolicyID: in.PolicyId, TargetID: in.TargetId})
+		return tx.Organizations().AttachPolicy(ctx, a)
 	})
 	if err != nil {
 		return nil, err
@@ -588,36 +608,18 @@ func (s *Service) AttachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.
 }
 
 func (s *Service) DetachPolicy(ctx context.Context, c *auth.Caller, in *orgsapi.DetachPolicyInput) (*orgsapi.DetachPolicyOutput, error) {
-	o, err := s.managed(ctx, c, "DetachPolicy", func(o *store.Organization) string { return policyResource(o, in.PolicyId) })
-	if err != nil {
-		return nil, err
-	}
-	if err := s.authorizeOn(ctx, c, o, "DetachPolicy", targetARN(o, in.TargetId)); err != nil {
-		return nil, err
-	}
-	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
-		typ := p.typeOf(in.PolicyId)
-		if typ == "" {
-			return policyNotFound()
-		}
-		if !p.isTarget(in.TargetId) {
-			return targetNotFound()
-		}
-		attached := false
-		for _, id := range p.attached[in.TargetId] {
-			attached = attached || id == in.PolicyId
-		}
-		if !attached {
+	err := s.changeAttachment(ctx, c, "DetachPolicy", in.PolicyId, in.TargetId, func(ctx context.Context, tx store.Repos, p *orgPolicies, typ string, a *store.PolicyAttachment) error {
+		if !p.isAttached(a.PolicyID, a.TargetID) {
 			return awserr.New("PolicyNotAttachedException", http.StatusBadRequest,
 				"The policy isn't attached to the specified target in the specified root.")
 		}
 		// Every root, OU and account keeps at least one SCP ("you can't
 		// detach the last SCP"), and RCPFullAWSAccess cannot be detached.
-		if (typ == typeSCP && len(p.attachedOfType(in.TargetId, typ)) == 1) || in.PolicyId == defaultPolicy(typeRCP) {
+		if (typ == typeSCP && len(p.attachedOfType(a.TargetID, typ)) == 1) || a.PolicyID == defaultPolicy(typeRCP) {
 			return violation("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",
 				"You attempted to detach a policy from an entity that would cause the entity to have fewer than the minimum number of policies of a certain type required.")
 		}
-		return tx.Organizations().DetachPolicy(ctx, &store.PolicyAttachment{OrganizationID: o.ID, PolicyID: in.PolicyId, TargetID: in.TargetId})
+		return tx.Organizations().DetachPolicy(ctx, a)
 	})
 	if err != nil {
 		return nil, err

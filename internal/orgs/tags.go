@@ -3,6 +3,7 @@ package orgs
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
@@ -62,22 +63,33 @@ func tagResource(o *store.Organization, id string) string {
 	return targetARN(o, id)
 }
 
-func (s *Service) TagResource(ctx context.Context, c *auth.Caller, in *orgsapi.TagResourceInput) (*orgsapi.TagResourceOutput, error) {
-	o, err := s.managed(ctx, c, "TagResource", func(o *store.Organization) string { return tagResource(o, in.ResourceId) })
+// editTags replaces a resource's tags with what edit makes of them, inside
+// a Change.
+func (s *Service) editTags(ctx context.Context, c *auth.Caller, action, id string, edit func(tags []store.Tag) ([]store.Tag, error)) error {
+	o, err := s.managed(ctx, c, action, func(o *store.Organization) string { return tagResource(o, id) })
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := checkTags(in.Tags); err != nil {
-		return nil, err
-	}
-	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
-		if !p.taggable(in.ResourceId) {
+	return s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
+		if !p.taggable(id) {
 			return targetNotFound()
 		}
-		tags, err := tx.Organizations().Tags(ctx, o.ID, in.ResourceId)
+		tags, err := tx.Organizations().Tags(ctx, o.ID, id)
 		if err != nil {
 			return err
 		}
+		if tags, err = edit(tags); err != nil {
+			return err
+		}
+		return tx.Organizations().PutTags(ctx, o.ID, id, tags)
+	})
+}
+
+func (s *Service) TagResource(ctx context.Context, c *auth.Caller, in *orgsapi.TagResourceInput) (*orgsapi.TagResourceOutput, error) {
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	err := s.editTags(ctx, c, "TagResource", in.ResourceId, func(tags []store.Tag) ([]store.Tag, error) {
 		// A key already there gets the new value in its place.
 		for _, t := range in.Tags {
 			replaced := false
@@ -91,9 +103,9 @@ func (s *Service) TagResource(ctx context.Context, c *auth.Caller, in *orgsapi.T
 			}
 		}
 		if len(tags) > maxTags {
-			return tooManyTags()
+			return nil, tooManyTags()
 		}
-		return tx.Organizations().PutTags(ctx, o.ID, in.ResourceId, tags)
+		return tags, nil
 	})
 	if err != nil {
 		return nil, err
@@ -102,29 +114,14 @@ func (s *Service) TagResource(ctx context.Context, c *auth.Caller, in *orgsapi.T
 }
 
 func (s *Service) UntagResource(ctx context.Context, c *auth.Caller, in *orgsapi.UntagResourceInput) (*orgsapi.UntagResourceOutput, error) {
-	o, err := s.managed(ctx, c, "UntagResource", func(o *store.Organization) string { return tagResource(o, in.ResourceId) })
-	if err != nil {
-		return nil, err
-	}
-	err = s.changePolicies(ctx, o, func(ctx context.Context, tx store.Repos, p *orgPolicies) error {
-		if !p.taggable(in.ResourceId) {
-			return targetNotFound()
-		}
-		tags, err := tx.Organizations().Tags(ctx, o.ID, in.ResourceId)
-		if err != nil {
-			return err
-		}
+	err := s.editTags(ctx, c, "UntagResource", in.ResourceId, func(tags []store.Tag) ([]store.Tag, error) {
 		kept := tags[:0]
 		for _, t := range tags {
-			drop := false
-			for _, k := range in.TagKeys {
-				drop = drop || k == t.Key
-			}
-			if !drop {
+			if !slices.Contains(in.TagKeys, t.Key) {
 				kept = append(kept, t)
 			}
 		}
-		return tx.Organizations().PutTags(ctx, o.ID, in.ResourceId, kept)
+		return kept, nil
 	})
 	if err != nil {
 		return nil, err
