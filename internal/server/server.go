@@ -326,7 +326,11 @@ func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable
 	if res != nil {
 		e.Output = res
 	}
-	e.Err = err
+	if err != nil {
+		// An action that answers may still record a refusal of its own
+		// (AuthorizeRequest: the client's request, not the call, failed).
+		e.Err = err
+	}
 	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
 		return nil, rerr
 	}
