@@ -93,7 +93,9 @@ func ExpandPolicy(b []byte, prefix string) (string, error) {
 			continue
 		}
 		for _, key := range []string{"Resource", "NotResource"} {
-			st[key] = expandResources(st[key], prefix)
+			if v, ok := st[key]; ok {
+				st[key] = expandResources(v, prefix)
+			}
 		}
 	}
 	out, err := json.Marshal(doc)
