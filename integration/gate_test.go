@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -430,5 +432,59 @@ func TestGateAskerNeedsPermission(t *testing.T) {
 	out, err := g2.Authorize(ctx(t), in)
 	if err != nil || !out.Allowed || out.Principal.SessionName != "s1" {
 		t.Fatalf("root asking about its own API: %+v %v", out, err)
+	}
+}
+
+// BenchmarkAuthorizeRequest is mantle's side of a request through the
+// gate, in process: verify the gate's signature, then the client's (a role
+// session), evaluate execute-api:Invoke, record the data event.
+func BenchmarkAuthorizeRequest(b *testing.B) {
+	e := start(b)
+	c := context.Background()
+	keeper := e.newUser("gatekeeper", allowDoc(authzapi.AskAction, apiARN+"/*"))
+	dana := e.newUser("dana", allowDoc("sts:AssumeRole", "*"))
+	roleARN := e.newRole("pets-reader", trustFor(userARN("dana"), `"sts:AssumeRole"`, ""), allowDoc("execute-api:Invoke", apiARN+"/prod/GET/pets/*"), 0)
+	out, err := e.sts(dana).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(roleARN), RoleSessionName: aws.String("s1")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s1 := session(out.Credentials)
+	client, _ := http.NewRequest("GET", "http://"+gateAPI+".example/prod/pets/1", nil)
+	empty := sha256.Sum256(nil)
+	if err := v4.NewSigner().SignHTTP(c, aws.Credentials{AccessKeyID: s1.id, SecretAccessKey: s1.secret, SessionToken: s1.token},
+		client, hex.EncodeToString(empty[:]), "execute-api", testRegion, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	hdr := map[string][]string(client.Header.Clone())
+	hdr["Host"] = []string{client.Host}
+	body, _ := json.Marshal(&authzapi.Input{Action: gate.Action, Resource: apiARN + "/prod/GET/pets/1", Request: authzapi.SignedRequest{
+		Method: "GET", Path: "/prod/pets/1", Headers: hdr, BodySHA256: hex.EncodeToString(empty[:]), SourceIP: "127.0.0.1",
+	}})
+	req, _ := http.NewRequest(http.MethodPost, e.URL+"/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", authzapi.Target)
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(c, aws.Credentials{AccessKeyID: keeper.id, SecretAccessKey: keeper.secret}, req,
+		hex.EncodeToString(sum[:]), authzapi.Service, testRegion, time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	req.RemoteAddr = "127.0.0.1:40000"
+	rd := bytes.NewReader(body)
+	req.Body = nopCloser{rd}
+	rec := httptest.NewRecorder()
+	e.srv.Handler.ServeHTTP(rec, req)
+	if !strings.Contains(rec.Body.String(), `"Allowed":true`) {
+		b.Fatalf("not allowed: %s", rec.Body)
+	}
+	w := &discardWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		rd.Reset(body)
+		clear(w.h)
+		w.code = 0
+		e.srv.Handler.ServeHTTP(w, req)
+		if w.code != 200 {
+			b.Fatalf("status %d", w.code)
+		}
 	}
 }

@@ -208,6 +208,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if i := strings.Index(f.uri, "://"); i >= 0 && !strings.HasPrefix(f.uri, "/") {
+		// absolute-form (a client speaking to a proxy): the path is
+		// what follows the authority, as the signature has it.
+		rest := f.uri[i+3:]
+		if j := strings.IndexAny(rest, "/?"); j >= 0 {
+			f.uri = rest[j:]
+		} else {
+			f.uri = "/"
+		}
+	}
 	rawPath, rawQuery, _ := strings.Cut(f.uri, "?")
 	path, err := url.PathUnescape(rawPath)
 	if err != nil || !strings.HasPrefix(path, "/") {
