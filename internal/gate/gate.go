@@ -22,6 +22,9 @@ import (
 	"github.com/mantle-iam/mantle/internal/gate/authzapi"
 )
 
+// emptyHash is the SHA-256 of an empty body.
+const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 // Action is what every request through the gate is authorized for.
 const Action = "execute-api:Invoke"
 
@@ -46,6 +49,8 @@ const (
 	// (key=value&…, URL-encoded): tag keys may hold characters a header
 	// name cannot.
 	HeaderPrincipalTags = "X-Mantle-Principal-Tags"
+	// HeaderError carries a refusal's JSON body in auth_request mode.
+	HeaderError = "X-Mantle-Error"
 )
 
 // Route is one API stage behind the gate.
@@ -189,7 +194,6 @@ type facts struct {
 	secure  bool
 	headers http.Header
 	host    string
-	body    []byte
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -232,24 +236,44 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxBody+1))
-	if err != nil {
-		g.refuse(w, reqID, http.StatusBadRequest, "BadRequestException", "Invalid request body")
-		return
+	var body []byte
+	var bodyHash string
+	if g.cfg.AuthRequest {
+		// nginx cannot pass the body to an auth_request subrequest (it
+		// has not read it yet): a request with one is checked against
+		// the hash its client signed in X-Amz-Content-Sha256, which
+		// nginx does not compare with the body (docs/gate.md).
+		if n := r.Header.Get("X-Original-Content-Length"); n != "" && n != "0" || r.Header.Get("X-Original-Transfer-Encoding") != "" {
+			bodyHash = r.Header.Get("X-Amz-Content-Sha256")
+			if len(bodyHash) != 64 {
+				g.refuse(w, reqID, http.StatusForbidden, "IncompleteSignatureException",
+					"A request with a body must sign its SHA-256 in X-Amz-Content-Sha256 when mantle gate answers nginx's auth_request.")
+				return
+			}
+		} else {
+			bodyHash = emptyHash
+		}
+	} else {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, g.cfg.MaxBody+1))
+		if err != nil {
+			g.refuse(w, reqID, http.StatusBadRequest, "BadRequestException", "Invalid request body")
+			return
+		}
+		if int64(len(body)) > g.cfg.MaxBody {
+			g.refuse(w, reqID, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Long")
+			return
+		}
+		sum := sha256.Sum256(body)
+		bodyHash = hex.EncodeToString(sum[:])
 	}
-	if int64(len(body)) > g.cfg.MaxBody {
-		g.refuse(w, reqID, http.StatusRequestEntityTooLarge, "RequestTooLargeException", "Request Too Long")
-		return
-	}
-	f.body = body
-	sum := sha256.Sum256(body)
 	in := &authzapi.Input{
 		Action:   Action,
 		Resource: rt.ARN(f.method, resourcePath),
 		Request: authzapi.SignedRequest{
 			Method: f.method, Path: rawPath, Query: rawQuery,
 			Headers:    signedHeaders(f.headers, f.host),
-			BodySHA256: hex.EncodeToString(sum[:]),
+			BodySHA256: bodyHash,
 			SourceIP:   f.ip, SecureTransport: f.secure, UserAgent: f.headers.Get("User-Agent"),
 		},
 	}
@@ -383,6 +407,11 @@ func (g *Gate) refuse(w http.ResponseWriter, reqID string, status int, errType, 
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Amzn-Errortype", errType)
 	h.Set("X-Amzn-Requestid", reqID)
+	if g.cfg.AuthRequest {
+		// nginx answers a refused auth_request with its own page; the
+		// configuration in docs/gate.md answers with this instead.
+		h.Set(HeaderError, string(b))
+	}
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
