@@ -476,15 +476,20 @@ func BenchmarkAuthorizeRequest(b *testing.B) {
 	if !strings.Contains(rec.Body.String(), `"Allowed":true`) {
 		b.Fatalf("not allowed: %s", rec.Body)
 	}
-	w := &discardWriter{h: http.Header{}}
 	b.ReportAllocs()
-	for b.Loop() {
-		rd.Reset(body)
-		clear(w.h)
-		w.code = 0
-		e.srv.Handler.ServeHTTP(w, req)
-		if w.code != 200 {
-			b.Fatalf("status %d", w.code)
+	b.RunParallel(func(pb *testing.PB) {
+		rd := bytes.NewReader(body)
+		r := req.Clone(context.Background())
+		r.Body = nopCloser{rd}
+		w := &discardWriter{h: http.Header{}}
+		for pb.Next() {
+			rd.Reset(body)
+			clear(w.h)
+			w.code = 0
+			e.srv.Handler.ServeHTTP(w, r)
+			if w.code != 200 {
+				b.Fatalf("status %d", w.code)
+			}
 		}
-	}
+	})
 }
