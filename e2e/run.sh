@@ -219,7 +219,7 @@ done
 # docs needs e2e/js/node_modules for its JavaScript examples.
 case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
 case " ${RUN[*]} " in
-*" docs "*) ensure_tools openssl xmlsec1 || note_fail "docs: openssl/xmlsec1 not installed" ;;
+*" docs "*) ensure_tools openssl xmlsec1 nginx || note_fail "docs: openssl/xmlsec1/nginx not installed" ;;
 *" cli "* | *" boto3 "* | *" js "*) ensure_tools openssl || note_fail "openssl not installed" ;;
 esac
 
