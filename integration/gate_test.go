@@ -27,6 +27,8 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/gate"
 	"github.com/mantle-iam/mantle/internal/gate/authzapi"
+	"github.com/mantle-iam/mantle/internal/netlimit"
+	"github.com/mantle-iam/mantle/internal/server"
 )
 
 const (
@@ -64,7 +66,11 @@ type gateEnv struct {
 
 func startGate(t *testing.T, resourcePolicy string) *gateEnv {
 	t.Helper()
-	e := start(t)
+	return startGateOn(t, start(t), resourcePolicy)
+}
+
+func startGateOn(t *testing.T, e *env, resourcePolicy string) *gateEnv {
+	t.Helper()
 	seen := &upstreamSeen{}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
@@ -401,6 +407,28 @@ func TestGateAuditDataEvents(t *testing.T) {
 	issued := lookup(t, ct, cttypes.LookupAttributeKeyResourceName, s1.id)
 	if len(issued) != 1 || aws.ToString(issued[0].EventName) != "AssumeRole" || aws.ToString(issued[0].Username) != "dana" {
 		t.Errorf("the key's issuing event: %+v", issued)
+	}
+}
+
+// Failed authentications are events only within the client address's
+// allowance (the unsigned federation calls' limit): an anonymous client
+// cannot grow the trail without bound. Unsigned requests never reach
+// mantle at all.
+func TestGateFailedAuthenticationsBounded(t *testing.T) {
+	e := startConfig(t, func(c *server.Config) { c.UnsignedLimit = netlimit.RateLimit{Rate: 0.001, Burst: 2} })
+	g := startGateOn(t, e, "")
+	for range 5 {
+		g.call(t, creds{"AKIAUNKNOWNKEY000000", "x", ""}, "GET", "/prod/pets/1", "").
+			want(t, 403, "AccessDeniedException", "The security token included in the request is invalid.")
+		unsigned, _ := http.NewRequest("GET", g.url+"/prod/pets/1", nil)
+		sendGate(t, unsigned).want(t, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	}
+	evs := lookup(t, g.cloudtrail(g.root()), cttypes.LookupAttributeKeyEventSource, "execute-api.amazonaws.com")
+	if len(evs) != 2 {
+		t.Fatalf("%d events of failed authentications, want the burst of 2", len(evs))
+	}
+	if r := record(t, evs[0]); r.UserIdentity.Type != "Unknown" || r.UserIdentity.AccessKeyID != "AKIAUNKNOWNKEY000000" || r.ErrorCode != "AccessDeniedException" {
+		t.Errorf("record %+v", r)
 	}
 }
 

@@ -50,6 +50,10 @@ type Entry struct {
 	// Resources are the resources the event names beyond those its
 	// parameters do (the API a data event invoked).
 	Resources []ResourceRef
+	// Unrecorded leaves the call's event out: a client's failed
+	// authentication at a gateway beyond its address's allowance, so an
+	// anonymous client cannot grow the trail without bound.
+	Unrecorded bool
 	// Recipient, when set, is the account whose history holds the event:
 	// the owner of the resource a data event acted on, who may not be the
 	// caller's account.

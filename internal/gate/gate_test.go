@@ -120,18 +120,24 @@ func TestGateRefusals(t *testing.T) {
 		err                error
 		status             int
 		errType, msg       string
+		unsigned           bool
 	}{
-		{"denied", "/prod/pets", "", denied, nil, 403, "AccessDeniedException", "User: x is not authorized"},
-		{"unauthenticated", "/prod/pets", "", unauth, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
-		{"unknown stage", "/dev/pets", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
-		{"mantle down", "/prod/pets", "", nil, errors.New("connection refused"), 500, "InternalServerErrorException", "Internal server error"},
-		{"body too large", "/prod/pets", strings.Repeat("x", 65), allowedOut, nil, 413, "RequestTooLargeException", "Request Too Long"},
-		{"bad escape", "/prod/%zz", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token"},
+		{"unsigned", "/prod/pets", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", true},
+		{"denied", "/prod/pets", "", denied, nil, 403, "AccessDeniedException", "User: x is not authorized", false},
+		{"unauthenticated", "/prod/pets", "", unauth, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"unknown stage", "/dev/pets", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"mantle down", "/prod/pets", "", nil, errors.New("connection refused"), 500, "InternalServerErrorException", "Internal server error", false},
+		{"body too large", "/prod/pets", strings.Repeat("x", 65), allowedOut, nil, 413, "RequestTooLargeException", "Request Too Long", false},
+		{"bad escape", "/prod/%zz", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			g, up := newTestGate(t, &fakeAuthorizer{out: tt.out, err: tt.err}, false)
+			az := &fakeAuthorizer{out: tt.out, err: tt.err}
+			g, up := newTestGate(t, az, false)
 			r := httptest.NewRequest("POST", "http://gate/", strings.NewReader(tt.body))
 			r.RequestURI = tt.target
+			if !tt.unsigned {
+				r.Header.Set("Authorization", "AWS4-HMAC-SHA256 …")
+			}
 			w := httptest.NewRecorder()
 			g.ServeHTTP(w, r)
 			var m map[string]string
@@ -144,6 +150,9 @@ func TestGateRefusals(t *testing.T) {
 			if up.uri != "" {
 				t.Errorf("a refused request reached the upstream")
 			}
+			if tt.unsigned && az.in != nil {
+				t.Errorf("mantle was asked about an unsigned request")
+			}
 		})
 	}
 }
@@ -155,6 +164,7 @@ func TestGateAuthRequest(t *testing.T) {
 	g, _ := newTestGate(t, az, true)
 	r := httptest.NewRequest("GET", "http://127.0.0.1:9/auth", nil)
 	r.Host = "api.example.com"
+	r.Header.Set("Authorization", "AWS4-HMAC-SHA256 …")
 	r.Header.Set("X-Original-Method", "DELETE")
 	r.Header.Set("X-Original-Uri", "/prod/pets/7?force=1")
 	r.Header.Set("X-Real-Ip", "198.51.100.9")
@@ -232,6 +242,7 @@ func FuzzGate(f *testing.F) {
 		g, up := newTestGate(t, az, false)
 		r := httptest.NewRequest("GET", "http://gate/", nil)
 		r.Method, r.RequestURI = method, target
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 …")
 		w := httptest.NewRecorder()
 		g.ServeHTTP(w, r)
 		if up.uri != "" && az.in == nil {

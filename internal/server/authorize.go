@@ -15,6 +15,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/authz"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/gate/authzapi"
+	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 	"github.com/mantle-iam/mantle/policy"
 )
@@ -40,6 +41,9 @@ func (p *invokeParams) StructField(string) wire.Fields { return nil }
 type requestAuthorizer struct {
 	auth  *SigV4Authenticator
 	authz *authz.Authorizer
+	// failures limits, per client address, the failed authentications
+	// recorded as events.
+	failures *netlimit.PerAddress
 	// resource policies by content: a gateway sends its API's policy
 	// with every request.
 	mu       sync.RWMutex
@@ -55,8 +59,9 @@ type parsedPolicy struct {
 
 const maxCachedResourcePolicies = 1024
 
-func newRequestAuthorizer(a *SigV4Authenticator, az *authz.Authorizer) *requestAuthorizer {
-	return &requestAuthorizer{auth: a, authz: az, policies: make(map[uint64]parsedPolicy), seed: maphash.MakeSeed()}
+func newRequestAuthorizer(a *SigV4Authenticator, az *authz.Authorizer, limit netlimit.RateLimit) *requestAuthorizer {
+	return &requestAuthorizer{auth: a, authz: az, policies: make(map[uint64]parsedPolicy), seed: maphash.MakeSeed(),
+		failures: netlimit.NewPerAddress(limit, maxLimitedAddrs, nil)}
 }
 
 func validation(format string, args ...any) error {
@@ -115,6 +120,12 @@ func (ra *requestAuthorizer) AuthorizeRequest(ctx context.Context, asker *auth.C
 			return nil, err // the store failed: the gateway retries
 		}
 		out.Status, out.ErrorType, out.Message = gatewayError(err)
+		if e != nil && !ra.failures.Allow(info.SourceIP) {
+			// Answered, not recorded: as for the unsigned federation
+			// calls, each failure would otherwise be an event anyone
+			// can cause.
+			e.Unrecorded = true
+		}
 		if e != nil {
 			// No identity: the record keeps the key the request claimed.
 			e.Caller = &auth.Caller{AccessKeyID: claimedKey(&in.Request), AccountID: e.Recipient}

@@ -261,7 +261,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
 			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
-		}, authorizationService(newRequestAuthorizer(authn, az))},
+		}, authorizationService(newRequestAuthorizer(authn, az, cfg.UnsignedLimit))},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),

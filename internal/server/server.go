@@ -320,7 +320,7 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 // answered: a call whose event must be stored first (audit.Durable) fails
 // if it cannot be.
 func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
-	if e == nil {
+	if e == nil || e.Unrecorded {
 		return res, err
 	}
 	if res != nil {
