@@ -33,8 +33,6 @@ import (
 	"github.com/mantle-iam/mantle/internal/gate"
 	"github.com/mantle-iam/mantle/internal/gate/authzapi"
 	"github.com/mantle-iam/mantle/internal/netlimit"
-	"github.com/mantle-iam/mantle/internal/server"
-	"github.com/mantle-iam/mantle/internal/store/sqlite"
 	"github.com/mantle-iam/mantle/tools/internal/wrk"
 )
 
@@ -68,7 +66,7 @@ func run(d time.Duration, conns, threads int, check bool) error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	upstreamURL, err := listen(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	upstreamURL, err := wrk.Listen(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"id":1,"name":"rex","kind":"dog"}`)
@@ -76,7 +74,7 @@ func run(d time.Duration, conns, threads int, check bool) error {
 	if err != nil {
 		return err
 	}
-	mantleURL, err := serveMantle(ctx)
+	mantleURL, err := wrk.ServeMantle(ctx, account, rootID, rootSecret)
 	if err != nil {
 		return err
 	}
@@ -167,32 +165,6 @@ func run(d time.Duration, conns, threads int, check bool) error {
 	return nil
 }
 
-func serveMantle(ctx context.Context) (string, error) {
-	dir, err := os.MkdirTemp("", "gatebench-data")
-	if err != nil {
-		return "", err
-	}
-	go func() { <-ctx.Done(); os.RemoveAll(dir) }()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
-	if err != nil {
-		return "", err
-	}
-	srv, err := server.New(ctx, server.Config{
-		DataDir: dir, Store: st, AccountID: account,
-		RootAccessKeyID: rootID, RootSecretAccessKey: rootSecret,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		return "", err
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	go func() { _ = srv.Serve(ctx, l) }()
-	return "http://" + l.Addr().String(), nil
-}
-
 // user creates a user allowed action on resource, with a key.
 func user(ctx context.Context, mantleURL, name, action, resource string) (aws.Credentials, error) {
 	c := iam.NewFromConfig(aws.Config{Region: region, BaseEndpoint: aws.String(mantleURL),
@@ -209,17 +181,6 @@ func user(ctx context.Context, mantleURL, name, action, resource string) (aws.Cr
 		return aws.Credentials{}, err
 	}
 	return aws.Credentials{AccessKeyID: aws.ToString(k.AccessKey.AccessKeyId), SecretAccessKey: aws.ToString(k.AccessKey.SecretAccessKey)}, nil
-}
-
-func listen(ctx context.Context, h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	hs := &http.Server{Handler: h}
-	go func() { _ = hs.Serve(l) }()
-	go func() { <-ctx.Done(); hs.Close() }()
-	return "http://" + l.Addr().String(), nil
 }
 
 // luaScript makes wrk send one fixed GET, signed for execute-api as an SDK
