@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/awsproto"
@@ -450,7 +451,8 @@ func (g *Gate) newProxy(rt *Route) *httputil.ReverseProxy {
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
 		},
-		Transport: g.cfg.Transport,
+		Transport:  g.cfg.Transport,
+		BufferPool: bufferPool{},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			g.cfg.Log.Error("upstream failed", "api", rt.APIID, "upstream", target.String(), "err", err)
 			g.refuse(w, awsproto.NewRequestID(), http.StatusBadGateway, "InternalServerErrorException", "Internal server error")
@@ -464,4 +466,17 @@ func remoteIP(addr string) string {
 		return addr
 	}
 	return host
+}
+
+// bufferPool lends ReverseProxy its copy buffers, which it would
+// otherwise allocate (32 KB) for every response.
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
+
+func (bufferPool) Get() []byte  { return copyBuffers.Get().(*[32 << 10]byte)[:] }
+func (bufferPool) Put(b []byte) {
+	if len(b) == 32<<10 {
+		copyBuffers.Put((*[32 << 10]byte)(b))
+	}
 }
