@@ -458,8 +458,12 @@ func TestGateAskerNeedsPermission(t *testing.T) {
 		t.Fatal("root asked about another account's API")
 	}
 	out, err := g2.Authorize(ctx(t), in)
-	if err != nil || !out.Allowed || out.Principal.SessionName != "s1" {
+	if err != nil || !out.Allowed || out.Principal.SessionName != "s1" || out.Decision != "allowed" {
 		t.Fatalf("root asking about its own API: %+v %v", out, err)
+	}
+	// The explanation: the statement that allowed.
+	if len(out.MatchedStatements) != 1 || out.MatchedStatements[0].PolicyType != "identity-based policy" || out.MatchedStatements[0].Effect != "Allow" {
+		t.Errorf("matched statements %+v", out.MatchedStatements)
 	}
 }
 
@@ -520,4 +524,45 @@ func BenchmarkAuthorizeRequest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// Condition keys reach the engine from the request as the gate saw it:
+// aws:SecureTransport is true only on the gate's TLS listener, and
+// aws:PrincipalTag is the role's tag, read at request time.
+func TestGateConditionKeys(t *testing.T) {
+	g := startGate(t, "")
+	s1, _ := g.petsReader(t)
+	root := g.iam(g.root())
+	must[*iam.PutRolePolicyOutput](t)(root.PutRolePolicy(ctx(t), &iam.PutRolePolicyInput{RoleName: aws.String("pets-reader"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"` + apiARN + `/prod/GET/pets/*",
+		  "Condition":{"Bool":{"aws:SecureTransport":"true"},"StringEquals":{"aws:PrincipalTag/team":"blue"}}}]}`)}))
+	tlsGate := httptest.NewTLSServer(g.gate)
+	t.Cleanup(tlsGate.Close)
+	overTLS := func() gateAnswer {
+		req := g.signed(t, s1, "GET", "/prod/pets/1", "", time.Now())
+		u, _ := url.Parse(tlsGate.URL + "/prod/pets/1")
+		req.URL, req.Host = u, u.Host
+		// Signed for the TLS gate's host.
+		req.Header.Del("Authorization")
+		req.Header.Del("X-Amz-Date")
+		req.Header.Del("X-Amz-Security-Token")
+		sum := sha256.Sum256(nil)
+		v4.NewSigner().SignHTTP(ctx(t), aws.Credentials{AccessKeyID: s1.id, SecretAccessKey: s1.secret, SessionToken: s1.token},
+			req, hex.EncodeToString(sum[:]), "execute-api", testRegion, time.Now())
+		resp, err := tlsGate.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return gateAnswer{status: resp.StatusCode, body: string(b)}
+	}
+	if a := overTLS(); a.status != 403 {
+		t.Fatalf("untagged role over TLS: %d %s", a.status, a.body)
+	}
+	must[*iam.TagRoleOutput](t)(root.TagRole(ctx(t), &iam.TagRoleInput{RoleName: aws.String("pets-reader"), Tags: []iamtypes.Tag{{Key: aws.String("team"), Value: aws.String("blue")}}}))
+	if a := overTLS(); a.status != 200 {
+		t.Fatalf("tagged role over TLS: %d %s", a.status, a.body)
+	}
+	g.call(t, s1, "GET", "/prod/pets/1", "").want(t, 403, "AccessDeniedException", "User: ")
 }
