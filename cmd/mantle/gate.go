@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
@@ -60,6 +62,7 @@ the APIs' ARNs. The API belongs to --account, by default that of those
 credentials. Several APIs: --config FILE, a JSON document
 {"routes":[{"apiId","stage","upstream","region","account","resourcePolicy"}]}.
 The resource policy file is reloaded when it changes (and on SIGHUP).
+An https --mantle with its own certificate is trusted through AWS_CA_BUNDLE.
 See docs/gate.md.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -74,6 +77,9 @@ See docs/gate.md.`,
 			}
 			if _, _, err := net.SplitHostPort(o.listen); err != nil {
 				return usagef("--listen %q: %v: use HOST:PORT", o.listen, err)
+			}
+			if o.logFormat != "text" && o.logFormat != "json" {
+				return usagef("--log-format %q: use text or json", o.logFormat)
 			}
 			if u, err := url.Parse(o.mantle); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				return usagef("--mantle %q: mantle's endpoint URL, e.g. http://127.0.0.1:4599", o.mantle)
@@ -122,9 +128,23 @@ See docs/gate.md.`,
 				}
 				rs = append(rs, rt)
 			}
+			client := gate.NewClient(o.mantle, o.region, awsCfg.Credentials)
+			if bundle := os.Getenv("AWS_CA_BUNDLE"); bundle != "" {
+				// mantle served with its own certificate (--tls-cert):
+				// trusted as the SDKs trust it.
+				pem, err := os.ReadFile(bundle)
+				if err != nil {
+					return usagef("AWS_CA_BUNDLE: %v", err)
+				}
+				pool := x509.NewCertPool()
+				if !pool.AppendCertsFromPEM(pem) {
+					return usagef("AWS_CA_BUNDLE %s: no PEM certificate", bundle)
+				}
+				client.HTTP.Transport.(*http.Transport).TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+			}
 			g, err := gate.New(gate.Config{
 				Routes:      rs,
-				Authorizer:  gate.NewClient(o.mantle, o.region, awsCfg.Credentials),
+				Authorizer:  client,
 				AuthRequest: o.authRequest,
 				Log:         log,
 			})
