@@ -98,6 +98,9 @@ const (
 	TypeWebIdentityUser = "WebIdentityUser"
 	TypeSAMLUser        = "SAMLUser"
 	TypeAWSService      = "AWSService"
+	// TypeUnknown is CloudTrail's type for a request it could not tie to
+	// an identity ("CloudTrail userIdentity element").
+	TypeUnknown = "Unknown"
 )
 
 const recordTime = "2006-01-02T15:04:05Z"
@@ -138,6 +141,12 @@ func (e *Entry) Record() *Record {
 	default:
 		r.UserIdentity, r.RecipientAccountID = federatedIdentity(e.Input, e.Output)
 	}
+	if e.Data {
+		r.ManagementEvent, r.EventCategory = false, "Data"
+	}
+	if e.Recipient != "" {
+		r.RecipientAccountID = e.Recipient
+	}
 	if e.Err != nil {
 		if ae := awserr.As(e.Err); ae != nil {
 			r.ErrorCode, r.ErrorMessage = ae.Code, ae.Message
@@ -152,6 +161,7 @@ func (e *Entry) Record() *Record {
 	if roleARN := stringField(e.Input, "RoleArn"); roleARN != "" && e.Service == "sts" {
 		r.Resources = []ResourceRef{{ARN: roleARN, AccountID: arnAccount(roleARN), Type: "AWS::IAM::Role"}}
 	}
+	r.Resources = append(r.Resources, e.Resources...)
 	if st := e.TLS; st != nil {
 		r.TLSDetails = &TLSDetails{
 			TLSVersion:               tlsVersion(st.Version),
@@ -196,9 +206,19 @@ func (e *Entry) Event() (*store.Event, error) {
 		AccessKeyID: r.UserIdentity.AccessKeyID,
 		Username:    username(&r.UserIdentity),
 		ReadOnly:    r.ReadOnly,
-		Resources:   Resources(e.Input, e.Output),
+		Resources:   e.eventResources(),
 		Record:      b,
 	}, nil
+}
+
+// eventResources are what LookupEvents finds the event by: its
+// parameters' resources and the resources a data event names (by ARN).
+func (e *Entry) eventResources() []store.EventResource {
+	rs := Resources(e.Input, e.Output)
+	for _, r := range e.Resources {
+		rs = append(rs, store.EventResource{Type: r.Type, Name: r.ARN})
+	}
+	return rs
 }
 
 // username is the LookupEvents Username of an identity: the user's name,
@@ -225,6 +245,10 @@ func callerIdentity(c *auth.Caller) UserIdentity {
 		u.Type = TypeAssumedRole
 	case auth.KindFederatedUser:
 		u.Type = TypeFederatedUser
+	default:
+		// A data event whose signature did not verify: the key it
+		// claimed, no identity.
+		u.Type = TypeUnknown
 	}
 	if !c.Temporary {
 		return u

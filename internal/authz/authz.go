@@ -524,3 +524,31 @@ func (a *Authorizer) parsed(doc, id string, kind policy.Kind) (*policy.Policy, e
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// PrincipalTags are the caller's aws:PrincipalTag values: the user's or
+// role's tags overridden by the session's, read as Evaluate reads them (so
+// a tag change applies at once). Root has none.
+func (a *Authorizer) PrincipalTags(ctx context.Context, c *auth.Caller) ([]policy.Tag, error) {
+	var base []policy.Tag
+	switch c.Kind {
+	case auth.KindUser, auth.KindAssumedRole, auth.KindFederatedUser:
+		kind := store.EntityUser
+		if c.Kind == auth.KindAssumedRole {
+			kind = store.EntityRole
+		}
+		if c.Kind == auth.KindFederatedUser && c.ID == c.AccountID {
+			break // root's federation token: root has no tags
+		}
+		p, err := a.principal(ctx, kind, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		base = p.tags
+	default:
+		return nil, nil
+	}
+	if len(c.SessionTags) == 0 {
+		return base, nil
+	}
+	return mergeTags(base, c.SessionTags), nil
+}

@@ -237,16 +237,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
+	authn := &SigV4Authenticator{
+		Usage: s.usage,
+		// The bodies of the services mantle serves carry the action
+		// and its parameters: the signature always covers the body
+		// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+		Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
+		Keys:     newCachedKeys(svc, cfg.Store),
+		Tokens:   ring,
+	}
 	s.Handler = &Handler{
-		Auth: &SigV4Authenticator{
-			Usage: s.usage,
-			// The bodies of the services mantle serves carry the action
-			// and its parameters: the signature always covers the body
-			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-			Keys:     newCachedKeys(svc, cfg.Store),
-			Tokens:   ring,
-		},
+		Auth: authn,
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
 			Actions: Operations(iamHandlers(svc).Operations()),
@@ -262,7 +263,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
 			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
-		}},
+		}, authorizationService(newRequestAuthorizer(authn, az, cfg.UnsignedLimit))},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),

@@ -320,13 +320,17 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 // answered: a call whose event must be stored first (audit.Durable) fails
 // if it cannot be.
 func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
-	if e == nil {
+	if e == nil || e.Unrecorded {
 		return res, err
 	}
 	if res != nil {
 		e.Output = res
 	}
-	e.Err = err
+	if err != nil {
+		// An action that answers may still record a refusal of its own
+		// (AuthorizeRequest: the client's request, not the call, failed).
+		e.Err = err
+	}
 	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
 		return nil, rerr
 	}

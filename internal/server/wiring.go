@@ -6,6 +6,7 @@ import (
 	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/audit"
+	"github.com/mantle-iam/mantle/internal/gate/authzapi"
 	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/sts"
@@ -215,5 +216,14 @@ func orgsHandlers(s *orgs.Service) *orgsapi.Handlers {
 func cloudtrailHandlers(s *audit.Service) *cloudtrailapi.Handlers {
 	return &cloudtrailapi.Handlers{
 		LookupEvents: s.LookupEvents,
+	}
+}
+
+// authorizationService is mantle's own authorization API (authorize.go),
+// which gateways call; it has no AWS model.
+func authorizationService(ra *requestAuthorizer) *JSONService {
+	return &JSONService{
+		Name: authzapi.Service, TargetPrefix: authzapi.TargetPrefix,
+		Operations: map[string]JSONHandler{authzapi.Operation: ra.AuthorizeRequest},
 	}
 }

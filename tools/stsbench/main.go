@@ -17,8 +17,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -30,9 +28,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/mantle-iam/mantle/tools/internal/wrk"
-
-	"github.com/mantle-iam/mantle/internal/server"
-	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
 
 const (
@@ -76,7 +71,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string) error 
 	if err != nil {
 		return err
 	}
-	mantleURL, err := serveMantle(ctx)
+	mantleURL, err := wrk.ServeMantle(ctx, account, rootID, rootSecret)
 	if err != nil {
 		return err
 	}
@@ -166,46 +161,7 @@ func serveTrivial(ctx context.Context) (string, error) {
 		w.Header().Set("Content-Type", "text/xml")
 		_, _ = w.Write(resp)
 	})
-	return listen(ctx, h)
-}
-
-func serveMantle(ctx context.Context) (string, error) {
-	dir, err := os.MkdirTemp("", "stsbench-data")
-	if err != nil {
-		return "", err
-	}
-	go func() { <-ctx.Done(); os.RemoveAll(dir) }()
-	st, err := sqlite.Open(ctx, filepath.Join(dir, "mantle.db"))
-	if err != nil {
-		return "", err
-	}
-	// Logs are formatted as in production but not written: the run measures
-	// the request path, not the terminal.
-	srv, err := server.New(ctx, server.Config{
-		DataDir: dir, Store: st, AccountID: account,
-		RootAccessKeyID: rootID, RootSecretAccessKey: rootSecret,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		return "", err
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	go func() { _ = srv.Serve(ctx, l) }()
-	return "http://" + l.Addr().String(), nil
-}
-
-func listen(ctx context.Context, h http.Handler) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	hs := &http.Server{Handler: h}
-	go func() { _ = hs.Serve(l) }()
-	go func() { <-ctx.Done(); hs.Close() }()
-	return "http://" + l.Addr().String(), nil
+	return wrk.Listen(ctx, h)
 }
 
 // luaScript makes wrk send one fixed request: signed as the SDK signs it
