@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/mantle-iam/mantle/internal/server"
 )
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -58,7 +61,7 @@ func alert(page string) string {
 		return ""
 	}
 	rest := page[i+len(`role="alert">`):]
-	return rest[:strings.Index(rest, "</div>")]
+	return html.UnescapeString(rest[:strings.Index(rest, "</div>")])
 }
 
 // TestConsoleTutorial plays the console part of the roles tutorial over
@@ -178,5 +181,71 @@ func TestConsoleSigninThrottledPerAddress(t *testing.T) {
 	}
 	if throttled < 20 {
 		t.Fatalf("%d of 80 sign-in attempts throttled, want at least 20 past the burst of 50", throttled)
+	}
+}
+
+const (
+	rootEmail    = "ops@example.com"
+	rootPassword = "Root-pass-1"
+)
+
+// startConsole is start with the root user's console sign-in chosen, as
+// MANTLE_ROOT_EMAIL and MANTLE_ROOT_PASSWORD choose it.
+func startConsole(t *testing.T) *env {
+	return startConfig(t, func(c *server.Config) { c.RootEmail, c.RootPassword = rootEmail, rootPassword })
+}
+
+// The root user signs in with the account's email and password, works
+// with root's permissions, and IAM's own messages come back on the forms.
+func TestConsoleRootSignin(t *testing.T) {
+	e := startConsole(t)
+	b := newBrowser(t, e)
+	_, page := b.do("GET", "/console", nil)
+	for _, label := range []string{"> Root user</label>", ">Email</label>", ">Password</label>"} {
+		if !strings.Contains(page, label) {
+			t.Fatalf("sign-in page lacks %s", label)
+		}
+	}
+	signin := func(email, pw string) (int, string) {
+		b.do("GET", "/console", nil)
+		return b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {email}, "password": {pw}})
+	}
+	for _, tt := range []struct{ email, pw string }{{rootEmail, "Root-pass-2"}, {"other@example.com", rootPassword}, {"", ""}} {
+		if status, page := signin(tt.email, tt.pw); status != http.StatusUnauthorized || alert(page) != "Your authentication information is incorrect. Please try again." {
+			t.Fatalf("root sign-in %q/%q: %d %q", tt.email, tt.pw, status, alert(page))
+		}
+	}
+	status, page := signin("OPS@example.com", rootPassword)
+	if status != 200 || alert(page) != "" || !strings.Contains(page, "Root user @ "+testAccount) {
+		t.Fatalf("root sign-in: %d %q", status, alert(page))
+	}
+	// A trust policy IAM refuses: its own message, on the form.
+	_, page = b.do("GET", "/console/iam/roles/create", nil)
+	if !strings.Contains(page, ">Custom trust policy</label>") || !strings.Contains(page, "IAMReadOnlyAccess (AWS managed)") {
+		t.Fatal("create role form lacks the trust policy editor or AWS's managed policies")
+	}
+	status, page = b.do("POST", "/console/iam/roles", url.Values{"csrf": {b.csrf}, "rolename": {"Bad"}, "trust": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`}})
+	if status != http.StatusBadRequest || alert(page) != "Missing required field Principal" {
+		t.Fatalf("malformed trust policy: %d %q", status, alert(page))
+	}
+	status, page = b.do("POST", "/console/iam/roles", url.Values{"csrf": {b.csrf}, "rolename": {"bad name!"}, "trust": {"{}"}})
+	if status != http.StatusBadRequest || !strings.Contains(alert(page), "at 'roleName' failed to satisfy constraint") {
+		t.Fatalf("bad role name: %d %q", status, alert(page))
+	}
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + testAccount + `:root"},"Action":"sts:AssumeRole"}]}`
+	status, page = b.do("POST", "/console/iam/roles", url.Values{"csrf": {b.csrf}, "rolename": {"Reader"}, "trust": {trust},
+		"policies": {"arn:aws:iam::aws:policy/IAMReadOnlyAccess"}})
+	if status != 200 || alert(page) != "" || !strings.Contains(page, "arn:aws:iam::"+testAccount+":role/Reader") || !strings.Contains(page, "IAMReadOnlyAccess <code>") {
+		t.Fatalf("create role: %d %q", status, alert(page))
+	}
+	// Root may not switch roles: STS's own refusal.
+	status, page = b.do("POST", "/switchrole", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "roleName": {"Reader"}})
+	if status != http.StatusForbidden || alert(page) == "" {
+		t.Fatalf("root switching role: %d %q", status, alert(page))
+	}
+	// The event history shows the root's sign-ins, the failed ones too.
+	_, page = b.do("GET", "/console/cloudtrail/events?key=EventName&value=ConsoleLogin", nil)
+	if !strings.Contains(page, "Failure (ConsoleLogin)") || !strings.Contains(page, "<td>Success</td>") {
+		t.Fatalf("event history:\n%s", page)
 	}
 }

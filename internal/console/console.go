@@ -6,18 +6,19 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"time"
 
+	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/api/wire"
@@ -32,16 +33,35 @@ import (
 //go:embed assets
 var assets embed.FS
 
-var pages = template.Must(template.ParseFS(assets, "assets/pages.html"))
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"awsManaged": func(arn string) bool { return strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") },
+	// picker passes a policy <select>'s ID, name and choices to the
+	// "policypicker" template.
+	"picker": func(id, name string, multiple bool, ps []iamapi.Policy) any {
+		return struct {
+			ID, Name string
+			Multiple bool
+			Policies []iamapi.Policy
+		}{id, name, multiple, ps}
+	},
+}).ParseFS(assets, "assets/pages.html"))
 
 // IAM is what the console needs of internal/iam.
 type IAM interface {
 	ConsoleUser(ctx context.Context, account, userName, password string) (*store.User, bool, error)
+	ConsoleRoot(ctx context.Context, email, password string) (*store.Account, error)
+	ConsoleMFA(ctx context.Context, userID string) (string, error)
+	ConsolePasswordPolicy(ctx context.Context, account string) (*store.PasswordPolicy, error)
+	ChangePassword(ctx context.Context, c *auth.Caller, in *iamapi.ChangePasswordInput) (*iamapi.ChangePasswordOutput, error)
 	ListUsers(ctx context.Context, c *auth.Caller, in *iamapi.ListUsersInput) (*iamapi.ListUsersOutput, error)
 	CreateUser(ctx context.Context, c *auth.Caller, in *iamapi.CreateUserInput) (*iamapi.CreateUserOutput, error)
 	CreateLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.CreateLoginProfileInput) (*iamapi.CreateLoginProfileOutput, error)
 	ListRoles(ctx context.Context, c *auth.Caller, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error)
 	GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error)
+	CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error)
+	AttachRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.AttachRolePolicyInput) (*iamapi.AttachRolePolicyOutput, error)
+	ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListAttachedRolePoliciesInput) (*iamapi.ListAttachedRolePoliciesOutput, error)
+	ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error)
 }
 
 // STS is what the console needs of internal/sts: the console session and
@@ -49,6 +69,11 @@ type IAM interface {
 type STS interface {
 	GetSessionToken(ctx context.Context, c *auth.Caller, in *stsapi.GetSessionTokenInput) (*stsapi.GetSessionTokenOutput, error)
 	AssumeRole(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error)
+}
+
+// Trail is CloudTrail's event history (audit.Service).
+type Trail interface {
+	LookupEvents(ctx context.Context, c *auth.Caller, in *cloudtrailapi.LookupEventsInput) (*cloudtrailapi.LookupEventsOutput, error)
 }
 
 // Recorder takes the console's audit events (audit.Recorder).
@@ -60,6 +85,7 @@ type Recorder interface {
 type Config struct {
 	IAM    IAM
 	STS    STS
+	Trail  Trail
 	Tokens *token.Ring
 	Audit  Recorder
 	Now    func() time.Time
@@ -82,6 +108,8 @@ type Console struct {
 	cfg   Config
 	mux   *http.ServeMux
 	guard *guard
+	// pending are sign-ins waiting for their MFA code.
+	pending pendingTable
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -94,10 +122,14 @@ type session struct {
 	csrf    string
 	account string
 	name    string
-	token   string // the user's own console session (sealed claims)
-	role    *roleSession
-	recent  []roleLink
-	expires time.Time
+	root    bool
+	// newPassword holds every page until the user sets a new password
+	// (the login profile requires it).
+	newPassword bool
+	token       string // the user's own console session (sealed claims)
+	role        *roleSession
+	recent      []roleLink
+	expires     time.Time
 }
 
 type roleSession struct {
@@ -129,17 +161,24 @@ func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), sessions: map[string]*session{}}
+	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, sessions: map[string]*session{}}
 	static, _ := fs.Sub(assets, "assets")
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)
 	h.mux.HandleFunc("GET /console/{account}", h.signinPage)
 	h.mux.HandleFunc("POST "+SigninPath, h.signin)
+	h.mux.HandleFunc("POST /console/auth/mfa", h.signinMFA)
+	h.mux.HandleFunc("GET /console/auth/password", h.withSession(h.passwordPage))
+	h.mux.HandleFunc("POST /console/auth/password", h.withSession(h.changePassword))
 	h.mux.HandleFunc("POST /console/auth/signout", h.withSession(h.signout))
 	h.mux.HandleFunc("GET /console/iam/users", h.withSession(h.users))
 	h.mux.HandleFunc("POST /console/iam/users", h.withSession(h.createUser))
 	h.mux.HandleFunc("GET /console/iam/roles", h.withSession(h.roles))
+	h.mux.HandleFunc("GET /console/iam/roles/create", h.withSession(h.createRolePage))
+	h.mux.HandleFunc("POST /console/iam/roles", h.withSession(h.createRole))
 	h.mux.HandleFunc("GET /console/iam/roles/{name}", h.withSession(h.role))
+	h.mux.HandleFunc("POST /console/iam/roles/{name}/attach", h.withSession(h.attachRolePolicy))
+	h.mux.HandleFunc("GET /console/cloudtrail/events", h.withSession(h.events))
 	h.mux.HandleFunc("GET /switchrole", h.withSession(h.switchPage))
 	h.mux.HandleFunc("POST /switchrole", h.withSession(h.switchRole))
 	h.mux.HandleFunc("POST /switchrole/back", h.withSession(h.switchBack))
@@ -181,12 +220,22 @@ type view struct {
 	Roles    []iamapi.Role
 	Role     *iamapi.Role
 	Switch   roleLink
+	Root     bool   // the sign-in form's choice
+	Email    string // the root user's, on the sign-in form
+	Policy   *store.PasswordPolicy
 	// SwitchLink and SwitchLinkAbs are the role page's switch-role link.
 	SwitchLink, SwitchLinkAbs string
+	// RoleName and Document are a create form's values.
+	RoleName, Document string
+	Attached           []iamapi.AttachedPolicy
+	Policies           []iamapi.Policy
+	Events             []eventRow
+	Lookup             lookupForm
 }
 
 type sessionView struct {
 	CSRF, Account, Name string
+	Root                bool
 	Role                *roleSession
 	Recent              []roleLink
 }
@@ -217,100 +266,6 @@ func sameToken(a, b string) bool {
 // forbidden is the answer to a form without its CSRF token.
 func (h *Console) forbidden(w http.ResponseWriter) {
 	h.render(w, http.StatusForbidden, "signin", &view{Title: "Refused", Error: "The form expired or did not come from this console. Reload the page and try again."})
-}
-
-func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	if s := h.session(r); s != nil {
-		http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
-		return
-	}
-	h.showSignin(w, r, http.StatusOK, r.PathValue("account"), "", "")
-}
-
-func (h *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, account, user, msg string) {
-	csrf := randomString()
-	setCookie(w, r, csrfCookie, csrf, 3600)
-	h.render(w, status, "signin", &view{Title: "Sign in", CSRF: csrf, Account: account, UserName: user, Error: msg})
-}
-
-// badSignin is what the console says to every failed sign-in, whatever
-// failed, as AWS's does.
-const badSignin = "Your authentication information is incorrect. Please try again."
-
-func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
-	ck, _ := r.Cookie(csrfCookie)
-	if ck == nil || !sameToken(ck.Value, r.PostFormValue("csrf")) {
-		h.forbidden(w)
-		return
-	}
-	account := strings.TrimSpace(r.PostFormValue("account"))
-	name := strings.TrimSpace(r.PostFormValue("username"))
-	password := r.PostFormValue("password")
-	now := h.cfg.Now()
-	key := strings.ToLower(account + "/" + name)
-	if wait, locked := h.guard.check(key, now); locked {
-		h.showSignin(w, r, http.StatusTooManyRequests, account, name,
-			"Too many failed sign-in attempts for this user. Try again in "+wait.Round(time.Minute).String()+".")
-		return
-	} else if wait > 0 {
-		// Each failure beyond the first few costs the next attempt a
-		// little more time, before the lock.
-		select {
-		case <-time.After(wait):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	u, _, err := h.cfg.IAM.ConsoleUser(r.Context(), account, name, password)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			h.guard.fail(key, now)
-			h.recordSignin(r, account, name, nil, false)
-			h.showSignin(w, r, http.StatusUnauthorized, account, name, badSignin)
-			return
-		}
-		h.cfg.Log.Error("console sign-in", "err", err)
-		h.showSignin(w, r, http.StatusInternalServerError, account, name, "Sign-in is unavailable. Try again later.")
-		return
-	}
-	h.guard.reset(key)
-	c := h.caller(r)
-	c.SetUser(u.AccountID, u.ID, u.Name, u.Path)
-	e := h.entry(r, "signin", "ConsoleLogin", c)
-	ctx := audit.With(r.Context(), e)
-	out, err := h.cfg.STS.GetSessionToken(ctx, c, &stsapi.GetSessionTokenInput{})
-	if err != nil {
-		h.showSignin(w, r, http.StatusInternalServerError, account, name, errorMessage(err))
-		return
-	}
-	e.Output = signinResult{"ConsoleLogin", "Success"}
-	if err := h.cfg.Audit.Record(ctx, e); err != nil {
-		h.showSignin(w, r, http.StatusServiceUnavailable, account, name, "Sign-in is unavailable. Try again later.")
-		return
-	}
-	s := &session{id: randomString(), csrf: randomString(), account: u.AccountID, name: u.Name,
-		token: out.Credentials.SessionToken, expires: out.Credentials.Expiration}
-	if !h.add(s, now) {
-		h.showSignin(w, r, http.StatusServiceUnavailable, account, name, "Too many console sessions. Try again later.")
-		return
-	}
-	setCookie(w, r, csrfCookie, "", -1)
-	setCookie(w, r, cookieName, s.id, int(s.expires.Sub(now).Seconds()))
-	http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
-}
-
-// recordSignin records a failed ConsoleLogin: AWS records it with the user
-// name tried, and "Failed authentication".
-func (h *Console) recordSignin(r *http.Request, account, name string, c *auth.Caller, ok bool) {
-	if c == nil {
-		c = h.caller(r)
-		c.SetUser(account, "", name, "/")
-	}
-	e := h.entry(r, "signin", "ConsoleLogin", c)
-	e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
-		h.cfg.Log.Warn("console sign-in event not recorded", "err", err)
-	}
 }
 
 func (h *Console) add(s *session, now time.Time) bool {
@@ -363,16 +318,12 @@ func (h *Console) withSession(fn func(http.ResponseWriter, *http.Request, *sessi
 			h.forbidden(w)
 			return
 		}
+		if s.newPassword && r.URL.Path != passwordPath && r.URL.Path != "/console/auth/signout" {
+			http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+			return
+		}
 		fn(w, r, s)
 	}
-}
-
-func (h *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
-	h.mu.Lock()
-	delete(h.sessions, s.id)
-	h.mu.Unlock()
-	setCookie(w, r, cookieName, "", -1)
-	http.Redirect(w, r, "/console/"+s.account, http.StatusSeeOther)
 }
 
 // caller is a Caller with the request's facts; the console's user agent
@@ -422,7 +373,8 @@ func (h *Console) entry(r *http.Request, service, action string, c *auth.Caller)
 }
 
 // call runs one action as the session's identity, recorded in the trail as
-// the API records it.
+// the API records it. in must be valid: pages build inputs with query or
+// jsonInput, which decode and validate them as the API does.
 func call[I, O interface {
 	comparable
 	wire.Auditable
@@ -432,7 +384,7 @@ func call[I, O interface {
 	if err != nil {
 		return zero, err
 	}
-	e := h.entry(r, "iam", action, c)
+	e := h.entry(r, serviceOf(in), action, c)
 	e.Input = in
 	ctx := audit.With(r.Context(), e)
 	out, err := fn(ctx, c, in)
@@ -446,6 +398,42 @@ func call[I, O interface {
 	return out, err
 }
 
+// serviceOf names the service of a generated input by its package.
+func serviceOf(in any) string {
+	t := reflect.TypeOf(in).Elem().PkgPath()
+	switch t[strings.LastIndexByte(t, '/')+1:] {
+	case "cloudtrail":
+		return "cloudtrail"
+	case "organizations":
+		return "organizations"
+	case "sts":
+		return "sts"
+	}
+	return "iam"
+}
+
+// query decodes a Query-protocol input from its wire parameters
+// (RoleName=…, PolicyArns.member.1=…) and validates it, as the API decodes
+// a request: the page gets the API's ValidationError.
+func query[T any, I interface {
+	*T
+	DecodeQuery(url.Values) error
+}](q url.Values) (I, error) {
+	in := I(new(T))
+	return in, in.DecodeQuery(q)
+}
+
+// form is url.Values from name, value pairs, leaving out empty values.
+func form(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return q
+}
+
 // errorMessage is what the page shows for a failed action: AWS's own
 // message, as the API returns it.
 func errorMessage(err error) string {
@@ -456,7 +444,7 @@ func errorMessage(err error) string {
 }
 
 func (s *session) view() *sessionView {
-	return &sessionView{CSRF: s.csrf, Account: s.account, Name: s.name, Role: s.role, Recent: s.recent}
+	return &sessionView{CSRF: s.csrf, Account: s.account, Name: s.name, Root: s.root, Role: s.role, Recent: s.recent}
 }
 
 func (h *Console) page(s *session, title string) *view {
@@ -479,9 +467,19 @@ func (h *Console) users(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (h *Console) createUser(w http.ResponseWriter, r *http.Request, s *session) {
 	name, pw := r.PostFormValue("username"), r.PostFormValue("password")
-	_, err := call(h, r, s, "CreateUser", &iamapi.CreateUserInput{UserName: name}, h.cfg.IAM.CreateUser)
+	in, err := query[iamapi.CreateUserInput](form("UserName", name))
+	if err == nil {
+		_, err = call(h, r, s, "CreateUser", in, h.cfg.IAM.CreateUser)
+	}
 	if err == nil && pw != "" {
-		_, err = call(h, r, s, "CreateLoginProfile", &iamapi.CreateLoginProfileInput{UserName: name, Password: pw}, h.cfg.IAM.CreateLoginProfile)
+		var lp *iamapi.CreateLoginProfileInput
+		reset := ""
+		if r.PostFormValue("reset") != "" {
+			reset = "true"
+		}
+		if lp, err = query[iamapi.CreateLoginProfileInput](form("UserName", name, "Password", pw, "PasswordResetRequired", reset)); err == nil {
+			_, err = call(h, r, s, "CreateLoginProfile", lp, h.cfg.IAM.CreateLoginProfile)
+		}
 	}
 	if err != nil {
 		v := h.page(s, "Users")
@@ -502,25 +500,6 @@ func (h *Console) roles(w http.ResponseWriter, r *http.Request, s *session) {
 		v.Roles = out.Roles
 	}
 	h.render(w, status, "roles", v)
-}
-
-func (h *Console) role(w http.ResponseWriter, r *http.Request, s *session) {
-	v := h.page(s, "Role")
-	out, err := call(h, r, s, "GetRole", &iamapi.GetRoleInput{RoleName: r.PathValue("name")}, h.cfg.IAM.GetRole)
-	status := http.StatusOK
-	if err != nil {
-		v.Error, status = errorMessage(err), statusOf(err)
-	} else {
-		v.Role = out.Role
-		account := strings.Split(out.Role.Arn, ":")[4]
-		v.SwitchLink = roleLink{Account: account, RoleName: out.Role.RoleName, DisplayName: out.Role.RoleName}.Link()
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		v.SwitchLinkAbs = scheme + "://" + r.Host + v.SwitchLink
-	}
-	h.render(w, status, "role", v)
 }
 
 func statusOf(err error) int {
