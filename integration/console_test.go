@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
 
 	"github.com/mantle-iam/mantle/internal/server"
 )
@@ -247,5 +249,121 @@ func TestConsoleRootSignin(t *testing.T) {
 	_, page = b.do("GET", "/console/cloudtrail/events?key=EventName&value=ConsoleLogin", nil)
 	if !strings.Contains(page, "Failure (ConsoleLogin)") || !strings.Contains(page, "<td>Success</td>") {
 		t.Fatalf("event history:\n%s", page)
+	}
+}
+
+// fedLink is an identity broker's use of the federation endpoint: trade
+// temporary credentials for a sign-in token (getSigninToken), as AWS's
+// broker examples do.
+func fedSigninToken(t *testing.T, e *env, k *ststypes.Credentials, duration string) (int, string) {
+	t.Helper()
+	sess, _ := json.Marshal(map[string]string{"sessionId": aws.ToString(k.AccessKeyId), "sessionKey": aws.ToString(k.SecretAccessKey), "sessionToken": aws.ToString(k.SessionToken)})
+	q := url.Values{"Action": {"getSigninToken"}, "Session": {string(sess)}}
+	if duration != "" {
+		q.Set("SessionDuration", duration)
+	}
+	res, err := http.Get(e.URL + "/federation?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	var out struct{ SigninToken string }
+	if res.StatusCode == 200 {
+		if err := json.Unmarshal(body, &out); err != nil || out.SigninToken == "" {
+			t.Fatalf("getSigninToken: %s", body)
+		}
+		return 200, out.SigninToken
+	}
+	return res.StatusCode, string(body)
+}
+
+func fedLoginURL(e *env, signinToken, dest string) string {
+	return "/federation?" + url.Values{"Action": {"login"}, "Issuer": {"https://broker.example.com/"}, "Destination": {dest}, "SigninToken": {signinToken}}.Encode()
+}
+
+// The federation endpoint opens a console session for GetFederationToken
+// and AssumeRole credentials (AWS's custom identity broker flow), and for
+// nothing else.
+func TestConsoleFederation(t *testing.T) {
+	e := startConsole(t)
+	c := ctx(t)
+	broker := e.newUser("broker", policyDoc(allowOn("sts:GetFederationToken", "*"), allowOn("iam:ListUsers", "*"), allowOn("sts:AssumeRole", "*")))
+	fed := must[*sts.GetFederationTokenOutput](t)(e.sts(broker).GetFederationToken(c, &sts.GetFederationTokenInput{
+		Name: aws.String("alice"), Policy: aws.String(policyDoc(allowOn("iam:ListUsers", "*")))}))
+	status, tok := fedSigninToken(t, e, fed.Credentials, "")
+	if status != 200 {
+		t.Fatalf("getSigninToken: %d %s", status, tok)
+	}
+	// A foreign destination is refused (no open redirect); the token is
+	// still good.
+	b := newBrowser(t, e)
+	if status, _ := b.do("GET", fedLoginURL(e, tok, "https://evil.example.com/"), nil); status != http.StatusBadRequest {
+		t.Fatalf("foreign destination: %d", status)
+	}
+	status, page := b.do("GET", fedLoginURL(e, tok, "https://console.aws.amazon.com/"), nil)
+	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>broker</td>") || !strings.Contains(page, "alice @ "+testAccount) {
+		t.Fatalf("federated console: %d %q\n%s", status, alert(page), page)
+	}
+	// The session acts as the federated user: Roles is refused with IAM's
+	// message naming it.
+	_, page = b.do("GET", "/console/iam/roles", nil)
+	if want := "User: arn:aws:sts::" + testAccount + ":federated-user/alice is not authorized to perform: iam:ListRoles"; !strings.HasPrefix(alert(page), want) {
+		t.Fatalf("roles as alice: %q", alert(page))
+	}
+	// A sign-in token opens one session.
+	if status, _ := newBrowser(t, e).do("GET", fedLoginURL(e, tok, "/console/iam/users"), nil); status != http.StatusBadRequest {
+		t.Fatalf("sign-in token used twice: %d", status)
+	}
+	bad := *fed.Credentials
+	bad.SecretAccessKey = aws.String("x" + aws.ToString(bad.SecretAccessKey)[1:])
+	for name, tt := range map[string]struct {
+		k        *ststypes.Credentials
+		duration string
+	}{
+		"wrong secret":                  {&bad, ""},
+		"SessionDuration for federated": {fed.Credentials, "3600"},
+	} {
+		if status, msg := fedSigninToken(t, e, tt.k, tt.duration); status != http.StatusBadRequest {
+			t.Errorf("%s: %d %s", name, status, msg)
+		}
+	}
+	// Role credentials, with a console session of their own length; the
+	// ConsoleLogin event names the role session.
+	arn := e.newRole("Broker", trustFor(userARN("broker"), `"sts:AssumeRole"`, ""), policyDoc(allowOn("iam:ListUsers", "*")), 0)
+	role := must[*sts.AssumeRoleOutput](t)(e.sts(broker).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("bob")}))
+	for _, d := range []string{"899", "43201", "x"} {
+		if status, _ := fedSigninToken(t, e, role.Credentials, d); status != http.StatusBadRequest {
+			t.Errorf("SessionDuration %s: %d", d, status)
+		}
+	}
+	status, tok = fedSigninToken(t, e, role.Credentials, "900")
+	if status != 200 {
+		t.Fatal(tok)
+	}
+	b = newBrowser(t, e)
+	if status, page := b.do("GET", fedLoginURL(e, tok, "/console/iam/users"), nil); status != 200 || !strings.Contains(page, "Broker/bob @ "+testAccount) {
+		t.Fatalf("role console: %d %q", status, alert(page))
+	}
+	// Signing out returns to the broker's page (Issuer).
+	b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, _ := http.NewRequest("POST", e.URL+"/console/auth/signout", strings.NewReader(url.Values{"csrf": {b.csrf}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if loc := res.Header.Get("Location"); loc != "https://broker.example.com/" {
+		t.Fatalf("sign-out goes to %q", loc)
+	}
+	var found bool
+	for _, ev := range lookup(t, e.cloudtrail(e.root()), cttypes.LookupAttributeKeyEventName, "ConsoleLogin") {
+		if r := record(t, ev); r.UserIdentity.Type == "AssumedRole" && strings.HasSuffix(r.UserIdentity.ARN, ":assumed-role/Broker/bob") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("no ConsoleLogin event for Broker/bob")
 	}
 }

@@ -108,6 +108,8 @@ type Console struct {
 	cfg   Config
 	mux   *http.ServeMux
 	guard *guard
+	// signinTokens are the federation endpoint's sign-in tokens.
+	signinTokens tokenTable
 	// pending are sign-ins waiting for their MFA code.
 	pending pendingTable
 
@@ -123,6 +125,9 @@ type session struct {
 	account string
 	name    string
 	root    bool
+	// issuer is the identity broker's page of a federation sign-in, where
+	// signing out returns.
+	issuer string
 	// newPassword holds every page until the user sets a new password
 	// (the login profile requires it).
 	newPassword bool
@@ -161,13 +166,14 @@ func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, sessions: map[string]*session{}}
+	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, signinTokens: tokenTable{m: map[string]*signinToken{}}, sessions: map[string]*session{}}
 	static, _ := fs.Sub(assets, "assets")
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)
 	h.mux.HandleFunc("GET /console/{account}", h.signinPage)
 	h.mux.HandleFunc("POST "+SigninPath, h.signin)
-	h.mux.HandleFunc("POST /console/auth/mfa", h.signinMFA)
+	h.mux.HandleFunc("POST "+mfaPath, h.signinMFA)
+	h.mux.HandleFunc("GET "+FederationPath, h.federation)
 	h.mux.HandleFunc("GET /console/auth/password", h.withSession(h.passwordPage))
 	h.mux.HandleFunc("POST /console/auth/password", h.withSession(h.changePassword))
 	h.mux.HandleFunc("POST /console/auth/signout", h.withSession(h.signout))
@@ -191,7 +197,14 @@ const SigninPath = "/console/auth/signin"
 
 // Serves reports whether path is the console's.
 func Serves(path string) bool {
-	return path == "/console" || strings.HasPrefix(path, "/console/") || path == "/switchrole" || strings.HasPrefix(path, "/switchrole/")
+	return path == "/console" || strings.HasPrefix(path, "/console/") || path == "/switchrole" || strings.HasPrefix(path, "/switchrole/") ||
+		path == FederationPath
+}
+
+// Limited reports whether r is a sign-in attempt: unauthenticated, so the
+// server limits it per source address.
+func Limited(r *http.Request) bool {
+	return (r.Method == http.MethodPost && (r.URL.Path == SigninPath || r.URL.Path == mfaPath)) || r.URL.Path == FederationPath
 }
 
 func (h *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -17,6 +17,7 @@ import (
 
 const (
 	passwordPath = "/console/auth/password"
+	mfaPath      = "/console/auth/mfa"
 	mfaCookie    = "mantle-console-mfa"
 	// mfaWait is how long a sign-in waits for its MFA code.
 	mfaWait = 5 * time.Minute
@@ -343,5 +344,9 @@ func (h *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
 	delete(h.sessions, s.id)
 	h.mu.Unlock()
 	setCookie(w, r, cookieName, "", -1)
+	if s.issuer != "" {
+		http.Redirect(w, r, s.issuer, http.StatusSeeOther)
+		return
+	}
 	http.Redirect(w, r, "/console/"+s.account, http.StatusSeeOther)
 }
