@@ -124,7 +124,7 @@ func TestConsoleTutorial(t *testing.T) {
 		}
 	}
 	status, page = b.do("POST", "/switchrole", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "roleName": {"ReadIAM"}, "displayName": {"Reader"}, "color": {"99BCE3"}})
-	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>sts_user</td>") || !strings.Contains(page, `style="background:#99BCE3" data-testid="role-display">Reader</span>`) {
+	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>sts_user</td>") || !strings.Contains(page, `class="role c-99BCE3" data-testid="role-display">Reader</span>`) {
 		t.Fatalf("after switching: %d alert %q\n%s", status, alert(page), page)
 	}
 	// As ReadIAM the role's page shows its ARN and AWS's switch-role link.

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -233,6 +234,7 @@ type view struct {
 	Roles    []iamapi.Role
 	Role     *iamapi.Role
 	Switch   roleLink
+	Colors   []roleColor
 	Root     bool   // the sign-in form's choice
 	Email    string // the root user's, on the sign-in form
 	Policy   *store.PasswordPolicy
@@ -523,14 +525,22 @@ func statusOf(err error) int {
 }
 
 var (
-	colorPattern = regexp.MustCompile(`^[0-9A-Fa-f]{6}$`)
 	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
 )
+
+// roleColor is one of the display colours AWS's switch-role form offers;
+// a link naming another is shown in the first. A fixed set, so the header
+// is styled by class under the console's content security policy (no
+// inline styles).
+type roleColor struct{ Hex, Name string }
+
+var roleColors = []roleColor{{"F2B0A9", "Red"}, {"FBBF93", "Orange"}, {"FAD791", "Yellow"}, {"B7CA9D", "Green"}, {"99BCE3", "Blue"}}
 
 func switchParams(get func(string) string) roleLink {
 	l := roleLink{Account: strings.TrimSpace(get("account")), RoleName: strings.TrimSpace(get("roleName")),
 		DisplayName: strings.TrimSpace(get("displayName")), Color: strings.TrimPrefix(strings.TrimSpace(get("color")), "#")}
-	if !colorPattern.MatchString(l.Color) {
+	l.Color = strings.ToUpper(l.Color)
+	if !slices.ContainsFunc(roleColors, func(c roleColor) bool { return c.Hex == l.Color }) {
 		l.Color = ""
 	}
 	if r := []rune(l.DisplayName); len(r) > 64 {
@@ -542,6 +552,7 @@ func switchParams(get func(string) string) roleLink {
 func (h *Console) switchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.page(s, "Switch Role")
 	v.Switch = switchParams(r.URL.Query().Get)
+	v.Colors = roleColors
 	h.render(w, http.StatusOK, "switchrole", v)
 }
 
@@ -551,7 +562,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 	l := switchParams(r.PostFormValue)
 	fail := func(status int, msg string) {
 		v := h.page(s, "Switch Role")
-		v.Switch, v.Error = l, msg
+		v.Switch, v.Error, v.Colors = l, msg, roleColors
 		h.render(w, status, "switchrole", v)
 	}
 	if !accountID.MatchString(l.Account) {
@@ -562,7 +573,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 		l.DisplayName = l.RoleName
 	}
 	if l.Color == "" {
-		l.Color = "F2B0A9"
+		l.Color = roleColors[0].Hex
 	}
 	h.mu.Lock()
 	base := &session{token: s.token, expires: s.expires}
