@@ -512,4 +512,3 @@ func TestConsoleBrowser(t *testing.T) {
 }
 
 const badSigninMessage = "Your authentication information is incorrect. Please try again."
-

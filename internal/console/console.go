@@ -525,7 +525,7 @@ func statusOf(err error) int {
 }
 
 var (
-	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
 // roleColor is one of the display colours AWS's switch-role form offers;
