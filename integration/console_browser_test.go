@@ -509,6 +509,34 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 		b.shot("13-federation")
 	})
+
+	t.Run("every page", func(t *testing.T) {
+		b := e.tab(t, browser)
+		b.signinRoot(rootEmail, rootPassword)
+		browsePages(t, b)
+		b.open("/console/iam/policy?arn=arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+		b.shot("14-policy")
+		b.open("/console/organizations/accounts")
+		b.shot("15-accounts")
+	})
+}
+
+// pages: every page at 1280×800 and phone width has its controls labelled
+// and nothing wider than the window.
+func browsePages(t *testing.T, b *tab) {
+	for _, path := range []string{"/console/iam/users", "/console/iam/users/sts_user", "/console/iam/groups", "/console/iam/roles",
+		"/console/iam/roles/ReadIAM", "/console/iam/roles/create", "/console/iam/policies", "/console/iam/policy?arn=arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+		"/console/iam/providers", "/console/iam/account", "/console/iam/simulator?principal=arn:aws:iam::" + testAccount + ":user/sts_user&actions=iam:ListUsers",
+		"/console/cloudtrail/events", "/console/organizations/accounts", "/switchrole"} {
+		for _, width := range []int64{1280, 390} {
+			b.do(chromedp.EmulateViewport(width, 800))
+			if status := b.open(path); status != 200 || b.alert() != "" {
+				t.Errorf("%s: %d %q", path, status, b.alert())
+			}
+			b.accessible()
+		}
+	}
+	b.do(chromedp.EmulateViewport(1280, 800))
 }
 
 const badSigninMessage = "Your authentication information is incorrect. Please try again."

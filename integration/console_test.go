@@ -124,7 +124,7 @@ func TestConsoleTutorial(t *testing.T) {
 		}
 	}
 	status, page = b.do("POST", "/switchrole", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "roleName": {"ReadIAM"}, "displayName": {"Reader"}, "color": {"99BCE3"}})
-	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>sts_user</td>") || !strings.Contains(page, `class="role c-99BCE3" data-testid="role-display">Reader</span>`) {
+	if status != 200 || alert(page) != "" || !strings.Contains(page, ">sts_user</a></td>") || !strings.Contains(page, `class="role c-99BCE3" data-testid="role-display">Reader</span>`) {
 		t.Fatalf("after switching: %d alert %q\n%s", status, alert(page), page)
 	}
 	// As ReadIAM the role's page shows its ARN and AWS's switch-role link.
@@ -302,7 +302,7 @@ func TestConsoleFederation(t *testing.T) {
 		t.Fatalf("foreign destination: %d", status)
 	}
 	status, page := b.do("GET", fedLoginURL(e, tok, "https://console.aws.amazon.com/"), nil)
-	if status != 200 || alert(page) != "" || !strings.Contains(page, "<td>broker</td>") || !strings.Contains(page, "alice @ "+testAccount) {
+	if status != 200 || alert(page) != "" || !strings.Contains(page, ">broker</a></td>") || !strings.Contains(page, "alice @ "+testAccount) {
 		t.Fatalf("federated console: %d %q\n%s", status, alert(page), page)
 	}
 	// The session acts as the federated user: Roles is refused with IAM's
@@ -365,5 +365,111 @@ func TestConsoleFederation(t *testing.T) {
 	}
 	if !found {
 		t.Error("no ConsoleLogin event for Broker/bob")
+	}
+}
+
+// Every page acts through the API's own handlers: as root each works, its
+// forms return IAM's own messages; as a user without permissions each
+// shows the real AccessDenied.
+func TestConsolePages(t *testing.T) {
+	e := startConsole(t)
+	b := newBrowser(t, e)
+	b.do("GET", "/console", nil)
+	if status, page := b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {rootEmail}, "password": {rootPassword}}); status != 200 {
+		t.Fatalf("root sign-in: %d %q", status, alert(page))
+	}
+	post := func(path string, kv ...string) (int, string) {
+		t.Helper()
+		q := url.Values{"csrf": {b.csrf}}
+		for i := 0; i+1 < len(kv); i += 2 {
+			q.Add(kv[i], kv[i+1])
+		}
+		return b.do("POST", path, q)
+	}
+	steps := []struct {
+		name     string
+		status   int
+		alert    string // exact, or a prefix ending in "…"
+		contains string
+		run      func() (int, string)
+	}{
+		{"create user", 200, "", "<td><a href=\"/console/iam/users/dev\">dev</a></td>", func() (int, string) {
+			return post("/console/iam/users", "username", "dev", "password", "Dev-password-12")
+		}},
+		{"create group", 200, "", "<h1>devs</h1>", func() (int, string) { return post("/console/iam/groups", "group", "devs") }},
+		{"group taken", 409, "Group with name devs already exists.", "", func() (int, string) { return post("/console/iam/groups", "group", "devs") }},
+		{"add to group", 200, "", `href="/console/iam/groups/devs">devs</a>`, func() (int, string) {
+			return post("/console/iam/users/dev/groups", "group", "devs")
+		}},
+		{"attach to group", 200, "", "IAMReadOnlyAccess <code>", func() (int, string) {
+			return post("/console/iam/groups/devs/attach", "policy", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+		}},
+		{"attach to user", 200, "", "ReadOnlyAccess <code>", func() (int, string) {
+			return post("/console/iam/users/dev/attach", "policy", "arn:aws:iam::aws:policy/ReadOnlyAccess")
+		}},
+		{"attach unknown", 404, "Policy arn:aws:iam::aws:policy/Nope does not exist or is not attachable.", "", func() (int, string) {
+			return post("/console/iam/users/dev/attach", "policy", "arn:aws:iam::aws:policy/Nope")
+		}},
+		{"create access key", 200, "", `data-testid="new-key-secret"`, func() (int, string) { return post("/console/iam/users/dev/keys") }},
+		{"user page", 200, "", "Console password set", func() (int, string) { return b.do("GET", "/console/iam/users/dev", nil) }},
+		{"policy syntax", 400, "Syntax errors in policy.", "", func() (int, string) {
+			return post("/console/iam/policies", "name", "bad", "document", `{"Version":"2012-10-17","Statement":[`)
+		}},
+		{"create policy", 200, "", `&#34;Action&#34;: &#34;s3:GetObject&#34;`, func() (int, string) {
+			return post("/console/iam/policies", "name", "reader", "document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+		}},
+		{"policy version", 200, "", ">v2</a>", func() (int, string) {
+			return post("/console/iam/policy/versions", "arn", "arn:aws:iam::"+testAccount+":policy/reader", "default", "1",
+				"document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
+		}},
+		{"AWS managed policies", 200, "", "AdministratorAccess</a>", func() (int, string) { return b.do("GET", "/console/iam/policies?scope=AWS", nil) }},
+		{"provider URL", 400, "…", "", func() (int, string) { return post("/console/iam/providers", "url", "http://insecure.example.com", "audiences", "sts.amazonaws.com") }},
+		{"alias", 200, "", `data-testid="alias">acme-prod</strong>`, func() (int, string) { return post("/console/iam/account/alias", "alias", "acme-prod") }},
+		{"password policy", 200, "", `id="min" name="min" min="6" max="128" value="14"`, func() (int, string) {
+			return post("/console/iam/account/password-policy", "min", "14", "RequireNumbers", "1", "AllowUsersToChangePassword", "1")
+		}},
+		{"simulator", 200, "", `<td>iam:ListUsers</td><td><code>*</code></td><td class="allowed">allowed</td>`, func() (int, string) {
+			return b.do("GET", "/console/iam/simulator?"+url.Values{"principal": {"arn:aws:iam::" + testAccount + ":user/dev"}, "actions": {"iam:ListUsers\niam:CreateUser"}}.Encode(), nil)
+		}},
+		{"accounts without organization", 400, "Your account is not a member of an organization.", "", func() (int, string) {
+			return b.do("GET", "/console/organizations/accounts", nil)
+		}},
+		{"providers", 200, "", "No identity providers.", func() (int, string) { return b.do("GET", "/console/iam/providers", nil) }},
+	}
+	for _, st := range steps {
+		status, page := st.run()
+		got := alert(page)
+		okAlert := got == st.alert || (strings.HasSuffix(st.alert, "…") && strings.HasPrefix(got, strings.TrimSuffix(st.alert, "…")) && got != "")
+		if status != st.status || !okAlert || !strings.Contains(page, st.contains) {
+			t.Errorf("%s: %d %q, want %d %q with %q", st.name, status, got, st.status, st.alert, st.contains)
+		}
+	}
+	if _, page := b.do("GET", "/console/iam/simulator?"+url.Values{"principal": {"arn:aws:iam::" + testAccount + ":user/dev"}, "actions": {"iam:CreateUser"}}.Encode(), nil); !strings.Contains(page, `<td class="denied">implicitDeny</td>`) {
+		t.Error("the simulator does not deny iam:CreateUser to a read-only user")
+	}
+	// A user without permissions: every page shows IAM's refusal.
+	admin := e.iam(e.root())
+	c := ctx(t)
+	if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("nobody")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CreateLoginProfile(c, &iam.CreateLoginProfileInput{UserName: aws.String("nobody"), Password: aws.String("Nobody-pass-123")}); err != nil {
+		t.Fatal(err)
+	}
+	n := newBrowser(t, e)
+	n.do("GET", "/console/acme-prod", nil) // the alias is the account's sign-in URL too
+	n.do("POST", "/console/auth/signin", url.Values{"csrf": {n.csrf}, "account": {"acme-prod"}, "username": {"nobody"}, "password": {"Nobody-pass-123"}})
+	for path, action := range map[string]string{
+		"/console/iam/users/dev": "iam:GetUser", "/console/iam/groups": "iam:ListGroups", "/console/iam/groups/devs": "iam:GetGroup",
+		"/console/iam/policies": "iam:ListPolicies", "/console/iam/policy?arn=arn:aws:iam::aws:policy/ReadOnlyAccess": "iam:GetPolicy",
+		"/console/iam/providers": "iam:ListOpenIDConnectProviders", "/console/iam/account": "iam:ListAccountAliases",
+		"/console/iam/simulator": "iam:ListUsers", "/console/cloudtrail/events": "cloudtrail:LookupEvents",
+		"/console/organizations/accounts": "organizations:ListAccounts", "/console/iam/roles/create": "iam:ListPolicies",
+	} {
+		status, page := n.do("GET", path, nil)
+		want := "User: arn:aws:iam::" + testAccount + ":user/nobody is not authorized to perform: " + action
+		if status != http.StatusForbidden || !strings.HasPrefix(alert(page), want) {
+			t.Errorf("%s as nobody: %d %q, want 403 %q…", path, status, alert(page), want)
+		}
 	}
 }

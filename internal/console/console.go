@@ -20,6 +20,7 @@ import (
 	"time"
 
 	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/api/wire"
@@ -36,6 +37,14 @@ var assets embed.FS
 
 var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	"awsManaged": func(arn string) bool { return strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") },
+	"deref":      func(p any) any { return deref(p) },
+	"box": func(name, label string, on any) any {
+		b, _ := on.(bool)
+		return struct {
+			Name, Label string
+			On          bool
+		}{name, label, b}
+	},
 	// picker passes a policy <select>'s ID, name and choices to the
 	// "policypicker" template.
 	"picker": func(id, name string, multiple bool, ps []iamapi.Policy) any {
@@ -47,22 +56,13 @@ var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
 	},
 }).ParseFS(assets, "assets/pages.html"))
 
-// IAM is what the console needs of internal/iam.
-type IAM interface {
+// SignIn is what the console needs of internal/iam to sign people in:
+// checks that no API action makes (an API caller is already signed).
+type SignIn interface {
 	ConsoleUser(ctx context.Context, account, userName, password string) (*store.User, bool, error)
 	ConsoleRoot(ctx context.Context, email, password string) (*store.Account, error)
 	ConsoleMFA(ctx context.Context, userID string) (string, error)
 	ConsolePasswordPolicy(ctx context.Context, account string) (*store.PasswordPolicy, error)
-	ChangePassword(ctx context.Context, c *auth.Caller, in *iamapi.ChangePasswordInput) (*iamapi.ChangePasswordOutput, error)
-	ListUsers(ctx context.Context, c *auth.Caller, in *iamapi.ListUsersInput) (*iamapi.ListUsersOutput, error)
-	CreateUser(ctx context.Context, c *auth.Caller, in *iamapi.CreateUserInput) (*iamapi.CreateUserOutput, error)
-	CreateLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.CreateLoginProfileInput) (*iamapi.CreateLoginProfileOutput, error)
-	ListRoles(ctx context.Context, c *auth.Caller, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error)
-	GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error)
-	CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.CreateRoleInput) (*iamapi.CreateRoleOutput, error)
-	AttachRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.AttachRolePolicyInput) (*iamapi.AttachRolePolicyOutput, error)
-	ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListAttachedRolePoliciesInput) (*iamapi.ListAttachedRolePoliciesOutput, error)
-	ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error)
 }
 
 // STS is what the console needs of internal/sts: the console session and
@@ -72,11 +72,6 @@ type STS interface {
 	AssumeRole(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleInput) (*stsapi.AssumeRoleOutput, error)
 }
 
-// Trail is CloudTrail's event history (audit.Service).
-type Trail interface {
-	LookupEvents(ctx context.Context, c *auth.Caller, in *cloudtrailapi.LookupEventsInput) (*cloudtrailapi.LookupEventsOutput, error)
-}
-
 // Recorder takes the console's audit events (audit.Recorder).
 type Recorder interface {
 	Record(ctx context.Context, e *audit.Entry) error
@@ -84,9 +79,14 @@ type Recorder interface {
 
 // Config wires the console to mantle's services.
 type Config struct {
-	IAM    IAM
-	STS    STS
-	Trail  Trail
+	SignIn SignIn
+	// IAM, Orgs and Trail are the API's own tables of operations (the
+	// functions the server dispatches to), so a page does exactly what
+	// the API call does; an operation mantle does not serve is nil.
+	IAM   *iamapi.Handlers
+	Orgs  *orgsapi.Handlers
+	Trail *cloudtrailapi.Handlers
+	STS   STS
 	Tokens *token.Ring
 	Audit  Recorder
 	Now    func() time.Time
@@ -186,6 +186,22 @@ func New(cfg Config) *Console {
 	h.mux.HandleFunc("GET /console/iam/roles/{name}", h.withSession(h.role))
 	h.mux.HandleFunc("POST /console/iam/roles/{name}/attach", h.withSession(h.attachRolePolicy))
 	h.mux.HandleFunc("GET /console/cloudtrail/events", h.withSession(h.events))
+	h.mux.HandleFunc("GET /console/iam/users/{name}", h.withSession(h.user))
+	h.mux.HandleFunc("POST /console/iam/users/{name}/{action}", h.withSession(h.userAction))
+	h.mux.HandleFunc("GET /console/iam/groups", h.withSession(h.groups))
+	h.mux.HandleFunc("POST /console/iam/groups", h.withSession(h.createGroup))
+	h.mux.HandleFunc("GET /console/iam/groups/{name}", h.withSession(h.group))
+	h.mux.HandleFunc("POST /console/iam/groups/{name}/attach", h.withSession(h.attachGroupPolicy))
+	h.mux.HandleFunc("GET /console/iam/policies", h.withSession(h.policies))
+	h.mux.HandleFunc("POST /console/iam/policies", h.withSession(h.createPolicy))
+	h.mux.HandleFunc("GET /console/iam/policy", h.withSession(h.policy))
+	h.mux.HandleFunc("POST /console/iam/policy/versions", h.withSession(h.createPolicyVersion))
+	h.mux.HandleFunc("GET /console/iam/providers", h.withSession(h.providers))
+	h.mux.HandleFunc("POST /console/iam/providers", h.withSession(h.createProvider))
+	h.mux.HandleFunc("GET /console/iam/account", h.withSession(h.account))
+	h.mux.HandleFunc("POST /console/iam/account/{action}", h.withSession(h.accountAction))
+	h.mux.HandleFunc("GET /console/iam/simulator", h.withSession(h.simulator))
+	h.mux.HandleFunc("GET /console/organizations/accounts", h.withSession(h.accounts))
 	h.mux.HandleFunc("GET /switchrole", h.withSession(h.switchPage))
 	h.mux.HandleFunc("POST /switchrole", h.withSession(h.switchRole))
 	h.mux.HandleFunc("POST /switchrole/back", h.withSession(h.switchBack))
@@ -246,6 +262,8 @@ type view struct {
 	Policies           []iamapi.Policy
 	Events             []eventRow
 	Lookup             lookupForm
+	// D is the page's own data.
+	D any
 }
 
 type sessionView struct {
@@ -395,6 +413,9 @@ func call[I, O interface {
 	wire.Auditable
 }](h *Console, r *http.Request, s *session, action string, in I, fn func(context.Context, *auth.Caller, I) (O, error)) (O, error) {
 	var zero O
+	if fn == nil {
+		return zero, awserr.New("NotImplemented", http.StatusNotImplemented, "%s is not implemented by mantle.", action)
+	}
 	c, err := h.acting(r, s)
 	if err != nil {
 		return zero, err
@@ -436,6 +457,25 @@ func query[T any, I interface {
 }](q url.Values) (I, error) {
 	in := I(new(T))
 	return in, in.DecodeQuery(q)
+}
+
+// act decodes a Query-protocol input from name, value pairs (empty values
+// left out) and runs it as the session's identity.
+func act[T any, I interface {
+	*T
+	comparable
+	wire.Auditable
+	DecodeQuery(url.Values) error
+}, O interface {
+	comparable
+	wire.Auditable
+}](h *Console, r *http.Request, s *session, action string, fn func(context.Context, *auth.Caller, I) (O, error), kv ...string) (O, error) {
+	in, err := query[T, I](form(kv...))
+	if err != nil {
+		var zero O
+		return zero, err
+	}
+	return call(h, r, s, action, in, fn)
 }
 
 // form is url.Values from name, value pairs, leaving out empty values.
@@ -619,3 +659,18 @@ func (h *Console) switchBack(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deref is what a generated pointer member (*int, *bool) points to, for
+// templates.
+func deref(p any) any {
+	switch v := p.(type) {
+	case *int:
+		if v != nil {
+			return *v
+		}
+		return 0
+	case *bool:
+		return v != nil && *v
+	}
+	return p
+}

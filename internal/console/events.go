@@ -47,17 +47,10 @@ func (h *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 	if v.Lookup.NextToken != "" {
 		body["NextToken"] = v.Lookup.NextToken
 	}
-	raw, _ := json.Marshal(body)
-	in := new(cloudtrailapi.LookupEventsInput)
-	status := http.StatusOK
-	err := in.DecodeJSON(raw)
-	var out *cloudtrailapi.LookupEventsOutput
-	if err == nil {
-		out, err = call(h, r, s, "LookupEvents", in, h.cfg.Trail.LookupEvents)
-	}
+	out, err := actJSON(h, r, s, "LookupEvents", h.cfg.Trail.LookupEvents, body)
 	if err != nil {
-		v.Error, status = errorMessage(err), statusOf(err)
-		h.render(w, status, "events", v)
+		v.Error = errorMessage(err)
+		h.render(w, statusOf(err), "events", v)
 		return
 	}
 	v.Lookup.NextToken = out.NextToken
@@ -77,5 +70,5 @@ func (h *Console) events(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		v.Events = append(v.Events, row)
 	}
-	h.render(w, status, "events", v)
+	h.render(w, http.StatusOK, "events", v)
 }

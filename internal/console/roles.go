@@ -134,10 +134,7 @@ func (h *Console) showRole(w http.ResponseWriter, r *http.Request, s *session, n
 		scheme = "https"
 	}
 	v.SwitchLinkAbs = scheme + "://" + r.Host + v.SwitchLink
-	// IAM returns policy documents URL-encoded (RFC 3986).
-	if doc, err := url.QueryUnescape(out.Role.AssumeRolePolicyDocument); err == nil {
-		v.Document = doc
-	}
+	v.Document = decoded(out.Role.AssumeRolePolicyDocument)
 	if ain, err := query[iamapi.ListAttachedRolePoliciesInput](form("RoleName", name, "MaxItems", strconv.Itoa(1000))); err == nil {
 		if att, err := call(h, r, s, "ListAttachedRolePolicies", ain, h.cfg.IAM.ListAttachedRolePolicies); err == nil {
 			v.Attached = att.AttachedPolicies

@@ -186,7 +186,7 @@ func (h *Console) wait(w http.ResponseWriter, r *http.Request, key string, refus
 func (h *Console) verify(r *http.Request, form *view, password string) (*identity, error) {
 	ctx := r.Context()
 	if form.Root {
-		a, err := h.cfg.IAM.ConsoleRoot(ctx, form.Email, password)
+		a, err := h.cfg.SignIn.ConsoleRoot(ctx, form.Email, password)
 		if err != nil {
 			if a != nil { // a wrong password: the failure is the account's event
 				return &identity{root: true, account: a.ID}, err
@@ -194,15 +194,15 @@ func (h *Console) verify(r *http.Request, form *view, password string) (*identit
 			return nil, err
 		}
 		id := &identity{root: true, account: a.ID, name: "root"}
-		id.mfaSerial, err = h.cfg.IAM.ConsoleMFA(ctx, a.ID)
+		id.mfaSerial, err = h.cfg.SignIn.ConsoleMFA(ctx, a.ID)
 		return id, err
 	}
-	u, reset, err := h.cfg.IAM.ConsoleUser(ctx, form.Account, form.UserName, password)
+	u, reset, err := h.cfg.SignIn.ConsoleUser(ctx, form.Account, form.UserName, password)
 	if err != nil {
 		return nil, err
 	}
 	id := &identity{account: u.AccountID, userID: u.ID, name: u.Name, path: u.Path, resetRequired: reset}
-	id.mfaSerial, err = h.cfg.IAM.ConsoleMFA(ctx, u.ID)
+	id.mfaSerial, err = h.cfg.SignIn.ConsoleMFA(ctx, u.ID)
 	return id, err
 }
 
@@ -310,7 +310,7 @@ func (h *Console) passwordPage(w http.ResponseWriter, r *http.Request, s *sessio
 }
 
 func (h *Console) showPassword(w http.ResponseWriter, r *http.Request, s *session, v *view, status int) {
-	pp, err := h.cfg.IAM.ConsolePasswordPolicy(r.Context(), s.account)
+	pp, err := h.cfg.SignIn.ConsolePasswordPolicy(r.Context(), s.account)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		h.cfg.Log.Warn("console password policy", "err", err)
 	}

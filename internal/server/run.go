@@ -258,7 +258,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
-	trail := audit.NewService(cfg.Store, az, s.Audit)
+	trail := cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit))
+	iamOps := iamHandlers(svc)
+	orgsOps := orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now}))
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
 			Usage: s.usage,
@@ -271,7 +273,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: Operations(iamHandlers(svc).Operations()),
+			Actions: Operations(iamOps.Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
@@ -280,16 +282,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
+			Operations: JSONOperations(orgsOps.Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONOperations(cloudtrailHandlers(trail).Operations()),
+			Operations: JSONOperations(trail.Operations()),
 		}},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
-		Console:  console.New(console.Config{IAM: svc, STS: stsSvc, Trail: trail, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
+		Console:  console.New(console.Config{SignIn: svc, IAM: iamOps, Orgs: orgsOps, Trail: trail, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
 	}
