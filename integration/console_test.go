@@ -423,7 +423,9 @@ func TestConsolePages(t *testing.T) {
 				"document", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`)
 		}},
 		{"AWS managed policies", 200, "", "AdministratorAccess</a>", func() (int, string) { return b.do("GET", "/console/iam/policies?scope=AWS", nil) }},
-		{"provider URL", 400, "…", "", func() (int, string) { return post("/console/iam/providers", "url", "http://insecure.example.com", "audiences", "sts.amazonaws.com") }},
+		{"provider URL", 400, "…", "", func() (int, string) {
+			return post("/console/iam/providers", "url", "http://insecure.example.com", "audiences", "sts.amazonaws.com")
+		}},
 		{"alias", 200, "", `data-testid="alias">acme-prod</strong>`, func() (int, string) { return post("/console/iam/account/alias", "alias", "acme-prod") }},
 		{"password policy", 200, "", `id="min" name="min" min="6" max="128" value="14"`, func() (int, string) {
 			return post("/console/iam/account/password-policy", "min", "14", "RequireNumbers", "1", "AllowUsersToChangePassword", "1")

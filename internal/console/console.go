@@ -20,8 +20,8 @@ import (
 	"time"
 
 	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
-	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -83,10 +83,10 @@ type Config struct {
 	// IAM, Orgs and Trail are the API's own tables of operations (the
 	// functions the server dispatches to), so a page does exactly what
 	// the API call does; an operation mantle does not serve is nil.
-	IAM   *iamapi.Handlers
-	Orgs  *orgsapi.Handlers
-	Trail *cloudtrailapi.Handlers
-	STS   STS
+	IAM    *iamapi.Handlers
+	Orgs   *orgsapi.Handlers
+	Trail  *cloudtrailapi.Handlers
+	STS    STS
 	Tokens *token.Ring
 	Audit  Recorder
 	Now    func() time.Time
