@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -473,5 +475,64 @@ func TestConsolePages(t *testing.T) {
 		if status != http.StatusForbidden || !strings.HasPrefix(alert(page), want) {
 			t.Errorf("%s as nobody: %d %q, want 403 %q…", path, status, alert(page), want)
 		}
+	}
+}
+
+// The password policy's MaxPasswordAge: once it has passed since the
+// password was set, sign-in asks for a new one; under HardExpiry it is
+// refused. The console password page shows the policy's rules.
+func TestConsolePasswordExpiry(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := startConfig(t, func(c *server.Config) { c.Now, c.RootEmail, c.RootPassword = clock, rootEmail, rootPassword })
+	admin, c := e.iam(e.root()), ctx(t)
+	for _, u := range []string{"old", "older"} {
+		if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String(u)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.CreateLoginProfile(c, &iam.CreateLoginProfileInput{UserName: aws.String(u), Password: aws.String("Old-password-1")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := func(hard bool) {
+		if _, err := admin.UpdateAccountPasswordPolicy(c, &iam.UpdateAccountPasswordPolicyInput{MaxPasswordAge: aws.Int32(30), HardExpiry: aws.Bool(hard),
+			AllowUsersToChangePassword: true, MinimumPasswordLength: aws.Int32(12)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy(false)
+	signin := func(user, pw string) (*browser, int, string) {
+		b := newBrowser(t, e)
+		b.do("GET", "/console", nil)
+		status, page := b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "account": {testAccount}, "username": {user}, "password": {pw}})
+		return b, status, page
+	}
+	if _, status, page := signin("old", "Old-password-1"); status != http.StatusForbidden || strings.Contains(page, ">New password</label>") {
+		t.Fatalf("a fresh password: %d", status)
+	}
+	mu.Lock()
+	now = now.Add(31 * 24 * time.Hour)
+	mu.Unlock()
+	b, _, page := signin("old", "Old-password-1")
+	if !strings.Contains(page, ">New password</label>") || !strings.Contains(page, "At least 12 characters") {
+		t.Fatalf("an expired password: no new password step:\n%s", page)
+	}
+	if status, page := b.do("POST", "/console/auth/password", url.Values{"csrf": {b.csrf}, "oldpassword": {"Old-password-1"}, "newpassword": {"New-password-22"}, "confirm": {"New-password-22"}}); status != http.StatusForbidden || strings.Contains(page, ">New password</label>") {
+		t.Fatalf("new password: %d %q", status, alert(page))
+	}
+	if _, _, page := signin("old", "New-password-22"); strings.Contains(page, ">New password</label>") {
+		t.Fatal("the new password is expired too")
+	}
+	// Back to the SDK's time to change the policy (signatures carry it).
+	mu.Lock()
+	now = now.Add(-31 * 24 * time.Hour)
+	mu.Unlock()
+	policy(true)
+	mu.Lock()
+	now = now.Add(31 * 24 * time.Hour)
+	mu.Unlock()
+	if _, status, page := signin("older", "Old-password-1"); status != http.StatusUnauthorized || alert(page) != "Your password has expired. Ask your administrator to set a new one." {
+		t.Fatalf("hard expiry: %d %q", status, alert(page))
 	}
 }

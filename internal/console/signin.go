@@ -12,6 +12,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
+	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -137,6 +138,12 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 			h.guard.fail(key, h.cfg.Now())
 			h.recordFailure(r, form, id)
 			form.Error = badSignin
+			h.showSignin(w, r, http.StatusUnauthorized, form)
+			return
+		}
+		if errors.Is(err, iam.ErrPasswordExpired) {
+			h.recordFailure(r, form, id)
+			form.Error = "Your password has expired. Ask your administrator to set a new one."
 			h.showSignin(w, r, http.StatusUnauthorized, form)
 			return
 		}

@@ -15,9 +15,15 @@ import (
 // does not tell which user names exist.
 const dummyHash = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 
+// ErrPasswordExpired is ConsoleUser's answer for a right password that the
+// password policy's MaxPasswordAge expired under HardExpiry: only an
+// administrator can set a new one.
+var ErrPasswordExpired = errors.New("password expired")
+
 // ConsoleUser checks an IAM user's console password against the user's
-// login profile and returns the user and whether the profile requires a new
-// password. account is an account ID or its alias. Any mismatch (no such
+// login profile and returns the user and whether a new password is
+// required: the profile says so, or the password policy's MaxPasswordAge
+// has passed since it was set. account is an account ID or its alias. Any mismatch (no such
 // account, user, profile, or a wrong password) is store.ErrNotFound, as the
 // console tells them apart to nobody.
 func (s *Service) ConsoleUser(ctx context.Context, account, userName, password string) (*store.User, bool, error) {
@@ -42,6 +48,18 @@ func (s *Service) ConsoleUser(ctx context.Context, account, userName, password s
 	}
 	if !verifyPassword(lp.PasswordHash, password) {
 		return nil, false, store.ErrNotFound
+	}
+	if pp := a.PasswordPolicy; pp != nil && pp.MaxPasswordAge > 0 {
+		changed := lp.PasswordChangedAt
+		if changed.IsZero() {
+			changed = lp.CreatedAt
+		}
+		if !s.clock().Before(changed.AddDate(0, 0, pp.MaxPasswordAge)) {
+			if pp.HardExpiry {
+				return nil, false, ErrPasswordExpired
+			}
+			return u, true, nil
+		}
 	}
 	return u, lp.PasswordResetRequired, nil
 }

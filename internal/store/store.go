@@ -193,6 +193,9 @@ type LoginProfile struct {
 	PasswordHash          string
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+	// PasswordChangedAt is when the password was last set, for the
+	// password policy's MaxPasswordAge; zero means CreatedAt.
+	PasswordChangedAt time.Time
 }
 
 type LoginProfiles interface {

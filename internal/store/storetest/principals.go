@@ -178,7 +178,7 @@ var loginProfileTests = []testCase{
 		got, err := f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
 		f.same(p, got, "profile")
-		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2)}
+		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2), PasswordChangedAt: at(3)}
 		f.must(f.s.LoginProfiles().Update(f.ctx, p2), "update")
 		got, err = f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
