@@ -418,6 +418,13 @@ func TestConsoleBrowser(t *testing.T) {
 		if got := b.text("[data-testid=identity]"); got != "mfa_user @ "+testAccount {
 			t.Fatalf("after the MFA code: %q %q", got, b.alert())
 		}
+		// The session carries the MFA sign-in into a role switch, as AWS's
+		// console does: a role that requires MFA accepts it.
+		e.newRole("NeedsMFA", trustFor(userARN("mfa_user"), `"sts:AssumeRole"`, `{"Bool":{"aws:MultiFactorAuthPresent":"true"}}`), policyDoc(allowOn("iam:ListUsers", "*")), 0)
+		b.open("/switchrole?account=" + testAccount + "&roleName=NeedsMFA")
+		if status := b.click("Switch Role"); status != 200 || b.alert() != "" || !strings.Contains(b.text("main table"), "mfa_user") {
+			t.Fatalf("switch to a role requiring MFA: %d %q", status, b.alert())
+		}
 	})
 
 	t.Run("forced password change", func(t *testing.T) {

@@ -150,15 +150,47 @@ func TestConsoleTutorial(t *testing.T) {
 		var ok bool
 		for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, name) {
 			r := record(t, ev)
-			var raw struct{ EventType string }
+			var raw struct {
+				EventType, UserAgent string
+				ResponseElements     map[string]string
+			}
 			json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &raw)
-			if r.EventSource == "signin.amazonaws.com" && raw.EventType == "AwsConsoleSignIn" && r.ErrorCode == "" && strings.Contains(r.UserIdentity.ARN, "sts_user") {
+			// The browser's user agent (Go's here), as AWS records sign-ins.
+			if r.EventSource == "signin.amazonaws.com" && raw.EventType == "AwsConsoleSignIn" && r.ErrorCode == "" && strings.Contains(r.UserIdentity.ARN, "sts_user") &&
+				raw.UserAgent == "Go-http-client/1.1" && raw.ResponseElements[name] == "Success" {
 				ok = true
 			}
 		}
 		if !ok {
 			t.Errorf("no successful %s event for sts_user", name)
 		}
+	}
+	// The refused ListUsers is in the trail with the console's user agent.
+	var refused bool
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, "ListUsers") {
+		var raw struct{ UserAgent, ErrorCode string }
+		json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &raw)
+		if raw.UserAgent == "console.amazonaws.com" && raw.ErrorCode == "AccessDenied" {
+			refused = true
+		}
+	}
+	if !refused {
+		t.Error("no refused ListUsers from the console in the trail")
+	}
+	// A failed sign-in: {"ConsoleLogin":"Failure"} and "Failed authentication".
+	var failed bool
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, "ConsoleLogin") {
+		var raw struct {
+			ErrorMessage     string
+			ResponseElements map[string]string
+		}
+		json.Unmarshal([]byte(aws.ToString(ev.CloudTrailEvent)), &raw)
+		if raw.ErrorMessage == "Failed authentication" && raw.ResponseElements["ConsoleLogin"] == "Failure" {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Error("no failed ConsoleLogin in the trail")
 	}
 	// Switch back without the token: refused; signing out ends the session.
 	if status, _ := b.do("POST", "/switchrole/back", url.Values{}); status != http.StatusForbidden {

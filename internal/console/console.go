@@ -359,6 +359,10 @@ func (h *Console) withSession(fn func(http.ResponseWriter, *http.Request, *sessi
 	}
 }
 
+// consoleAgent is the user agent of every action a page makes, as
+// CloudTrail records AWS's console's calls.
+const consoleAgent = "console.amazonaws.com"
+
 // caller is a Caller with the request's facts; the console's user agent
 // marks the calls made from it, as AWS marks its console's.
 func (h *Console) caller(r *http.Request) *auth.Caller {
@@ -368,7 +372,7 @@ func (h *Console) caller(r *http.Request) *auth.Caller {
 	}
 	return &auth.Caller{
 		Region: "us-east-1", SourceIP: ip, SecureTransport: r.TLS != nil,
-		UserAgent: "mantle-console", RequestTime: h.cfg.Now(), RequestID: awsproto.NewRequestID(),
+		UserAgent: consoleAgent, RequestTime: h.cfg.Now(), RequestID: awsproto.NewRequestID(),
 	}
 }
 
@@ -399,10 +403,22 @@ func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
 }
 
 func (h *Console) entry(r *http.Request, service, action string, c *auth.Caller) *audit.Entry {
-	return &audit.Entry{
+	e := &audit.Entry{
 		EventID: audit.NewEventID(c.RequestTime), RequestID: c.RequestID, Time: c.RequestTime, Service: service, Action: action,
 		Caller: c, Region: c.Region, SourceIP: c.SourceIP, UserAgent: c.UserAgent, TLS: r.TLS, Host: r.Host,
 	}
+	if service == "signin" {
+		// Sign-in events carry the browser's user agent, as AWS's do.
+		e.UserAgent = truncate(r.UserAgent(), 1024)
+	}
+	return e
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // call runs one action as the session's identity, recorded in the trail as
