@@ -153,9 +153,12 @@ func (e *Entry) Record() *Record {
 		} else {
 			r.ErrorCode, r.ErrorMessage = "InternalFailure", "An internal error occurred."
 		}
-	} else if e.Output != nil && (!ro || issuesCredentials(e.Output)) {
-		// CloudTrail leaves responseElements null for reads, except the
-		// calls that issue credentials: those name the key they issued.
+	}
+	// CloudTrail leaves responseElements null for reads and failures,
+	// except the calls that issue credentials (they name the key they
+	// issued) and sign-in events, which carry their outcome either way
+	// ({"ConsoleLogin":"Failure"}).
+	if e.Output != nil && (e.Err == nil || e.Service == "signin") && (!ro || issuesCredentials(e.Output)) {
 		r.ResponseElements = Params(e.Output)
 	}
 	if roleARN := stringField(e.Input, "RoleArn"); roleARN != "" && e.Service == "sts" {

@@ -138,12 +138,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		// A sign-in attempt is unauthenticated and each failure is a
-		// CloudTrail event: limited per source address like the unsigned
-		// federation calls, so no anonymous client grows the trail
-		// without bound.
-		if r.Method == http.MethodPost && r.URL.Path == console.SigninPath &&
-			h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
+		// Sign-in attempts (passwords, MFA codes, federation tokens) are
+		// unauthenticated and each failure is a CloudTrail event: limited
+		// per source address like the unsigned federation calls, so no
+		// anonymous client grows the trail without bound.
+		if console.Limited(r) && h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
 			http.Error(w, "Rate exceeded", http.StatusTooManyRequests)
 			return
 		}

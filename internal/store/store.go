@@ -106,6 +106,10 @@ type Account struct {
 	Status       string // "ACTIVE"
 	// PasswordPolicy is nil when the account has none.
 	PasswordPolicy *PasswordPolicy
+	// RootPasswordHash is the root user's console password (argon2id),
+	// "" when the root user cannot sign in to the console (member
+	// accounts created by Organizations, as on AWS).
+	RootPasswordHash string
 }
 
 // PasswordPolicy is the account password policy (UpdateAccountPasswordPolicy).
@@ -125,6 +129,9 @@ type Accounts interface {
 	Create(ctx context.Context, a *Account) error
 	Get(ctx context.Context, id string) (*Account, error)
 	GetByAlias(ctx context.Context, alias string) (*Account, error)
+	// GetByRootEmail finds the account whose root user signs in with
+	// email (ASCII case ignored) among accounts with a root password.
+	GetByRootEmail(ctx context.Context, email string) (*Account, error)
 	Update(ctx context.Context, a *Account) error
 	// List returns every account, ordered by ID.
 	List(ctx context.Context) ([]*Account, error)
@@ -187,6 +194,9 @@ type LoginProfile struct {
 	PasswordHash          string
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+	// PasswordChangedAt is when the password was last set, for the
+	// password policy's MaxPasswordAge; zero means CreatedAt.
+	PasswordChangedAt time.Time
 }
 
 type LoginProfiles interface {

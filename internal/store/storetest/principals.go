@@ -16,6 +16,7 @@ var accountTests = []testCase{
 				RequireLowercaseCharacters: true, AllowUsersToChangePassword: true, MaxPasswordAge: 90,
 				PasswordReusePrevention: 5, HardExpiry: true,
 			},
+			RootPasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$a2V5",
 		}
 		f.must(f.s.Accounts().Create(f.ctx, a), "create")
 		got, err := f.s.Accounts().Get(f.ctx, acct1)
@@ -52,6 +53,21 @@ var accountTests = []testCase{
 		f.wantErr(err, store.ErrNotFound, "get by empty alias")
 		f.wantErr(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct1, Status: "ACTIVE", CreatedAt: base}),
 			store.ErrAlreadyExists, "duplicate account ID")
+	}},
+	{name: "Account/RootEmail", run: func(t *testing.T, f *fixture) {
+		// The root user signs in by email, ASCII case ignored, and only
+		// where the account has a root password.
+		f.must(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct1, Email: "Root@Example.com", RootPasswordHash: "h1", Status: "ACTIVE", CreatedAt: base}), "create")
+		f.must(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct2, Email: "member@example.com", Status: "ACTIVE", CreatedAt: base}), "create member")
+		for _, email := range []string{"Root@Example.com", "root@example.com", "ROOT@EXAMPLE.COM"} {
+			got, err := f.s.Accounts().GetByRootEmail(f.ctx, email)
+			f.must(err, "get by root email %s", email)
+			f.same(acct1, got.ID, "account of %s", email)
+		}
+		for _, email := range []string{"member@example.com", "", "root@example.co", "root@example.com "} {
+			_, err := f.s.Accounts().GetByRootEmail(f.ctx, email)
+			f.wantErr(err, store.ErrNotFound, "root email %q", email)
+		}
 	}},
 	{name: "Account/ListByID", run: func(t *testing.T, f *fixture) {
 		for _, id := range []string{"300000000000", "100000000000", "200000000000"} {
@@ -162,7 +178,7 @@ var loginProfileTests = []testCase{
 		got, err := f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
 		f.same(p, got, "profile")
-		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2)}
+		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2), PasswordChangedAt: at(3)}
 		f.must(f.s.LoginProfiles().Update(f.ctx, p2), "update")
 		got, err = f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
