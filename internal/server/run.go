@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -22,6 +23,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/console"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/metrics"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -65,6 +67,9 @@ type Config struct {
 	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
 	// zero.
 	UnsignedLimit netlimit.RateLimit
+	// DisableMetrics leaves GET /_mantle/metrics out and counts nothing
+	// (the benchmarks compare both).
+	DisableMetrics bool
 }
 
 // defaultUnsignedLimit lets a host start dozens of workloads at once and
@@ -90,6 +95,14 @@ type Server struct {
 	usage     *keyUsage
 	// Audit stores every call's CloudTrail event off the request path.
 	Audit *audit.Recorder
+	// Metrics is served at /_mantle/metrics; nil with DisableMetrics.
+	Metrics *metrics.Registry
+	// api is the API listener's server while Serve runs (its connections
+	// are a metric).
+	api atomic.Pointer[netlimit.Server]
+	// backend is the store as the command opened it, before metrics
+	// wrapped it.
+	backend store.Store
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -204,6 +217,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	backend := cfg.Store
+	var m *metrics.Registry
+	if !cfg.DisableMetrics {
+		m = metrics.New()
+		cfg.Store = m.Store(cfg.Store)
+	}
 	var ring *token.Ring
 	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
 		ring, err = loadTokenRing(ctx, cfg.Store, sealer, cfg.Now())
@@ -228,12 +247,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend}
 	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
 		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
+	keys := newCachedKeys(svc, cfg.Store)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	s.Handler = &Handler{
 		Auth: &SigV4Authenticator{
@@ -242,7 +262,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			// and its parameters: the signature always covers the body
 			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
 			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-			Keys:     newCachedKeys(svc, cfg.Store),
+			Keys:     keys,
 			Tokens:   ring,
 		},
 		Query: []*QueryService{{
@@ -269,6 +289,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Log:      cfg.Log,
 		Now:      cfg.Now,
 	}
+	if m != nil {
+		s.instrument(m, az, keys)
+	}
 	return s, nil
 }
 
@@ -283,10 +306,16 @@ func admitIAM(c *auth.Caller) error {
 	return nil
 }
 
-const healthPath = "/_mantle/health"
+const (
+	healthPath  = "/_mantle/health"
+	metricsPath = "/_mantle/metrics"
+)
 
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
+	if s.Metrics != nil {
+		mux.Handle("GET "+metricsPath, s.Metrics.Handler())
+	}
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
@@ -412,7 +441,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	close(s.ready)
-	err := netlimit.Serve(ctx, l, s.Handler, lc)
+	api := netlimit.New(s.Handler, lc)
+	s.api.Store(api)
+	err := api.Serve(ctx, l)
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()

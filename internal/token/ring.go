@@ -88,6 +88,16 @@ type ringState struct {
 type Ring struct {
 	mu    sync.Mutex // serializes changes
 	state atomic.Pointer[ringState]
+	// sealed counts the tokens sealed by Kind, for metrics.
+	sealed [kindEnd]atomic.Uint64
+}
+
+// Sealed returns how many tokens of kind the ring has sealed.
+func (r *Ring) Sealed(k Kind) uint64 {
+	if !k.Valid() {
+		return 0
+	}
+	return r.sealed[k].Load()
 }
 
 func newRingKey(k Key) (*ringKey, error) {
@@ -268,6 +278,7 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	text := b[len(b) : len(b)+textLen]
 	tokenEncoding.Encode(text, b)
 	*bp = b
+	r.sealed[c.Kind].Add(1)
 	return string(text), nil
 }
 

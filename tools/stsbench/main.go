@@ -51,7 +51,15 @@ func main() {
 	threads := flag.Int("t", 1, "wrk threads")
 	check := flag.Bool("check", false, "exit non-zero unless the issue's targets are met")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of mantle during the AssumeRole run to this file")
+	metricsRounds := flag.Int("compare-metrics", 0, "instead: run GetCallerIdentity and AssumeRole against a mantle with metrics and one without, alternating, this many rounds, and report the ratio")
 	flag.Parse()
+	if *metricsRounds > 0 {
+		if err := compareMetrics(*duration, *conns, *threads, *metricsRounds); err != nil {
+			fmt.Fprintln(os.Stderr, "stsbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*duration, *conns, *threads, *check, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "stsbench:", err)
 		os.Exit(1)
@@ -76,7 +84,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string) error 
 	if err != nil {
 		return err
 	}
-	mantleURL, err := serveMantle(ctx)
+	mantleURL, err := serveMantle(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -169,7 +177,7 @@ func serveTrivial(ctx context.Context) (string, error) {
 	return listen(ctx, h)
 }
 
-func serveMantle(ctx context.Context) (string, error) {
+func serveMantle(ctx context.Context, noMetrics bool) (string, error) {
 	dir, err := os.MkdirTemp("", "stsbench-data")
 	if err != nil {
 		return "", err
@@ -184,7 +192,8 @@ func serveMantle(ctx context.Context) (string, error) {
 	srv, err := server.New(ctx, server.Config{
 		DataDir: dir, Store: st, AccountID: account,
 		RootAccessKeyID: rootID, RootSecretAccessKey: rootSecret,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:            slog.New(slog.NewTextHandler(io.Discard, nil)),
+		DisableMetrics: noMetrics,
 	})
 	if err != nil {
 		return "", err
