@@ -103,6 +103,7 @@ type Server struct {
 	// backend is the store as the command opened it, before metrics
 	// wrapped it.
 	backend store.Store
+	sealer  *secrets.Sealer
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -247,7 +248,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
 	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
 		rec.Close()
 		return nil, err
@@ -440,10 +441,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	adminCtx, stopAdmin := context.WithCancel(ctx)
+	waitAdmin := s.serveAdmin(adminCtx)
 	close(s.ready)
 	api := netlimit.New(s.Handler, lc)
 	s.api.Store(api)
 	err := api.Serve(ctx, l)
+	stopAdmin()
+	waitAdmin()
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()

@@ -90,6 +90,95 @@ type Ring struct {
 	state atomic.Pointer[ringState]
 	// sealed counts the tokens sealed by Kind, for metrics.
 	sealed [kindEnd]atomic.Uint64
+
+	// src, when set (Follow), is where the ring reloads its keys from.
+	src       Source
+	reloading sync.Mutex    // one reload at a time
+	loadedAt  atomic.Uint64 // src's generation at the last load
+	pending   atomic.Bool   // a background reload is running
+}
+
+// Source is the shared store of keys that several rings (one per node)
+// follow. Generation moves whenever the keys may have changed (the store's
+// generation moves at every change); Keys returns them with the active
+// key's ID.
+type Source interface {
+	Generation() uint64
+	Keys() (keys []Key, active uint32, err error)
+}
+
+// Follow makes the ring keep up with src: Open reloads the keys when it
+// meets a key ID the ring does not hold and src's generation has moved
+// since the last load (a key another node added), and Seal starts a
+// background reload when the generation has moved, so the ring starts
+// sealing with a key another node activated. Call it once, before use;
+// gen is src's generation at which the ring's keys were read.
+func (r *Ring) Follow(src Source, gen uint64) {
+	r.src = src
+	r.loadedAt.Store(gen)
+}
+
+// Replace makes keys the ring's keys, with active sealing: what a node
+// does when the stored keys changed. Keys no longer listed stop opening
+// tokens.
+func (r *Ring) Replace(keys []Key, active uint32) error {
+	nr, err := NewRing(keys, active)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.Store(nr.state.Load())
+	return nil
+}
+
+// reload reads the keys from src unless they were read at its current
+// generation already. It reports whether it loaded.
+func (r *Ring) reload() bool {
+	r.reloading.Lock()
+	defer r.reloading.Unlock()
+	g := r.src.Generation()
+	if g == r.loadedAt.Load() {
+		return false
+	}
+	keys, active, err := r.src.Keys()
+	if err != nil || r.Replace(keys, active) != nil {
+		// Keep serving with the keys held; the next miss or seal tries
+		// again.
+		return false
+	}
+	r.loadedAt.Store(g)
+	return true
+}
+
+// Reload reads the keys from the source now, whatever its generation:
+// after this node changed them itself.
+func (r *Ring) Reload() error {
+	if r.src == nil {
+		return errors.New("token: the ring follows no source")
+	}
+	r.reloading.Lock()
+	defer r.reloading.Unlock()
+	g := r.src.Generation()
+	keys, active, err := r.src.Keys()
+	if err != nil {
+		return err
+	}
+	if err := r.Replace(keys, active); err != nil {
+		return err
+	}
+	r.loadedAt.Store(g)
+	return nil
+}
+
+// reloadInBackground starts a reload unless one is running.
+func (r *Ring) reloadInBackground() {
+	if r.pending.CompareAndSwap(false, true) {
+		go func() {
+			defer r.pending.Store(false)
+			r.reload()
+		}()
+	}
 }
 
 // Sealed returns how many tokens of kind the ring has sealed.
@@ -254,6 +343,9 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	if err := c.validate(); err != nil {
 		return "", err
 	}
+	if r.src != nil && r.src.Generation() != r.loadedAt.Load() {
+		r.reloadInBackground()
+	}
 	k := r.state.Load().active
 	bp := getBuf()
 	defer putBuf(bp)
@@ -302,7 +394,15 @@ func (r *Ring) Open(token string) (*Claims, error) {
 		return nil, ErrMalformed
 	}
 	raw := dst[:n]
-	k := r.state.Load().keys[binary.BigEndian.Uint32(raw[magicLen:adLen])]
+	id := binary.BigEndian.Uint32(raw[magicLen:adLen])
+	k := r.state.Load().keys[id]
+	if k == nil && r.src != nil && r.reload() {
+		// Another node may have sealed with a key it added since this
+		// ring loaded; an unknown ID costs a reload only when the keys
+		// may have changed, so made-up IDs cannot make the ring read the
+		// store at every request.
+		k = r.state.Load().keys[id]
+	}
 	if k == nil {
 		return nil, ErrUnknownKey
 	}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// opsCommands are the commands that operate a serving mantle or its data
+// directory.
+func opsCommands() []*cobra.Command {
+	return []*cobra.Command{newBackupCmd(), newRestoreCmd(), newKeysCmd()}
+}
+
+func newKeysCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "keys",
+		Short: "Rotate the keys of the mantle serving --data",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	rotate := &cobra.Command{
+		Use:   "rotate",
+		Short: "Rotate a key without stopping mantle",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	var dataDir string
+	token := &cobra.Command{
+		Use:   "token",
+		Short: "Make a new session-token key the one that seals; tokens of the old key stay valid until they expire",
+		Long: `rotate token makes a new key seal every session token from now on, on
+every node (the key ring is shared through the store). The previous key
+keeps opening the tokens it sealed until they expire (at most 36 hours),
+and keys retired longer ago are dropped. Recorded as the CloudTrail event
+RotateSessionTokenKey.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return adminPrint(cmd, dataDir, "/v1/keys/rotate/token")
+		},
+	}
+	token.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")
+	rotate.AddCommand(token)
+	cmd.AddCommand(rotate)
+	return cmd
+}
+
+// adminPrint makes an admin call without a body and prints its JSON
+// answer indented.
+func adminPrint(cmd *cobra.Command, dataDir, path string) error {
+	resp, err := adminCall(cmd.Context(), dataDir, path, "", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var v any
+	if json.Unmarshal(b, &v) == nil {
+		b, _ = json.MarshalIndent(v, "", "  ")
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), string(b))
+	return nil
+}
