@@ -133,22 +133,21 @@ func (r *Ring) Replace(keys []Key, active uint32) error {
 }
 
 // reload reads the keys from src unless they were read at its current
-// generation already. It reports whether it loaded.
-func (r *Ring) reload() bool {
+// generation already.
+func (r *Ring) reload() {
 	r.reloading.Lock()
 	defer r.reloading.Unlock()
 	g := r.src.Generation()
 	if g == r.loadedAt.Load() {
-		return false
+		return
 	}
 	keys, active, err := r.src.Keys()
 	if err != nil || r.Replace(keys, active) != nil {
 		// Keep serving with the keys held; the next miss or seal tries
 		// again.
-		return false
+		return
 	}
 	r.loadedAt.Store(g)
-	return true
 }
 
 // Reload reads the keys from the source now, whatever its generation:
@@ -396,11 +395,13 @@ func (r *Ring) Open(token string) (*Claims, error) {
 	raw := dst[:n]
 	id := binary.BigEndian.Uint32(raw[magicLen:adLen])
 	k := r.state.Load().keys[id]
-	if k == nil && r.src != nil && r.reload() {
+	if k == nil && r.src != nil {
 		// Another node may have sealed with a key it added since this
 		// ring loaded; an unknown ID costs a reload only when the keys
 		// may have changed, so made-up IDs cannot make the ring read the
-		// store at every request.
+		// store at every request. Whoever reloaded (this call or one
+		// running meanwhile), the keys are looked at again.
+		r.reload()
 		k = r.state.Load().keys[id]
 	}
 	if k == nil {
