@@ -42,7 +42,31 @@ RotateSessionTokenKey.`,
 		},
 	}
 	token.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")
-	rotate.AddCommand(token)
+	var resealOnly bool
+	master := &cobra.Command{
+		Use:   "master",
+		Short: "Make a new master key seal every stored secret (secret access keys, MFA seeds, token keys)",
+		Long: `rotate master writes a new master key (--master-key-file, default
+DATA/master.key; the old one is kept in FILE.previous meanwhile), re-seals
+every stored secret under it while mantle serves, and then drops the old key.
+A mantle stopped half-way restarts with both keys; run the command again.
+Recorded as the CloudTrail event RotateMasterKey.
+
+Several PostgreSQL nodes: give every node the new key first (restart each
+with --master-key-file NEW and the old key in NEW.previous), then run
+rotate master --reseal-only on one node. See docs/operations.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			path := "/v1/keys/rotate/master"
+			if resealOnly {
+				path += "?reseal-only=true"
+			}
+			return adminPrint(cmd, dataDir, path)
+		},
+	}
+	master.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")
+	master.Flags().BoolVar(&resealOnly, "reseal-only", false, "keep the master key files as they are (every node already seals with the new key) and re-seal what is still under an old key")
+	rotate.AddCommand(token, master)
 	cmd.AddCommand(rotate)
 	return cmd
 }

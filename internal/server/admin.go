@@ -37,8 +37,9 @@ const maxSocketPath = 103
 
 // Admin paths.
 const (
-	adminBackup      = "/v1/backup"
-	adminRotateToken = "/v1/keys/rotate/token"
+	adminBackup       = "/v1/backup"
+	adminRotateToken  = "/v1/keys/rotate/token"
+	adminRotateMaster = "/v1/keys/rotate/master"
 )
 
 // serveAdmin listens on the admin socket until ctx is done; the returned
@@ -69,6 +70,7 @@ func (s *Server) serveAdmin(ctx context.Context) (wait func()) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+adminBackup, s.adminBackup)
 	mux.HandleFunc("POST "+adminRotateToken, s.adminRotateToken)
+	mux.HandleFunc("POST "+adminRotateMaster, s.adminRotateMaster)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -190,5 +192,22 @@ func (s *Server) adminRotateToken(w http.ResponseWriter, r *http.Request) {
 	}
 	out := adminParams{"activeKeyId": strconv.FormatUint(uint64(rot.Active), 10), "retiredKeyId": strconv.FormatUint(uint64(rot.Retired), 10)}
 	finish(out, nil)
+	adminJSON(w, rot)
+}
+
+func (s *Server) adminRotateMaster(w http.ResponseWriter, r *http.Request) {
+	resealOnly := r.URL.Query().Get("reseal-only") == "true"
+	ctx, finish := s.adminEvent(r.Context(), "RotateMasterKey", adminParams{"resealOnly": strconv.FormatBool(resealOnly)})
+	rot, err := s.rotateMasterKey(ctx, resealOnly)
+	if err != nil {
+		finish(nil, err)
+		status := http.StatusInternalServerError
+		if errors.Is(err, errOtherNodes) {
+			status = http.StatusConflict
+		}
+		adminError(w, status, fmt.Errorf("rotate the master key: %w", err))
+		return
+	}
+	finish(adminParams{"masterKeyId": rot.KeyID, "resealed": strconv.Itoa(rot.Resealed)}, nil)
 	adminJSON(w, rot)
 }

@@ -210,11 +210,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	key, err := secrets.LoadOrCreateKey(cfg.MasterKeyFile)
+	// The previous keys are there when a master key rotation was cut
+	// short: the secrets it had not re-sealed yet open under them.
+	key, previous, err := secrets.LoadKeys(cfg.MasterKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secrets.NewSealer(key)
+	sealer, err := secrets.NewSealer(key, previous...)
 	if err != nil {
 		return nil, err
 	}
