@@ -1,17 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mantle-iam/mantle/internal/server"
 )
 
 // opsCommands are the commands that operate a serving mantle or its data
 // directory.
 func opsCommands() []*cobra.Command {
-	return []*cobra.Command{newBackupCmd(), newRestoreCmd(), newKeysCmd()}
+	return []*cobra.Command{newBackupCmd(), newRestoreCmd(), newKeysCmd(), newApplyCmd()}
 }
 
 func newKeysCmd() *cobra.Command {
@@ -89,4 +93,48 @@ func adminPrint(cmd *cobra.Command, dataDir, path string) error {
 	}
 	fmt.Fprintln(cmd.OutOrStdout(), string(b))
 	return nil
+}
+
+func newApplyCmd() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "apply FILE",
+		Short: "Bring the mantle serving --data to the state FILE declares (YAML or JSON), idempotently",
+		Long: `apply creates the users, groups, roles, managed and inline policies,
+attachments, access keys (with the IDs and secrets given), OIDC and SAML
+providers, and the organization (OUs, member accounts) that FILE declares
+and the account lacks, and updates what differs; it deletes nothing, and a
+second apply of the same file changes nothing. Every change goes through
+the API's own operations as the account's root user, so AWS's validation
+applies, and is recorded in the trail (user agent mantle-apply). It prints
+what it changed. serve --init FILE does the same at every start.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return usageError{err}
+			}
+			if _, err := server.ParseState(b); err != nil {
+				return usagef("%s: %v", args[0], err)
+			}
+			resp, err := adminCall(cmd.Context(), dataDir, "/v1/apply", "application/yaml", bytes.NewReader(b))
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			var out struct{ Changes []string }
+			if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+				return err
+			}
+			if len(out.Changes) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no changes: the state is in place")
+			}
+			for _, c := range out.Changes {
+				fmt.Fprintln(cmd.OutOrStdout(), c)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")
+	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -18,16 +19,28 @@ import (
 // opsFlags are serve's operations flags: metrics, profiling, reset and the
 // declarative start-up state.
 type opsFlags struct {
-	metrics bool
-	pprof   string
+	metrics  bool
+	pprof    string
+	initFile string
+	init     *server.State // parsed by check
 }
 
 func (o *opsFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at GET /_mantle/metrics")
 	f.StringVar(&o.pprof, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
+	f.StringVar(&o.initFile, "init", "", "apply this state file (YAML or JSON: users, groups, roles, policies, providers, organization) at every start, before serving; see mantle apply")
 }
 
 func (o *opsFlags) check() error {
+	if o.initFile != "" {
+		b, err := os.ReadFile(o.initFile)
+		if err != nil {
+			return fmt.Errorf("--init: %w", err)
+		}
+		if o.init, err = server.ParseState(b); err != nil {
+			return fmt.Errorf("--init %s: %w", o.initFile, err)
+		}
+	}
 	if o.pprof != "" {
 		host, _, err := net.SplitHostPort(o.pprof)
 		if err != nil {
@@ -45,6 +58,19 @@ func (o *opsFlags) check() error {
 
 func (o *opsFlags) configure(cfg *server.Config) {
 	cfg.DisableMetrics = !o.metrics
+}
+
+// applyInit applies --init's state before the server answers anything.
+func (o *opsFlags) applyInit(ctx context.Context, srv *server.Server, log *slog.Logger) error {
+	if o.init == nil {
+		return nil
+	}
+	changes, err := srv.Apply(ctx, o.init)
+	if err != nil {
+		return fmt.Errorf("--init %s: %w", o.initFile, err)
+	}
+	log.Info("applied the --init state", "file", o.initFile, "changes", len(changes))
+	return nil
 }
 
 // startPprof serves the profiler on its own listener until ctx is done.

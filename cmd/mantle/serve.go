@@ -230,6 +230,10 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				l.Close()
 				return err
 			}
+			if err := o.ops.applyInit(ctx, srv, cfg.Log); err != nil {
+				l.Close()
+				return err
+			}
 			stopWorkload, err := o.workload.start(ctx, srv, st, cfg.DataDir, cfg.Log)
 			if err != nil {
 				l.Close()

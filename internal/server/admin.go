@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
+	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 )
@@ -40,6 +42,7 @@ const (
 	adminBackup       = "/v1/backup"
 	adminRotateToken  = "/v1/keys/rotate/token"
 	adminRotateMaster = "/v1/keys/rotate/master"
+	adminApply        = "/v1/apply"
 )
 
 // serveAdmin listens on the admin socket until ctx is done; the returned
@@ -71,6 +74,7 @@ func (s *Server) serveAdmin(ctx context.Context) (wait func()) {
 	mux.HandleFunc("POST "+adminBackup, s.adminBackup)
 	mux.HandleFunc("POST "+adminRotateToken, s.adminRotateToken)
 	mux.HandleFunc("POST "+adminRotateMaster, s.adminRotateMaster)
+	mux.HandleFunc("POST "+adminApply, s.adminApply)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -210,4 +214,31 @@ func (s *Server) adminRotateMaster(w http.ResponseWriter, r *http.Request) {
 	}
 	finish(adminParams{"masterKeyId": rot.KeyID, "resealed": strconv.Itoa(rot.Resealed)}, nil)
 	adminJSON(w, rot)
+}
+
+func (s *Server) adminApply(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxStateSize+1))
+	if err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	st, err := ParseState(b)
+	if err != nil {
+		adminError(w, http.StatusBadRequest, err)
+		return
+	}
+	changes, err := s.Apply(r.Context(), st)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if awserr.As(err) != nil {
+			status = http.StatusBadRequest
+		}
+		msg := err.Error()
+		if len(changes) > 0 {
+			msg += " (applied before the error: " + strings.Join(changes, "; ") + ")"
+		}
+		adminError(w, status, errors.New(msg))
+		return
+	}
+	adminJSON(w, map[string][]string{"changes": changes})
 }
