@@ -15,7 +15,7 @@ import (
 // opsCommands are the commands that operate a serving mantle or its data
 // directory.
 func opsCommands() []*cobra.Command {
-	return []*cobra.Command{newBackupCmd(), newRestoreCmd(), newKeysCmd(), newApplyCmd()}
+	return []*cobra.Command{newBackupCmd(), newRestoreCmd(), newKeysCmd(), newApplyCmd(), newResetCmd()}
 }
 
 func newKeysCmd() *cobra.Command {
@@ -133,6 +133,26 @@ what it changed. serve --init FILE does the same at every start.`,
 				fmt.Fprintln(cmd.OutOrStdout(), c)
 			}
 			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")
+	return cmd
+}
+
+func newResetCmd() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "reset",
+		Short: "Wipe the mantle serving --data back to its first-start state (needs serve --allow-reset)",
+		Long: `reset deletes every user, group, role, customer managed policy, provider,
+MFA device, member account, organization and CloudTrail event of the mantle
+serving the data directory, in one change; the account keeps its ID and
+root keys, so the same credentials work after. It is refused unless mantle
+was started with --allow-reset. POST /_mantle/reset on the API endpoint does
+the same. With serve --init, apply the state file again after it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return adminPrint(cmd, dataDir, "/v1/reset")
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "./mantle-data", "data directory of the serving mantle")

@@ -19,15 +19,17 @@ import (
 // opsFlags are serve's operations flags: metrics, profiling, reset and the
 // declarative start-up state.
 type opsFlags struct {
-	metrics  bool
-	pprof    string
-	initFile string
-	init     *server.State // parsed by check
+	metrics    bool
+	pprof      string
+	initFile   string
+	init       *server.State // parsed by check
+	allowReset bool
 }
 
 func (o *opsFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&o.metrics, "metrics", true, "serve Prometheus metrics at GET /_mantle/metrics")
 	f.StringVar(&o.pprof, "pprof", "", "serve Go's profiler (net/http/pprof) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
+	f.BoolVar(&o.allowReset, "allow-reset", false, "serve the reset (POST /_mantle/reset, mantle reset) that wipes everything but the account and its root key: for test instances only")
 	f.StringVar(&o.initFile, "init", "", "apply this state file (YAML or JSON: users, groups, roles, policies, providers, organization) at every start, before serving; see mantle apply")
 }
 
@@ -58,6 +60,7 @@ func (o *opsFlags) check() error {
 
 func (o *opsFlags) configure(cfg *server.Config) {
 	cfg.DisableMetrics = !o.metrics
+	cfg.AllowReset = o.allowReset
 }
 
 // applyInit applies --init's state before the server answers anything.

@@ -43,6 +43,7 @@ const (
 	adminRotateToken  = "/v1/keys/rotate/token"
 	adminRotateMaster = "/v1/keys/rotate/master"
 	adminApply        = "/v1/apply"
+	adminReset        = "/v1/reset"
 )
 
 // serveAdmin listens on the admin socket until ctx is done; the returned
@@ -75,6 +76,7 @@ func (s *Server) serveAdmin(ctx context.Context) (wait func()) {
 	mux.HandleFunc("POST "+adminRotateToken, s.adminRotateToken)
 	mux.HandleFunc("POST "+adminRotateMaster, s.adminRotateMaster)
 	mux.HandleFunc("POST "+adminApply, s.adminApply)
+	mux.HandleFunc("POST "+adminReset, s.serveReset)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

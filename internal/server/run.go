@@ -70,6 +70,10 @@ type Config struct {
 	// DisableMetrics leaves GET /_mantle/metrics out and counts nothing
 	// (the benchmarks compare both).
 	DisableMetrics bool
+	// AllowReset serves the reset (POST /_mantle/reset, mantle reset):
+	// every user, role, policy, organization and event gone at once. For
+	// the instances test suites share, never for one that matters.
+	AllowReset bool
 }
 
 // defaultUnsignedLimit lets a host start dozens of workloads at once and
@@ -312,12 +316,16 @@ func admitIAM(c *auth.Caller) error {
 const (
 	healthPath  = "/_mantle/health"
 	metricsPath = "/_mantle/metrics"
+	resetPath   = "/_mantle/reset"
 )
 
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
 	if s.Metrics != nil {
 		mux.Handle("GET "+metricsPath, s.Metrics.Handler())
+	}
+	if s.cfg.AllowReset {
+		mux.HandleFunc("POST "+resetPath, s.serveReset)
 	}
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
