@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -69,6 +70,31 @@ type Authorizer struct {
 	sessions  map[uint64]*policy.Policy // session and organization documents by hash
 	hashSeed  maphash.Seed
 	maxCached int
+
+	// decisions counts Evaluate's results by policy.Decision, errors in
+	// the last slot, for the metrics endpoint.
+	decisions [4]atomic.Uint64
+}
+
+// Decisions are the authorizer's results since it was made.
+type Decisions struct {
+	Allowed, ExplicitDeny, ImplicitDeny, Errors uint64
+}
+
+// Decisions returns how many evaluations ended each way.
+func (a *Authorizer) Decisions() Decisions {
+	return Decisions{
+		Allowed:      a.decisions[policy.Allowed].Load(),
+		ExplicitDeny: a.decisions[policy.ExplicitDeny].Load(),
+		ImplicitDeny: a.decisions[policy.ImplicitDeny].Load(),
+		Errors:       a.decisions[3].Load(),
+	}
+}
+
+// CacheStats reports each of the authorizer's caches by name.
+func (a *Authorizer) CacheStats(report func(name string, s store.CacheStats)) {
+	report("authz_principals", a.compiled.Stats())
+	report("authz_organizations", a.orgs.Stats())
 }
 
 // sourceGeneration reads the generation of Policies, which is set after
@@ -124,6 +150,16 @@ func (a *Authorizer) Authorize(ctx context.Context, c *auth.Caller, action, reso
 // resource-based policy (a role's trust policy for sts:AssumeRole) and
 // returns the engine's result, for callers that word their own denial.
 func (a *Authorizer) Evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error) {
+	res, err := a.evaluate(ctx, c, action, resource, resourcePolicy, keys...)
+	if err != nil || res.Decision > policy.ExplicitDeny {
+		a.decisions[3].Add(1)
+	} else {
+		a.decisions[res.Decision].Add(1)
+	}
+	return res, err
+}
+
+func (a *Authorizer) evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error) {
 	req := policy.Request{Action: action, Resource: resource}
 	in := policy.Input{Resource: resourcePolicy}
 	var caller *orgControls

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -23,6 +24,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/console"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/metrics"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -71,6 +73,13 @@ type Config struct {
 	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
 	// zero.
 	UnsignedLimit netlimit.RateLimit
+	// DisableMetrics leaves GET /_mantle/metrics out and counts nothing
+	// (the benchmarks compare both).
+	DisableMetrics bool
+	// AllowReset serves the reset (POST /_mantle/reset, mantle reset):
+	// every user, role, policy, organization and event gone at once. For
+	// the instances test suites share, never for one that matters.
+	AllowReset bool
 }
 
 // defaultUnsignedLimit lets a host start dozens of workloads at once and
@@ -96,6 +105,15 @@ type Server struct {
 	usage     *keyUsage
 	// Audit stores every call's CloudTrail event off the request path.
 	Audit *audit.Recorder
+	// Metrics is served at /_mantle/metrics; nil with DisableMetrics.
+	Metrics *metrics.Registry
+	// api is the API listener's server while Serve runs (its connections
+	// are a metric).
+	api atomic.Pointer[netlimit.Server]
+	// backend is the store as the command opened it, before metrics
+	// wrapped it.
+	backend store.Store
+	sealer  *secrets.Sealer
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -214,13 +232,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	key, err := secrets.LoadOrCreateKey(cfg.MasterKeyFile)
+	// The previous keys are there when a master key rotation was cut
+	// short: the secrets it had not re-sealed yet open under them.
+	key, previous, err := secrets.LoadKeys(cfg.MasterKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secrets.NewSealer(key)
+	sealer, err := secrets.NewSealer(key, previous...)
 	if err != nil {
 		return nil, err
+	}
+	backend := cfg.Store
+	var m *metrics.Registry
+	if !cfg.DisableMetrics {
+		m = metrics.New()
+		cfg.Store = m.Store(cfg.Store)
 	}
 	var ring *token.Ring
 	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
@@ -248,7 +274,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
 	if err := cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) error {
 		if err := s.bootstrap(ctx); err != nil {
 			return err
@@ -259,6 +285,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
+	keys := newCachedKeys(svc, cfg.Store)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
 	authn := &SigV4Authenticator{
 		Usage: s.usage,
@@ -266,7 +293,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		// and its parameters: the signature always covers the body
 		// received, whatever X-Amz-Content-Sha256 says (no S3 here).
 		Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-		Keys:     newCachedKeys(svc, cfg.Store),
+		Keys:     keys,
 		Tokens:   ring,
 	}
 	trail := cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit))
@@ -298,6 +325,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Log:      cfg.Log,
 		Now:      cfg.Now,
 	}
+	if m != nil {
+		s.instrument(m, az, keys)
+	}
 	return s, nil
 }
 
@@ -312,10 +342,20 @@ func admitIAM(c *auth.Caller) error {
 	return nil
 }
 
-const healthPath = "/_mantle/health"
+const (
+	healthPath  = "/_mantle/health"
+	metricsPath = "/_mantle/metrics"
+	resetPath   = "/_mantle/reset"
+)
 
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
+	if s.Metrics != nil {
+		mux.Handle("GET "+metricsPath, s.Metrics.Handler())
+	}
+	if s.cfg.AllowReset {
+		mux.HandleFunc("POST "+resetPath, s.serveReset)
+	}
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
@@ -500,8 +540,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	adminCtx, stopAdmin := context.WithCancel(ctx)
+	waitAdmin := s.serveAdmin(adminCtx)
 	close(s.ready)
-	err := netlimit.Serve(ctx, l, s.Handler, lc)
+	api := netlimit.New(s.Handler, lc)
+	s.api.Store(api)
+	err := api.Serve(ctx, l)
+	stopAdmin()
+	waitAdmin()
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()

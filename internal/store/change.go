@@ -80,6 +80,22 @@ type Cache[K comparable, V any] struct {
 	mu sync.RWMutex
 	at uint64
 	m  map[K]V
+
+	// Counted for the metrics endpoint; an atomic add is all a hit costs.
+	hits, misses, invalidations atomic.Uint64
+}
+
+// CacheStats counts a Cache's lookups since it was made.
+type CacheStats struct {
+	Hits, Misses uint64
+	// Invalidations counts the times a change (the generation moving)
+	// dropped the cached entries.
+	Invalidations uint64
+}
+
+// Stats returns the cache's counts.
+func (c *Cache[K, V]) Stats() CacheStats {
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Invalidations: c.invalidations.Load()}
 }
 
 // NewCache returns a Cache of at most max entries keyed on gen's
@@ -101,8 +117,10 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load func(ctx context.Cont
 	fresh := c.at == g
 	c.mu.RUnlock()
 	if ok && fresh {
+		c.hits.Add(1)
 		return v, nil
 	}
+	c.misses.Add(1)
 	v, err := load(ctx)
 	if err != nil {
 		return v, err
@@ -112,6 +130,9 @@ func (c *Cache[K, V]) Get(ctx context.Context, key K, load func(ctx context.Cont
 	if c.at != g {
 		if g < c.at {
 			return v, nil // loaded before a change the cache already knows of
+		}
+		if len(c.m) > 0 {
+			c.invalidations.Add(1)
 		}
 		clear(c.m)
 		c.at = g

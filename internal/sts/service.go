@@ -115,6 +115,13 @@ func New(cfg Config) *Service {
 // call it before closing the store.
 func (s *Service) Wait() { s.bg.Wait() }
 
+// CacheStats reports each of the service's caches by name, for metrics.
+func (s *Service) CacheStats(report func(name string, st store.CacheStats)) {
+	report("sts_roles", s.roles.Stats())
+	report("sts_oidc_providers", s.oidcProviders.Stats())
+	report("sts_saml_providers", s.samlProviders.Stats())
+}
+
 // clock is the current time to the second, as session times are sealed.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }
 

@@ -46,7 +46,15 @@ func main() {
 	threads := flag.Int("t", 1, "wrk threads")
 	check := flag.Bool("check", false, "exit non-zero unless the issue's targets are met")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of mantle during the AssumeRole run to this file")
+	metricsRounds := flag.Int("compare-metrics", 0, "instead: run GetCallerIdentity and AssumeRole against a mantle with metrics and one without, alternating, this many rounds, and report the ratio")
 	flag.Parse()
+	if *metricsRounds > 0 {
+		if err := compareMetrics(*duration, *conns, *threads, *metricsRounds); err != nil {
+			fmt.Fprintln(os.Stderr, "stsbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*duration, *conns, *threads, *check, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "stsbench:", err)
 		os.Exit(1)

@@ -35,6 +35,7 @@ type Store struct {
 	write *sql.DB   // exactly one connection: the in-process writer lock
 	read  *stmtPool // read-only connections for reads outside Tx
 	lock  *os.File  // flocked; nil for a store opened without it (tests)
+	path  string    // the database file
 	*repos
 	gen store.Counter
 }
@@ -125,7 +126,7 @@ func openFile(ctx context.Context, path string) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	s := &Store{write: w, read: newStmtPool(r)}
+	s := &Store{write: w, read: newStmtPool(r), path: path}
 	s.repos = newRepos(routed{read: s.read, write: w}, s.atomic)
 	return s, nil
 }
