@@ -145,15 +145,7 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
-			return err
-		} else if n >= quotaRoles {
-			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
-		}
-		if err := tx.Roles().Create(ctx, r); err != nil {
-			if isExists(err) {
-				return awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)
-			}
+		if err := createRole(ctx, tx, r, awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)); err != nil {
 			return err
 		}
 		return s.countBoundary(ctx, tx, c.AccountID, "", r.PermissionsBoundary)
@@ -164,6 +156,23 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	out := roleOut(r, true)
 	out.RoleLastUsed = nil // CreateRole does not report last use
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
+}
+
+// createRole stores a new role within the account's quota; taken is the
+// error for a name already in use.
+func createRole(ctx context.Context, tx store.Repos, r *store.Role, taken error) error {
+	if n, err := tx.Roles().Count(ctx, r.AccountID); err != nil {
+		return err
+	} else if n >= quotaRoles {
+		return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
+	}
+	if err := tx.Roles().Create(ctx, r); err != nil {
+		if isExists(err) {
+			return taken
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {

@@ -142,16 +142,9 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, c *auth.Caller, i
 	r := &store.Role{AccountID: c.AccountID, ID: id, Name: name, Path: path, TrustPolicy: serviceTrustPolicy(in.AWSServiceName),
 		Description: in.Description, MaxSessionDuration: 3600, CreatedAt: s.clock()}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
-			return err
-		} else if n >= quotaRoles {
-			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
-		}
-		if err := tx.Roles().Create(ctx, r); err != nil {
-			if isExists(err) {
-				// Recorded from IAM: Rayraegah/terraform-aws-hasura#17.
-				return awserr.InvalidInput("Service role name %s has been taken in this account, please try a different suffix.", name)
-			}
+		// Recorded from IAM: Rayraegah/terraform-aws-hasura#17.
+		taken := awserr.InvalidInput("Service role name %s has been taken in this account, please try a different suffix.", name)
+		if err := createRole(ctx, tx, r, taken); err != nil {
 			return err
 		}
 		if err := tx.Attachments().Attach(ctx, store.Attachment{PolicyID: pol.ID, EntityType: store.EntityRole, EntityID: r.ID}); err != nil {
