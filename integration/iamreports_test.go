@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -76,5 +77,47 @@ func TestCredentialReportSDK(t *testing.T) {
 	// The root row carries the root key mantle was started with.
 	if rows[1][8] != "true" {
 		t.Errorf("root access_key_1_active %s", rows[1][8])
+	}
+}
+
+// Access advisor from mantle's own trail: a user's calls show as its last
+// access of the service once the trail holds them.
+func TestAccessAdvisorSDK(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	root := e.iam(e.root())
+	must[*iam.CreateUserOutput](t)(root.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("dora")}))
+	must[*iam.AttachUserPolicyOutput](t)(root.AttachUserPolicy(c, &iam.AttachUserPolicyInput{UserName: aws.String("dora"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMReadOnlyAccess")}))
+	k := must[*iam.CreateAccessKeyOutput](t)(root.CreateAccessKey(c, &iam.CreateAccessKeyInput{UserName: aws.String("dora")})).AccessKey
+	dora := e.iam(creds{aws.ToString(k.AccessKeyId), aws.ToString(k.SecretAccessKey), ""})
+	must[*iam.ListUsersOutput](t)(dora.ListUsers(c, &iam.ListUsersInput{}))
+	arn := "arn:aws:iam::" + testAccount + ":user/dora"
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		id := must[*iam.GenerateServiceLastAccessedDetailsOutput](t)(root.GenerateServiceLastAccessedDetails(c, &iam.GenerateServiceLastAccessedDetailsInput{
+			Arn: aws.String(arn), Granularity: types.AccessAdvisorUsageGranularityTypeActionLevel})).JobId
+		out := must[*iam.GetServiceLastAccessedDetailsOutput](t)(root.GetServiceLastAccessedDetails(c, &iam.GetServiceLastAccessedDetailsInput{JobId: id}))
+		if out.JobStatus != types.JobStatusTypeCompleted || len(out.ServicesLastAccessed) != 1 || aws.ToString(out.ServicesLastAccessed[0].ServiceNamespace) != "iam" {
+			t.Fatalf("job %+v", out)
+		}
+		if s := out.ServicesLastAccessed[0]; s.LastAuthenticated != nil {
+			if aws.ToString(s.LastAuthenticatedEntity) != arn || len(s.TrackedActionsLastAccessed) != 1 ||
+				aws.ToString(s.TrackedActionsLastAccessed[0].ActionName) != "ListUsers" {
+				t.Errorf("iam %+v", s)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("dora's call never reached the report")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	lp := must[*iam.ListPoliciesGrantingServiceAccessOutput](t)(root.ListPoliciesGrantingServiceAccess(c, &iam.ListPoliciesGrantingServiceAccessInput{
+		Arn: aws.String(arn), ServiceNamespaces: []string{"iam"}}))
+	if len(lp.PoliciesGrantingServiceAccess) != 1 || len(lp.PoliciesGrantingServiceAccess[0].Policies) != 1 ||
+		aws.ToString(lp.PoliciesGrantingServiceAccess[0].Policies[0].PolicyArn) != "arn:aws:iam::aws:policy/IAMReadOnlyAccess" {
+		t.Errorf("granting %+v", lp.PoliciesGrantingServiceAccess)
 	}
 }

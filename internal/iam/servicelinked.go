@@ -2,9 +2,7 @@ package iam
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -258,14 +256,8 @@ func (s *Service) dropRolePolicies(ctx context.Context, tx store.Repos, r *store
 // deletionTaskID is AWS's form of a deletion task ID,
 // task/aws-service-role/SERVICE/ROLE/UUID.
 func (s *Service) deletionTaskID(service, role string) (string, error) {
-	b := make([]byte, 16)
-	if _, err := s.rand.Read(b); err != nil {
-		return "", fmt.Errorf("iam: random source: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b)
-	return fmt.Sprintf("task/aws-service-role/%s/%s/%s-%s-%s-%s-%s", service, role, h[:8], h[8:12], h[12:16], h[16:20], h[20:]), nil
+	id, err := s.newJobID()
+	return "task/aws-service-role/" + service + "/" + role + "/" + id, err
 }
 
 func (s *Service) GetServiceLinkedRoleDeletionStatus(ctx context.Context, c *auth.Caller, in *iamapi.GetServiceLinkedRoleDeletionStatusInput) (*iamapi.GetServiceLinkedRoleDeletionStatusOutput, error) {
