@@ -398,6 +398,16 @@ func (s *Service) lastAccess(ctx context.Context, account string, sub *subject, 
 	for _, p := range sub.principals {
 		byARN[p.ARN] = true
 	}
+	if len(byARN) == 0 {
+		return s.trailUse(ctx, account, nil, services, actions)
+	}
+	return s.trailUse(ctx, account, func(who string) bool { return byARN[who] }, services, actions)
+}
+
+// trailUse reads an account's trail, newest first, for the use of the
+// services by the identities counts accepts (by ARN: a role session's
+// role, a federated user's user); nil counts nobody and reads nothing.
+func (s *Service) trailUse(ctx context.Context, account string, counts func(who string) bool, services []string, actions bool) ([]advService, error) {
 	out := make([]advService, len(services))
 	idx := map[string]int{}
 	for i, ns := range services {
@@ -406,7 +416,7 @@ func (s *Service) lastAccess(ctx context.Context, account string, sub *subject, 
 	}
 	seenAction := map[string]bool{}
 	q := store.EventQuery{AccountID: account, Limit: 1000}
-	for scanned := 0; scanned < advisorScanLimit && len(byARN) > 0; {
+	for scanned := 0; counts != nil && scanned < advisorScanLimit; {
 		evs, err := s.store.Events().Lookup(ctx, q)
 		if err != nil {
 			return nil, err
@@ -421,7 +431,7 @@ func (s *Service) lastAccess(ctx context.Context, account string, sub *subject, 
 				who = sc.SessionIssuer.ARN
 			}
 			i, ok := idx[strings.TrimSuffix(ev.Source, ".amazonaws.com")]
-			if !ok || !byARN[who] {
+			if !ok || who == "" || !counts(who) {
 				continue
 			}
 			svc := &out[i]

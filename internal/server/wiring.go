@@ -140,11 +140,13 @@ func iamHandlers(s *iam.Service) *iamapi.Handlers {
 		UpdateSAMLProvider:                      s.UpdateSAMLProvider,
 		UpdateUser:                              s.UpdateUser,
 
-		// Access advisor (a group of its own: its long names would realign the rest).
+		// Access advisor and the Organizations access report (a group of its own: its long names would realign the rest).
 		GenerateServiceLastAccessedDetails:        s.GenerateServiceLastAccessedDetails,
 		GetServiceLastAccessedDetails:             s.GetServiceLastAccessedDetails,
 		GetServiceLastAccessedDetailsWithEntities: s.GetServiceLastAccessedDetailsWithEntities,
 		ListPoliciesGrantingServiceAccess:         s.ListPoliciesGrantingServiceAccess,
+		GenerateOrganizationsAccessReport:         s.GenerateOrganizationsAccessReport,
+		GetOrganizationsAccessReport:              s.GetOrganizationsAccessReport,
 	}
 }
 
