@@ -490,23 +490,29 @@ func (s *Service) GenerateServiceLastAccessedDetails(ctx context.Context, c *aut
 	if err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(advReport{Granularity: granularity, Principals: sub.principals, Services: services})
-	if err != nil {
-		return nil, err
-	}
-	id, err := s.newJobID()
-	if err != nil {
-		return nil, err
-	}
-	done := s.clock()
-	err = s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		return tx.Jobs().Put(ctx, &store.Job{AccountID: c.AccountID, ID: id, Kind: jobLastAccessed, Status: "COMPLETED",
-			Params: in.Arn, Result: string(b), CreatedAt: created, CompletedAt: &done})
-	})
+	id, err := s.saveJob(ctx, c.AccountID, jobLastAccessed, in.Arn, created,
+		advReport{Granularity: granularity, Principals: sub.principals, Services: services})
 	if err != nil {
 		return nil, err
 	}
 	return &iamapi.GenerateServiceLastAccessedDetailsOutput{JobId: id}, nil
+}
+
+// saveJob keeps a completed report job (bookkeeping) under a new job ID.
+func (s *Service) saveJob(ctx context.Context, account, kind, params string, created time.Time, result any) (string, error) {
+	b, err := json.Marshal(result)
+	if err != nil {
+		return "", err
+	}
+	id, err := s.newJobID()
+	if err != nil {
+		return "", err
+	}
+	done := s.clock()
+	return id, s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
+		return tx.Jobs().Put(ctx, &store.Job{AccountID: account, ID: id, Kind: kind, Status: "COMPLETED",
+			Params: params, Result: string(b), CreatedAt: created, CompletedAt: &done})
+	})
 }
 
 // advisorJob reads a job of the caller's account.

@@ -79,19 +79,7 @@ func (s *Service) GenerateOrganizationsAccessReport(ctx context.Context, c *auth
 			}
 		}
 	}
-	b, err := json.Marshal(report)
-	if err != nil {
-		return nil, err
-	}
-	id, err := s.newJobID()
-	if err != nil {
-		return nil, err
-	}
-	done := s.clock()
-	err = s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		return tx.Jobs().Put(ctx, &store.Job{AccountID: c.AccountID, ID: id, Kind: jobOrgsAccess, Status: "COMPLETED",
-			Params: in.EntityPath, Result: string(b), CreatedAt: created, CompletedAt: &done})
-	})
+	id, err := s.saveJob(ctx, c.AccountID, jobOrgsAccess, in.EntityPath, created, report)
 	if err != nil {
 		return nil, err
 	}
