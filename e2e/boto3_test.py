@@ -24,6 +24,8 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import boto3_iamreports
+
 A = os.environ["MANTLE_ACCOUNT_ID"]
 W = os.environ["E2E_WORK"]
 E2E = os.environ["E2E_DIR"]
@@ -564,8 +566,11 @@ def main():
                err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, special_characters):
         check(fn)
     write_profiles()
-    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, no_warnings):
+    for fn in (profile_role, profile_role_mfa, credential_process, web_identity):
         check(fn)
+    for fn in boto3_iamreports.checks(iam, A):
+        check(fn)
+    check(no_warnings)
     return 1 if RESULTS["FAIL"] else 0
 
 

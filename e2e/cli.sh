@@ -535,4 +535,5 @@ sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi
 sts_check credential_process credential_process
 sts_check web_identity web_identity
+. "$E2E_DIR/cli_iamreports.sh"
 if [ -n "$OIDC_PID" ]; then kill "$OIDC_PID" 2>/dev/null; fi

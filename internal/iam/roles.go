@@ -109,6 +109,9 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
+	if err := checkRolePath(in.Path); err != nil {
+		return nil, err
+	}
 	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
@@ -142,15 +145,7 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
-			return err
-		} else if n >= quotaRoles {
-			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
-		}
-		if err := tx.Roles().Create(ctx, r); err != nil {
-			if isExists(err) {
-				return awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)
-			}
+		if err := createRole(ctx, tx, r, awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)); err != nil {
 			return err
 		}
 		return s.countBoundary(ctx, tx, c.AccountID, "", r.PermissionsBoundary)
@@ -161,6 +156,23 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	out := roleOut(r, true)
 	out.RoleLastUsed = nil // CreateRole does not report last use
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
+}
+
+// createRole stores a new role within the account's quota; taken is the
+// error for a name already in use.
+func createRole(ctx context.Context, tx store.Repos, r *store.Role, taken error) error {
+	if n, err := tx.Roles().Count(ctx, r.AccountID); err != nil {
+		return err
+	} else if n >= quotaRoles {
+		return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
+	}
+	if err := tx.Roles().Create(ctx, r); err != nil {
+		if isExists(err) {
+			return taken
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
@@ -215,7 +227,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
-	if _, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+	if r, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
@@ -229,6 +243,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in
 
 func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRoleInput) (*iamapi.DeleteRoleOutput, error) {
 	return result[iamapi.DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
 			return err
 		} else if len(ips) > 0 {
@@ -273,7 +290,9 @@ func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *iamapi.L
 
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.PutRolePermissionsBoundaryInput) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
 	key := auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}
-	if _, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+	if r, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
@@ -287,6 +306,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
 	return result[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if r.PermissionsBoundary == "" {
 			return awserr.NoSuchEntity("The permissions boundary for role with name %s cannot be found.", in.RoleName)
 		}

@@ -64,6 +64,7 @@ type Repos interface {
 	Roles() Roles
 	Policies() Policies
 	AWSPolicies() AWSPolicies
+	Jobs() Jobs
 	Attachments() Attachments
 	InlinePolicies() InlinePolicies
 	InstanceProfiles() InstanceProfiles
@@ -332,6 +333,28 @@ type AWSPolicies interface {
 	// permissions policy or boundary, in name order from opt.After, with
 	// AttachmentCount and PermissionsBoundaryUsageCount the account's.
 	ListUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
+}
+
+// Job is work IAM does for an account and answers about later: a
+// service-linked role deletion task, the credential report, an access
+// advisor job. Params and Result are the kind's own encoding.
+type Job struct {
+	AccountID   string
+	ID          string // the task or job ID the caller holds
+	Kind        string
+	Status      string
+	Params      string
+	Result      string
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+}
+
+// Jobs stores jobs by account and ID. Writing one is bookkeeping (Tx): no
+// node caches or decides anything on it.
+type Jobs interface {
+	// Put creates the job or replaces the one with its account and ID.
+	Put(ctx context.Context, j *Job) error
+	Get(ctx context.Context, accountID, id string) (*Job, error)
 }
 
 // EntityType names the kind of principal a policy attaches to.
