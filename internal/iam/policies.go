@@ -158,7 +158,7 @@ func reloadPolicy(ctx context.Context, tx store.Repos, p *store.ManagedPolicy) (
 
 // checkManagedDocument validates a managed policy document and its size.
 func checkManagedDocument(doc string) error {
-	if err := validateDocument(doc, policy.KindIdentity); err != nil {
+	if err := checkDocument(doc, policy.UseManaged); err != nil {
 		return err
 	}
 	return policyErr(policy.CheckManagedPolicySize(doc))

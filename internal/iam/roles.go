@@ -43,7 +43,7 @@ var principalARN = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)(/.*)$`
 // name IAM users or roles which do not exist, as IAM does when it resolves
 // them to unique IDs.
 func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
-	if err := validateDocument(doc, policy.KindTrust); err != nil {
+	if err := checkDocument(doc, policy.UseTrust); err != nil {
 		return err
 	}
 	if err := policyErr(policy.CheckTrustPolicySize(doc, 0)); err != nil {
