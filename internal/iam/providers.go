@@ -335,12 +335,12 @@ func samlMetadata(doc string, now time.Time) (time.Time, error) {
 	return md.ValidUntil.UTC().Truncate(time.Second), nil
 }
 
-func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn string) (*store.SAMLProvider, error) {
+func (s *Service) samlTarget(ctx context.Context, c *auth.Caller, action, arn string, keys ...auth.Key) (*store.SAMLProvider, error) {
 	p, err := s.store.SAMLProviders().Get(ctx, arn)
 	if err != nil && !isNotFound(err) {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, action, arn); err != nil {
+	if err := s.authorize(ctx, c, action, arn, keys...); err != nil {
 		return nil, err
 	}
 	if p == nil || p.AccountID != c.AccountID {

@@ -16,7 +16,7 @@ import (
 // model left out answers NotImplemented (docs/coverage.md lists them).
 
 func iamHandlers(s *iam.Service) *iamapi.Handlers {
-	return &iamapi.Handlers{
+	h := &iamapi.Handlers{
 		AddClientIDToOpenIDConnectProvider:      s.AddClientIDToOpenIDConnectProvider,
 		AddRoleToInstanceProfile:                s.AddRoleToInstanceProfile,
 		AddUserToGroup:                          s.AddUserToGroup,
@@ -135,6 +135,8 @@ func iamHandlers(s *iam.Service) *iamapi.Handlers {
 		UpdateSAMLProvider:                      s.UpdateSAMLProvider,
 		UpdateUser:                              s.UpdateUser,
 	}
+	wireCredentials(h, s)
+	return h
 }
 
 func stsHandlers(s *sts.Service) *stsapi.Handlers {
