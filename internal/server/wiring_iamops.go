@@ -17,4 +17,30 @@ func wireCredentials(h *iamapi.Handlers, s *iam.Service) {
 	h.TagSAMLProvider = s.TagSAMLProvider
 	h.UntagSAMLProvider = s.UntagSAMLProvider
 	h.ListSAMLProviderTags = s.ListSAMLProviderTags
+
+	h.UploadSSHPublicKey = s.UploadSSHPublicKey
+	h.GetSSHPublicKey = s.GetSSHPublicKey
+	h.ListSSHPublicKeys = s.ListSSHPublicKeys
+	h.UpdateSSHPublicKey = s.UpdateSSHPublicKey
+	h.DeleteSSHPublicKey = s.DeleteSSHPublicKey
+
+	h.UploadSigningCertificate = s.UploadSigningCertificate
+	h.ListSigningCertificates = s.ListSigningCertificates
+	h.UpdateSigningCertificate = s.UpdateSigningCertificate
+	h.DeleteSigningCertificate = s.DeleteSigningCertificate
+
+	h.UploadServerCertificate = s.UploadServerCertificate
+	h.GetServerCertificate = s.GetServerCertificate
+	h.ListServerCertificates = s.ListServerCertificates
+	h.UpdateServerCertificate = s.UpdateServerCertificate
+	h.DeleteServerCertificate = s.DeleteServerCertificate
+	h.TagServerCertificate = s.TagServerCertificate
+	h.UntagServerCertificate = s.UntagServerCertificate
+	h.ListServerCertificateTags = s.ListServerCertificateTags
+
+	h.CreateServiceSpecificCredential = s.CreateServiceSpecificCredential
+	h.ListServiceSpecificCredentials = s.ListServiceSpecificCredentials
+	h.ResetServiceSpecificCredential = s.ResetServiceSpecificCredential
+	h.UpdateServiceSpecificCredential = s.UpdateServiceSpecificCredential
+	h.DeleteServiceSpecificCredential = s.DeleteServiceSpecificCredential
 }

@@ -22,7 +22,7 @@ type UserCredential struct {
 	Kind      CredentialKind
 	ID        string // APKA… (SSH key), a certificate ID, ACCA… (service credential); unique per kind
 	AccountID string
-	UserID    string
+	UserID    string // "" for the root user's
 	// Body is the SSH public key as uploaded or the PEM certificate.
 	Body        string
 	Fingerprint string // the SSH key's MD5 fingerprint
@@ -41,8 +41,9 @@ type UserCredentials interface {
 	// Create fails with ErrAlreadyExists when the kind has the ID already.
 	Create(ctx context.Context, c *UserCredential) error
 	Get(ctx context.Context, kind CredentialKind, id string) (*UserCredential, error)
-	// ListForUser lists a user's credentials of a kind, oldest first.
-	ListForUser(ctx context.Context, kind CredentialKind, userID string) ([]*UserCredential, error)
+	// ListForUser lists a user's credentials of a kind (userID "" for the
+	// root user's), oldest first.
+	ListForUser(ctx context.Context, kind CredentialKind, accountID, userID string) ([]*UserCredential, error)
 	// Update rewrites the status, secret and expiry.
 	Update(ctx context.Context, c *UserCredential) error
 	Delete(ctx context.Context, kind CredentialKind, id string) error

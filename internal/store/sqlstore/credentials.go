@@ -40,9 +40,10 @@ func (r userCredentials) Get(ctx context.Context, kind store.CredentialKind, id 
 		`SELECT `+userCredCols+` FROM user_credentials WHERE kind = $1 AND id = $2`, string(kind), id)
 }
 
-func (r userCredentials) ListForUser(ctx context.Context, kind store.CredentialKind, userID string) ([]*store.UserCredential, error) {
+func (r userCredentials) ListForUser(ctx context.Context, kind store.CredentialKind, accountID, userID string) ([]*store.UserCredential, error) {
 	return list(ctx, r.q, scanUserCredential, string(kind)+"s of "+userID,
-		`SELECT `+userCredCols+` FROM user_credentials WHERE user_id = $1 AND kind = $2 ORDER BY created_at, id`, userID, string(kind))
+		`SELECT `+userCredCols+` FROM user_credentials WHERE account_id = $1 AND user_id = $2 AND kind = $3 ORDER BY created_at, id`,
+		accountID, userID, string(kind))
 }
 
 func (r userCredentials) Update(ctx context.Context, c *store.UserCredential) error {

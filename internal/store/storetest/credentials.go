@@ -25,7 +25,7 @@ var credentialTests = []testCase{
 		got, err := f.s.UserCredentials().Get(f.ctx, store.CredentialService, "ACCA1")
 		f.must(err, "get")
 		f.same(svc, got, "service credential")
-		list, err := f.s.UserCredentials().ListForUser(f.ctx, store.CredentialSSHKey, "AIDA1")
+		list, err := f.s.UserCredentials().ListForUser(f.ctx, store.CredentialSSHKey, acct1, "AIDA1")
 		f.must(err, "list")
 		f.same([]*store.UserCredential{ssh}, list, "alice's SSH keys")
 		svc.Status, svc.Secret, svc.ExpiresAt = "Inactive", []byte{7}, nil

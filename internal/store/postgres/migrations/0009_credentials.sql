@@ -4,7 +4,8 @@ CREATE TABLE user_credentials (
     kind              text COLLATE "C" NOT NULL,
     id                text COLLATE "C" NOT NULL,
     account_id        text COLLATE "C" NOT NULL REFERENCES accounts (id),
-    user_id           text COLLATE "C" NOT NULL REFERENCES users (id),
+    -- '' for the root user (signing certificates only).
+    user_id           text COLLATE "C" NOT NULL,
     body              text NOT NULL,
     fingerprint       text NOT NULL DEFAULT '',
     service_name      text NOT NULL DEFAULT '',
@@ -15,7 +16,7 @@ CREATE TABLE user_credentials (
     expires_at        text COLLATE "C",
     PRIMARY KEY (kind, id)
 );
-CREATE INDEX user_credentials_user ON user_credentials (user_id, kind, created_at, id);
+CREATE INDEX user_credentials_user ON user_credentials (account_id, user_id, kind, created_at, id);
 
 CREATE TABLE server_certificates (
     id          text COLLATE "C" PRIMARY KEY,

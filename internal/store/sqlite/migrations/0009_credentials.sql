@@ -4,7 +4,8 @@ CREATE TABLE user_credentials (
     kind              TEXT NOT NULL,
     id                TEXT NOT NULL,
     account_id        TEXT NOT NULL REFERENCES accounts (id),
-    user_id           TEXT NOT NULL REFERENCES users (id),
+    -- '' for the root user (signing certificates only).
+    user_id           TEXT NOT NULL,
     body              TEXT NOT NULL,
     fingerprint       TEXT NOT NULL DEFAULT '',
     service_name      TEXT NOT NULL DEFAULT '',
@@ -15,7 +16,7 @@ CREATE TABLE user_credentials (
     expires_at        TEXT,
     PRIMARY KEY (kind, id)
 ) WITHOUT ROWID;
-CREATE INDEX user_credentials_user ON user_credentials (user_id, kind, created_at);
+CREATE INDEX user_credentials_user ON user_credentials (account_id, user_id, kind, created_at);
 
 CREATE TABLE server_certificates (
     id          TEXT PRIMARY KEY,
