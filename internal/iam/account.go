@@ -263,6 +263,18 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 	if err != nil {
 		return nil, err
 	}
+	rootCerts, err := r.UserCredentials().ListForUser(ctx, store.CredentialSigningCert, c.AccountID, "")
+	if err != nil {
+		return nil, err
+	}
+	serverCerts, err := r.ServerCertificates().List(ctx, c.AccountID, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	tokenVersion, err := s.globalTokenVersion(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	b2i := func(b bool) int {
 		if b {
 			return 1
@@ -283,21 +295,22 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		"AccessKeysPerUserQuota":            quotaAccessKeysPerUser,
 		"AssumeRolePolicySizeQuota":         policy.DefaultTrustPolicySize,
 		"PolicyVersionsInUseQuota":          10000,
-		"GlobalEndpointTokenVersion":        1,
+		"GlobalEndpointTokenVersion":        tokenVersion,
 		"VersionsPerPolicyQuota":            quotaPolicyVersions,
 		"AttachedPoliciesPerGroupQuota":     quotaAttachedPolicies,
 		"PolicySizeQuota":                   policy.MaxManagedPolicySize,
 		"Groups":                            groups,
-		"AccountSigningCertificatesPresent": 0,
+		"AccountSigningCertificatesPresent": b2i(len(rootCerts) > 0),
+		"AccountPasswordPresent":            0, // mantle's root user has no console password
 		"UsersQuota":                        quotaUsers,
-		"ServerCertificatesQuota":           20,
+		"ServerCertificatesQuota":           quotaServerCerts,
 		"MFADevices":                        len(devs),
 		"UserPolicySizeQuota":               policy.MaxInlineUserPolicySize,
 		"PolicyVersionsInUse":               inUse,
-		"ServerCertificates":                0,
+		"ServerCertificates":                len(serverCerts),
 		"Roles":                             roles,
 		"RolesQuota":                        quotaRoles,
-		"SigningCertificatesPerUserQuota":   2,
+		"SigningCertificatesPerUserQuota":   quotaSigningCerts,
 		"MFADevicesInUse":                   enabled,
 		"RolePolicySizeQuota":               policy.MaxInlineRolePolicySize,
 		"AttachedPoliciesPerRoleQuota":      quotaAttachedPolicies,

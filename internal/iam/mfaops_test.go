@@ -97,3 +97,24 @@ func TestSAMLProviderTags(t *testing.T) {
 	_, err = e.s.ListSAMLProviderTags(e.ctx, e.root, &iamapi.ListSAMLProviderTagsInput{SAMLProviderArn: "arn:aws:iam::123456789012:saml-provider/none"})
 	wantErr(t, err, "NoSuchEntity", "SAMLProvider arn:aws:iam::123456789012:saml-provider/none does not exist.")
 }
+
+// SetSecurityTokenServicePreferences is reported by GetAccountSummary's
+// GlobalEndpointTokenVersion (1 until set, as AWS's default v1Token), with
+// the other summary keys the new entities feed.
+func TestSTSPreferencesInSummary(t *testing.T) {
+	e := newEnv(t)
+	sum := func() map[string]int {
+		return must[*iamapi.GetAccountSummaryOutput](t)(e.s.GetAccountSummary(e.ctx, e.root, &iamapi.GetAccountSummaryInput{})).SummaryMap
+	}
+	if m := sum(); m["GlobalEndpointTokenVersion"] != 1 || m["AccountPasswordPresent"] != 0 || m["ServerCertificates"] != 0 {
+		t.Errorf("summary %v", m)
+	}
+	must[*iamapi.SetSecurityTokenServicePreferencesOutput](t)(e.s.SetSecurityTokenServicePreferences(e.ctx, e.root, &iamapi.SetSecurityTokenServicePreferencesInput{GlobalEndpointTokenVersion: "v2Token"}))
+	if m := sum(); m["GlobalEndpointTokenVersion"] != 2 {
+		t.Errorf("after v2Token: %v", m["GlobalEndpointTokenVersion"])
+	}
+	must[*iamapi.SetSecurityTokenServicePreferencesOutput](t)(e.s.SetSecurityTokenServicePreferences(e.ctx, e.root, &iamapi.SetSecurityTokenServicePreferencesInput{GlobalEndpointTokenVersion: "v1Token"}))
+	if m := sum(); m["GlobalEndpointTokenVersion"] != 1 {
+		t.Errorf("after v1Token: %v", m["GlobalEndpointTokenVersion"])
+	}
+}

@@ -43,4 +43,6 @@ func wireCredentials(h *iamapi.Handlers, s *iam.Service) {
 	h.ResetServiceSpecificCredential = s.ResetServiceSpecificCredential
 	h.UpdateServiceSpecificCredential = s.UpdateServiceSpecificCredential
 	h.DeleteServiceSpecificCredential = s.DeleteServiceSpecificCredential
+
+	h.SetSecurityTokenServicePreferences = s.SetSecurityTokenServicePreferences
 }
