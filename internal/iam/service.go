@@ -16,6 +16,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 )
 
 // Config is what New needs. Store, Authorizer and Sealer are required.
@@ -27,6 +28,9 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the source of IDs and secrets; crypto/rand by default.
 	Rand io.Reader
+	// Issuer is the accounts' outbound web identity issuer; without it
+	// the outbound federation actions answer FeatureDisabled.
+	Issuer *webtoken.Issuer
 }
 
 // Service implements the IAM actions. Safe for concurrent use.
@@ -36,11 +40,12 @@ type Service struct {
 	sealer *secrets.Sealer
 	now    func() time.Time
 	rand   io.Reader
+	issuer *webtoken.Issuer
 }
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, authz: cfg.Authorizer, sealer: cfg.Sealer, now: cfg.Now, rand: cfg.Rand}
+	s := &Service{store: cfg.Store, authz: cfg.Authorizer, sealer: cfg.Sealer, now: cfg.Now, rand: cfg.Rand, issuer: cfg.Issuer}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 )
 
 // Config is what `mantle serve` and the integration tests configure.
@@ -90,6 +91,8 @@ type Server struct {
 	usage     *keyUsage
 	// Audit stores every call's CloudTrail event off the request path.
 	Audit *audit.Recorder
+	// issuer serves the accounts' outbound web identity issuers.
+	issuer *webtoken.Issuer
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -213,7 +216,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	az := authz.New(cfg.Now)
-	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
+	issuer := webtoken.New(cfg.Store, sealer, cfg.Endpoint)
+	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now, Issuer: issuer})
 	az.Policies = svc
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
@@ -225,10 +229,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{})}
 	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
 		rec.Close()
 		return nil, err
@@ -287,6 +291,7 @@ const healthPath = "/_mantle/health"
 
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET "+webtoken.PathPrefix, s.issuer)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
@@ -410,6 +415,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			return err
 		}
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if s.cfg.Endpoint == "" {
+		// Issuer URLs name the listener when the command gave no endpoint.
+		scheme := "http"
+		if lc.TLS != nil {
+			scheme = "https"
+		}
+		s.issuer.SetBase(scheme + "://" + l.Addr().String())
 	}
 	close(s.ready)
 	err := netlimit.Serve(ctx, l, s.Handler, lc)

@@ -149,6 +149,7 @@ func stsHandlers(s *sts.Service) *stsapi.Handlers {
 		GetCallerIdentity:          s.GetCallerIdentity,
 		GetFederationToken:         s.GetFederationToken,
 		GetSessionToken:            s.GetSessionToken,
+		GetWebIdentityToken:        s.GetWebIdentityToken,
 	}
 }
 

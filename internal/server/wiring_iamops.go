@@ -45,4 +45,8 @@ func wireCredentials(h *iamapi.Handlers, s *iam.Service) {
 	h.DeleteServiceSpecificCredential = s.DeleteServiceSpecificCredential
 
 	h.SetSecurityTokenServicePreferences = s.SetSecurityTokenServicePreferences
+
+	h.EnableOutboundWebIdentityFederation = s.EnableOutboundWebIdentityFederation
+	h.DisableOutboundWebIdentityFederation = s.DisableOutboundWebIdentityFederation
+	h.GetOutboundWebIdentityFederationInfo = s.GetOutboundWebIdentityFederationInfo
 }
