@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
@@ -66,8 +67,17 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second)
 // write runs fn as a store change: the store stages the request's audit
 // event in the transaction, tells the other nodes, and advances the
 // generation (store.Change), so no IAM write can skip any of it.
+//
+// A write that keeps losing to concurrent writers (the store gives up with
+// ErrConflict) is AWS's ConcurrentModification, which tells the caller to
+// retry, rather than an InternalFailure.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
-	return s.store.Change(ctx, fn)
+	err := s.store.Change(ctx, fn)
+	if errors.Is(err, store.ErrConflict) && awserr.As(err) == nil {
+		return awserr.New("ConcurrentModification", http.StatusConflict,
+			"The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.")
+	}
+	return err
 }
 
 // authorize asks the authorizer whether c may perform action on resource.
