@@ -85,7 +85,10 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, c *auth.Calle
 			return err
 		}
 		if a.PasswordPolicy == nil {
-			return noPasswordPolicy(c.AccountID)
+			// DeleteAccountPasswordPolicy words it otherwise than Get
+			// (localstack's recorded AWS snapshots,
+			// test_iam_account_password_policy.snapshot.json).
+			return awserr.NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
 		}
 		a.PasswordPolicy = nil
 		return tx.Accounts().Update(ctx, a)

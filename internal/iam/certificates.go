@@ -57,7 +57,7 @@ var signingCerts = credKind{
 	notFound: func(id string) *awserr.Error {
 		return awserr.NoSuchEntity("The Certificate with id %s cannot be found.", id)
 	},
-	limit: fmt.Sprintf("Cannot exceed quota for SigningCertificatesPerUser: %d", quotaSigningCerts),
+	limit: fmt.Sprintf("Cannot exceed quota for CertificatesPerUser: %d", quotaSigningCerts),
 }
 
 // signingCertID derives the certificate's ID from the account and the
@@ -80,7 +80,8 @@ func (s *Service) UploadSigningCertificate(ctx context.Context, c *auth.Caller, 
 	}
 	cert, err := parsePEMCert(in.CertificateBody)
 	if err != nil {
-		return nil, err
+		// Signing certificates word it their own way, the body echoed.
+		return nil, malformedCert(fmt.Sprintf("Certificate %s is malformed.", in.CertificateBody))
 	}
 	k := &store.UserCredential{Kind: store.CredentialSigningCert, ID: signingCertID(c.AccountID, cert.Raw), AccountID: c.AccountID,
 		UserID: o.userID(), Body: in.CertificateBody, Status: "Active", CreatedAt: s.clock()}
@@ -324,7 +325,7 @@ func (s *Service) GetServerCertificate(ctx context.Context, c *auth.Caller, in *
 		return nil, err
 	}
 	return &iamapi.GetServerCertificateOutput{ServerCertificate: &iamapi.ServerCertificate{ServerCertificateMetadata: serverCertMeta(sc),
-		CertificateBody: sc.Body, CertificateChain: sc.Chain, Tags: tagsOut(sc.Tags)}}, nil
+		CertificateBody: sc.Body, CertificateChain: sc.Chain, Tags: append([]iamapi.Tag{}, tagsOut(sc.Tags)...)}}, nil
 }
 
 func (s *Service) ListServerCertificates(ctx context.Context, c *auth.Caller, in *iamapi.ListServerCertificatesInput) (*iamapi.ListServerCertificatesOutput, error) {

@@ -6,7 +6,6 @@ import (
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
 	"github.com/mantle-iam/mantle/internal/auth"
-	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
@@ -15,15 +14,11 @@ import (
 // the search is wider than sign-in's one step (an hour either way).
 const mfaResyncWindow = 120
 
-func noSuchAssignedDevice(serial string) *awserr.Error {
-	return awserr.NoSuchEntity("MFA Device with serial number %s does not exist.", serial)
-}
-
 // assignedDevice loads the device serial assigned to ownerID.
 func assignedDevice(ctx context.Context, tx store.Repos, accountID, ownerID, serial string) (*store.MFADevice, error) {
 	d, err := tx.MFADevices().Get(ctx, serial)
 	if err != nil || d.AccountID != accountID || d.UserID != ownerID {
-		return nil, notFoundAs(orNotFound(err), noSuchAssignedDevice(serial))
+		return nil, notFoundAs(orNotFound(err), noSuchDevice(serial))
 	}
 	return d, nil
 }

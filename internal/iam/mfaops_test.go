@@ -63,7 +63,7 @@ func TestMFADeviceOps(t *testing.T) {
 		t.Errorf("tags %+v", tags.Tags)
 	}
 	_, err = e.s.TagMFADevice(e.ctx, e.root, &iamapi.TagMFADeviceInput{SerialNumber: "arn:aws:iam::123456789012:mfa/none", Tags: []iamapi.Tag{{Key: "a", Value: "b"}}})
-	wantErr(t, err, "NoSuchEntity", "VirtualMFADevice with serial number arn:aws:iam::123456789012:mfa/none doesn't exist.")
+	wantErr(t, err, "NoSuchEntity", "MFA Device with serial number arn:aws:iam::123456789012:mfa/none does not exist.")
 }
 
 func mustUserID(t *testing.T, e *env, name string) string {

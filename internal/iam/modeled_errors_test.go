@@ -43,3 +43,38 @@ func TestModeledErrors(t *testing.T) {
 	_, err = e.s.CreateUser(e.ctx, e.root, &iamapi.CreateUserInput{UserName: "bob"})
 	wantErr(t, err, "ConcurrentModification", "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.")
 }
+
+// Messages and members entity by entity as AWS answers (localstack's
+// recorded AWS snapshots: test_iam_oidc, test_iam_mfa,
+// test_iam_account_password_policy .snapshot.json).
+func TestAWSWordingRecorded(t *testing.T) {
+	e := newEnv(t)
+	arn := must[*iamapi.CreateOpenIDConnectProviderOutput](t)(e.s.CreateOpenIDConnectProvider(e.ctx, e.root, &iamapi.CreateOpenIDConnectProviderInput{
+		Url: "https://oidc.example.com", ThumbprintList: []string{"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}})).OpenIDConnectProviderArn
+	got := must[*iamapi.GetOpenIDConnectProviderOutput](t)(e.s.GetOpenIDConnectProvider(e.ctx, e.root, &iamapi.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: arn}))
+	if got.ClientIDList == nil || got.Tags == nil {
+		t.Errorf("GetOpenIDConnectProvider leaves out its empty ClientIDList or Tags: %+v", got)
+	}
+	must[*iamapi.DeleteOpenIDConnectProviderOutput](t)(e.s.DeleteOpenIDConnectProvider(e.ctx, e.root, &iamapi.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: arn}))
+	tests := []struct {
+		name      string
+		err       error
+		code, msg string
+	}{
+		{"get deleted OIDC provider", second(e.s.GetOpenIDConnectProvider(e.ctx, e.root, &iamapi.GetOpenIDConnectProviderInput{OpenIDConnectProviderArn: arn})),
+			"NoSuchEntity", "OpenIDConnect Provider not found for arn " + arn},
+		{"delete deleted OIDC provider", second(e.s.DeleteOpenIDConnectProvider(e.ctx, e.root, &iamapi.DeleteOpenIDConnectProviderInput{OpenIDConnectProviderArn: arn})),
+			"NoSuchEntity", "OpenId connect Provider " + arn + " cannot be found."},
+		{"delete missing password policy", second(e.s.DeleteAccountPasswordPolicy(e.ctx, e.root, &iamapi.DeleteAccountPasswordPolicyInput{})),
+			"NoSuchEntity", "The account policy with name PasswordPolicy cannot be found."},
+		{"get missing password policy", second(e.s.GetAccountPasswordPolicy(e.ctx, e.root, &iamapi.GetAccountPasswordPolicyInput{})),
+			"NoSuchEntity", "The Password Policy with domain name 123456789012 cannot be found."},
+		{"delete missing virtual MFA device", second(e.s.DeleteVirtualMFADevice(e.ctx, e.root, &iamapi.DeleteVirtualMFADeviceInput{SerialNumber: "arn:aws:iam::123456789012:mfa/nonexistent-device"})),
+			"NoSuchEntity", "MFA Device with serial number arn:aws:iam::123456789012:mfa/nonexistent-device does not exist."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { wantErr(t, tt.err, tt.code, tt.msg) })
+	}
+}
+
+func second[T any](_ T, err error) error { return err }

@@ -156,7 +156,12 @@ func ecKey(t *testing.T) (*ecdsa.PrivateKey, string) {
 }
 
 // UploadSigningCertificate: an X.509 certificate in PEM, 2 per user, the
-// same certificate once per account (DuplicateCertificate).
+// same certificate once per account (DuplicateCertificate). Messages as
+// AWS returns them (localstack's recorded snapshots,
+// tests/aws/services/iam/test_iam_signing_certificates.snapshot.json:
+// "Certificate invalid-certificate-body is malformed.", "Cannot exceed
+// quota for CertificatesPerUser: 2", "The Certificate with id … cannot be
+// found.").
 func TestSigningCertificates(t *testing.T) {
 	e := newEnv(t)
 	e.user(t, "alice")
@@ -166,8 +171,8 @@ func TestSigningCertificates(t *testing.T) {
 	up := func(user, body string) (*iamapi.UploadSigningCertificateOutput, error) {
 		return e.s.UploadSigningCertificate(e.ctx, e.root, &iamapi.UploadSigningCertificateInput{UserName: user, CertificateBody: body})
 	}
-	_, err := up("alice", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-	wantErr(t, err, "MalformedCertificate", "Unable to parse certificate. Please ensure the certificate is in PEM format.")
+	_, err := up("alice", "invalid-certificate-body")
+	wantErr(t, err, "MalformedCertificate", "Certificate invalid-certificate-body is malformed.")
 	out := must[*iamapi.UploadSigningCertificateOutput](t)(up("alice", body))
 	if out.Certificate.Status != "Active" || len(out.Certificate.CertificateId) != 32 || out.Certificate.CertificateBody != body {
 		t.Errorf("certificate %+v", out.Certificate)
@@ -178,7 +183,7 @@ func TestSigningCertificates(t *testing.T) {
 	_, b3 := testCert(t, "a3", k, nil, nil)
 	must[*iamapi.UploadSigningCertificateOutput](t)(up("alice", b2))
 	_, err = up("alice", b3)
-	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for SigningCertificatesPerUser: 2")
+	wantErr(t, err, "LimitExceeded", "Cannot exceed quota for CertificatesPerUser: 2")
 	// The root user has its own (no UserName, root credentials).
 	must[*iamapi.UploadSigningCertificateOutput](t)(up("", b3))
 	list := must[*iamapi.ListSigningCertificatesOutput](t)(e.s.ListSigningCertificates(e.ctx, e.root, &iamapi.ListSigningCertificatesInput{}))
@@ -197,6 +202,9 @@ func TestSigningCertificates(t *testing.T) {
 	wantErr(t, err, "DeleteConflict", "Cannot delete entity, must delete signing certificates first.")
 }
 
+// GetServerCertificate sends Tags even when empty, and the not-found and
+// duplicate messages are AWS's (localstack's recorded snapshots,
+// test_iam_server_certificates.snapshot.json).
 // UploadServerCertificate checks the certificate, that the private key is
 // its own (KeyPairMismatch) and the chain's order (MalformedCertificate
 // with the index, as AWS words it: "Unable to validate certificate chain.
@@ -242,8 +250,8 @@ func TestServerCertificates(t *testing.T) {
 	_, err := upload("WEB", leafPEM, leafKeyPEM, "")
 	wantErr(t, err, "EntityAlreadyExists", "The Server Certificate with name WEB already exists.")
 	got := must[*iamapi.GetServerCertificateOutput](t)(e.s.GetServerCertificate(e.ctx, e.root, &iamapi.GetServerCertificateInput{ServerCertificateName: "web"}))
-	if got.ServerCertificate.CertificateBody != leafPEM || got.ServerCertificate.CertificateChain != midPEM+rootPEM {
-		t.Error("GetServerCertificate body or chain differs")
+	if got.ServerCertificate.CertificateBody != leafPEM || got.ServerCertificate.CertificateChain != midPEM+rootPEM || got.ServerCertificate.Tags == nil {
+		t.Error("GetServerCertificate body, chain or empty Tags differ")
 	}
 	must[*iamapi.UpdateServerCertificateOutput](t)(e.s.UpdateServerCertificate(e.ctx, e.root, &iamapi.UpdateServerCertificateInput{ServerCertificateName: "web", NewServerCertificateName: "www", NewPath: "/"}))
 	must[*iamapi.TagServerCertificateOutput](t)(e.s.TagServerCertificate(e.ctx, e.root, &iamapi.TagServerCertificateInput{ServerCertificateName: "www", Tags: []iamapi.Tag{{Key: "env", Value: "prod"}}}))
