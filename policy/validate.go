@@ -116,8 +116,9 @@ func Validate(doc string, use Use) (*Policy, error) {
 // checkIdentityDocument applies IAM's checks of an identity-based document
 // in IAM's order: the syntax stage, the version (managed policies), the
 // legacy parser (exact Effect, dates, resource ARNs), unique Sids, actions
-// present, the first resource error found, action vendors, no principal,
-// resources present. The first failing stage names the refusal.
+// present, the first resource error found, no principal, resources
+// present, action vendors ({"Effect":"Allow","Action":"invalid"} is
+// refused for its missing resources, as AWS answered in 2026). The first failing stage names the refusal.
 func checkIdentityDocument(doc string, managed bool) error {
 	root, stmts, ok := identitySyntax(doc)
 	if !ok {
@@ -179,18 +180,6 @@ func checkIdentityDocument(doc string, managed bool) error {
 	if resErr != "" {
 		return malformed(resErr)
 	}
-	for _, field := range [...]string{"Action", "NotAction"} {
-		for _, st := range stmts {
-			if v, ok := st.get(field); ok {
-				list, _ := stringList(v)
-				for _, a := range list {
-					if err := actionVendorError(a); err != nil {
-						return err
-					}
-				}
-			}
-		}
-	}
 	for _, st := range stmts {
 		// A trust policy sent to CreatePolicy is refused for its
 		// principal, not for its missing resources.
@@ -204,6 +193,18 @@ func checkIdentityDocument(doc string, managed bool) error {
 	for _, st := range stmts {
 		if !nonEmptyField(st, "Resource", "NotResource") {
 			return malformed(msgNeedResources)
+		}
+	}
+	for _, field := range [...]string{"Action", "NotAction"} {
+		for _, st := range stmts {
+			if v, ok := st.get(field); ok {
+				list, _ := stringList(v)
+				for _, a := range list {
+					if err := actionVendorError(a); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil
