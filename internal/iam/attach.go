@@ -2,6 +2,8 @@ package iam
 
 import (
 	"context"
+	"net/http"
+	"strings"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
@@ -108,6 +110,9 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 	if err != nil {
 		return err
 	}
+	if err := attachable(mp); err != nil {
+		return err
+	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := p.exists(ctx, tx); err != nil {
 			return err
@@ -133,6 +138,17 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 		}
 		return countUse(ctx, tx, c.AccountID, mp, 1, 0)
 	})
+}
+
+// attachable refuses the AWS managed policies of service-linked roles
+// (path /aws-service-role/): only the service's own role has them, which
+// CreateServiceLinkedRole attaches, so an Attach*Policy is refused with
+// AWS's PolicyNotAttachable.
+func attachable(mp *store.ManagedPolicy) error {
+	if mp.AccountID == store.AWSAccount && strings.HasPrefix(mp.Path, "/aws-service-role/") {
+		return awserr.New("PolicyNotAttachable", http.StatusBadRequest, "Cannot attach a Service Role Policy to a Customer Role.")
+	}
+	return nil
 }
 
 func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {

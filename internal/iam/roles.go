@@ -43,7 +43,7 @@ var principalARN = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)(/.*)$`
 // name IAM users or roles which do not exist, as IAM does when it resolves
 // them to unique IDs.
 func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
-	if err := validateDocument(doc, policy.KindTrust); err != nil {
+	if err := checkDocument(doc, policy.UseTrust); err != nil {
 		return err
 	}
 	if err := policyErr(policy.CheckTrustPolicySize(doc, 0)); err != nil {
@@ -153,8 +153,11 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err != nil {
 		return nil, err
 	}
+	// CreateRole reports neither last use nor MaxSessionDuration, which
+	// GetRole does (localstack's recorded AWS snapshots,
+	// test_iam_roles.snapshot.json).
 	out := roleOut(r, true)
-	out.RoleLastUsed = nil // CreateRole does not report last use
+	out.RoleLastUsed, out.MaxSessionDuration = nil, nil
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
 }
 
@@ -223,7 +226,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(roleOut(out, true))}, nil
+	ro := roleOut(out, true)
+	ro.RoleLastUsed, ro.MaxSessionDuration = nil, nil // as CreateRole's
+	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(ro)}, nil
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {

@@ -33,6 +33,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 )
 
 // Config is what `mantle serve` and the integration tests configure.
@@ -114,6 +115,8 @@ type Server struct {
 	// wrapped it.
 	backend store.Store
 	sealer  *secrets.Sealer
+	// issuer serves the accounts' outbound web identity issuers.
+	issuer *webtoken.Issuer
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -257,7 +260,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	az := authz.New(cfg.Now)
-	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
+	issuer := webtoken.New(cfg.Store, sealer, cfg.Endpoint)
+	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now, Issuer: issuer})
 	az.Policies = svc
 	orgsSvc := orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})
 	az.Orgs = orgsSvc
@@ -271,10 +275,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
 	if err := cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) error {
 		if err := s.bootstrap(ctx); err != nil {
 			return err
@@ -356,6 +360,7 @@ func (s *Server) internalMux() http.Handler {
 	if s.cfg.AllowReset {
 		mux.HandleFunc("POST "+resetPath, s.serveReset)
 	}
+	mux.Handle("GET "+webtoken.PathPrefix, s.issuer)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
@@ -539,6 +544,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			return err
 		}
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if s.cfg.Endpoint == "" {
+		// Issuer URLs name the listener when the command gave no endpoint.
+		scheme := "http"
+		if lc.TLS != nil {
+			scheme = "https"
+		}
+		s.issuer.SetBase(scheme + "://" + l.Addr().String())
 	}
 	adminCtx, stopAdmin := context.WithCancel(ctx)
 	waitAdmin := s.serveAdmin(adminCtx)

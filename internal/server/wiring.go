@@ -17,7 +17,7 @@ import (
 // model left out answers NotImplemented (docs/coverage.md lists them).
 
 func iamHandlers(s *iam.Service) *iamapi.Handlers {
-	return &iamapi.Handlers{
+	h := &iamapi.Handlers{
 		AddClientIDToOpenIDConnectProvider:      s.AddClientIDToOpenIDConnectProvider,
 		AddRoleToInstanceProfile:                s.AddRoleToInstanceProfile,
 		AddUserToGroup:                          s.AddUserToGroup,
@@ -149,6 +149,8 @@ func iamHandlers(s *iam.Service) *iamapi.Handlers {
 		GenerateOrganizationsAccessReport:         s.GenerateOrganizationsAccessReport,
 		GetOrganizationsAccessReport:              s.GetOrganizationsAccessReport,
 	}
+	wireCredentials(h, s)
+	return h
 }
 
 func stsHandlers(s *sts.Service) *stsapi.Handlers {
@@ -161,6 +163,7 @@ func stsHandlers(s *sts.Service) *stsapi.Handlers {
 		GetCallerIdentity:          s.GetCallerIdentity,
 		GetFederationToken:         s.GetFederationToken,
 		GetSessionToken:            s.GetSessionToken,
+		GetWebIdentityToken:        s.GetWebIdentityToken,
 	}
 }
 

@@ -74,6 +74,9 @@ type Repos interface {
 	Organizations() Organizations
 	SigningKeys() SigningKeys
 	Events() Events
+	UserCredentials() UserCredentials
+	ServerCertificates() ServerCertificates
+	AccountSettings() AccountSettings
 }
 
 // ListOptions pages through an account's entities in name order. Names

@@ -15,6 +15,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -68,6 +69,9 @@ type Config struct {
 	// Audit records AssumeRoleForService; without it those sessions have
 	// no event.
 	Audit AuditRecorder
+	// Issuer signs GetWebIdentityToken's JWTs; without it that action
+	// answers OutboundWebIdentityFederationDisabledException.
+	Issuer *webtoken.Issuer
 	// Now defaults to time.Now.
 	Now func() time.Time
 }
@@ -83,7 +87,8 @@ type Service struct {
 	audit    AuditRecorder
 	now      func() time.Time
 
-	oidc *oidc.Verifier
+	oidc   *oidc.Verifier
+	issuer *webtoken.Issuer
 
 	roles         *store.Cache[string, *roleEntry]
 	oidcProviders *store.Cache[string, *store.OIDCProvider] // nil: no such provider
@@ -105,6 +110,7 @@ func New(cfg Config) *Service {
 		s.now = time.Now
 	}
 	s.oidc = cfg.OIDC
+	s.issuer = cfg.Issuer
 	if s.oidc == nil {
 		s.oidc = oidc.New(oidc.Config{Now: s.now})
 	}
