@@ -10,6 +10,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -324,19 +325,33 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
-// (store.Tx), not a change.
+// RoleLastUsed.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
+	return s.RecordRoleUses(ctx, []sts.RoleUse{{RoleID: roleID, Region: region}})
+}
+
+// RecordRoleUses notes successful AssumeRole* calls, in one transaction:
+// STS batches them. Like access-key use it is throttled, and bookkeeping
+// (store.Tx), not a change. A role deleted since is skipped.
+func (s *Service) RecordRoleUses(ctx context.Context, uses []sts.RoleUse) error {
 	now := s.clock()
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := tx.Roles().GetByID(ctx, roleID)
-		if err != nil {
-			return err
+		for _, u := range uses {
+			r, err := tx.Roles().GetByID(ctx, u.RoleID)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == u.Region {
+				continue
+			}
+			r.LastUsedAt, r.LastUsedRegion = &now, u.Region
+			if err := tx.Roles().Update(ctx, r); err != nil {
+				return err
+			}
 		}
-		if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == region {
-			return nil
-		}
-		r.LastUsedAt, r.LastUsedRegion = &now, region
-		return tx.Roles().Update(ctx, r)
+		return nil
 	})
 }
