@@ -91,7 +91,7 @@ type Service struct {
 	oidc *oidc.Verifier
 
 	roles         *store.Cache[string, *roleEntry]
-	trusts        *store.Cache[string, *policy.Policy] // by document
+	trusts        *store.Cache[string, *policy.Policy]      // by document
 	oidcProviders *store.Cache[string, *store.OIDCProvider] // nil: no such provider
 	samlProviders *store.Cache[string, *samlEntry]
 	uses          roleUses
