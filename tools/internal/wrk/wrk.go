@@ -24,7 +24,7 @@ type Result struct {
 	// Errors counts non-2xx answers and socket errors; Non2xx the former
 	// alone (Requests less Non2xx were answered with success).
 	Errors, Non2xx int
-	Output []byte
+	Output         []byte
 }
 
 var (
