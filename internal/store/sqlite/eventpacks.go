@@ -21,7 +21,13 @@ import (
 // a couple of key rows. Since migration 0010 packs are compressed and leave
 // out the key rows of values unique to an event (packformat.go).
 
-// Append stores evs as one pack per account.
+// Append stores evs as one pack per account. A pack of fewer than
+// compactAt events is written without key rows: its commit then writes
+// the pack and two index pages, where the key rows of a handful of events
+// (access key, user, name, resources…) dirty a page each, and the WAL
+// writes every dirty page at every commit. The store merges such packs
+// (compact) into keyed ones of up to mergeMax events, which also
+// compress better.
 func (r events) Append(ctx context.Context, evs ...*store.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -36,7 +42,8 @@ func (r events) Append(ctx context.Context, evs ...*store.Event) error {
 	}
 	return r.atomic(ctx, func(q querier) error {
 		for _, acct := range accounts {
-			if err := insertPack(ctx, q, acct, byAccount[acct]); err != nil {
+			evs := byAccount[acct]
+			if err := insertPack(ctx, q, acct, evs, len(evs) >= compactAt); err != nil {
 				return wrap(err, "append events")
 			}
 		}
@@ -50,14 +57,16 @@ func (r events) Append(ctx context.Context, evs ...*store.Event) error {
 // spans less than a second unless a slow call's event joins it.
 const packSpread = 2 * time.Second
 
-func insertPack(ctx context.Context, q querier, account string, evs []*store.Event) error {
+// insertPack writes evs as packs of at most packSpread each, with their
+// key rows when keyed.
+func insertPack(ctx context.Context, q querier, account string, evs []*store.Event, keyed bool) error {
 	slices.SortStableFunc(evs, func(a, b *store.Event) int { return a.Time.Compare(b.Time) })
 	for len(evs) > 0 {
 		n := 1
 		for n < len(evs) && evs[n].Time.Sub(evs[0].Time) <= packSpread {
 			n++
 		}
-		if err := insertOnePack(ctx, q, account, evs[:n]); err != nil {
+		if err := insertOnePack(ctx, q, account, evs[:n], keyed); err != nil {
 			return err
 		}
 		evs = evs[n:]
@@ -66,11 +75,11 @@ func insertPack(ctx context.Context, q querier, account string, evs []*store.Eve
 }
 
 // insertOnePack writes evs, sorted by time, as one pack.
-func insertOnePack(ctx context.Context, q querier, account string, evs []*store.Event) error {
+func insertOnePack(ctx context.Context, q querier, account string, evs []*store.Event, keyed bool) error {
 	keys, bloom := packKeys(evs)
-	res, err := q.ExecContext(ctx, `INSERT INTO event_packs (account_id, min_time, max_time, n, format, bloom, events) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		account, encTime(evs[0].Time), encTime(evs[len(evs)-1].Time), len(evs), packFormat, makeBloom(bloom), encodePack1(evs))
-	if err != nil {
+	res, err := q.ExecContext(ctx, `INSERT INTO event_packs (account_id, min_time, max_time, n, format, keyed, bloom, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		account, encTime(evs[0].Time), encTime(evs[len(evs)-1].Time), len(evs), packFormat, keyed, makeBloom(bloom), encodePack1(evs))
+	if err != nil || !keyed {
 		return err
 	}
 	id, err := res.LastInsertId()
@@ -306,6 +315,41 @@ func (r events) lookupPacks(ctx context.Context, q *store.EventQuery, found []*s
 	if q.Attribute == store.EventByID {
 		read = map[int64]bool{}
 	}
+	seen := map[string]bool{} // event IDs found: a pack merged meanwhile is met twice
+	for _, e := range found {
+		seen[e.ID] = true
+	}
+	add := func(evs []*store.Event) {
+		for _, e := range evs {
+			if !seen[e.ID] {
+				seen[e.ID] = true
+				found = append(found, e)
+			}
+		}
+	}
+	if q.Attribute != "" && !bloomScan {
+		// The packs not merged yet have no key rows: read them all (they
+		// are the last few seconds' small batches).
+		rows, err := r.q.QueryContext(ctx, `SELECT id, max_time, format, NULL FROM event_packs
+			WHERE keyed = 0 AND account_id = ? AND max_time >= ? AND min_time <= ?`, q.AccountID, start, end)
+		if err != nil {
+			return nil, wrap(err, "lookup event packs")
+		}
+		refs, err := scanRefs(rows)
+		if err != nil {
+			return nil, wrap(err, "lookup event packs")
+		}
+		for _, p := range refs {
+			evs, err := r.pack(ctx, q.AccountID, p.id, keep)
+			if err != nil {
+				return nil, err
+			}
+			add(evs)
+			if read != nil {
+				read[p.id] = true
+			}
+		}
+	}
 	const chunk = 64
 	lastMax, lastID := "9", int64(1<<62)
 	for {
@@ -344,7 +388,7 @@ func (r events) lookupPacks(ctx context.Context, q *store.EventQuery, found []*s
 			if err != nil {
 				return nil, err
 			}
-			found = append(found, evs...)
+			add(evs)
 			if read != nil {
 				read[p.id] = true
 			}
@@ -369,7 +413,7 @@ func (r events) lookupPacks(ctx context.Context, q *store.EventQuery, found []*s
 			if err != nil {
 				return nil, err
 			}
-			found = append(found, evs...)
+			add(evs)
 		}
 	}
 	return found, nil
@@ -396,10 +440,17 @@ func (r events) packsAt(ctx context.Context, account, id string) ([]int64, error
 	if !ok {
 		return nil, nil
 	}
-	lo, hi := encTime(t), encTime(t.Add(time.Millisecond-1))
-	rows, err := r.q.QueryContext(ctx, `SELECT id FROM event_packs
-		WHERE max_time >= ? AND max_time <= ? AND min_time <= ? AND (account_id = ? OR ? = '')`,
-		lo, encTime(t.Add(time.Millisecond+packSpread)), hi, account, account)
+	lo, hi, top := encTime(t), encTime(t.Add(time.Millisecond-1)), encTime(t.Add(time.Millisecond+packSpread))
+	var rows *sql.Rows
+	var err error
+	if account != "" {
+		rows, err = r.q.QueryContext(ctx, `SELECT id FROM event_packs
+			WHERE account_id = ? AND max_time >= ? AND max_time <= ? AND min_time <= ?`, account, lo, top, hi)
+	} else {
+		// Get, which knows no account: not on any request path.
+		rows, err = r.q.QueryContext(ctx, `SELECT id FROM event_packs
+			WHERE max_time >= ? AND max_time <= ? AND min_time <= ?`, lo, top, hi)
+	}
 	if err != nil {
 		return nil, wrap(err, "event %s", id)
 	}
@@ -420,7 +471,14 @@ func (r events) packsAt(ctx context.Context, account, id string) ([]int64, error
 func (r events) pack(ctx context.Context, account string, id int64, keep func(*store.Event) bool) ([]*store.Event, error) {
 	var blob []byte
 	var format int
-	if err := r.q.QueryRowContext(ctx, `SELECT format, events FROM event_packs WHERE id = ?`, id).Scan(&format, &blob); err != nil {
+	err := r.q.QueryRowContext(ctx, `SELECT format, events FROM event_packs WHERE id = ?`, id).Scan(&format, &blob)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Merged or pruned since it was listed: a lookup reads the
+		// unmerged packs before the keyed ones, so it meets a merged
+		// pack's events there.
+		return nil, nil
+	}
+	if err != nil {
 		return nil, wrap(err, "event pack %d", id)
 	}
 	evs, err := decodeAny(account, format, blob, keep)
@@ -453,7 +511,8 @@ func (r events) getPacked(ctx context.Context, id string) (*store.Event, error) 
 	}
 	var refs []ref
 	keyed, err := r.q.QueryContext(ctx, `SELECT p.id, p.account_id FROM event_pack_keys k JOIN event_packs p ON p.id = k.pack_id
-		WHERE k.attr = ? AND k.value = ?`, string(store.EventByID), id)
+		WHERE k.attr = ? AND k.value = ?
+		UNION ALL SELECT id, account_id FROM event_packs WHERE keyed = 0`, string(store.EventByID), id)
 	if err != nil {
 		return nil, wrap(err, "event %s", id)
 	}
@@ -509,13 +568,11 @@ func (r events) deletePacksBefore(ctx context.Context, t time.Time) (int, error)
 		if _, err := q.ExecContext(ctx, `DELETE FROM event_packs WHERE max_time < ?`, cut); err != nil {
 			return err
 		}
-		// The packs holding events on both sides of t: a format 1 pack
-		// spans at most packSpread; format 0 packs have an index of their
-		// own.
+		// The packs holding events on both sides of t. Pruning runs
+		// hourly: it scans the packs rather than have every commit
+		// maintain one more index.
 		rows, err := q.QueryContext(ctx, `SELECT id, account_id, format, events FROM event_packs
-			WHERE max_time >= ? AND max_time <= ? AND min_time < ?
-			UNION ALL SELECT id, account_id, format, events FROM event_packs
-			WHERE format = 0 AND max_time >= ? AND min_time < ?`, cut, encTime(t.Add(packSpread)), cut, cut, cut)
+			WHERE max_time >= ? AND min_time < ?`, cut, cut)
 		if err != nil {
 			return err
 		}
@@ -560,4 +617,114 @@ func (r events) deletePacksBefore(ctx context.Context, t time.Time) (int, error)
 		return nil
 	})
 	return n, wrap(err, "delete event packs")
+}
+
+// Merging unkeyed packs (compact): an account's are merged once they hold
+// compactAt events or the oldest is compactAge old, mergeMax events to a
+// transaction so the single writer is not held long (a durable call waits
+// behind it).
+const (
+	compactAt    = 256
+	mergeMax     = 1024
+	compactAge   = 5 * time.Second
+	compactEvery = 250 * time.Millisecond
+)
+
+// compact merges the unkeyed packs that are due; now is the clock.
+func (s *Store) compact(ctx context.Context, now time.Time) error {
+	rows, err := s.read.QueryContext(ctx, `SELECT account_id, sum(n), min(max_time) FROM event_packs WHERE keyed = 0 GROUP BY account_id`)
+	if err != nil {
+		return wrap(err, "compact events")
+	}
+	type due struct {
+		account string
+		n       int
+		oldest  string
+	}
+	var dues []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.account, &d.n, &d.oldest); err != nil {
+			rows.Close()
+			return wrap(err, "compact events")
+		}
+		dues = append(dues, d)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return wrap(err, "compact events")
+	}
+	aged := encTime(now.Add(-compactAge))
+	for _, d := range dues {
+		for d.n >= compactAt || d.n > 0 && d.oldest < aged {
+			merged, err := s.merge(ctx, d.account)
+			if err != nil {
+				return err
+			}
+			if merged == 0 {
+				break
+			}
+			d.n -= merged
+		}
+	}
+	return nil
+}
+
+// merge replaces the account's oldest unkeyed packs, up to mergeMax
+// events, with keyed packs, and says how many events it moved.
+func (s *Store) merge(ctx context.Context, account string) (int, error) {
+	var moved int
+	err := s.atomic(ctx, func(q querier) error {
+		rows, err := q.QueryContext(ctx, `SELECT id, format, events FROM event_packs WHERE keyed = 0 AND account_id = ? ORDER BY id LIMIT 256`, account)
+		if err != nil {
+			return err
+		}
+		var ids []any
+		var evs []*store.Event
+		for rows.Next() && len(evs) < mergeMax {
+			var id int64
+			var format int
+			var blob []byte
+			if err := rows.Scan(&id, &format, &blob); err != nil {
+				rows.Close()
+				return err
+			}
+			pevs, err := decodeAny(account, format, blob, nil)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("event pack %d: %w", id, err)
+			}
+			ids = append(ids, id)
+			evs = append(evs, pevs...)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM event_packs WHERE id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`, ids...); err != nil {
+			return err
+		}
+		moved = len(evs)
+		return insertPack(ctx, q, account, evs, true)
+	})
+	return moved, wrap(err, "merge event packs")
+}
+
+// compactor merges unkeyed packs in the background until stop closes.
+func (s *Store) compactor(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(compactEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			// Best effort: what is not merged now is next time, and a
+			// lookup reads unmerged packs anyway.
+			_ = s.compact(context.Background(), now)
+		}
+	}
 }

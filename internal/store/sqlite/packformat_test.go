@@ -54,7 +54,7 @@ func TestPackFormats(t *testing.T) {
 	evs[11].ID = tr.uuid7(start.Add(time.Hour))
 	// The first 100 as a format 0 pack, the rest in two appends.
 	old := evs[:100]
-	res, err := s.write.ExecContext(ctx, `INSERT INTO event_packs (account_id, min_time, max_time, n, format, events) VALUES (?, ?, ?, ?, 0, ?)`,
+	res, err := s.write.ExecContext(ctx, `INSERT INTO event_packs (account_id, min_time, max_time, n, format, keyed, events) VALUES (?, ?, ?, ?, 0, 1, ?)`,
 		scaleAccount, encTime(old[0].Time), encTime(old[99].Time), 100, encodePack0(old))
 	if err != nil {
 		t.Fatal(err)
@@ -76,6 +76,63 @@ func TestPackFormats(t *testing.T) {
 	if err := s.Events().Append(ctx, evs[200:]...); err != nil {
 		t.Fatal(err)
 	}
+	// Appends of fewer than compactAt events are unkeyed until merged:
+	// everything is found before the merge and after it, once.
+	all := func() int {
+		all, err := s.Events().Lookup(ctx, store.EventQuery{AccountID: scaleAccount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(all)
+	}
+	check := func(stage string) {
+		t.Helper()
+		if n := all(); n != 300 {
+			t.Errorf("%s: %d events, want 300", stage, n)
+		}
+		checkFound(t, s, evs, tr, start)
+	}
+	check("unmerged")
+	if err := s.compact(ctx, start.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var unkeyed, keyRows int
+	if err := s.write.QueryRow(`SELECT count(*) FROM event_packs WHERE keyed = 0`).Scan(&unkeyed); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.write.QueryRow(`SELECT count(*) FROM event_pack_keys`).Scan(&keyRows); err != nil {
+		t.Fatal(err)
+	}
+	if unkeyed != 0 || keyRows == 0 {
+		t.Errorf("after compact: %d unkeyed packs, %d key rows", unkeyed, keyRows)
+	}
+	check("merged")
+	// Prune through the middle of the format 0 pack and of an append.
+	for _, cut := range []int{50, 250} {
+		n, err := s.Events().DeleteBefore(ctx, evs[cut].Time)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, err := s.Events().Lookup(ctx, store.EventQuery{AccountID: scaleAccount})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || len(all) != 300-cut+1 && len(all) != 300-cut {
+			t.Errorf("prune before %d removed %d, %d left", cut, n, len(all))
+		}
+		for _, e := range all {
+			if e.Time.Before(evs[cut].Time) {
+				t.Errorf("event at %s kept after pruning before %s", e.Time, evs[cut].Time)
+			}
+		}
+	}
+}
+
+// checkFound looks up a few of evs by ID (Get and Lookup) and by each of
+// their resources.
+func checkFound(t *testing.T, s *Store, evs []*store.Event, tr *trail, start time.Time) {
+	t.Helper()
+	ctx := t.Context()
 	for _, i := range []int{5, 10, 11, 150, 299} {
 		e := evs[i]
 		got, err := s.Events().Get(ctx, e.ID)
@@ -105,25 +162,6 @@ func TestPackFormats(t *testing.T) {
 	}
 	if _, err := s.Events().Get(ctx, tr.uuid7(start)); err == nil {
 		t.Error("Get of an unknown ID found an event")
-	}
-	// Prune through the middle of the format 0 pack and of an append.
-	for _, cut := range []int{50, 250} {
-		n, err := s.Events().DeleteBefore(ctx, evs[cut].Time)
-		if err != nil {
-			t.Fatal(err)
-		}
-		all, err := s.Events().Lookup(ctx, store.EventQuery{AccountID: scaleAccount})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 || len(all) != 300-cut+1 && len(all) != 300-cut {
-			t.Errorf("prune before %d removed %d, %d left", cut, n, len(all))
-		}
-		for _, e := range all {
-			if e.Time.Before(evs[cut].Time) {
-				t.Errorf("event at %s kept after pruning before %s", e.Time, evs[cut].Time)
-			}
-		}
 	}
 }
 

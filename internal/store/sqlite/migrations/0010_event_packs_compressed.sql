@@ -16,17 +16,15 @@ CREATE TABLE event_packs_new (
     max_time   TEXT NOT NULL,
     n          INTEGER NOT NULL, -- events in the pack
     format     INTEGER NOT NULL,
+    keyed      INTEGER NOT NULL, -- 0: no key rows yet (a small batch, merged later)
     bloom      BLOB,             -- temporary access key IDs named as resources
     events     BLOB NOT NULL
 );
-INSERT INTO event_packs_new (id, account_id, min_time, max_time, n, format, bloom, events)
-    SELECT id, account_id, min_time, max_time, n, 0, NULL, events FROM event_packs;
+INSERT INTO event_packs_new (id, account_id, min_time, max_time, n, format, keyed, bloom, events)
+    SELECT id, account_id, min_time, max_time, n, 0, 1, NULL, events FROM event_packs;
 DROP TABLE event_packs;
 ALTER TABLE event_packs_new RENAME TO event_packs;
 CREATE INDEX event_packs_time ON event_packs (account_id, max_time, id);
--- Pruning (every account's packs older than the retention) and lookups by
--- event ID read packs by time alone.
-CREATE INDEX event_packs_max_time ON event_packs (max_time);
--- The format 0 packs an upgraded store still has, for pruning: new packs
--- never enter this index.
-CREATE INDEX event_packs_format0 ON event_packs (max_time) WHERE format = 0;
+-- The packs written without key rows, which lookups read directly until
+-- they are merged into keyed packs.
+CREATE INDEX event_packs_unkeyed ON event_packs (account_id, id) WHERE keyed = 0;
