@@ -77,8 +77,15 @@ func insertPack(ctx context.Context, q querier, account string, evs []*store.Eve
 // insertOnePack writes evs, sorted by time, as one pack.
 func insertOnePack(ctx context.Context, q querier, account string, evs []*store.Event, keyed bool) error {
 	keys, bloom := packKeys(evs)
+	format := packFormat
+	if !keyed {
+		format = rawPackFormat
+	}
+	blob := getScratch()
+	*blob = encodePack1(*blob, evs, !keyed)
 	res, err := q.ExecContext(ctx, `INSERT INTO event_packs (account_id, min_time, max_time, n, format, keyed, bloom, events) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		account, encTime(evs[0].Time), encTime(evs[len(evs)-1].Time), len(evs), packFormat, keyed, makeBloom(bloom), encodePack1(evs))
+		account, encTime(evs[0].Time), encTime(evs[len(evs)-1].Time), len(evs), format, keyed, makeBloom(bloom), *blob)
+	putScratch(blob) // the driver copied it
 	if err != nil || !keyed {
 		return err
 	}
@@ -497,8 +504,8 @@ func decodeAny(account string, format int, blob []byte, keep func(*store.Event) 
 			return evs, err
 		}
 		return slices.DeleteFunc(evs, func(e *store.Event) bool { return !keep(e) }), nil
-	case packFormat:
-		return decodePack1(account, blob, keep)
+	case packFormat, rawPackFormat:
+		return decodePack1(account, blob, format == rawPackFormat, keep)
 	}
 	return nil, fmt.Errorf("%w: format %d", errBadPack, format)
 }
@@ -609,7 +616,7 @@ func (r events) deletePacksBefore(ctx context.Context, t time.Time) (int, error)
 			slices.SortStableFunc(s.keep, func(a, b *store.Event) int { return a.Time.Compare(b.Time) })
 			_, bloom := packKeys(s.keep)
 			if _, err := q.ExecContext(ctx, `UPDATE event_packs SET min_time = ?, n = ?, format = ?, bloom = ?, events = ? WHERE id = ?`,
-				encTime(s.keep[0].Time), len(s.keep), packFormat, makeBloom(bloom), encodePack1(s.keep), s.id); err != nil {
+				encTime(s.keep[0].Time), len(s.keep), packFormat, makeBloom(bloom), encodePack1(nil, s.keep, false), s.id); err != nil {
 				return err
 			}
 			n += s.had - len(s.keep)

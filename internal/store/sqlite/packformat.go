@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -27,8 +28,13 @@ import (
 // length-prefixed), preceded by its uvarint compressed length. A lookup
 // decompresses heads, picks the events it wants, and decompresses only
 // their chunks.
+//
+// Format 2 is format 1 uncompressed: the unkeyed packs of small batches,
+// which the store merges (and then compresses) within seconds, so
+// compressing them would cost twice for nothing kept.
 const (
 	packFormat      = 1
+	rawPackFormat   = 2
 	recordsPerChunk = 32
 )
 
@@ -96,39 +102,64 @@ func appendStr(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
-func encodePack1(evs []*store.Event) []byte {
-	heads := make([]byte, 0, 160*len(evs))
+// encodePack1 encodes evs in format 1, or 2 when raw, appending to out.
+// The scratch buffers come from scratch, so a pack costs its blob and no
+// more garbage (a pack's blob and buffers were half the bytes the
+// AssumeRole path allocated).
+func encodePack1(out []byte, evs []*store.Event, raw bool) []byte {
+	heads, chunk, z := getScratch(), getScratch(), getScratch()
+	defer putScratch(heads, chunk, z)
 	for _, e := range evs {
-		heads = appendID(heads, e.ID)
-		heads = binary.AppendVarint(heads, e.Time.UnixNano())
-		heads = appendStr(heads, e.Name)
-		heads = appendStr(heads, e.Source)
-		heads = appendStr(heads, e.AccessKeyID)
-		heads = appendStr(heads, e.Username)
+		*heads = appendID(*heads, e.ID)
+		*heads = binary.AppendVarint(*heads, e.Time.UnixNano())
+		*heads = appendStr(*heads, e.Name)
+		*heads = appendStr(*heads, e.Source)
+		*heads = appendStr(*heads, e.AccessKeyID)
+		*heads = appendStr(*heads, e.Username)
 		if e.ReadOnly {
-			heads = append(heads, 1)
+			*heads = append(*heads, 1)
 		} else {
-			heads = append(heads, 0)
+			*heads = append(*heads, 0)
 		}
-		heads = binary.AppendUvarint(heads, uint64(len(e.Resources)))
+		*heads = binary.AppendUvarint(*heads, uint64(len(e.Resources)))
 		for _, r := range e.Resources {
-			heads = appendStr(heads, r.Type)
-			heads = appendStr(heads, r.Name)
+			*heads = appendStr(*heads, r.Type)
+			*heads = appendStr(*heads, r.Name)
 		}
 	}
-	zh := zenc.EncodeAll(heads, nil)
-	out := binary.AppendUvarint(make([]byte, 0, len(zh)+300*len(evs)), uint64(len(zh)))
-	out = append(out, zh...)
-	var raw, z []byte
-	for i := 0; i < len(evs); i += recordsPerChunk {
-		raw = raw[:0]
-		for _, e := range evs[i:min(i+recordsPerChunk, len(evs))] {
-			raw = append(binary.AppendUvarint(raw, uint64(len(e.Record))), e.Record...)
+	section := func(src []byte) {
+		if raw {
+			out = append(binary.AppendUvarint(out, uint64(len(src))), src...)
+			return
 		}
-		z = zenc.EncodeAll(raw, z[:0])
-		out = append(binary.AppendUvarint(out, uint64(len(z))), z...)
+		*z = zenc.EncodeAll(src, (*z)[:0])
+		out = append(binary.AppendUvarint(out, uint64(len(*z))), *z...)
+	}
+	section(*heads)
+	for i := 0; i < len(evs); i += recordsPerChunk {
+		*chunk = (*chunk)[:0]
+		for _, e := range evs[i:min(i+recordsPerChunk, len(evs))] {
+			*chunk = append(binary.AppendUvarint(*chunk, uint64(len(e.Record))), e.Record...)
+		}
+		section(*chunk)
 	}
 	return out
+}
+
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func getScratch() *[]byte {
+	b := scratch.Get().(*[]byte)
+	*b = (*b)[:0]
+	return b
+}
+
+func putScratch(bs ...*[]byte) {
+	for _, b := range bs {
+		if cap(*b) <= 1<<20 { // keep no outsized buffer
+			scratch.Put(b)
+		}
+	}
 }
 
 // packReader walks a byte slice of uvarint-prefixed fields.
@@ -179,15 +210,21 @@ func (r *packReader) byte1() byte {
 	return c
 }
 
-// decodePack1 returns the events of a format 1 pack that keep accepts
-// (all when keep is nil), records included.
-func decodePack1(account string, blob []byte, keep func(*store.Event) bool) ([]*store.Event, error) {
+// decodePack1 returns the events of a format 1 (or, raw, 2) pack that
+// keep accepts (all when keep is nil), records included.
+func decodePack1(account string, blob []byte, raw bool, keep func(*store.Event) bool) ([]*store.Event, error) {
+	decompress := func(src, dst []byte) ([]byte, error) {
+		if raw {
+			return src, nil
+		}
+		return zdec.DecodeAll(src, dst)
+	}
 	r := &packReader{b: blob}
 	zh := r.field()
 	if r.bad {
 		return nil, errBadPack
 	}
-	heads, err := zdec.DecodeAll(zh, nil)
+	heads, err := decompress(zh, nil)
 	if err != nil {
 		return nil, errBadPack
 	}
@@ -224,7 +261,7 @@ func decodePack1(account string, blob []byte, keep func(*store.Event) bool) ([]*
 		}
 	}
 	// The records of the kept events, a chunk at a time.
-	var raw []byte
+	var records []byte
 	chunk := -1
 	for k, e := range evs {
 		c := pos[k] / recordsPerChunk
@@ -235,12 +272,12 @@ func decodePack1(account string, blob []byte, keep func(*store.Event) bool) ([]*
 			}
 			chunk++
 			if chunk == c {
-				if raw, err = zdec.DecodeAll(z, raw[:0]); err != nil {
+				if records, err = decompress(z, records[:0]); err != nil {
 					return nil, errBadPack
 				}
 			}
 		}
-		cr := &packReader{b: raw}
+		cr := &packReader{b: records}
 		for range pos[k] % recordsPerChunk {
 			cr.field()
 		}

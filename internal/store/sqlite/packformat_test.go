@@ -197,11 +197,14 @@ func FuzzDecodePack1(f *testing.F) {
 	for range 40 {
 		evs = append(evs, tr.next())
 	}
-	f.Add(encodePack1(evs))
-	f.Add(encodePack1(evs[:1]))
+	f.Add(encodePack1(nil, evs, false))
+	f.Add(encodePack1(nil, evs[:1], false))
+	f.Add(encodePack1(nil, evs[:3], true))
 	f.Add([]byte{0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = decodePack1(scaleAccount, b, nil)
-		_, _ = decodePack1(scaleAccount, b, func(e *store.Event) bool { return e.Name == "AssumeRole" })
+		for _, raw := range []bool{false, true} {
+			_, _ = decodePack1(scaleAccount, b, raw, nil)
+			_, _ = decodePack1(scaleAccount, b, raw, func(e *store.Event) bool { return e.Name == "AssumeRole" })
+		}
 	})
 }
