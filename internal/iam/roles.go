@@ -330,25 +330,19 @@ func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) erro
 	return s.RecordRoleUses(ctx, []sts.RoleUse{{RoleID: roleID, Region: region}})
 }
 
-// RecordRoleUses notes successful AssumeRole* calls, in one transaction:
-// STS batches them. Like access-key use it is throttled, and bookkeeping
-// (store.Tx), not a change. A role deleted since is skipped.
+// RecordRoleUses notes successful AssumeRole* calls, one statement per
+// region: STS batches them, once a minute per role, so the store writes
+// what it is given without reading the roles first. It is bookkeeping
+// (store.Tx), not a change.
 func (s *Service) RecordRoleUses(ctx context.Context, uses []sts.RoleUse) error {
 	now := s.clock()
+	byRegion := map[string][]string{}
+	for _, u := range uses {
+		byRegion[u.Region] = append(byRegion[u.Region], u.RoleID)
+	}
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		for _, u := range uses {
-			r, err := tx.Roles().GetByID(ctx, u.RoleID)
-			if isNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == u.Region {
-				continue
-			}
-			r.LastUsedAt, r.LastUsedRegion = &now, u.Region
-			if err := tx.Roles().Update(ctx, r); err != nil {
+		for region, ids := range byRegion {
+			if err := tx.Roles().SetLastUsed(ctx, now, region, ids); err != nil {
 				return err
 			}
 		}

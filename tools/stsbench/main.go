@@ -55,10 +55,11 @@ func main() {
 	// the server.
 	threads := flag.Int("t", 1, "wrk threads")
 	check := flag.Bool("check", false, "exit non-zero unless the issue's targets are met")
-	profile := flag.String("cpuprofile", "", "write a CPU profile of mantle during the AssumeRole run to this file")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of mantle during one run (-profiled) to this file")
+	profiled := flag.String("profiled", "AssumeRole", "the run -cpuprofile profiles")
 	roles := flag.Int("roles", 0, "also create this many roles and as many users (bulk, through the store), and compare AssumeRole on one role with AssumeRole on a random one of them")
 	flag.Parse()
-	if err := run(*duration, *conns, *threads, *check, *profile, *roles); err != nil {
+	if err := run(*duration, *conns, *threads, *check, *profile, *profiled, *roles); err != nil {
 		fmt.Fprintln(os.Stderr, "stsbench:", err)
 		os.Exit(1)
 	}
@@ -75,7 +76,7 @@ type result struct {
 	event    string
 }
 
-func run(d time.Duration, conns, threads int, check bool, profile string, nroles int) error {
+func run(d time.Duration, conns, threads int, check bool, profile, profiled string, nroles int) error {
 	if _, err := exec.LookPath("wrk"); err != nil {
 		return errors.New("wrk not found: apt-get install -y wrk")
 	}
@@ -163,7 +164,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string, nroles
 			w.event = tg.event
 			results = append(results, w)
 		}
-		if profile != "" && tg.name == "AssumeRole" {
+		if profile != "" && tg.name == profiled {
 			f, err := os.Create(profile)
 			if err != nil {
 				return err
@@ -173,7 +174,7 @@ func run(d time.Duration, conns, threads int, check bool, profile string, nroles
 			}
 		}
 		r, err := runWrk(tg.name, tg.url, path, d, conns, threads)
-		if profile != "" && tg.name == "AssumeRole" {
+		if profile != "" && tg.name == profiled {
 			pprof.StopCPUProfile()
 		}
 		if err != nil {
