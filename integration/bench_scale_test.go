@@ -81,6 +81,10 @@ func BenchmarkAssumeRoleManyRoles(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetParallelism(16) // 32 callers on 2 Ps
 			b.ReportAllocs()
+			cpu := processCPU()
+			defer func() {
+				b.ReportMetric(float64((processCPU()-cpu).Microseconds())/float64(b.N), "cpu-µs/op")
+			}()
 			b.RunParallel(func(pb *testing.PB) {
 				rng := rand.New(rand.NewPCG(rand.Uint64(), 1))
 				for pb.Next() {
