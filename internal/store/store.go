@@ -259,6 +259,10 @@ type Roles interface {
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, accountID string, opt ListOptions) ([]*Role, error)
 	Count(ctx context.Context, accountID string) (int, error)
+	// SetLastUsed records that the roles with these IDs were used at at
+	// in region (RoleLastUsed), in one statement; IDs of roles deleted
+	// since are skipped.
+	SetLastUsed(ctx context.Context, at time.Time, region string, ids []string) error
 }
 
 // AWSAccount is the AccountID of AWS managed policies
