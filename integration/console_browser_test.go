@@ -236,7 +236,10 @@ const redAlert = "rgb(164, 38, 15)"
 func TestConsoleBrowser(t *testing.T) {
 	browser := newChromium(t)
 	e := startConsole(t)
-	c := ctx(t)
+	// The whole tutorial shares one context: it takes far longer than one
+	// API call's default allowance on a loaded machine.
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
 	admin := e.iam(e.root())
 	const stsPassword = "Tutorial-pass-12"
 	denied := "User: arn:aws:iam::" + testAccount + ":user/sts_user is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + testAccount + ":user/ because no identity-based policy allows the iam:ListUsers action"

@@ -568,6 +568,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return err
 }
 
+// Ready is closed once Serve has set up everything it serves (the admin
+// socket included) and is about to accept requests.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
 // isHealthCheck reports the requests a connection admitted beyond the
 // bound may make: health checks must answer however loaded the server is.
 func isHealthCheck(r *http.Request) bool { return r.URL.Path == healthPath }
