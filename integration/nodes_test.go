@@ -36,14 +36,14 @@ import (
 // operator runs them: each with its own data directory, all with one
 // master key. They start at the same time. It skips without
 // MANTLE_TEST_POSTGRES_DSN.
-func startNodes(t *testing.T, n int, set func(*server.Config)) []*env {
+func startNodes(t testing.TB, n int, set func(*server.Config)) []*env {
 	t.Helper()
 	dsn, keyFile := nodesSetup(t)
 	return startNodesOn(t, dsn, keyFile, n, set)
 }
 
 // nodesSetup makes a fresh schema and a master key file for nodes to share.
-func nodesSetup(t *testing.T) (dsn, keyFile string) {
+func nodesSetup(t testing.TB) (dsn, keyFile string) {
 	t.Helper()
 	dsn = pgtest.Schema(t)
 	keyFile = filepath.Join(t.TempDir(), "master.key")
@@ -56,7 +56,7 @@ func nodesSetup(t *testing.T) (dsn, keyFile string) {
 }
 
 // startNodesOn is startNodes on a given schema and master key.
-func startNodesOn(t *testing.T, dsn, keyFile string, n int, set func(*server.Config)) []*env {
+func startNodesOn(t testing.TB, dsn, keyFile string, n int, set func(*server.Config)) []*env {
 	t.Helper()
 	nodes := make([]*env, n)
 	errs := make([]error, n)

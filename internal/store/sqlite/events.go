@@ -88,6 +88,32 @@ func (r events) put(run func(query string, args ...any) (sql.Result, error), e *
 }
 
 func (r events) Get(ctx context.Context, id string) (*store.Event, error) {
+	var e *store.Event
+	err := r.snapshot(ctx, func(r events) error {
+		var err error
+		e, err = r.get(ctx, id)
+		return err
+	})
+	return e, err
+}
+
+// snapshot runs fn over one read transaction, so it sees the event packs
+// as of one instant while the store merges small ones in the background;
+// inside a write transaction fn runs on it.
+func (r events) snapshot(ctx context.Context, fn func(events) error) error {
+	rt, ok := r.q.(routed)
+	if !ok {
+		return fn(r)
+	}
+	tx, err := rt.read.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return wrap(err, "read events")
+	}
+	defer tx.Rollback()
+	return fn(events{&repos{q: tx, atomic: inTx(tx)}})
+}
+
+func (r events) get(ctx context.Context, id string) (*store.Event, error) {
 	e, err := get(ctx, r.q, scanEvent, "event "+id, `SELECT `+eventCols+` FROM events e WHERE e.id = ?`, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return r.getPacked(ctx, id)
@@ -102,18 +128,13 @@ func (r events) Get(ctx context.Context, id string) (*store.Event, error) {
 }
 
 func (r events) Lookup(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
-	rt, ok := r.q.(routed)
-	if !ok {
-		return r.lookup(ctx, q) // inside a write transaction
-	}
-	// One read transaction, so the lookup sees the packs as of one
-	// instant while the store merges small ones in the background.
-	tx, err := rt.read.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return nil, wrap(err, "lookup events")
-	}
-	defer tx.Rollback()
-	return events{&repos{q: tx, atomic: inTx(tx)}}.lookup(ctx, q)
+	var out []*store.Event
+	err := r.snapshot(ctx, func(r events) error {
+		var err error
+		out, err = r.lookup(ctx, q)
+		return err
+	})
+	return out, err
 }
 
 func (r events) lookup(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
