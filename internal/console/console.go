@@ -110,9 +110,9 @@ type Console struct {
 	mux   *http.ServeMux
 	guard *guard
 	// signinTokens are the federation endpoint's sign-in tokens.
-	signinTokens tokenTable
+	signinTokens *expiring[*signinToken]
 	// pending are sign-ins waiting for their MFA code.
-	pending pendingTable
+	pending *expiring[*pendingMFA]
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -167,7 +167,7 @@ func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, signinTokens: tokenTable{m: map[string]*signinToken{}}, sessions: map[string]*session{}}
+	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: newExpiring[*pendingMFA](), signinTokens: newExpiring[*signinToken](), sessions: map[string]*session{}}
 	static, _ := fs.Sub(assets, "assets")
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)

@@ -28,9 +28,10 @@ func (e *errs) keep(err error) bool {
 	return err == nil
 }
 
-func (h *Console) finish(w http.ResponseWriter, v *view, page string, e errs) {
-	status := http.StatusOK
-	if e.err != nil && v.Error == "" {
+// finish renders a page: with status when a form on it failed (v.Error
+// says why), otherwise with the first refusal of its calls, if any.
+func (h *Console) finish(w http.ResponseWriter, v *view, page string, e errs, status int) {
+	if status == http.StatusOK && e.err != nil && v.Error == "" {
 		v.Error, status = errorMessage(e.err), statusOf(e.err)
 	}
 	h.render(w, status, page, v)
@@ -85,7 +86,7 @@ func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, n
 	api := h.cfg.IAM
 	u, err := act(h, r, s, "GetUser", api.GetUser, "UserName", name)
 	if !e.keep(err) {
-		h.finish(w, v, "user", e)
+		h.finish(w, v, "user", e, status)
 		return
 	}
 	d.User = u.User
@@ -112,11 +113,7 @@ func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, n
 	if pols, err := h.allPolicies(r, s); err == nil {
 		d.Policies = pols
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "user", v)
-		return
-	}
-	h.finish(w, v, "user", e)
+	h.finish(w, v, "user", e, status)
 }
 
 // userAction is one of the user page's forms.
@@ -182,11 +179,7 @@ func (h *Console) showGroups(w http.ResponseWriter, r *http.Request, s *session,
 	if g, err := act(h, r, s, "ListGroups", h.cfg.IAM.ListGroups, "MaxItems", "1000"); e.keep(err) {
 		d.Groups = g.Groups
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "groups", v)
-		return
-	}
-	h.finish(w, v, "groups", e)
+	h.finish(w, v, "groups", e, status)
 }
 
 func (h *Console) createGroup(w http.ResponseWriter, r *http.Request, s *session) {
@@ -214,11 +207,7 @@ func (h *Console) showGroup(w http.ResponseWriter, r *http.Request, s *session, 
 			d.Policies = pols
 		}
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "group", v)
-		return
-	}
-	h.finish(w, v, "group", e)
+	h.finish(w, v, "group", e, status)
 }
 
 func (h *Console) attachGroupPolicy(w http.ResponseWriter, r *http.Request, s *session) {
@@ -263,11 +252,7 @@ func (h *Console) showPolicies(w http.ResponseWriter, r *http.Request, s *sessio
 	if p, err := act(h, r, s, "ListPolicies", h.cfg.IAM.ListPolicies, "Scope", d.Scope, "MaxItems", "1000"); e.keep(err) {
 		d.Policies = p.Policies
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "policies", v)
-		return
-	}
-	h.finish(w, v, "policies", e)
+	h.finish(w, v, "policies", e, status)
 }
 
 func (h *Console) createPolicy(w http.ResponseWriter, r *http.Request, s *session) {
@@ -316,11 +301,7 @@ func (h *Console) showPolicy(w http.ResponseWriter, r *http.Request, s *session,
 			d.Draft = d.Document
 		}
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "policy", v)
-		return
-	}
-	h.finish(w, v, "policy", e)
+	h.finish(w, v, "policy", e, status)
 }
 
 func (h *Console) createPolicyVersion(w http.ResponseWriter, r *http.Request, s *session) {
@@ -356,11 +337,7 @@ func (h *Console) showProviders(w http.ResponseWriter, r *http.Request, s *sessi
 	if p, err := act(h, r, s, "ListSAMLProviders", h.cfg.IAM.ListSAMLProviders); e.keep(err) {
 		d.SAML = p.SAMLProviderList
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "providers", v)
-		return
-	}
-	h.finish(w, v, "providers", e)
+	h.finish(w, v, "providers", e, status)
 }
 
 func (h *Console) createProvider(w http.ResponseWriter, r *http.Request, s *session) {
@@ -404,11 +381,7 @@ func (h *Console) showAccount(w http.ResponseWriter, r *http.Request, s *session
 	} else if !isNoSuchEntity(err) {
 		e.keep(err)
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "account", v)
-		return
-	}
-	h.finish(w, v, "account", e)
+	h.finish(w, v, "account", e, status)
 }
 
 func (h *Console) accountAction(w http.ResponseWriter, r *http.Request, s *session) {
@@ -477,7 +450,7 @@ func (h *Console) simulator(w http.ResponseWriter, r *http.Request, s *session) 
 			d.Results = out.EvaluationResults
 		}
 	}
-	h.finish(w, v, "simulator", e)
+	h.finish(w, v, "simulator", e, http.StatusOK)
 }
 
 func isNoSuchEntity(err error) bool {

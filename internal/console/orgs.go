@@ -70,5 +70,5 @@ func (h *Console) accounts(w http.ResponseWriter, r *http.Request, s *session) {
 			break
 		}
 	}
-	h.finish(w, v, "accounts", e)
+	h.finish(w, v, "accounts", e, http.StatusOK)
 }

@@ -47,17 +47,26 @@ func (id *identity) caller(c *auth.Caller) *auth.Caller {
 // pendingMFA is a sign-in whose password was right, waiting for its MFA
 // code. Only its random ID leaves the server.
 type pendingMFA struct {
-	csrf    string
-	id      *identity
+	csrf string
+	id   *identity
+}
+
+// expiring is a bounded table of short-lived entries (sign-ins waiting for
+// an MFA code, federation sign-in tokens), keyed by random IDs.
+type expiring[V any] struct {
+	mu sync.Mutex
+	m  map[string]expiringEntry[V]
+}
+
+type expiringEntry[V any] struct {
+	v       V
 	expires time.Time
 }
 
-type pendingTable struct {
-	mu sync.Mutex
-	m  map[string]*pendingMFA
-}
+func newExpiring[V any]() *expiring[V] { return &expiring[V]{m: map[string]expiringEntry[V]{}} }
 
-func (t *pendingTable) put(key string, p *pendingMFA, now time.Time) bool {
+// put adds v until expires, unless the table is full of live entries.
+func (t *expiring[V]) put(key string, v V, expires, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.m) >= maxSessions {
@@ -70,25 +79,23 @@ func (t *pendingTable) put(key string, p *pendingMFA, now time.Time) bool {
 			return false
 		}
 	}
-	t.m[key] = p
+	t.m[key] = expiringEntry[V]{v, expires}
 	return true
 }
 
-func (t *pendingTable) get(key string, now time.Time) *pendingMFA {
+// get returns the live entry of key; take also forgets it.
+func (t *expiring[V]) get(key string, now time.Time, take bool) (V, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := t.m[key]
-	if p != nil && now.After(p.expires) {
+	e, ok := t.m[key]
+	if ok && (take || now.After(e.expires)) {
 		delete(t.m, key)
-		return nil
 	}
-	return p
-}
-
-func (t *pendingTable) drop(key string) {
-	t.mu.Lock()
-	delete(t.m, key)
-	t.mu.Unlock()
+	if !ok || now.After(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
 }
 
 func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
@@ -160,9 +167,9 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	p := &pendingMFA{csrf: randomString(), id: id, expires: h.cfg.Now().Add(mfaWait)}
+	p := &pendingMFA{csrf: randomString(), id: id}
 	pid := randomString()
-	if !h.pending.put(pid, p, h.cfg.Now()) {
+	if !h.pending.put(pid, p, h.cfg.Now().Add(mfaWait), h.cfg.Now()) {
 		form.Error = "Too many sign-ins in progress. Try again later."
 		h.showSignin(w, r, http.StatusServiceUnavailable, form)
 		return
@@ -219,7 +226,7 @@ func (h *Console) signinMFA(w http.ResponseWriter, r *http.Request) {
 	ck, _ := r.Cookie(mfaCookie)
 	var p *pendingMFA
 	if ck != nil {
-		p = h.pending.get(ck.Value, h.cfg.Now())
+		p, _ = h.pending.get(ck.Value, h.cfg.Now(), false)
 	}
 	if p == nil || !sameToken(p.csrf, r.PostFormValue("csrf")) {
 		h.forbidden(w)
@@ -229,14 +236,14 @@ func (h *Console) signinMFA(w http.ResponseWriter, r *http.Request) {
 		h.render(w, status, "mfa", &view{Title: "Multi-factor authentication", CSRF: p.csrf, Error: msg})
 	}
 	if !h.wait(w, r, p.id.guardKey, func(status int, msg string) {
-		h.pending.drop(ck.Value)
+		h.pending.get(ck.Value, h.cfg.Now(), true)
 		again(status, msg)
 	}) {
 		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if h.open(w, r, p.id, code, again) {
-		h.pending.drop(ck.Value)
+		h.pending.get(ck.Value, h.cfg.Now(), true)
 		setCookie(w, r, mfaCookie, "", -1)
 	}
 }
