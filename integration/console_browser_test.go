@@ -349,6 +349,11 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 		b.accessible()
 		b.shot("08-event-history")
+		// From a temporary key to the sign-in that issued it.
+		b.press(chromedp.Click(`//table[@data-testid="events"]//a[starts-with(normalize-space(), "ASIA")]`))
+		if issued := b.text("[data-testid=events] tbody"); !strings.Contains(issued, "ConsoleLogin") {
+			t.Errorf("the events naming sts_user's console key lack its ConsoleLogin:\n%s", issued)
+		}
 	})
 
 	t.Run("wrong password and lock", func(t *testing.T) {

@@ -177,6 +177,23 @@ func TestConsoleTutorial(t *testing.T) {
 	if !refused {
 		t.Error("no refused ListUsers from the console in the trail")
 	}
+	// From the temporary key of a call made as ReadIAM in the console to the
+	// SwitchRole that issued it, and who switched.
+	var key string
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, "ListUsers") {
+		if r := record(t, ev); r.UserIdentity.Type == "AssumedRole" && r.ErrorCode == "" {
+			key = r.UserIdentity.AccessKeyID
+		}
+	}
+	var issued bool
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyResourceName, key) {
+		if r := record(t, ev); r.EventName == "SwitchRole" && r.UserIdentity.UserName == "sts_user" {
+			issued = true
+		}
+	}
+	if key == "" || !issued {
+		t.Errorf("the console's role key %q is not traced to sts_user's SwitchRole", key)
+	}
 	// A failed sign-in: {"ConsoleLogin":"Failure"} and "Failed authentication".
 	var failed bool
 	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, "ConsoleLogin") {

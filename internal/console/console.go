@@ -649,7 +649,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 		fail(statusOf(err), errorMessage(err))
 		return
 	}
-	e.Output = signinResult{"SwitchRole", "Success"}
+	e.Output = signinResult{"SwitchRole", "Success", out.Credentials.AccessKeyId}
 	if err := h.cfg.Audit.Record(ctx, e); err != nil {
 		fail(http.StatusServiceUnavailable, "The role switch could not be recorded. Try again later.")
 		return

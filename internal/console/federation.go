@@ -141,7 +141,7 @@ func (h *Console) federatedLogin(w http.ResponseWriter, r *http.Request, q url.V
 	c.SetSession(cl)
 	c.AccessKeyID = cl.AccessKeyID
 	e := h.entry(r, "signin", "ConsoleLogin", c)
-	e.Output = signinResult{"ConsoleLogin", "Success"}
+	e.Output = signinResult{"ConsoleLogin", "Success", ""}
 	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
 		fedError(w, http.StatusServiceUnavailable, "Sign-in is unavailable. Try again later.")
 		return

@@ -266,7 +266,7 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 			// A wrong MFA code: a failed sign-in like a wrong password.
 			h.guard.fail(id.guardKey, now)
 			e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-			e.Output = signinResult{"ConsoleLogin", "Failure"}
+			e.Output = signinResult{"ConsoleLogin", "Failure", ""}
 			_ = h.cfg.Audit.Record(ctx, e)
 			refuse(http.StatusUnauthorized, badSignin)
 			return false
@@ -274,7 +274,7 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 		refuse(statusOf(err), errorMessage(err))
 		return false
 	}
-	e.Output = signinResult{"ConsoleLogin", "Success"}
+	e.Output = signinResult{"ConsoleLogin", "Success", out.Credentials.AccessKeyId}
 	if err := h.cfg.Audit.Record(ctx, e); err != nil {
 		refuse(http.StatusServiceUnavailable, "Sign-in is unavailable. Try again later.")
 		return false
@@ -310,7 +310,7 @@ func (h *Console) recordFailure(r *http.Request, form *view, id *identity) {
 	}
 	e := h.entry(r, "signin", "ConsoleLogin", c)
 	e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-	e.Output = signinResult{"ConsoleLogin", "Failure"}
+	e.Output = signinResult{"ConsoleLogin", "Failure", ""}
 	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
 		h.cfg.Log.Warn("console sign-in event not recorded", "err", err)
 	}
