@@ -585,3 +585,27 @@ func TestConsolePasswordExpiry(t *testing.T) {
 		t.Fatalf("hard expiry: %d %q", status, alert(page))
 	}
 }
+
+// A console session lasts AWS's 12 hours for the root user too, though
+// STS gives root sessions an hour: the console renews the session's
+// credentials while it lasts, and not beyond.
+func TestConsoleSessionLifetime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := startConfig(t, func(c *server.Config) { c.Now, c.RootEmail, c.RootPassword = clock, rootEmail, rootPassword })
+	b := newBrowser(t, e)
+	b.do("GET", "/console", nil)
+	b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {rootEmail}, "password": {rootPassword}})
+	for _, d := range []time.Duration{90 * time.Minute, 5 * time.Hour, 5 * time.Hour} {
+		advance(d)
+		if status, page := b.do("GET", "/console/iam/roles", nil); status != 200 || alert(page) != "" || !strings.Contains(page, "Root user @") {
+			t.Fatalf("%v later: %d %q", d, status, alert(page))
+		}
+	}
+	advance(2 * time.Hour) // 13.5 hours in
+	if status, page := b.do("GET", "/console/iam/roles", nil); status != 200 || !strings.Contains(page, ">Email</label>") {
+		t.Fatalf("after 12 hours: %d, not the sign-in page", status)
+	}
+}

@@ -93,10 +93,13 @@ type Config struct {
 	Log    *slog.Logger
 }
 
-// Limits. AWS's console session for an IAM user lasts 12 hours (the
-// GetSessionToken default mantle's session takes); a switched role's
-// session lasts one hour, AWS's console default for role switching.
+// Limits. AWS's console session lasts 12 hours for an IAM user or the
+// root user ("a login session will expire in 12 hours when you sign into
+// the AWS Management Console with your AWS or IAM account credentials",
+// AWS's sign-in FAQ); a switched role's session lasts one hour, AWS's
+// console default for role switching.
 const (
+	consoleSession     = 12 * time.Hour
 	roleSessionSeconds = 3600
 	maxSessions        = 100000
 	recentRoles        = 5
@@ -379,11 +382,12 @@ func (h *Console) caller(r *http.Request) *auth.Caller {
 // acting is the Caller of the session's current identity, opened from its
 // sealed token exactly as the API opens a temporary key's.
 func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
+	now := h.cfg.Now()
 	h.mu.Lock()
-	tok := s.token
+	tok, base := s.token, true
 	if s.role != nil {
-		if h.cfg.Now().Before(s.role.expires) {
-			tok = s.role.token
+		if now.Before(s.role.expires) {
+			tok, base = s.role.token, false
 		} else {
 			s.role = nil
 		}
@@ -393,7 +397,23 @@ func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cl.Expired(h.cfg.Now()) {
+	if cl.Expired(now) && base && now.Before(s.expires) {
+		// The console session outlives its first credentials (a root
+		// user's last an hour, STS's limit; a broker's may be shorter than
+		// the SessionDuration asked): the same session key is resealed for
+		// another hour at most, never past the console session.
+		cl.IssuedAt, cl.ExpiresAt = now, now.Add(time.Hour)
+		if s.expires.Before(cl.ExpiresAt) {
+			cl.ExpiresAt = s.expires
+		}
+		if tok, err = h.cfg.Tokens.Seal(cl); err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		s.token = tok
+		h.mu.Unlock()
+	}
+	if cl.Expired(now) {
 		return nil, awserr.New("ExpiredToken", http.StatusForbidden, "The security token included in the request is expired")
 	}
 	c := h.caller(r)

@@ -98,11 +98,9 @@ func (h *Console) getSigninToken(w http.ResponseWriter, q url.Values) {
 			fedError(w, http.StatusBadRequest, "SessionDuration must be between 900 and 43200 seconds.")
 			return
 		}
-		// The console acts with these credentials, so the session ends
-		// when they do at the latest.
-		if e := now.Add(time.Duration(n) * time.Second); e.Before(end) {
-			end = e
-		}
+		// The console session is its own length: its credentials are
+		// renewed while it lasts (Console.acting).
+		end = now.Add(time.Duration(n) * time.Second)
 	}
 	key := randomString()
 	if !h.signinTokens.put(key, &signinToken{sessionToken: sess.SessionToken, claims: cl, sessionEnd: end}, now.Add(signinTokenTTL), now) {

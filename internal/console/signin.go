@@ -281,7 +281,7 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 	}
 	h.guard.reset(id.guardKey)
 	s := &session{id: randomString(), csrf: randomString(), account: id.account, name: id.name, root: id.root,
-		newPassword: id.resetRequired, token: out.Credentials.SessionToken, expires: out.Credentials.Expiration}
+		newPassword: id.resetRequired, token: out.Credentials.SessionToken, expires: now.Add(consoleSession)}
 	if !h.add(s, now) {
 		refuse(http.StatusServiceUnavailable, "Too many console sessions. Try again later.")
 		return false
