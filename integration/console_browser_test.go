@@ -236,7 +236,6 @@ const redAlert = "rgb(164, 38, 15)"
 func TestConsoleBrowser(t *testing.T) {
 	browser := newChromium(t)
 	e := startConsole(t)
-	c := ctx(t)
 	admin := e.iam(e.root())
 	const stsPassword = "Tutorial-pass-12"
 	denied := "User: arn:aws:iam::" + testAccount + ":user/sts_user is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + testAccount + ":user/ because no identity-based policy allows the iam:ListUsers action"
@@ -357,6 +356,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("wrong password and lock", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("locky")}); err != nil {
 			t.Fatal(err)
 		}
@@ -401,6 +401,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("MFA sign-in", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("mfa_user")}); err != nil {
 			t.Fatal(err)
 		}
@@ -433,6 +434,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("forced password change", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.UpdateAccountPasswordPolicy(c, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14),
 			RequireNumbers: true, AllowUsersToChangePassword: true}); err != nil {
 			t.Fatal(err)
@@ -472,6 +474,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("cross-account switch", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		o := e.orgs(e.root())
 		if _, err := o.CreateOrganization(c, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
 			t.Fatal(err)
@@ -505,6 +508,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("federation sign-in", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		broker := e.newUser("fed_broker", policyDoc(allowOn("sts:GetFederationToken", "*"), allowOn("iam:ListUsers", "*")))
 		fed := must[*sts.GetFederationTokenOutput](t)(e.sts(broker).GetFederationToken(c, &sts.GetFederationTokenInput{
 			Name: aws.String("carol"), Policy: aws.String(policyDoc(allowOn("iam:ListUsers", "*")))}))
