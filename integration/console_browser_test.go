@@ -534,6 +534,16 @@ func TestConsoleBrowser(t *testing.T) {
 		b.shot("14-policy")
 		b.open("/console/organizations/accounts")
 		b.shot("15-accounts")
+		// Assigning a virtual MFA device shows its QR code, allowed by the
+		// content security policy (data: images only).
+		b.open("/console/iam/users/sts_user")
+		b.click("Assign MFA device")
+		if w := evalAs[int](b, `document.querySelector('img').naturalWidth`); w == 0 {
+			t.Error("the MFA device's QR code does not render")
+		}
+		b.accessible()
+		b.do(chromedp.ScrollIntoView(`img`))
+		b.shot("16-mfa-device")
 	})
 }
 

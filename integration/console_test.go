@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/mantle-iam/mantle/internal/server"
 )
@@ -496,6 +498,30 @@ func TestConsolePages(t *testing.T) {
 		if status != st.status || !okAlert || !strings.Contains(page, st.contains) {
 			t.Errorf("%s: %d %q, want %d %q with %q", st.name, status, got, st.status, st.alert, st.contains)
 		}
+	}
+	// A virtual MFA device, as AWS's console assigns one: its secret (and
+	// QR code) shown once, then two consecutive codes.
+	_, page := post("/console/iam/users/dev/mfa", "device", "dev")
+	seed := regexp.MustCompile(`data-testid="mfa-seed">([A-Z2-7]+)</code>`).FindStringSubmatch(page)
+	serial := regexp.MustCompile(`name="serial" value="([^"]+)"`).FindStringSubmatch(page)
+	if seed == nil || serial == nil || !strings.Contains(page, `src="data:image/png;base64,`) {
+		t.Fatalf("new MFA device page:\n%s", page)
+	}
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCodeCustom(seed[1], at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if status, page := post("/console/iam/users/dev/mfa-enable", "serial", serial[1], "code1", "123456", "code2", "654321"); status != http.StatusForbidden ||
+		!strings.HasPrefix(alert(page), "Authentication code for device is not valid.") {
+		t.Errorf("wrong MFA codes: %d %q", status, alert(page))
+	}
+	now := time.Now()
+	if status, page := post("/console/iam/users/dev/mfa-enable", "serial", serial[1], "code1", code(now.Add(-30*time.Second)), "code2", code(now)); status != 200 ||
+		alert(page) != "" || !strings.Contains(page, "<code>"+serial[1]+"</code> since") {
+		t.Errorf("enable MFA: %d %q", status, alert(page))
 	}
 	if _, page := b.do("GET", "/console/iam/simulator?"+url.Values{"principal": {"arn:aws:iam::" + testAccount + ":user/dev"}, "actions": {"iam:CreateUser"}}.Encode(), nil); !strings.Contains(page, `<td class="denied">implicitDeny</td>`) {
 		t.Error("the simulator does not deny iam:CreateUser to a read-only user")

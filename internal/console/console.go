@@ -229,9 +229,10 @@ func Limited(r *http.Request) bool {
 
 func (h *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	// The console's pages reference only their own origin; nothing may
-	// frame them (clickjacking of the switch-role form).
-	hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	// The console's pages reference only their own origin (and data:
+	// images: a new MFA device's QR code); nothing may frame them
+	// (clickjacking of the switch-role form).
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")

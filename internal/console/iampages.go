@@ -1,6 +1,8 @@
 package console
 
 import (
+	"encoding/base64"
+	"html/template"
 	"bytes"
 	"encoding/json"
 	"net/http"
@@ -67,6 +69,10 @@ type userPage struct {
 	All      []iamapi.Group
 	Keys     []iamapi.AccessKeyMetadata
 	NewKey   *iamapi.AccessKey
+	// NewMFA is a virtual MFA device just created, waiting for its two
+	// codes: its seed and QR code are shown this once.
+	NewMFA   *iamapi.VirtualMFADevice
+	QR       template.URL
 	MFA      []iamapi.MFADevice
 	Login    *iamapi.LoginProfile
 	Attached []iamapi.AttachedPolicy
@@ -74,13 +80,15 @@ type userPage struct {
 }
 
 func (h *Console) user(w http.ResponseWriter, r *http.Request, s *session) {
-	h.showUser(w, r, s, r.PathValue("name"), nil, "", http.StatusOK)
+	h.showUser(w, r, s, r.PathValue("name"), &userPage{}, "", http.StatusOK)
 }
 
-func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, name string, key *iamapi.AccessKey, msg string, status int) {
+func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, name string, d *userPage, msg string, status int) {
 	v := h.page(s, "User "+name)
 	v.Error = msg
-	d := &userPage{NewKey: key}
+	if d.NewMFA != nil {
+		d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(d.NewMFA.QRCodePNG))
+	}
 	v.D = d
 	var e errs
 	api := h.cfg.IAM
@@ -129,9 +137,20 @@ func (h *Console) userAction(w http.ResponseWriter, r *http.Request, s *session)
 		var out *iamapi.CreateAccessKeyOutput
 		if out, err = act(h, r, s, "CreateAccessKey", api.CreateAccessKey, "UserName", name); err == nil {
 			// The secret is shown once, on this answer, as AWS's console does.
-			h.showUser(w, r, s, name, out.AccessKey, "", http.StatusOK)
+			h.showUser(w, r, s, name, &userPage{NewKey: out.AccessKey}, "", http.StatusOK)
 			return
 		}
+	case "mfa":
+		// AWS's console flow: create the virtual device, show its secret,
+		// then enable it with two consecutive codes.
+		var out *iamapi.CreateVirtualMFADeviceOutput
+		if out, err = act(h, r, s, "CreateVirtualMFADevice", api.CreateVirtualMFADevice, "VirtualMFADeviceName", r.PostFormValue("device")); err == nil {
+			h.showUser(w, r, s, name, &userPage{NewMFA: out.VirtualMFADevice}, "", http.StatusOK)
+			return
+		}
+	case "mfa-enable":
+		_, err = act(h, r, s, "EnableMFADevice", api.EnableMFADevice, "UserName", name, "SerialNumber", r.PostFormValue("serial"),
+			"AuthenticationCode1", strings.TrimSpace(r.PostFormValue("code1")), "AuthenticationCode2", strings.TrimSpace(r.PostFormValue("code2")))
 	case "key-status":
 		_, err = act(h, r, s, "UpdateAccessKey", api.UpdateAccessKey, "UserName", name, "AccessKeyId", r.PostFormValue("key"), "Status", r.PostFormValue("status"))
 	case "key-delete":
@@ -154,7 +173,7 @@ func (h *Console) userAction(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	h.back(w, r, err, "/console/iam/users/"+url.PathEscape(name), func(msg string, status int) {
-		h.showUser(w, r, s, name, nil, msg, status)
+		h.showUser(w, r, s, name, &userPage{}, msg, status)
 	})
 }
 
