@@ -1,10 +1,10 @@
 package console
 
 import (
-	"encoding/base64"
-	"html/template"
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,11 +64,11 @@ func decoded(doc string) string {
 // userPage is a user's summary: groups, access keys, MFA devices, console
 // password and attached policies.
 type userPage struct {
-	User     *iamapi.User
-	Groups   []iamapi.Group
-	All      []iamapi.Group
-	Keys     []iamapi.AccessKeyMetadata
-	NewKey   *iamapi.AccessKey
+	User   *iamapi.User
+	Groups []iamapi.Group
+	All    []iamapi.Group
+	Keys   []iamapi.AccessKeyMetadata
+	NewKey *iamapi.AccessKey
 	// NewMFA is a virtual MFA device just created, waiting for its two
 	// codes: its seed and QR code are shown this once.
 	NewMFA   *iamapi.VirtualMFADevice
