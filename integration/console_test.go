@@ -635,3 +635,24 @@ func TestConsoleSessionLifetime(t *testing.T) {
 		t.Fatalf("after 12 hours: %d, not the sign-in page", status)
 	}
 }
+
+// A switch-role link opened while signed out leads through the sign-in
+// page back to the switch-role form; a redirect off the console is ignored.
+func TestConsoleSigninRedirect(t *testing.T) {
+	e := startConsole(t)
+	b := newBrowser(t, e)
+	link := "/switchrole?account=" + testAccount + "&roleName=ReadIAM&displayName=Reader"
+	_, page := b.do("GET", link, nil)
+	m := regexp.MustCompile(`name="redirect" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil || html.UnescapeString(m[1]) != link {
+		t.Fatalf("sign-in page keeps no redirect to %s", link)
+	}
+	for redirect, want := range map[string]string{html.UnescapeString(m[1]): `value="Reader"`, "https://evil.example.com/": "<h1>Users</h1>"} {
+		b := newBrowser(t, e)
+		b.do("GET", "/console", nil)
+		status, page := b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {rootEmail}, "password": {rootPassword}, "redirect": {redirect}})
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("after signing in with redirect %s: %d, page lacks %s", redirect, status, want)
+		}
+	}
+}

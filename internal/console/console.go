@@ -256,6 +256,7 @@ type view struct {
 	Switch   roleLink
 	Colors   []roleColor
 	Root     bool   // the sign-in form's choice
+	Redirect string // the console page a signed-out browser asked for
 	Email    string // the root user's, on the sign-in form
 	Policy   *store.PasswordPolicy
 	// SwitchLink and SwitchLinkAbs are the role page's switch-role link.

@@ -33,6 +33,7 @@ type identity struct {
 	mfaSerial     string
 	resetRequired bool
 	guardKey      string
+	next          string
 }
 
 func (id *identity) caller(c *auth.Caller) *auth.Caller {
@@ -103,7 +104,8 @@ func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
 		return
 	}
-	h.showSignin(w, r, http.StatusOK, &view{Account: r.PathValue("account"), Root: r.URL.Query().Get("kind") == "root"})
+	h.showSignin(w, r, http.StatusOK, &view{Account: r.PathValue("account"), Root: r.URL.Query().Get("kind") == "root",
+		Redirect: r.URL.Query().Get("redirect")})
 }
 
 func (h *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, v *view) {
@@ -127,7 +129,8 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := &view{Root: r.PostFormValue("kind") == "root", Account: strings.TrimSpace(r.PostFormValue("account")),
-		UserName: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email"))}
+		UserName: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email")),
+		Redirect: r.PostFormValue("redirect")}
 	password := r.PostFormValue("password")
 	key := "user/" + strings.ToLower(form.Account+"/"+form.UserName)
 	if form.Root {
@@ -160,6 +163,9 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id.guardKey = key
+	// After signing in, the page a signed-out browser asked for (a
+	// switch-role link): a page of this console only.
+	id.next, _ = destination(form.Redirect, r.Host)
 	if id.mfaSerial == "" {
 		h.open(w, r, id, "", func(status int, msg string) {
 			form.Error = msg
@@ -288,7 +294,10 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 	}
 	setCookie(w, r, csrfCookie, "", -1)
 	setCookie(w, r, cookieName, s.id, int(s.expires.Sub(now).Seconds()))
-	next := "/console/iam/users"
+	next := id.next
+	if next == "" {
+		next = "/console/iam/users"
+	}
 	if s.newPassword {
 		next = passwordPath
 	}
