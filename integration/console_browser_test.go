@@ -491,9 +491,21 @@ func TestConsoleBrowser(t *testing.T) {
 		if _, err := admin.CreateLoginProfile(c, &iam.CreateLoginProfileInput{UserName: aws.String("ops"), Password: aws.String("Ops-password-123")}); err != nil {
 			t.Fatal(err)
 		}
+		roots := must[*organizations.ListRootsOutput](t)(o.ListRoots(c, &organizations.ListRootsInput{}))
+		ou := must[*organizations.CreateOrganizationalUnitOutput](t)(o.CreateOrganizationalUnit(c, &organizations.CreateOrganizationalUnitInput{
+			ParentId: roots.Roots[0].Id, Name: aws.String("Workloads")}))
+		if _, err := o.MoveAccount(c, &organizations.MoveAccountInput{AccountId: aws.String(member), SourceParentId: roots.Roots[0].Id,
+			DestinationParentId: ou.OrganizationalUnit.Id}); err != nil {
+			t.Fatal(err)
+		}
 		b := e.tab(t, browser)
 		b.signinUser(testAccount, "ops", "Ops-password-123")
-		b.open("/switchrole?account=" + member + "&roleName=OrganizationAccountAccessRole&displayName=dev&color=B7CA9D")
+		// The accounts, with the tree: dev under the Workloads OU.
+		b.open("/console/organizations/accounts")
+		if tree := b.text("[data-testid=tree]"); !strings.Contains(tree, "Workloads") || !strings.Contains(b.text("[data-testid=tree] li li li"), "dev ("+member+")") {
+			t.Errorf("organization tree %q", tree)
+		}
+		b.press(chromedp.Click(`//a[normalize-space()='OrganizationAccountAccessRole']`))
 		if status := b.click("Switch Role"); status != 200 || b.alert() != "" {
 			t.Fatalf("switch into %s: %d %q", member, status, b.alert())
 		}
