@@ -46,6 +46,7 @@ type serveOptions struct {
 	logRequests        bool
 	auditLog           string
 	workload           workloadFlags
+	ops                opsFlags
 	dsnGiven           bool
 }
 
@@ -85,6 +86,9 @@ func (o *serveOptions) check() error {
 		}
 	}
 	if err := o.workload.check(); err != nil {
+		return err
+	}
+	if err := o.ops.check(); err != nil {
 		return err
 	}
 	if err := o.cfg.Validate(); err != nil {
@@ -224,8 +228,13 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				scheme = "https"
 			}
 			cfg.Endpoint = scheme + "://" + l.Addr().String()
+			o.ops.configure(cfg)
 			srv, err := server.New(ctx, *cfg)
 			if err != nil {
+				l.Close()
+				return err
+			}
+			if err := o.ops.applyInit(ctx, srv, cfg.Log); err != nil {
 				l.Close()
 				return err
 			}
@@ -235,6 +244,12 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				return err
 			}
 			defer stopWorkload()
+			stopPprof, err := o.ops.startPprof(ctx, cfg.Log)
+			if err != nil {
+				l.Close()
+				return err
+			}
+			defer stopPprof()
 			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "console", cfg.Endpoint+"/console/"+srv.AccountID, "account", srv.AccountID, "data", cfg.DataDir)
 			return srv.Serve(ctx, l)
 		},
@@ -252,6 +267,7 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 	f.StringVar(&o.logFile, "log-file", "", "append every log line, one per request included, to this file")
 	f.BoolVar(&o.logRequests, "log-requests", false, "also print one line per request on standard error")
 	o.workload.register(f)
+	o.ops.register(f)
 	f.StringVar(&o.auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
 	f.Float64Var(&cfg.UnsignedLimit.Rate, "federation-rate", 5, "unsigned federation calls (AssumeRoleWithWebIdentity/SAML) a second per source address, after the burst")

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/mantle-iam/mantle/internal/store"
@@ -298,5 +300,22 @@ var roleTests = []testCase{
 		f.must(f.s.Roles().Delete(f.ctx, "AROA1"), "delete")
 		_, err = f.s.Roles().Get(f.ctx, acct1, "deployer2")
 		f.wantErr(err, store.ErrNotFound, "get deleted")
+	}},
+	{name: "Role/SetLastUsed", run: func(t *testing.T, f *fixture) {
+		f.accounts()
+		for _, id := range []string{"AROA1", "AROA2", "AROA3"} {
+			f.must(f.s.Roles().Create(f.ctx, &store.Role{AccountID: acct1, ID: id, Name: id, Path: "/", TrustPolicy: "{}",
+				MaxSessionDuration: 3600, CreatedAt: at(1)}), "create")
+		}
+		// A deleted role's ID is skipped, not an error.
+		f.must(f.s.Roles().SetLastUsed(f.ctx, at(5), "eu-west-1", []string{"AROA1", "AROA3", "AROAGONE"}), "set last used")
+		f.must(f.s.Roles().SetLastUsed(f.ctx, at(6), "us-east-1", nil), "set nothing")
+		for id, want := range map[string]*time.Time{"AROA1": ptr(at(5)), "AROA2": nil, "AROA3": ptr(at(5))} {
+			got, err := f.s.Roles().GetByID(f.ctx, id)
+			f.must(err, "get")
+			if (want == nil) != (got.LastUsedAt == nil) || want != nil && (!want.Equal(*got.LastUsedAt) || got.LastUsedRegion != "eu-west-1") {
+				t.Errorf("%s last used %v in %q, want %v", id, got.LastUsedAt, got.LastUsedRegion, want)
+			}
+		}
 	}},
 }
