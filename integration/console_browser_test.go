@@ -236,10 +236,6 @@ const redAlert = "rgb(164, 38, 15)"
 func TestConsoleBrowser(t *testing.T) {
 	browser := newChromium(t)
 	e := startConsole(t)
-	// The whole tutorial shares one context: it takes far longer than one
-	// API call's default allowance on a loaded machine.
-	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	admin := e.iam(e.root())
 	const stsPassword = "Tutorial-pass-12"
 	denied := "User: arn:aws:iam::" + testAccount + ":user/sts_user is not authorized to perform: iam:ListUsers on resource: arn:aws:iam::" + testAccount + ":user/ because no identity-based policy allows the iam:ListUsers action"
@@ -352,9 +348,15 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 		b.accessible()
 		b.shot("08-event-history")
+		// From a temporary key to the sign-in that issued it.
+		b.press(chromedp.Click(`//table[@data-testid="events"]//a[starts-with(normalize-space(), "ASIA")]`))
+		if issued := b.text("[data-testid=events] tbody"); !strings.Contains(issued, "ConsoleLogin") {
+			t.Errorf("the events naming sts_user's console key lack its ConsoleLogin:\n%s", issued)
+		}
 	})
 
 	t.Run("wrong password and lock", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("locky")}); err != nil {
 			t.Fatal(err)
 		}
@@ -399,6 +401,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("MFA sign-in", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.CreateUser(c, &iam.CreateUserInput{UserName: aws.String("mfa_user")}); err != nil {
 			t.Fatal(err)
 		}
@@ -431,6 +434,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("forced password change", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		if _, err := admin.UpdateAccountPasswordPolicy(c, &iam.UpdateAccountPasswordPolicyInput{MinimumPasswordLength: aws.Int32(14),
 			RequireNumbers: true, AllowUsersToChangePassword: true}); err != nil {
 			t.Fatal(err)
@@ -470,6 +474,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("cross-account switch", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		o := e.orgs(e.root())
 		if _, err := o.CreateOrganization(c, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}); err != nil {
 			t.Fatal(err)
@@ -486,9 +491,21 @@ func TestConsoleBrowser(t *testing.T) {
 		if _, err := admin.CreateLoginProfile(c, &iam.CreateLoginProfileInput{UserName: aws.String("ops"), Password: aws.String("Ops-password-123")}); err != nil {
 			t.Fatal(err)
 		}
+		roots := must[*organizations.ListRootsOutput](t)(o.ListRoots(c, &organizations.ListRootsInput{}))
+		ou := must[*organizations.CreateOrganizationalUnitOutput](t)(o.CreateOrganizationalUnit(c, &organizations.CreateOrganizationalUnitInput{
+			ParentId: roots.Roots[0].Id, Name: aws.String("Workloads")}))
+		if _, err := o.MoveAccount(c, &organizations.MoveAccountInput{AccountId: aws.String(member), SourceParentId: roots.Roots[0].Id,
+			DestinationParentId: ou.OrganizationalUnit.Id}); err != nil {
+			t.Fatal(err)
+		}
 		b := e.tab(t, browser)
 		b.signinUser(testAccount, "ops", "Ops-password-123")
-		b.open("/switchrole?account=" + member + "&roleName=OrganizationAccountAccessRole&displayName=dev&color=B7CA9D")
+		// The accounts, with the tree: dev under the Workloads OU.
+		b.open("/console/organizations/accounts")
+		if tree := b.text("[data-testid=tree]"); !strings.Contains(tree, "Workloads") || !strings.Contains(b.text("[data-testid=tree] li li li"), "dev ("+member+")") {
+			t.Errorf("organization tree %q", tree)
+		}
+		b.press(chromedp.Click(`//a[normalize-space()='OrganizationAccountAccessRole']`))
 		if status := b.click("Switch Role"); status != 200 || b.alert() != "" {
 			t.Fatalf("switch into %s: %d %q", member, status, b.alert())
 		}
@@ -503,6 +520,7 @@ func TestConsoleBrowser(t *testing.T) {
 	})
 
 	t.Run("federation sign-in", func(t *testing.T) {
+		c := ctx(t) // each subtest its own deadline: the suite runs longer than one
 		broker := e.newUser("fed_broker", policyDoc(allowOn("sts:GetFederationToken", "*"), allowOn("iam:ListUsers", "*")))
 		fed := must[*sts.GetFederationTokenOutput](t)(e.sts(broker).GetFederationToken(c, &sts.GetFederationTokenInput{
 			Name: aws.String("carol"), Policy: aws.String(policyDoc(allowOn("iam:ListUsers", "*")))}))
@@ -528,6 +546,16 @@ func TestConsoleBrowser(t *testing.T) {
 		b.shot("14-policy")
 		b.open("/console/organizations/accounts")
 		b.shot("15-accounts")
+		// Assigning a virtual MFA device shows its QR code, allowed by the
+		// content security policy (data: images only).
+		b.open("/console/iam/users/sts_user")
+		b.click("Assign MFA device")
+		if w := evalAs[int](b, `document.querySelector('img').naturalWidth`); w == 0 {
+			t.Error("the MFA device's QR code does not render")
+		}
+		b.accessible()
+		b.do(chromedp.ScrollIntoView(`img`))
+		b.shot("16-mfa-device")
 	})
 }
 

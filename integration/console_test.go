@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/mantle-iam/mantle/internal/server"
 )
@@ -176,6 +178,23 @@ func TestConsoleTutorial(t *testing.T) {
 	}
 	if !refused {
 		t.Error("no refused ListUsers from the console in the trail")
+	}
+	// From the temporary key of a call made as ReadIAM in the console to the
+	// SwitchRole that issued it, and who switched.
+	var key string
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyEventName, "ListUsers") {
+		if r := record(t, ev); r.UserIdentity.Type == "AssumedRole" && r.ErrorCode == "" {
+			key = r.UserIdentity.AccessKeyID
+		}
+	}
+	var issued bool
+	for _, ev := range lookup(t, ct, cttypes.LookupAttributeKeyResourceName, key) {
+		if r := record(t, ev); r.EventName == "SwitchRole" && r.UserIdentity.UserName == "sts_user" {
+			issued = true
+		}
+	}
+	if key == "" || !issued {
+		t.Errorf("the console's role key %q is not traced to sts_user's SwitchRole", key)
 	}
 	// A failed sign-in: {"ConsoleLogin":"Failure"} and "Failed authentication".
 	var failed bool
@@ -480,6 +499,30 @@ func TestConsolePages(t *testing.T) {
 			t.Errorf("%s: %d %q, want %d %q with %q", st.name, status, got, st.status, st.alert, st.contains)
 		}
 	}
+	// A virtual MFA device, as AWS's console assigns one: its secret (and
+	// QR code) shown once, then two consecutive codes.
+	_, page := post("/console/iam/users/dev/mfa", "device", "dev")
+	seed := regexp.MustCompile(`data-testid="mfa-seed">([A-Z2-7]+)</code>`).FindStringSubmatch(page)
+	serial := regexp.MustCompile(`name="serial" value="([^"]+)"`).FindStringSubmatch(page)
+	if seed == nil || serial == nil || !strings.Contains(page, `src="data:image/png;base64,`) {
+		t.Fatalf("new MFA device page:\n%s", page)
+	}
+	code := func(at time.Time) string {
+		c, err := totp.GenerateCodeCustom(seed[1], at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if status, page := post("/console/iam/users/dev/mfa-enable", "serial", serial[1], "code1", "123456", "code2", "654321"); status != http.StatusForbidden ||
+		!strings.HasPrefix(alert(page), "Authentication code for device is not valid.") {
+		t.Errorf("wrong MFA codes: %d %q", status, alert(page))
+	}
+	now := time.Now()
+	if status, page := post("/console/iam/users/dev/mfa-enable", "serial", serial[1], "code1", code(now.Add(-30*time.Second)), "code2", code(now)); status != 200 ||
+		alert(page) != "" || !strings.Contains(page, "<code>"+serial[1]+"</code> since") {
+		t.Errorf("enable MFA: %d %q", status, alert(page))
+	}
 	if _, page := b.do("GET", "/console/iam/simulator?"+url.Values{"principal": {"arn:aws:iam::" + testAccount + ":user/dev"}, "actions": {"iam:CreateUser"}}.Encode(), nil); !strings.Contains(page, `<td class="denied">implicitDeny</td>`) {
 		t.Error("the simulator does not deny iam:CreateUser to a read-only user")
 	}
@@ -566,5 +609,50 @@ func TestConsolePasswordExpiry(t *testing.T) {
 	mu.Unlock()
 	if _, status, page := signin("older", "Old-password-1"); status != http.StatusUnauthorized || alert(page) != "Your password has expired. Ask your administrator to set a new one." {
 		t.Fatalf("hard expiry: %d %q", status, alert(page))
+	}
+}
+
+// A console session lasts AWS's 12 hours for the root user too, though
+// STS gives root sessions an hour: the console renews the session's
+// credentials while it lasts, and not beyond.
+func TestConsoleSessionLifetime(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	e := startConfig(t, func(c *server.Config) { c.Now, c.RootEmail, c.RootPassword = clock, rootEmail, rootPassword })
+	b := newBrowser(t, e)
+	b.do("GET", "/console", nil)
+	b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {rootEmail}, "password": {rootPassword}})
+	for _, d := range []time.Duration{90 * time.Minute, 5 * time.Hour, 5 * time.Hour} {
+		advance(d)
+		if status, page := b.do("GET", "/console/iam/roles", nil); status != 200 || alert(page) != "" || !strings.Contains(page, "Root user @") {
+			t.Fatalf("%v later: %d %q", d, status, alert(page))
+		}
+	}
+	advance(2 * time.Hour) // 13.5 hours in
+	if status, page := b.do("GET", "/console/iam/roles", nil); status != 200 || !strings.Contains(page, ">Email</label>") {
+		t.Fatalf("after 12 hours: %d, not the sign-in page", status)
+	}
+}
+
+// A switch-role link opened while signed out leads through the sign-in
+// page back to the switch-role form; a redirect off the console is ignored.
+func TestConsoleSigninRedirect(t *testing.T) {
+	e := startConsole(t)
+	b := newBrowser(t, e)
+	link := "/switchrole?account=" + testAccount + "&roleName=ReadIAM&displayName=Reader"
+	_, page := b.do("GET", link, nil)
+	m := regexp.MustCompile(`name="redirect" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil || html.UnescapeString(m[1]) != link {
+		t.Fatalf("sign-in page keeps no redirect to %s", link)
+	}
+	for redirect, want := range map[string]string{html.UnescapeString(m[1]): `value="Reader"`, "https://evil.example.com/": "<h1>Users</h1>"} {
+		b := newBrowser(t, e)
+		b.do("GET", "/console", nil)
+		status, page := b.do("POST", "/console/auth/signin", url.Values{"csrf": {b.csrf}, "kind": {"root"}, "email": {rootEmail}, "password": {rootPassword}, "redirect": {redirect}})
+		if status != 200 || !strings.Contains(page, want) {
+			t.Errorf("after signing in with redirect %s: %d, page lacks %s", redirect, status, want)
+		}
 	}
 }

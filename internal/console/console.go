@@ -93,10 +93,13 @@ type Config struct {
 	Log    *slog.Logger
 }
 
-// Limits. AWS's console session for an IAM user lasts 12 hours (the
-// GetSessionToken default mantle's session takes); a switched role's
-// session lasts one hour, AWS's console default for role switching.
+// Limits. AWS's console session lasts 12 hours for an IAM user or the
+// root user ("a login session will expire in 12 hours when you sign into
+// the AWS Management Console with your AWS or IAM account credentials",
+// AWS's sign-in FAQ); a switched role's session lasts one hour, AWS's
+// console default for role switching.
 const (
+	consoleSession     = 12 * time.Hour
 	roleSessionSeconds = 3600
 	maxSessions        = 100000
 	recentRoles        = 5
@@ -110,9 +113,9 @@ type Console struct {
 	mux   *http.ServeMux
 	guard *guard
 	// signinTokens are the federation endpoint's sign-in tokens.
-	signinTokens tokenTable
+	signinTokens *expiring[*signinToken]
 	// pending are sign-ins waiting for their MFA code.
-	pending pendingTable
+	pending *expiring[*pendingMFA]
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -167,7 +170,7 @@ func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, signinTokens: tokenTable{m: map[string]*signinToken{}}, sessions: map[string]*session{}}
+	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: newExpiring[*pendingMFA](), signinTokens: newExpiring[*signinToken](), sessions: map[string]*session{}}
 	static, _ := fs.Sub(assets, "assets")
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)
@@ -226,9 +229,10 @@ func Limited(r *http.Request) bool {
 
 func (h *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	// The console's pages reference only their own origin; nothing may
-	// frame them (clickjacking of the switch-role form).
-	hd.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
+	// The console's pages reference only their own origin (and data:
+	// images: a new MFA device's QR code); nothing may frame them
+	// (clickjacking of the switch-role form).
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "same-origin")
@@ -252,6 +256,7 @@ type view struct {
 	Switch   roleLink
 	Colors   []roleColor
 	Root     bool   // the sign-in form's choice
+	Redirect string // the console page a signed-out browser asked for
 	Email    string // the root user's, on the sign-in form
 	Policy   *store.PasswordPolicy
 	// SwitchLink and SwitchLinkAbs are the role page's switch-role link.
@@ -379,11 +384,12 @@ func (h *Console) caller(r *http.Request) *auth.Caller {
 // acting is the Caller of the session's current identity, opened from its
 // sealed token exactly as the API opens a temporary key's.
 func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
+	now := h.cfg.Now()
 	h.mu.Lock()
-	tok := s.token
+	tok, base := s.token, true
 	if s.role != nil {
-		if h.cfg.Now().Before(s.role.expires) {
-			tok = s.role.token
+		if now.Before(s.role.expires) {
+			tok, base = s.role.token, false
 		} else {
 			s.role = nil
 		}
@@ -393,7 +399,23 @@ func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cl.Expired(h.cfg.Now()) {
+	if cl.Expired(now) && base && now.Before(s.expires) {
+		// The console session outlives its first credentials (a root
+		// user's last an hour, STS's limit; a broker's may be shorter than
+		// the SessionDuration asked): the same session key is resealed for
+		// another hour at most, never past the console session.
+		cl.IssuedAt, cl.ExpiresAt = now, now.Add(time.Hour)
+		if s.expires.Before(cl.ExpiresAt) {
+			cl.ExpiresAt = s.expires
+		}
+		if tok, err = h.cfg.Tokens.Seal(cl); err != nil {
+			return nil, err
+		}
+		h.mu.Lock()
+		s.token = tok
+		h.mu.Unlock()
+	}
+	if cl.Expired(now) {
 		return nil, awserr.New("ExpiredToken", http.StatusForbidden, "The security token included in the request is expired")
 	}
 	c := h.caller(r)
@@ -649,7 +671,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 		fail(statusOf(err), errorMessage(err))
 		return
 	}
-	e.Output = signinResult{"SwitchRole", "Success"}
+	e.Output = signinResult{"SwitchRole", "Success", out.Credentials.AccessKeyId}
 	if err := h.cfg.Audit.Record(ctx, e); err != nil {
 		fail(http.StatusServiceUnavailable, "The role switch could not be recorded. Try again later.")
 		return

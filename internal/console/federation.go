@@ -8,7 +8,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/token"
@@ -35,42 +34,6 @@ type signinToken struct {
 	sessionToken string
 	claims       *token.Claims
 	sessionEnd   time.Time
-	expires      time.Time
-}
-
-type tokenTable struct {
-	mu sync.Mutex
-	m  map[string]*signinToken
-}
-
-func (t *tokenTable) put(key string, v *signinToken, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if len(t.m) >= maxSessions {
-		for k, o := range t.m {
-			if now.After(o.expires) {
-				delete(t.m, k)
-			}
-		}
-		if len(t.m) >= maxSessions {
-			return false
-		}
-	}
-	t.m[key] = v
-	return true
-}
-
-// take returns the token's entry and forgets it: a sign-in token opens one
-// session.
-func (t *tokenTable) take(key string, now time.Time) *signinToken {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	v := t.m[key]
-	delete(t.m, key)
-	if v != nil && now.After(v.expires) {
-		return nil
-	}
-	return v
 }
 
 func (h *Console) federation(w http.ResponseWriter, r *http.Request) {
@@ -135,14 +98,12 @@ func (h *Console) getSigninToken(w http.ResponseWriter, q url.Values) {
 			fedError(w, http.StatusBadRequest, "SessionDuration must be between 900 and 43200 seconds.")
 			return
 		}
-		// The console acts with these credentials, so the session ends
-		// when they do at the latest.
-		if e := now.Add(time.Duration(n) * time.Second); e.Before(end) {
-			end = e
-		}
+		// The console session is its own length: its credentials are
+		// renewed while it lasts (Console.acting).
+		end = now.Add(time.Duration(n) * time.Second)
 	}
 	key := randomString()
-	if !h.signinTokens.put(key, &signinToken{sessionToken: sess.SessionToken, claims: cl, sessionEnd: end, expires: now.Add(signinTokenTTL)}, now) {
+	if !h.signinTokens.put(key, &signinToken{sessionToken: sess.SessionToken, claims: cl, sessionEnd: end}, now.Add(signinTokenTTL), now) {
 		fedError(w, http.StatusServiceUnavailable, "Too many sign-in tokens outstanding. Try again later.")
 		return
 	}
@@ -161,8 +122,9 @@ func (h *Console) federatedLogin(w http.ResponseWriter, r *http.Request, q url.V
 		fedError(w, http.StatusBadRequest, "Destination must be a page of this console or of AWS's console.")
 		return
 	}
-	t := h.signinTokens.take(q.Get("SigninToken"), now)
-	if t == nil || !now.Before(t.sessionEnd) {
+	// A sign-in token opens one session.
+	t, ok := h.signinTokens.get(q.Get("SigninToken"), now, true)
+	if !ok || !now.Before(t.sessionEnd) {
 		fedError(w, http.StatusBadRequest, "The sign-in token is not valid or has expired.")
 		return
 	}
@@ -177,7 +139,7 @@ func (h *Console) federatedLogin(w http.ResponseWriter, r *http.Request, q url.V
 	c.SetSession(cl)
 	c.AccessKeyID = cl.AccessKeyID
 	e := h.entry(r, "signin", "ConsoleLogin", c)
-	e.Output = signinResult{"ConsoleLogin", "Success"}
+	e.Output = signinResult{"ConsoleLogin", "Success", ""}
 	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
 		fedError(w, http.StatusServiceUnavailable, "Sign-in is unavailable. Try again later.")
 		return

@@ -3,8 +3,10 @@ package console
 import (
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Destination never sends the browser off this console, except that AWS's
@@ -53,4 +55,36 @@ func FuzzDestination(f *testing.F) {
 			t.Fatalf("destination(%q) = %q", raw, got)
 		}
 	})
+}
+
+// The table of short-lived entries: an entry lives until it expires, take
+// hands it out once, and a full table of live entries refuses more.
+func TestExpiring(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	tab := newExpiring[int]()
+	if !tab.put("a", 1, now.Add(time.Minute), now) {
+		t.Fatal("put refused")
+	}
+	if v, ok := tab.get("a", now, false); !ok || v != 1 {
+		t.Fatalf("get = %d, %v", v, ok)
+	}
+	if _, ok := tab.get("a", now.Add(2*time.Minute), false); ok {
+		t.Fatal("expired entry handed out")
+	}
+	tab.put("b", 2, now.Add(time.Minute), now)
+	if _, ok := tab.get("b", now, true); !ok {
+		t.Fatal("take of a live entry failed")
+	}
+	if _, ok := tab.get("b", now, true); ok {
+		t.Fatal("an entry taken twice")
+	}
+	for i := range maxSessions {
+		tab.put(strconv.Itoa(i), i, now.Add(time.Minute), now)
+	}
+	if tab.put("x", 0, now.Add(time.Minute), now) {
+		t.Fatal("a full table took more")
+	}
+	if !tab.put("x", 0, now.Add(3*time.Minute), now.Add(2*time.Minute)) || len(tab.m) != 1 {
+		t.Fatalf("expired entries not pruned: %d left", len(tab.m))
+	}
 }

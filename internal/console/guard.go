@@ -100,8 +100,12 @@ func (g *guard) prune(now time.Time) {
 }
 
 // signinResult is a sign-in event's responseElements, e.g.
-// {"ConsoleLogin":"Success"}, as CloudTrail records them.
-type signinResult struct{ name, value string }
+// {"ConsoleLogin":"Success"}, as CloudTrail records them. key is the
+// temporary access key the sign-in or switch issued to the console: not in
+// the record (AWS's has none), but a resource of the event, so LookupEvents
+// by ResourceName traces a console session's key to who obtained it, as
+// it does an AssumeRole's.
+type signinResult struct{ name, value, key string }
 
 func (r signinResult) AppendAudit(b []byte) ([]byte, bool) {
 	b = append(b, '{')
@@ -118,4 +122,21 @@ func (r signinResult) StringField(name string) string {
 	return ""
 }
 
-func (signinResult) StructField(string) wire.Fields { return nil }
+func (r signinResult) StructField(name string) wire.Fields {
+	if name == "Credentials" && r.key != "" {
+		return issuedKey(r.key)
+	}
+	return nil
+}
+
+// issuedKey is the Credentials member of a sign-in's result: its key ID.
+type issuedKey string
+
+func (k issuedKey) StringField(name string) string {
+	if name == "AccessKeyId" {
+		return string(k)
+	}
+	return ""
+}
+
+func (issuedKey) StructField(string) wire.Fields { return nil }

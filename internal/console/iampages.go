@@ -2,7 +2,9 @@ package console
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -28,9 +30,10 @@ func (e *errs) keep(err error) bool {
 	return err == nil
 }
 
-func (h *Console) finish(w http.ResponseWriter, v *view, page string, e errs) {
-	status := http.StatusOK
-	if e.err != nil && v.Error == "" {
+// finish renders a page: with status when a form on it failed (v.Error
+// says why), otherwise with the first refusal of its calls, if any.
+func (h *Console) finish(w http.ResponseWriter, v *view, page string, e errs, status int) {
+	if status == http.StatusOK && e.err != nil && v.Error == "" {
 		v.Error, status = errorMessage(e.err), statusOf(e.err)
 	}
 	h.render(w, status, page, v)
@@ -61,11 +64,15 @@ func decoded(doc string) string {
 // userPage is a user's summary: groups, access keys, MFA devices, console
 // password and attached policies.
 type userPage struct {
-	User     *iamapi.User
-	Groups   []iamapi.Group
-	All      []iamapi.Group
-	Keys     []iamapi.AccessKeyMetadata
-	NewKey   *iamapi.AccessKey
+	User   *iamapi.User
+	Groups []iamapi.Group
+	All    []iamapi.Group
+	Keys   []iamapi.AccessKeyMetadata
+	NewKey *iamapi.AccessKey
+	// NewMFA is a virtual MFA device just created, waiting for its two
+	// codes: its seed and QR code are shown this once.
+	NewMFA   *iamapi.VirtualMFADevice
+	QR       template.URL
 	MFA      []iamapi.MFADevice
 	Login    *iamapi.LoginProfile
 	Attached []iamapi.AttachedPolicy
@@ -73,19 +80,21 @@ type userPage struct {
 }
 
 func (h *Console) user(w http.ResponseWriter, r *http.Request, s *session) {
-	h.showUser(w, r, s, r.PathValue("name"), nil, "", http.StatusOK)
+	h.showUser(w, r, s, r.PathValue("name"), &userPage{}, "", http.StatusOK)
 }
 
-func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, name string, key *iamapi.AccessKey, msg string, status int) {
+func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, name string, d *userPage, msg string, status int) {
 	v := h.page(s, "User "+name)
 	v.Error = msg
-	d := &userPage{NewKey: key}
+	if d.NewMFA != nil {
+		d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(d.NewMFA.QRCodePNG))
+	}
 	v.D = d
 	var e errs
 	api := h.cfg.IAM
 	u, err := act(h, r, s, "GetUser", api.GetUser, "UserName", name)
 	if !e.keep(err) {
-		h.finish(w, v, "user", e)
+		h.finish(w, v, "user", e, status)
 		return
 	}
 	d.User = u.User
@@ -112,11 +121,7 @@ func (h *Console) showUser(w http.ResponseWriter, r *http.Request, s *session, n
 	if pols, err := h.allPolicies(r, s); err == nil {
 		d.Policies = pols
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "user", v)
-		return
-	}
-	h.finish(w, v, "user", e)
+	h.finish(w, v, "user", e, status)
 }
 
 // userAction is one of the user page's forms.
@@ -132,9 +137,20 @@ func (h *Console) userAction(w http.ResponseWriter, r *http.Request, s *session)
 		var out *iamapi.CreateAccessKeyOutput
 		if out, err = act(h, r, s, "CreateAccessKey", api.CreateAccessKey, "UserName", name); err == nil {
 			// The secret is shown once, on this answer, as AWS's console does.
-			h.showUser(w, r, s, name, out.AccessKey, "", http.StatusOK)
+			h.showUser(w, r, s, name, &userPage{NewKey: out.AccessKey}, "", http.StatusOK)
 			return
 		}
+	case "mfa":
+		// AWS's console flow: create the virtual device, show its secret,
+		// then enable it with two consecutive codes.
+		var out *iamapi.CreateVirtualMFADeviceOutput
+		if out, err = act(h, r, s, "CreateVirtualMFADevice", api.CreateVirtualMFADevice, "VirtualMFADeviceName", r.PostFormValue("device")); err == nil {
+			h.showUser(w, r, s, name, &userPage{NewMFA: out.VirtualMFADevice}, "", http.StatusOK)
+			return
+		}
+	case "mfa-enable":
+		_, err = act(h, r, s, "EnableMFADevice", api.EnableMFADevice, "UserName", name, "SerialNumber", r.PostFormValue("serial"),
+			"AuthenticationCode1", strings.TrimSpace(r.PostFormValue("code1")), "AuthenticationCode2", strings.TrimSpace(r.PostFormValue("code2")))
 	case "key-status":
 		_, err = act(h, r, s, "UpdateAccessKey", api.UpdateAccessKey, "UserName", name, "AccessKeyId", r.PostFormValue("key"), "Status", r.PostFormValue("status"))
 	case "key-delete":
@@ -157,7 +173,7 @@ func (h *Console) userAction(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	h.back(w, r, err, "/console/iam/users/"+url.PathEscape(name), func(msg string, status int) {
-		h.showUser(w, r, s, name, nil, msg, status)
+		h.showUser(w, r, s, name, &userPage{}, msg, status)
 	})
 }
 
@@ -182,11 +198,7 @@ func (h *Console) showGroups(w http.ResponseWriter, r *http.Request, s *session,
 	if g, err := act(h, r, s, "ListGroups", h.cfg.IAM.ListGroups, "MaxItems", "1000"); e.keep(err) {
 		d.Groups = g.Groups
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "groups", v)
-		return
-	}
-	h.finish(w, v, "groups", e)
+	h.finish(w, v, "groups", e, status)
 }
 
 func (h *Console) createGroup(w http.ResponseWriter, r *http.Request, s *session) {
@@ -214,11 +226,7 @@ func (h *Console) showGroup(w http.ResponseWriter, r *http.Request, s *session, 
 			d.Policies = pols
 		}
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "group", v)
-		return
-	}
-	h.finish(w, v, "group", e)
+	h.finish(w, v, "group", e, status)
 }
 
 func (h *Console) attachGroupPolicy(w http.ResponseWriter, r *http.Request, s *session) {
@@ -263,11 +271,7 @@ func (h *Console) showPolicies(w http.ResponseWriter, r *http.Request, s *sessio
 	if p, err := act(h, r, s, "ListPolicies", h.cfg.IAM.ListPolicies, "Scope", d.Scope, "MaxItems", "1000"); e.keep(err) {
 		d.Policies = p.Policies
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "policies", v)
-		return
-	}
-	h.finish(w, v, "policies", e)
+	h.finish(w, v, "policies", e, status)
 }
 
 func (h *Console) createPolicy(w http.ResponseWriter, r *http.Request, s *session) {
@@ -316,11 +320,7 @@ func (h *Console) showPolicy(w http.ResponseWriter, r *http.Request, s *session,
 			d.Draft = d.Document
 		}
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "policy", v)
-		return
-	}
-	h.finish(w, v, "policy", e)
+	h.finish(w, v, "policy", e, status)
 }
 
 func (h *Console) createPolicyVersion(w http.ResponseWriter, r *http.Request, s *session) {
@@ -356,11 +356,7 @@ func (h *Console) showProviders(w http.ResponseWriter, r *http.Request, s *sessi
 	if p, err := act(h, r, s, "ListSAMLProviders", h.cfg.IAM.ListSAMLProviders); e.keep(err) {
 		d.SAML = p.SAMLProviderList
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "providers", v)
-		return
-	}
-	h.finish(w, v, "providers", e)
+	h.finish(w, v, "providers", e, status)
 }
 
 func (h *Console) createProvider(w http.ResponseWriter, r *http.Request, s *session) {
@@ -404,11 +400,7 @@ func (h *Console) showAccount(w http.ResponseWriter, r *http.Request, s *session
 	} else if !isNoSuchEntity(err) {
 		e.keep(err)
 	}
-	if status != http.StatusOK {
-		h.render(w, status, "account", v)
-		return
-	}
-	h.finish(w, v, "account", e)
+	h.finish(w, v, "account", e, status)
 }
 
 func (h *Console) accountAction(w http.ResponseWriter, r *http.Request, s *session) {
@@ -477,7 +469,7 @@ func (h *Console) simulator(w http.ResponseWriter, r *http.Request, s *session) 
 			d.Results = out.EvaluationResults
 		}
 	}
-	h.finish(w, v, "simulator", e)
+	h.finish(w, v, "simulator", e, http.StatusOK)
 }
 
 func isNoSuchEntity(err error) bool {

@@ -37,6 +37,15 @@ func actJSON[T any, I interface {
 // link into its OrganizationAccountAccessRole.
 type accountsPage struct {
 	Accounts []accountRow
+	// Tree is the organization's root with its OUs and their accounts.
+	Tree *orgNode
+}
+
+// orgNode is a root or an OU of the tree, with its accounts' names.
+type orgNode struct {
+	Name, ID string
+	Accounts []string
+	Children []*orgNode
 }
 
 type accountRow struct {
@@ -70,5 +79,39 @@ func (h *Console) accounts(w http.ResponseWriter, r *http.Request, s *session) {
 			break
 		}
 	}
-	h.finish(w, v, "accounts", e)
+	if e.err == nil {
+		roots, err := actJSON(h, r, s, "ListRoots", h.cfg.Orgs.ListRoots, map[string]any{})
+		if e.keep(err) && len(roots.Roots) > 0 {
+			d.Tree = &orgNode{Name: roots.Roots[0].Name, ID: roots.Roots[0].Id}
+			e.keep(h.orgTree(r, s, d.Tree, 0))
+		}
+	}
+	h.finish(w, v, "accounts", e, http.StatusOK)
+}
+
+// orgTree fills n with its accounts and OUs, depth first (Organizations
+// nests OUs five deep at most).
+func (h *Console) orgTree(r *http.Request, s *session, n *orgNode, depth int) error {
+	accts, err := actJSON(h, r, s, "ListAccountsForParent", h.cfg.Orgs.ListAccountsForParent, map[string]any{"ParentId": n.ID})
+	if err != nil {
+		return err
+	}
+	for _, a := range accts.Accounts {
+		n.Accounts = append(n.Accounts, a.Name+" ("+a.Id+")")
+	}
+	if depth > 5 {
+		return nil
+	}
+	ous, err := actJSON(h, r, s, "ListOrganizationalUnitsForParent", h.cfg.Orgs.ListOrganizationalUnitsForParent, map[string]any{"ParentId": n.ID})
+	if err != nil {
+		return err
+	}
+	for _, ou := range ous.OrganizationalUnits {
+		c := &orgNode{Name: ou.Name, ID: ou.Id}
+		n.Children = append(n.Children, c)
+		if err := h.orgTree(r, s, c, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -33,6 +33,7 @@ type identity struct {
 	mfaSerial     string
 	resetRequired bool
 	guardKey      string
+	next          string
 }
 
 func (id *identity) caller(c *auth.Caller) *auth.Caller {
@@ -47,17 +48,26 @@ func (id *identity) caller(c *auth.Caller) *auth.Caller {
 // pendingMFA is a sign-in whose password was right, waiting for its MFA
 // code. Only its random ID leaves the server.
 type pendingMFA struct {
-	csrf    string
-	id      *identity
+	csrf string
+	id   *identity
+}
+
+// expiring is a bounded table of short-lived entries (sign-ins waiting for
+// an MFA code, federation sign-in tokens), keyed by random IDs.
+type expiring[V any] struct {
+	mu sync.Mutex
+	m  map[string]expiringEntry[V]
+}
+
+type expiringEntry[V any] struct {
+	v       V
 	expires time.Time
 }
 
-type pendingTable struct {
-	mu sync.Mutex
-	m  map[string]*pendingMFA
-}
+func newExpiring[V any]() *expiring[V] { return &expiring[V]{m: map[string]expiringEntry[V]{}} }
 
-func (t *pendingTable) put(key string, p *pendingMFA, now time.Time) bool {
+// put adds v until expires, unless the table is full of live entries.
+func (t *expiring[V]) put(key string, v V, expires, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.m) >= maxSessions {
@@ -70,25 +80,23 @@ func (t *pendingTable) put(key string, p *pendingMFA, now time.Time) bool {
 			return false
 		}
 	}
-	t.m[key] = p
+	t.m[key] = expiringEntry[V]{v, expires}
 	return true
 }
 
-func (t *pendingTable) get(key string, now time.Time) *pendingMFA {
+// get returns the live entry of key; take also forgets it.
+func (t *expiring[V]) get(key string, now time.Time, take bool) (V, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	p := t.m[key]
-	if p != nil && now.After(p.expires) {
+	e, ok := t.m[key]
+	if ok && (take || now.After(e.expires)) {
 		delete(t.m, key)
-		return nil
 	}
-	return p
-}
-
-func (t *pendingTable) drop(key string) {
-	t.mu.Lock()
-	delete(t.m, key)
-	t.mu.Unlock()
+	if !ok || now.After(e.expires) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
 }
 
 func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
@@ -96,7 +104,8 @@ func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
 		return
 	}
-	h.showSignin(w, r, http.StatusOK, &view{Account: r.PathValue("account"), Root: r.URL.Query().Get("kind") == "root"})
+	h.showSignin(w, r, http.StatusOK, &view{Account: r.PathValue("account"), Root: r.URL.Query().Get("kind") == "root",
+		Redirect: r.URL.Query().Get("redirect")})
 }
 
 func (h *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, v *view) {
@@ -120,7 +129,8 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := &view{Root: r.PostFormValue("kind") == "root", Account: strings.TrimSpace(r.PostFormValue("account")),
-		UserName: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email"))}
+		UserName: strings.TrimSpace(r.PostFormValue("username")), Email: strings.TrimSpace(r.PostFormValue("email")),
+		Redirect: r.PostFormValue("redirect")}
 	password := r.PostFormValue("password")
 	key := "user/" + strings.ToLower(form.Account+"/"+form.UserName)
 	if form.Root {
@@ -153,6 +163,9 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id.guardKey = key
+	// After signing in, the page a signed-out browser asked for (a
+	// switch-role link): a page of this console only.
+	id.next, _ = destination(form.Redirect, r.Host)
 	if id.mfaSerial == "" {
 		h.open(w, r, id, "", func(status int, msg string) {
 			form.Error = msg
@@ -160,9 +173,9 @@ func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	p := &pendingMFA{csrf: randomString(), id: id, expires: h.cfg.Now().Add(mfaWait)}
+	p := &pendingMFA{csrf: randomString(), id: id}
 	pid := randomString()
-	if !h.pending.put(pid, p, h.cfg.Now()) {
+	if !h.pending.put(pid, p, h.cfg.Now().Add(mfaWait), h.cfg.Now()) {
 		form.Error = "Too many sign-ins in progress. Try again later."
 		h.showSignin(w, r, http.StatusServiceUnavailable, form)
 		return
@@ -219,7 +232,7 @@ func (h *Console) signinMFA(w http.ResponseWriter, r *http.Request) {
 	ck, _ := r.Cookie(mfaCookie)
 	var p *pendingMFA
 	if ck != nil {
-		p = h.pending.get(ck.Value, h.cfg.Now())
+		p, _ = h.pending.get(ck.Value, h.cfg.Now(), false)
 	}
 	if p == nil || !sameToken(p.csrf, r.PostFormValue("csrf")) {
 		h.forbidden(w)
@@ -229,14 +242,14 @@ func (h *Console) signinMFA(w http.ResponseWriter, r *http.Request) {
 		h.render(w, status, "mfa", &view{Title: "Multi-factor authentication", CSRF: p.csrf, Error: msg})
 	}
 	if !h.wait(w, r, p.id.guardKey, func(status int, msg string) {
-		h.pending.drop(ck.Value)
+		h.pending.get(ck.Value, h.cfg.Now(), true)
 		again(status, msg)
 	}) {
 		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code"))
 	if h.open(w, r, p.id, code, again) {
-		h.pending.drop(ck.Value)
+		h.pending.get(ck.Value, h.cfg.Now(), true)
 		setCookie(w, r, mfaCookie, "", -1)
 	}
 }
@@ -259,7 +272,7 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 			// A wrong MFA code: a failed sign-in like a wrong password.
 			h.guard.fail(id.guardKey, now)
 			e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-			e.Output = signinResult{"ConsoleLogin", "Failure"}
+			e.Output = signinResult{"ConsoleLogin", "Failure", ""}
 			_ = h.cfg.Audit.Record(ctx, e)
 			refuse(http.StatusUnauthorized, badSignin)
 			return false
@@ -267,21 +280,24 @@ func (h *Console) open(w http.ResponseWriter, r *http.Request, id *identity, cod
 		refuse(statusOf(err), errorMessage(err))
 		return false
 	}
-	e.Output = signinResult{"ConsoleLogin", "Success"}
+	e.Output = signinResult{"ConsoleLogin", "Success", out.Credentials.AccessKeyId}
 	if err := h.cfg.Audit.Record(ctx, e); err != nil {
 		refuse(http.StatusServiceUnavailable, "Sign-in is unavailable. Try again later.")
 		return false
 	}
 	h.guard.reset(id.guardKey)
 	s := &session{id: randomString(), csrf: randomString(), account: id.account, name: id.name, root: id.root,
-		newPassword: id.resetRequired, token: out.Credentials.SessionToken, expires: out.Credentials.Expiration}
+		newPassword: id.resetRequired, token: out.Credentials.SessionToken, expires: now.Add(consoleSession)}
 	if !h.add(s, now) {
 		refuse(http.StatusServiceUnavailable, "Too many console sessions. Try again later.")
 		return false
 	}
 	setCookie(w, r, csrfCookie, "", -1)
 	setCookie(w, r, cookieName, s.id, int(s.expires.Sub(now).Seconds()))
-	next := "/console/iam/users"
+	next := id.next
+	if next == "" {
+		next = "/console/iam/users"
+	}
 	if s.newPassword {
 		next = passwordPath
 	}
@@ -303,7 +319,7 @@ func (h *Console) recordFailure(r *http.Request, form *view, id *identity) {
 	}
 	e := h.entry(r, "signin", "ConsoleLogin", c)
 	e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-	e.Output = signinResult{"ConsoleLogin", "Failure"}
+	e.Output = signinResult{"ConsoleLogin", "Failure", ""}
 	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
 		h.cfg.Log.Warn("console sign-in event not recorded", "err", err)
 	}
