@@ -505,6 +505,31 @@ orgs_scp() {
 	eq "policies paged" "$(echo $OUT | wc -w)" 2
 }
 
+# Centralized root access: a root session of a member account limited to a
+# task policy (STS AssumeRoot).
+orgs_assume_root() {
+	call aws organizations describe-organization || ok aws organizations create-organization --feature-set ALL || return 1
+	local member k s t task=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials
+	ok aws organizations create-account --email rooted@example.com --account-name rooted --query CreateAccountStatus.AccountId --output text || return 1
+	member=$OUT
+	ok aws organizations enable-aws-service-access --service-principal iam.amazonaws.com || return 1
+	ok aws iam enable-organizations-root-sessions --query 'EnabledFeatures' --output text || return 1
+	eq "features" "$OUT" RootSessions || return 1
+	ok aws iam create-user --user-name root-ops || return 1
+	ok aws iam put-user-policy --user-name root-ops --policy-name assume-root --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoot","Resource":"*"}]}' || return 1
+	ok aws iam create-access-key --user-name root-ops --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text || return 1
+	read -r k s <<<"$OUT"
+	ok keys "$k" "$s" "" aws sts assume-root --target-principal "$member" --task-policy-arn "arn=$task" \
+		--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text || return 1
+	read -r k s t <<<"$OUT"
+	ok keys "$k" "$s" "$t" aws sts get-caller-identity --query Arn --output text || return 1
+	eq "root session" "$OUT" "arn:aws:iam::$member:root" || return 1
+	ok keys "$k" "$s" "$t" aws iam list-mfa-devices || return 1
+	fails AccessDenied keys "$k" "$s" "$t" aws iam create-user --user-name sneaky || return 1
+	case $ERR in *"with an explicit deny in a session policy"*) ;; *) WHY="outside the task: $ERR"; return 1 ;; esac
+}
+
 check create_user_and_keys create_user_and_keys
 check user_denied_message user_denied_message
 probe_sts
@@ -529,6 +554,7 @@ check err_empty_parameter err_empty_parameter
 check err_malformed_policy err_malformed_policy
 sts_check cross_account cross_account
 sts_check orgs_scp orgs_scp
+sts_check orgs_assume_root orgs_assume_root
 check special_characters special_characters
 write_profiles
 sts_check profile_role profile_role

@@ -227,7 +227,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
+		RoleUse: svc, RootSessions: orgsSvc, Messages: codec, Audit: rec, Now: cfg.Now,
 	})
 
 	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{})}
@@ -249,7 +249,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: Operations(iamHandlers(svc).Operations()),
+			Actions: Operations(rootAccessHandlers(iamHandlers(svc), orgsSvc).Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
