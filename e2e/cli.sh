@@ -487,6 +487,17 @@ orgs_scp() {
 	fails AccessDenied keys "$k" "$s" "$t" aws iam create-user --user-name dana || return 1
 	case $ERR in *"User: arn:aws:sts::$member:assumed-role/OrganizationAccountAccessRole/admin is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::$member:user/dana with an explicit deny in a service control policy"*) ;;
 	*) WHY="SCP denial: $ERR"; return 1 ;; esac
+	# The simulator and `mantle policy eval` reach the same decision from the
+	# same policies (the SCP levels root, Workloads, Prod, account).
+	ok keys "$k" "$s" "$t" aws iam simulate-principal-policy --policy-source-arn "arn:aws:iam::$member:role/OrganizationAccountAccessRole" \
+		--action-names iam:CreateUser --query 'EvaluationResults[0].[EvalDecision,OrganizationsDecisionDetail.AllowedByOrganizations]' --output text || return 1
+	eq "simulated" "$OUT" "explicitDeny	False" || return 1
+	local full='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	printf '%s' '{"principal":"arn:aws:sts::'"$member"':assumed-role/OrganizationAccountAccessRole/admin","action":"iam:CreateUser",
+		"resource":"arn:aws:iam::'"$member"':user/dana","identityPolicies":['"$full"'],
+		"serviceControlPolicies":[['"$full"'],['"$full"'],['"$full"',{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}],['"$full"']]}' >"$W/eval.json"
+	ok mantle policy eval --input "$W/eval.json" || return 1
+	case $OUT in *'"decision": "explicitDeny"'* | *'"decision":"explicitDeny"'*) ;; *) WHY="policy eval: $OUT"; return 1 ;; esac
 	ok aws iam create-user --user-name dana || return 1 # the management account
 	ok aws organizations move-account --account-id "$member" --source-parent-id "$prod" --destination-parent-id "$wl" || return 1
 	ok keys "$k" "$s" "$t" aws iam create-user --user-name dana --query User.Arn --output text || return 1
