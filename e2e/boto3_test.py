@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import struct
+import subprocess
 import sys
 import time
 import traceback
@@ -23,6 +24,8 @@ import boto3
 import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+import boto3_iamreports
 
 A = os.environ["MANTLE_ACCOUNT_ID"]
 W = os.environ["E2E_WORK"]
@@ -574,6 +577,38 @@ def web_identity():
                  RoleSessionName="intruder", WebIdentityToken=issuer.token("someone-else"))
 
 
+def user_credentials():
+    """Users' other credentials: GetMFADevice and MFA tags on the device mfa
+    enabled, an SSH key uploaded as PEM and read back as ssh-rsa, a server
+    certificate with its key, a CodeCommit credential."""
+    if S.get("mfa"):
+        serial, _ = S["mfa"]
+        d = iam.get_mfa_device(UserName="alice", SerialNumber=serial)
+        assert d["SerialNumber"] == serial and d["UserName"] == "alice" and "EnableDate" in d, d
+        iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "team", "Value": "e2e"}])
+        assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "team", "Value": "e2e"}]
+    work = os.environ["E2E_WORK"]
+    key, crt = os.path.join(work, "b3.key"), os.path.join(work, "b3.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-subj", "/CN=e2e.example.com", "-days", "30"], check=True, capture_output=True)
+    pub = subprocess.run(["openssl", "rsa", "-in", key, "-pubout"], check=True, capture_output=True).stdout.decode()
+    k = iam.upload_ssh_public_key(UserName="alice", SSHPublicKeyBody=pub)["SSHPublicKey"]
+    assert k["SSHPublicKeyId"].startswith("APKA") and k["Fingerprint"].count(":") == 15, k
+    got = iam.get_ssh_public_key(UserName="alice", SSHPublicKeyId=k["SSHPublicKeyId"], Encoding="SSH")["SSHPublicKey"]
+    assert got["SSHPublicKeyBody"].startswith("ssh-rsa "), got
+    expect_error("DuplicateSSHPublicKey", iam.upload_ssh_public_key, UserName="alice", SSHPublicKeyBody=pub)
+    iam.delete_ssh_public_key(UserName="alice", SSHPublicKeyId=k["SSHPublicKeyId"])
+    with open(crt) as f, open(key) as g:
+        body, pk = f.read(), g.read()
+    m = iam.upload_server_certificate(ServerCertificateName="e2e-b3", CertificateBody=body, PrivateKey=pk)["ServerCertificateMetadata"]
+    assert m["Arn"] == f"arn:aws:iam::{A}:server-certificate/e2e-b3" and m["ServerCertificateId"].startswith("ASCA"), m
+    expect_error("EntityAlreadyExists", iam.upload_server_certificate, ServerCertificateName="e2e-b3", CertificateBody=body, PrivateKey=pk)
+    iam.delete_server_certificate(ServerCertificateName="e2e-b3")
+    c = iam.create_service_specific_credential(UserName="alice", ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    assert c["ServiceUserName"] == f"alice-at-{A}" and c["ServicePassword"], c
+    iam.delete_service_specific_credential(UserName="alice", ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"])
+
+
 def no_warnings():
     ws = [f"{w.category.__name__}: {w.message}" for w in WARNINGS]
     assert not ws and not LOG.getvalue(), f"warnings: {ws} log: {LOG.getvalue()!r}"
@@ -589,8 +624,11 @@ def main():
                err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, orgs_assume_root, special_characters):
         check(fn)
     write_profiles()
-    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, no_warnings):
+    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, user_credentials):
         check(fn)
+    for fn in boto3_iamreports.checks(iam, A):
+        check(fn)
+    check(no_warnings)
     return 1 if RESULTS["FAIL"] else 0
 
 

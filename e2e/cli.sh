@@ -541,6 +541,32 @@ orgs_assume_root() {
 	case $ERR in *"with an explicit deny in a session policy"*) ;; *) WHY="outside the task: $ERR"; return 1 ;; esac
 }
 
+# user_credentials: an SSH public key (PEM in, fingerprint out), a server
+# certificate with its private key, a CodeCommit credential, made with openssl.
+user_credentials() {
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/cli.key" -out "$W/cli.crt" \
+		-subj /CN=e2e.example.com -days 30 2>/dev/null || { WHY="openssl"; return 1; }
+	openssl rsa -in "$W/cli.key" -pubout -out "$W/cli.pub" 2>/dev/null || { WHY="openssl rsa"; return 1; }
+	ok aws iam upload-ssh-public-key --user-name alice --ssh-public-key-body "file://$W/cli.pub" \
+		--query SSHPublicKey.SSHPublicKeyId --output text || return 1
+	local id=$OUT
+	ok aws iam list-ssh-public-keys --user-name alice --query 'SSHPublicKeys[0].Status' --output text || return 1
+	eq "Status" "$OUT" "Active" || return 1
+	ok aws iam delete-ssh-public-key --user-name alice --ssh-public-key-id "$id" || return 1
+	ok aws iam upload-server-certificate --server-certificate-name e2e-cli --certificate-body "file://$W/cli.crt" \
+		--private-key "file://$W/cli.key" --query ServerCertificateMetadata.Arn --output text || return 1
+	eq "Arn" "$OUT" "arn:aws:iam::$A:server-certificate/e2e-cli" || return 1
+	fails MalformedCertificate aws iam upload-server-certificate --server-certificate-name e2e-bad \
+		--certificate-body "file://$W/cli.key" --private-key "file://$W/cli.key" || return 1
+	ok aws iam delete-server-certificate --server-certificate-name e2e-cli || return 1
+	ok aws iam create-service-specific-credential --user-name alice --service-name codecommit.amazonaws.com \
+		--query ServiceSpecificCredential.[ServiceUserName,ServiceSpecificCredentialId] --output text || return 1
+	local name cid
+	read -r name cid <<<"$OUT"
+	eq "ServiceUserName" "$name" "alice-at-$A" || return 1
+	ok aws iam delete-service-specific-credential --user-name alice --service-specific-credential-id "$cid"
+}
+
 check create_user_and_keys create_user_and_keys
 check user_denied_message user_denied_message
 probe_sts
@@ -572,4 +598,6 @@ sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi
 sts_check credential_process credential_process
 sts_check web_identity web_identity
+. "$E2E_DIR/cli_iamreports.sh"
+check user_credentials user_credentials
 if [ -n "$OIDC_PID" ]; then kill "$OIDC_PID" 2>/dev/null; fi

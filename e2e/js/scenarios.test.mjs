@@ -15,6 +15,9 @@ import {
   AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
   ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers, ListRoleTagsCommand,
   PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand, CreateOpenIDConnectProviderCommand,
+  UploadSSHPublicKeyCommand, GetSSHPublicKeyCommand, DeleteSSHPublicKeyCommand, UploadServerCertificateCommand,
+  ListServerCertificatesCommand, DeleteServerCertificateCommand, CreateServiceSpecificCredentialCommand,
+  ListServiceSpecificCredentialsCommand, DeleteServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
 import {
   STSClient, AssumeRoleCommand, GetCallerIdentityCommand, AssumeRoleWithWebIdentityCommand,
@@ -567,6 +570,31 @@ stsTest('web_identity', async () => {
   } finally {
     idp.kill();
   }
+});
+
+// Users' other credentials: an SSH key (PEM in, ssh-rsa out), a server
+// certificate, a CodeCommit credential whose password is shown once.
+test('user_credentials', async () => {
+  const dir = process.env.E2E_WORK;
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'js.key'),
+    '-out', join(dir, 'js.crt'), '-subj', '/CN=e2e.example.com', '-days', '30'], { stdio: 'ignore' });
+  const pub = execFileSync('openssl', ['rsa', '-in', join(dir, 'js.key'), '-pubout'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const up = await iam.send(new UploadSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyBody: pub }));
+  assert.match(up.SSHPublicKey.Fingerprint, /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+  const got = await iam.send(new GetSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId, Encoding: 'SSH' }));
+  assert.match(got.SSHPublicKey.SSHPublicKeyBody, /^ssh-rsa /);
+  await iam.send(new DeleteSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId }));
+  const cert = await iam.send(new UploadServerCertificateCommand({ ServerCertificateName: 'e2e-js',
+    CertificateBody: readFileSync(join(dir, 'js.crt'), 'utf8'), PrivateKey: readFileSync(join(dir, 'js.key'), 'utf8') }));
+  assert.equal(cert.ServerCertificateMetadata.Arn, `arn:aws:iam::${A}:server-certificate/e2e-js`);
+  const certs = await iam.send(new ListServerCertificatesCommand({}));
+  assert.ok(certs.ServerCertificateMetadataList.some((m) => m.ServerCertificateName === 'e2e-js'));
+  await iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: 'e2e-js' }));
+  const c = await iam.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }));
+  assert.equal(c.ServiceSpecificCredential.ServiceUserName, `alice-at-${A}`);
+  const list = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice' }));
+  assert.equal(list.ServiceSpecificCredentials[0].ServicePassword, undefined);
+  await iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredential.ServiceSpecificCredentialId }));
 });
 
 test('no_warnings', () => {

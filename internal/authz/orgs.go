@@ -91,13 +91,13 @@ func (a *Authorizer) compileLevels(levels [][]Doc, kind policy.Kind) ([][]*polic
 	for i, docs := range levels {
 		out[i] = make([]*policy.Policy, 0, len(docs))
 		for _, d := range docs {
-			p, err := a.parsed(d.Document, d.ID, kind)
+			p, err := a.parseCached(d.Document, d.ID, kind)
 			if err != nil {
 				if kind == policy.KindRCP {
 					// An RCP's deny-all needs its Principal.
-					p, err = a.parsed(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`, d.ID, kind)
+					p, err = a.parseCached(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`, d.ID, kind)
 				} else {
-					p, err = a.parsed(denyAll, d.ID, kind)
+					p, err = a.parseCached(denyAll, d.ID, kind)
 				}
 				if err != nil {
 					return nil, err

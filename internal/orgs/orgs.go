@@ -88,6 +88,14 @@ func (s *Service) orgFor(ctx context.Context, c *auth.Caller, action string, man
 	}
 	_, o, err := s.callerOrg(ctx, c)
 	if err != nil {
+		// Without an organization there is no resource policy to
+		// delegate through: the caller's own permission is what AWS
+		// checks before saying the account has no organization.
+		if management && awserr.HasCode(err, "AWSOrganizationsNotInUseException") {
+			if aerr := s.authorize(ctx, c, action, "*"); aerr != nil {
+				return nil, aerr
+			}
+		}
 		return nil, err
 	}
 	if management {

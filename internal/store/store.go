@@ -64,6 +64,7 @@ type Repos interface {
 	Roles() Roles
 	Policies() Policies
 	AWSPolicies() AWSPolicies
+	Jobs() Jobs
 	Attachments() Attachments
 	InlinePolicies() InlinePolicies
 	InstanceProfiles() InstanceProfiles
@@ -73,6 +74,9 @@ type Repos interface {
 	Organizations() Organizations
 	SigningKeys() SigningKeys
 	Events() Events
+	UserCredentials() UserCredentials
+	ServerCertificates() ServerCertificates
+	AccountSettings() AccountSettings
 }
 
 // ListOptions pages through an account's entities in name order. Names
@@ -106,6 +110,10 @@ type Account struct {
 	Status       string // "ACTIVE"
 	// PasswordPolicy is nil when the account has none.
 	PasswordPolicy *PasswordPolicy
+	// RootPasswordHash is the root user's console password (argon2id),
+	// "" when the root user cannot sign in to the console (member
+	// accounts created by Organizations, as on AWS).
+	RootPasswordHash string
 }
 
 // PasswordPolicy is the account password policy (UpdateAccountPasswordPolicy).
@@ -125,6 +133,9 @@ type Accounts interface {
 	Create(ctx context.Context, a *Account) error
 	Get(ctx context.Context, id string) (*Account, error)
 	GetByAlias(ctx context.Context, alias string) (*Account, error)
+	// GetByRootEmail finds the account whose root user signs in with
+	// email (ASCII case ignored) among accounts with a root password.
+	GetByRootEmail(ctx context.Context, email string) (*Account, error)
 	Update(ctx context.Context, a *Account) error
 	// List returns every account, ordered by ID.
 	List(ctx context.Context) ([]*Account, error)
@@ -187,6 +198,9 @@ type LoginProfile struct {
 	PasswordHash          string
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+	// PasswordChangedAt is when the password was last set, for the
+	// password policy's MaxPasswordAge; zero means CreatedAt.
+	PasswordChangedAt time.Time
 }
 
 type LoginProfiles interface {
@@ -245,6 +259,10 @@ type Roles interface {
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, accountID string, opt ListOptions) ([]*Role, error)
 	Count(ctx context.Context, accountID string) (int, error)
+	// SetLastUsed records that the roles with these IDs were used at at
+	// in region (RoleLastUsed), in one statement; IDs of roles deleted
+	// since are skipped.
+	SetLastUsed(ctx context.Context, at time.Time, region string, ids []string) error
 }
 
 // AWSAccount is the AccountID of AWS managed policies
@@ -322,6 +340,28 @@ type AWSPolicies interface {
 	// permissions policy or boundary, in name order from opt.After, with
 	// AttachmentCount and PermissionsBoundaryUsageCount the account's.
 	ListUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
+}
+
+// Job is work IAM does for an account and answers about later: a
+// service-linked role deletion task, the credential report, an access
+// advisor job. Params and Result are the kind's own encoding.
+type Job struct {
+	AccountID   string
+	ID          string // the task or job ID the caller holds
+	Kind        string
+	Status      string
+	Params      string
+	Result      string
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+}
+
+// Jobs stores jobs by account and ID. Writing one is bookkeeping (Tx): no
+// node caches or decides anything on it.
+type Jobs interface {
+	// Put creates the job or replaces the one with its account and ID.
+	Put(ctx context.Context, j *Job) error
+	Get(ctx context.Context, accountID, id string) (*Job, error)
 }
 
 // EntityType names the kind of principal a policy attaches to.
