@@ -433,6 +433,31 @@ def orgs_rcp():
     assert root in targets and member in targets and len(targets) == len(set(targets)), targets
 
 
+def orgs_assume_root():
+    """Centralized root access: a member's root session limited to a task policy."""
+    sts_needed()
+    org = client("organizations")
+    try:
+        org.describe_organization()
+    except ClientError:
+        org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="rooted@example.com", AccountName="rooted")["CreateAccountStatus"]["AccountId"]
+    org.enable_aws_service_access(ServicePrincipal="iam.amazonaws.com")
+    feats = iam.enable_organizations_root_sessions()["EnabledFeatures"]
+    assert feats == ["RootSessions"], feats
+    iam.create_user(UserName="root-ops")
+    iam.put_user_policy(UserName="root-ops", PolicyName="assume-root", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoot", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="root-ops")["AccessKey"]
+    r = client("sts", (k["AccessKeyId"], k["SecretAccessKey"])).assume_root(
+        TargetPrincipal=member, TaskPolicyArn={"arn": "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"})
+    root = temp_creds(r)
+    assert client("sts", root).get_caller_identity()["Arn"] == f"arn:aws:iam::{member}:root"
+    client("iam", root).list_mfa_devices()
+    e = expect_error("AccessDenied", client("iam", root).create_user, UserName="sneaky")
+    assert "with an explicit deny in a session policy" in str(e), str(e)
+
+
 def special_characters():
     # Form encoding of non-ASCII and reserved characters, XML escaping, and
     # URL-encoded policy documents, both ways.
@@ -596,7 +621,7 @@ def main():
     probe_sts()
     for fn in (setup_roles, assume_role, back_to_user, audit_trail, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
-               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, special_characters):
+               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, orgs_assume_root, special_characters):
         check(fn)
     write_profiles()
     for fn in (profile_role, profile_role_mfa, credential_process, web_identity, user_credentials):

@@ -487,6 +487,17 @@ orgs_scp() {
 	fails AccessDenied keys "$k" "$s" "$t" aws iam create-user --user-name dana || return 1
 	case $ERR in *"User: arn:aws:sts::$member:assumed-role/OrganizationAccountAccessRole/admin is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::$member:user/dana with an explicit deny in a service control policy"*) ;;
 	*) WHY="SCP denial: $ERR"; return 1 ;; esac
+	# The simulator and `mantle policy eval` reach the same decision from the
+	# same policies (the SCP levels root, Workloads, Prod, account).
+	ok keys "$k" "$s" "$t" aws iam simulate-principal-policy --policy-source-arn "arn:aws:iam::$member:role/OrganizationAccountAccessRole" \
+		--action-names iam:CreateUser --query 'EvaluationResults[0].[EvalDecision,OrganizationsDecisionDetail.AllowedByOrganizations]' --output text || return 1
+	eq "simulated" "$OUT" "explicitDeny	False" || return 1
+	local full='{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}'
+	printf '%s' '{"principal":"arn:aws:sts::'"$member"':assumed-role/OrganizationAccountAccessRole/admin","action":"iam:CreateUser",
+		"resource":"arn:aws:iam::'"$member"':user/dana","identityPolicies":['"$full"'],
+		"serviceControlPolicies":[['"$full"'],['"$full"'],['"$full"',{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}],['"$full"']]}' >"$W/eval.json"
+	ok mantle policy eval --input "$W/eval.json" || return 1
+	case $OUT in *'"decision": "explicitDeny"'* | *'"decision":"explicitDeny"'*) ;; *) WHY="policy eval: $OUT"; return 1 ;; esac
 	ok aws iam create-user --user-name dana || return 1 # the management account
 	ok aws organizations move-account --account-id "$member" --source-parent-id "$prod" --destination-parent-id "$wl" || return 1
 	ok keys "$k" "$s" "$t" aws iam create-user --user-name dana --query User.Arn --output text || return 1
@@ -503,6 +514,31 @@ orgs_scp() {
 	# The CLI pages through every list with the keyset tokens.
 	ok aws organizations list-policies --filter SERVICE_CONTROL_POLICY --page-size 1 --query 'Policies[].Id' --output text || return 1
 	eq "policies paged" "$(echo $OUT | wc -w)" 2
+}
+
+# Centralized root access: a root session of a member account limited to a
+# task policy (STS AssumeRoot).
+orgs_assume_root() {
+	call aws organizations describe-organization || ok aws organizations create-organization --feature-set ALL || return 1
+	local member k s t task=arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials
+	ok aws organizations create-account --email rooted@example.com --account-name rooted --query CreateAccountStatus.AccountId --output text || return 1
+	member=$OUT
+	ok aws organizations enable-aws-service-access --service-principal iam.amazonaws.com || return 1
+	ok aws iam enable-organizations-root-sessions --query 'EnabledFeatures' --output text || return 1
+	eq "features" "$OUT" RootSessions || return 1
+	ok aws iam create-user --user-name root-ops || return 1
+	ok aws iam put-user-policy --user-name root-ops --policy-name assume-root --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRoot","Resource":"*"}]}' || return 1
+	ok aws iam create-access-key --user-name root-ops --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text || return 1
+	read -r k s <<<"$OUT"
+	ok keys "$k" "$s" "" aws sts assume-root --target-principal "$member" --task-policy-arn "arn=$task" \
+		--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text || return 1
+	read -r k s t <<<"$OUT"
+	ok keys "$k" "$s" "$t" aws sts get-caller-identity --query Arn --output text || return 1
+	eq "root session" "$OUT" "arn:aws:iam::$member:root" || return 1
+	ok keys "$k" "$s" "$t" aws iam list-mfa-devices || return 1
+	fails AccessDenied keys "$k" "$s" "$t" aws iam create-user --user-name sneaky || return 1
+	case $ERR in *"with an explicit deny in a session policy"*) ;; *) WHY="outside the task: $ERR"; return 1 ;; esac
 }
 
 # user_credentials: an SSH public key (PEM in, fingerprint out), a server
@@ -555,6 +591,7 @@ check err_empty_parameter err_empty_parameter
 check err_malformed_policy err_malformed_policy
 sts_check cross_account cross_account
 sts_check orgs_scp orgs_scp
+sts_check orgs_assume_root orgs_assume_root
 check special_characters special_characters
 write_profiles
 sts_check profile_role profile_role

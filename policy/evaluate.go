@@ -386,6 +386,15 @@ func evaluate(r *Request, in *Input, tr *trace) Result {
 			}
 		}
 	}
+	// A root session scoped by a task policy (STS AssumeRoot) carries it as
+	// its session policy: root's permissions narrowed like any session's.
+	rootSession := p.Type == PrincipalRoot && len(in.Session) > 0
+	if rootSession {
+		so = e.evalSet(in.Session, SetSession, 0)
+		if deny(&so, SetSession) {
+			return res
+		}
+	}
 	if denied {
 		return res
 	}
@@ -395,7 +404,7 @@ func evaluate(r *Request, in *Input, tr *trace) Result {
 	}
 
 	boundaryOK := !hasIdentity || in.Boundary == nil || bo.allow
-	sessionOK := !hasIdentity || len(in.Session) == 0 || so.allow
+	sessionOK := (!hasIdentity && !rootSession) || len(in.Session) == 0 || so.allow
 	identityOK := p.Type == PrincipalRoot || (hasIdentity && io.allow)
 
 	allow := func(refs ...*outcome) Result {

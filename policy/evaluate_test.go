@@ -258,3 +258,30 @@ func TestEvaluateConcurrently(t *testing.T) {
 		}
 	}
 }
+
+// A root session scoped by a task policy (STS AssumeRoot) is narrowed by
+// its session policies like any session; without them root is unbounded.
+func TestRootSessionPolicies(t *testing.T) {
+	task := MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","NotAction":"iam:ListAccessKeys","Resource":"*"}]}`, KindSession)
+	all := MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, KindSession)
+	root := DerivePrincipal("111122223333")
+	for _, tc := range []struct {
+		action  string
+		session []*Policy
+		want    Decision
+	}{
+		{"iam:ListAccessKeys", []*Policy{task, all}, Allowed},
+		{"iam:CreateUser", []*Policy{task, all}, ExplicitDeny},
+		{"iam:CreateUser", nil, Allowed},
+		{"iam:CreateUser", []*Policy{task}, ExplicitDeny},
+		{"iam:ListAccessKeys", []*Policy{task}, ImplicitDeny}, // nothing in the session allows
+	} {
+		r := Evaluate(&Request{Principal: root, Action: tc.action, Resource: "*"}, &Input{Session: tc.session})
+		if r.Decision != tc.want {
+			t.Errorf("%s with %d session policies: %v, want %v", tc.action, len(tc.session), r.Decision, tc.want)
+		}
+		if r.Decision != Allowed && r.Cause != SetSession {
+			t.Errorf("%s: cause %v", tc.action, r.Cause)
+		}
+	}
+}

@@ -414,6 +414,33 @@ stsTest('orgs_invitation', async () => {
   assert.ok(ids.includes(guest) && new Set(ids).size === ids.length, ids.join(','));
 });
 
+// ---- organizations: centralized root access (issue 13) ----------------------
+import { AssumeRootCommand } from '@aws-sdk/client-sts';
+import { EnableOrganizationsRootSessionsCommand, ListMFADevicesCommand as ListRootMFADevicesCommand } from '@aws-sdk/client-iam';
+import { EnableAWSServiceAccessCommand } from '@aws-sdk/client-organizations';
+
+stsTest('orgs_assume_root', async () => {
+  const org = new OrganizationsClient({ region, logger });
+  const { CreateAccountStatus: st } = await org.send(new CreateAccountCommand({ Email: 'rooted@example.com', AccountName: 'rooted' }));
+  await org.send(new EnableAWSServiceAccessCommand({ ServicePrincipal: 'iam.amazonaws.com' }));
+  const { EnabledFeatures } = await iam.send(new EnableOrganizationsRootSessionsCommand({}));
+  assert.deepEqual(EnabledFeatures, ['RootSessions']);
+  await iam.send(new CreateUserCommand({ UserName: 'root-ops' }));
+  await iam.send(new PutUserPolicyCommand({
+    UserName: 'root-ops', PolicyName: 'assume-root',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRoot', Resource: '*' }] }),
+  }));
+  const { AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: 'root-ops' }));
+  const r = await stsClient(key(k.AccessKeyId, k.SecretAccessKey)).send(new AssumeRootCommand({
+    TargetPrincipal: st.AccountId, TaskPolicyArn: { arn: 'arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials' },
+  }));
+  const root = tempCreds(r);
+  assert.equal((await stsClient(root).send(new GetCallerIdentityCommand({}))).Arn, `arn:aws:iam::${st.AccountId}:root`);
+  await iamClient(root).send(new ListRootMFADevicesCommand({}));
+  const e = await expectError('AccessDenied', iamClient(root).send(new CreateUserCommand({ UserName: 'sneaky' })));
+  assert.match(e.message, /with an explicit deny in a session policy$/);
+});
+
 test('special_characters', async () => {
   // Form encoding of non-ASCII and reserved characters, XML escaping, and
   // URL-encoded policy documents, both ways.

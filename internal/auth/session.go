@@ -54,7 +54,9 @@ func (c *Caller) SetSession(cl *token.Claims) {
 		c.ChainDepth = 1
 	case token.KindRootSession:
 		c.SetRoot(cl.AccountID)
-		c.SessionToken = true
+		// GetSessionToken's; an AssumeRoot session carries its task
+		// policy and is not one (IAM takes it without MFA).
+		c.SessionToken = len(cl.SessionPolicyARNs) == 0
 		c.ChainDepth = 1
 	}
 }

@@ -173,9 +173,10 @@ func (a *Authorizer) evaluate(ctx context.Context, c *auth.Caller, action, resou
 		if caller, err = a.controls(ctx, c.AccountID); err != nil {
 			return policy.Result{}, err
 		}
-		if resourcePolicy == nil && caller.scps == nil && sameAccount(c.AccountID, resource) {
+		if resourcePolicy == nil && caller.scps == nil && !rootTask(c) && sameAccount(c.AccountID, resource) {
 			// Root may do anything in its own account; only organization
-			// policies (SCPs, a member account's root included) say otherwise.
+			// policies (SCPs, a member account's root included) and the
+			// task policy of an AssumeRoot session say otherwise.
 			return allowed(), nil
 		}
 	case auth.KindUser, auth.KindAssumedRole, auth.KindFederatedUser:
@@ -236,6 +237,16 @@ func (a *Authorizer) evaluate(ctx context.Context, c *auth.Caller, action, resou
 		return policy.Result{}, awserr.AccessDenied("Unknown principal")
 	}
 
+	if rootTask(c) {
+		// The task policies deny everything outside their task; the
+		// allow-all beside them leaves root everything else the task
+		// needs.
+		sess, err := a.sessionPolicies(ctx, c)
+		if err != nil {
+			return policy.Result{}, err
+		}
+		in.Session = append(sess, rootTaskAllow)
+	}
 	if c.Temporary && c.Kind != auth.KindRoot {
 		sess, err := a.sessionPolicies(ctx, c)
 		if err != nil {
@@ -249,6 +260,12 @@ func (a *Authorizer) evaluate(ctx context.Context, c *auth.Caller, action, resou
 		}
 	}
 	req.Context = requestContext(c, keys)
+	if action == "sts:AssumeRoot" {
+		// The member account's root is reached through the organization,
+		// which STS checks, not through a policy of the member account: the
+		// caller's own policies decide.
+		req.ResourceAccount = c.AccountID
+	}
 	if resourcePolicy == nil && arnAccount(resource) == store.AWSAccount {
 		// AWS managed policies (arn:aws:iam::aws:policy/…) are every
 		// account's to read and attach: they are not another account's
@@ -305,6 +322,14 @@ func (a *Authorizer) resourceOrg(ctx context.Context, req *policy.Request, in *p
 	}
 	return nil
 }
+
+// rootTask reports whether c is a root session AssumeRoot issued: the
+// task policy rides as its session policy.
+func rootTask(c *auth.Caller) bool {
+	return c.Kind == auth.KindRoot && c.Temporary && len(c.SessionPolicyARNs) > 0
+}
+
+var rootTaskAllow = policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.KindSession).WithID("root-session")
 
 var rootPrincipal = &compiledPrincipal{
 	identity: []*policy.Policy{policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`, policy.KindIdentity).WithID("root")},

@@ -137,6 +137,13 @@ func TestRCPsAndOrgKeys(t *testing.T) {
 	if err != nil || !res.Allowed() {
 		t.Fatalf("same organization: %+v %v", res, err)
 	}
+	// A web identity is no principal of the organization either.
+	fedTrust := policy.MustParse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"accounts.example.com"},"Action":"sts:AssumeRole"}]}`, policy.KindTrust)
+	idp := &auth.Caller{Kind: auth.KindIdentityProvider, ARN: "accounts.example.com"}
+	res, err = a.Evaluate(ctx, idp, "sts:AssumeRole", role, fedTrust)
+	if err != nil || res.Allowed() || res.Cause != policy.SetRCP {
+		t.Fatalf("web identity: %+v %v", res, err)
+	}
 	// IAM is not an RCP service: the RCP does not reach iam actions.
 	if err := a.Authorize(ctx, memberUser(member), "iam:GetRole", role); err != nil {
 		t.Fatal(err)

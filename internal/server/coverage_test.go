@@ -26,7 +26,7 @@ func TestCoverage(t *testing.T) {
 		name string
 		ops  []wire.Operation
 	}{
-		{"IAM", iamHandlers((*iam.Service)(nil)).Operations()},
+		{"IAM", rootAccessHandlers(iamHandlers((*iam.Service)(nil)), nil).Operations()},
 		{"STS", stsHandlers((*sts.Service)(nil)).Operations()},
 		{"Organizations", orgsHandlers((*orgs.Service)(nil)).Operations()},
 		{"CloudTrail", cloudtrailHandlers((*audit.Service)(nil)).Operations()},

@@ -275,7 +275,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
+		RoleUse: svc, RootSessions: orgsSvc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
 	})
 
 	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
@@ -301,7 +301,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Tokens:   ring,
 	}
 	trail := cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit))
-	iamOps := iamHandlers(svc)
+	iamOps := rootAccessHandlers(iamHandlers(svc), orgsSvc)
 	orgsOps := orgsHandlers(orgsSvc)
 	s.Handler = &Handler{
 		Auth: authn,

@@ -153,9 +153,22 @@ func iamHandlers(s *iam.Service) *iamapi.Handlers {
 	return h
 }
 
+// rootAccessHandlers adds to IAM's table the operations of centralized
+// root access, which Organizations serves (they are facts of the
+// organization).
+func rootAccessHandlers(h *iamapi.Handlers, o *orgs.Service) *iamapi.Handlers {
+	h.DisableOrganizationsRootCredentialsManagement = o.DisableOrganizationsRootCredentialsManagement
+	h.DisableOrganizationsRootSessions = o.DisableOrganizationsRootSessions
+	h.EnableOrganizationsRootCredentialsManagement = o.EnableOrganizationsRootCredentialsManagement
+	h.EnableOrganizationsRootSessions = o.EnableOrganizationsRootSessions
+	h.ListOrganizationsFeatures = o.ListOrganizationsFeatures
+	return h
+}
+
 func stsHandlers(s *sts.Service) *stsapi.Handlers {
 	return &stsapi.Handlers{
 		AssumeRole:                 s.AssumeRole,
+		AssumeRoot:                 s.AssumeRoot,
 		AssumeRoleWithSAML:         s.AssumeRoleWithSAML,
 		AssumeRoleWithWebIdentity:  s.AssumeRoleWithWebIdentity,
 		DecodeAuthorizationMessage: s.DecodeAuthorizationMessage,

@@ -59,6 +59,9 @@ type Config struct {
 	// and providers STS caches are kept while it stays put. Without it
 	// nothing is cached.
 	Generation store.Generations
+	// RootSessions decides AssumeRoot (internal/orgs); without it
+	// AssumeRoot is refused.
+	RootSessions RootSessions
 	// RoleUse records RoleLastUsed; optional.
 	RoleUse RoleUseRecorder
 	// RoleCache bounds the roles (with their compiled trust policies)
@@ -88,6 +91,7 @@ type Service struct {
 	tokens   *token.Ring
 	mfa      MFAVerifier
 	roleUse  RoleUseRecorder
+	roots    RootSessions
 	messages *authmsg.Codec
 	audit    AuditRecorder
 	now      func() time.Time
@@ -107,7 +111,7 @@ type Service struct {
 func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, authz: cfg.Authorizer, tokens: cfg.Tokens, mfa: cfg.MFA,
-		roleUse: cfg.RoleUse, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
+		roleUse: cfg.RoleUse, roots: cfg.RootSessions, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
 		roles:         store.NewCache[string, *roleEntry](cfg.Generation, cmp.Or(cfg.RoleCache, defaultRoleCache)),
 		trusts:        store.NewCache[string, *policy.Policy](store.Forever, maxCached),
 		oidcProviders: store.NewCache[string, *store.OIDCProvider](cfg.Generation, maxCached),
