@@ -110,6 +110,9 @@ func New(cfg Config) (*Gate, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 1024
 		tr.MaxIdleConnsPerHost = 1024
+		// Shorter than most servers' idle timeouts, so a request that
+		// cannot be retried is not sent on a connection being closed.
+		tr.IdleConnTimeout = 30 * time.Second
 		cfg.Transport = tr
 	}
 	g := &Gate{cfg: cfg, routes: cfg.Routes}
