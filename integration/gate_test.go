@@ -228,6 +228,12 @@ func TestGateRoleSession(t *testing.T) {
 		"User: "+sessionARN+" is not authorized to perform: execute-api:Invoke on resource: "+apiARN+"/prod/POST/pets/1 because no identity-based policy allows the execute-api:Invoke action")
 	g.call(t, s1, "GET", "/prod/owners/1", "").want(t, 403, "AccessDeniedException",
 		"User: "+sessionARN+" is not authorized to perform: execute-api:Invoke on resource: "+apiARN+"/prod/GET/owners/1")
+	// A dot segment would name pets/… in the ARN and owners/… once the
+	// upstream resolved it: refused before anything is asked.
+	g.call(t, s1, "GET", "/prod/pets/..%2Fowners/1", "").want(t, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")
+	if _, path, _ := g.seen.last(); path != "/pets/1" {
+		t.Errorf("upstream reached with %q", path)
+	}
 	// A stage the gate does not serve: API Gateway does not say whether
 	// it exists.
 	g.call(t, s1, "GET", "/test/pets/1", "").want(t, 403, "MissingAuthenticationTokenException", "Missing Authentication Token")

@@ -228,7 +228,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rawPath, rawQuery, _ := strings.Cut(f.uri, "?")
 	path, err := url.PathUnescape(rawPath)
-	if err != nil || !strings.HasPrefix(path, "/") {
+	if err != nil || !strings.HasPrefix(path, "/") || dotSegment(path) {
+		// A "." or ".." segment (%2e%2e and %2f included) would name
+		// one resource in the ARN and, once an upstream resolves it,
+		// reach another: /prod/public/../admin is not under public/*.
 		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
@@ -324,6 +327,16 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	rt.proxy.ServeHTTP(w, r)
+}
+
+// dotSegment reports a "." or ".." segment in a decoded path.
+func dotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // signed reports whether a request carries a signature at all: an

@@ -129,6 +129,9 @@ func TestGateRefusals(t *testing.T) {
 		{"mantle down", "/prod/pets", "", nil, errors.New("connection refused"), 500, "InternalServerErrorException", "Internal server error", false},
 		{"body too large", "/prod/pets", strings.Repeat("x", 65), allowedOut, nil, 413, "RequestTooLargeException", "Request Too Long", false},
 		{"bad escape", "/prod/%zz", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"dot segment", "/prod/public/../admin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"escaped dot segment", "/prod/public/%2e%2e%2fadmin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"single dot", "/prod/./admin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			az := &fakeAuthorizer{out: tt.out, err: tt.err}
@@ -247,6 +250,9 @@ func FuzzGate(f *testing.F) {
 		g.ServeHTTP(w, r)
 		if up.uri != "" && az.in == nil {
 			t.Fatalf("forwarded %q without asking", target)
+		}
+		if az.in != nil && dotSegment(az.in.Resource) {
+			t.Fatalf("asked about %q, which an upstream would resolve elsewhere", az.in.Resource)
 		}
 		if w.Code != 200 && w.Header().Get("X-Amzn-Errortype") == "" {
 			t.Fatalf("%q: %d without an error type", target, w.Code)
