@@ -490,7 +490,7 @@ type bufferPool struct{}
 
 var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
-func (bufferPool) Get() []byte  { return copyBuffers.Get().(*[32 << 10]byte)[:] }
+func (bufferPool) Get() []byte { return copyBuffers.Get().(*[32 << 10]byte)[:] }
 func (bufferPool) Put(b []byte) {
 	if len(b) == 32<<10 {
 		copyBuffers.Put((*[32 << 10]byte)(b))
