@@ -394,8 +394,8 @@ func TestGateAuditDataEvents(t *testing.T) {
 			t.Errorf("record %+v", r)
 		}
 	}
-	if allowed.ErrorCode != "" || denied.ErrorCode != "AccessDenied" {
-		t.Errorf("error codes %q / %q, want none / AccessDenied", allowed.ErrorCode, denied.ErrorCode)
+	if allowed.ErrorCode != "" || denied.ErrorCode != "AccessDeniedException" {
+		t.Errorf("error codes %q / %q, want none / AccessDeniedException", allowed.ErrorCode, denied.ErrorCode)
 	}
 	if allowed.RequestParameters["httpMethod"] != "GET" || allowed.RequestParameters["path"] != "/prod/pets/1" {
 		t.Errorf("requestParameters %v", allowed.RequestParameters)
