@@ -285,7 +285,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Resource: rt.ARN(f.method, resourcePath),
 		Request: authzapi.SignedRequest{
 			Method: f.method, Path: rawPath, Query: rawQuery,
-			Headers:    signedHeaders(f.headers, f.host),
+			Headers:    signedHeaders(f.headers, f.host, r.Header.Get("X-Original-Content-Length"), g.cfg.AuthRequest),
 			BodySHA256: bodyHash,
 			SourceIP:   f.ip, SecureTransport: f.secure, UserAgent: f.headers.Get("User-Agent"),
 		},
@@ -388,12 +388,20 @@ func (g *Gate) route(stage, host string) *Route {
 
 // signedHeaders is the client's headers as the signature saw them, Host
 // included (net/http keeps it apart).
-func signedHeaders(h http.Header, host string) map[string][]string {
+func signedHeaders(h http.Header, host, originalLength string, authRequest bool) map[string][]string {
 	m := make(map[string][]string, len(h)+1)
 	for k, v := range h {
 		m[k] = v
 	}
 	m["Host"] = []string{host}
+	if authRequest {
+		// nginx's subrequest carries no body, so no Content-Length of
+		// its own: the client's, which its signature may cover.
+		delete(m, "Content-Length")
+		if originalLength != "" {
+			m["Content-Length"] = []string{originalLength}
+		}
+	}
 	return m
 }
 

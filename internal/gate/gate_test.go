@@ -172,6 +172,8 @@ func TestGateAuthRequest(t *testing.T) {
 	r.Header.Set("X-Original-Uri", "/prod/pets/7?force=1")
 	r.Header.Set("X-Real-Ip", "198.51.100.9")
 	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("X-Original-Content-Length", "14")
+	r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("a", 64))
 	w := httptest.NewRecorder()
 	g.ServeHTTP(w, r)
 	if w.Code != 200 || w.Header().Get(HeaderPrincipalARN) != allowedOut.Principal.ARN {
@@ -179,7 +181,8 @@ func TestGateAuthRequest(t *testing.T) {
 	}
 	in := az.in
 	if in.Request.Method != "DELETE" || in.Resource != "arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/DELETE/pets/7" ||
-		in.Request.Query != "force=1" || in.Request.SourceIP != "198.51.100.9" || !in.Request.SecureTransport {
+		in.Request.Query != "force=1" || in.Request.SourceIP != "198.51.100.9" || !in.Request.SecureTransport ||
+		in.Request.BodySHA256 != strings.Repeat("a", 64) || in.Request.Headers["Content-Length"][0] != "14" {
 		t.Errorf("question %+v", in)
 	}
 	r.Header.Del("X-Original-Uri")
