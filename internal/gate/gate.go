@@ -241,6 +241,12 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
+	if !validMethod(f.method) {
+		// The method is a segment of the ARN: a '/' or '*' in it would
+		// name another resource.
+		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
 	stage, resourcePath := splitStage(path)
 	rt := g.route(stage, f.host)
 	if rt == nil {
@@ -327,6 +333,19 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	rt.proxy.ServeHTTP(w, r)
+}
+
+// validMethod reports an HTTP method of letters only (GET, POST, PATCH…).
+func validMethod(m string) bool {
+	if m == "" || len(m) > 20 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // dotSegment reports a "." or ".." segment in a decoded path.

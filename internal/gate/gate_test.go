@@ -185,6 +185,13 @@ func TestGateAuthRequest(t *testing.T) {
 		in.Request.BodySHA256 != strings.Repeat("a", 64) || in.Request.Headers["Content-Length"][0] != "14" {
 		t.Errorf("question %+v", in)
 	}
+	r.Header.Set("X-Original-Method", "GET/pets/*")
+	w = httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 403 {
+		t.Errorf("a method with a slash: %d", w.Code)
+	}
+	r.Header.Set("X-Original-Method", "GET")
 	r.Header.Del("X-Original-Uri")
 	w = httptest.NewRecorder()
 	g.ServeHTTP(w, r)
