@@ -67,6 +67,7 @@ func newRootCmd() *cobra.Command {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
 	root.AddCommand(newServeCmd(), newPolicyCmd(), newExecCmd(), newVersionCmd(), newGateCmd())
+	root.AddCommand(opsCommands()...)
 	wrapArgs(root)
 	return root
 }

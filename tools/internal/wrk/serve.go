@@ -16,8 +16,9 @@ import (
 // ServeMantle runs mantle in-process on a loopback port with a fresh data
 // directory (removed when ctx ends) and the given first account and root
 // key, and returns its URL. Logs are formatted as in production but not
-// written: the runs measure the request path, not the terminal.
-func ServeMantle(ctx context.Context, account, rootID, rootSecret string) (string, error) {
+// written: the runs measure the request path, not the terminal. Each of
+// opts may change the configuration before the server is built.
+func ServeMantle(ctx context.Context, account, rootID, rootSecret string, opts ...func(*server.Config)) (string, error) {
 	dir, err := os.MkdirTemp("", "mantle-bench-data")
 	if err != nil {
 		return "", err
@@ -27,11 +28,15 @@ func ServeMantle(ctx context.Context, account, rootID, rootSecret string) (strin
 	if err != nil {
 		return "", err
 	}
-	srv, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir: dir, Store: st, AccountID: account,
 		RootAccessKeyID: rootID, RootSecretAccessKey: rootSecret,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		return "", err
 	}
