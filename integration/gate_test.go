@@ -23,6 +23,8 @@ import (
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/mantle-iam/mantle/internal/gate"
@@ -578,4 +580,29 @@ func TestGateConditionKeys(t *testing.T) {
 		t.Fatalf("tagged role over TLS: %d %s", a.status, a.body)
 	}
 	g.call(t, s1, "GET", "/prod/pets/1", "").want(t, 403, "AccessDeniedException", "User: ")
+}
+
+// Organization policies apply to gated calls as to any other: an SCP
+// denying execute-api:Invoke on the member account's OU refuses its
+// administrator even where the API's resource policy lets it in, with
+// IAM's wording ("… with an explicit deny in a service control policy").
+func TestGateSCP(t *testing.T) {
+	c := ctx(t)
+	e := start(t)
+	_, member := e.orgWithMember(t, "partner")
+	partnerRole := "arn:aws:iam::" + member + ":role/OrganizationAccountAccessRole"
+	g := startGateOn(t, e, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"`+partnerRole+`"},"Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}`)
+	partner := g.memberAdmin(t, member)
+	if a := g.call(t, partner, "GET", "/prod/orders/1", ""); a.status != 200 {
+		t.Fatalf("before the SCP: %d %s", a.status, a.body)
+	}
+	_, _, pID := g.scpTree(t, member)
+	o := g.orgs(g.root())
+	pol := must[*organizations.CreatePolicyOutput](t)(o.CreatePolicy(c, &organizations.CreatePolicyInput{
+		Name: aws.String("NoInvoke"), Description: aws.String("no API calls"), Type: orgtypes.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"*"}]}`),
+	})).Policy
+	must[*organizations.AttachPolicyOutput](t)(o.AttachPolicy(c, &organizations.AttachPolicyInput{PolicyId: pol.PolicySummary.Id, TargetId: aws.String(pID)}))
+	g.call(t, partner, "GET", "/prod/orders/1", "").want(t, 403, "AccessDeniedException",
+		"User: arn:aws:sts::"+member+":assumed-role/OrganizationAccountAccessRole/admin is not authorized to perform: execute-api:Invoke on resource: "+apiARN+"/prod/GET/orders/1 with an explicit deny in a service control policy")
 }
