@@ -41,6 +41,9 @@ func NewClient(endpoint, region string, creds aws.CredentialsProvider) *Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns = 1024
 	tr.MaxIdleConnsPerHost = 1024
+	// Under mantle's idle timeout (60 s): a connection mantle closes as
+	// the gate reuses it would fail that request (a POST is not retried).
+	tr.IdleConnTimeout = 30 * time.Second
 	return &Client{
 		Endpoint:    strings.TrimRight(endpoint, "/"),
 		Region:      region,

@@ -110,6 +110,9 @@ func New(cfg Config) (*Gate, error) {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 1024
 		tr.MaxIdleConnsPerHost = 1024
+		// Shorter than most servers' idle timeouts, so a request that
+		// cannot be retried is not sent on a connection being closed.
+		tr.IdleConnTimeout = 30 * time.Second
 		cfg.Transport = tr
 	}
 	g := &Gate{cfg: cfg, routes: cfg.Routes}
@@ -225,13 +228,22 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rawPath, rawQuery, _ := strings.Cut(f.uri, "?")
 	path, err := url.PathUnescape(rawPath)
-	if err != nil || !strings.HasPrefix(path, "/") {
+	if err != nil || !strings.HasPrefix(path, "/") || dotSegment(path) {
+		// A "." or ".." segment (%2e%2e and %2f included) would name
+		// one resource in the ARN and, once an upstream resolves it,
+		// reach another: /prod/public/../admin is not under public/*.
 		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
 	if !signed(f.headers, rawQuery) {
 		// Nothing to verify: refused here, as API Gateway refuses it,
 		// without a round trip (or an event) in mantle.
+		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
+		return
+	}
+	if !validMethod(f.method) {
+		// The method is a segment of the ARN: a '/' or '*' in it would
+		// name another resource.
 		g.refuse(w, reqID, http.StatusForbidden, "MissingAuthenticationTokenException", "Missing Authentication Token")
 		return
 	}
@@ -279,7 +291,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Resource: rt.ARN(f.method, resourcePath),
 		Request: authzapi.SignedRequest{
 			Method: f.method, Path: rawPath, Query: rawQuery,
-			Headers:    signedHeaders(f.headers, f.host),
+			Headers:    signedHeaders(f.headers, f.host, r.Header.Get("X-Original-Content-Length"), g.cfg.AuthRequest),
 			BodySHA256: bodyHash,
 			SourceIP:   f.ip, SecureTransport: f.secure, UserAgent: f.headers.Get("User-Agent"),
 		},
@@ -321,6 +333,29 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	rt.proxy.ServeHTTP(w, r)
+}
+
+// validMethod reports an HTTP method of letters only (GET, POST, PATCH…).
+func validMethod(m string) bool {
+	if m == "" || len(m) > 20 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c < 'A' || c > 'Z' {
+			return false
+		}
+	}
+	return true
+}
+
+// dotSegment reports a "." or ".." segment in a decoded path.
+func dotSegment(path string) bool {
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // signed reports whether a request carries a signature at all: an
@@ -372,12 +407,20 @@ func (g *Gate) route(stage, host string) *Route {
 
 // signedHeaders is the client's headers as the signature saw them, Host
 // included (net/http keeps it apart).
-func signedHeaders(h http.Header, host string) map[string][]string {
+func signedHeaders(h http.Header, host, originalLength string, authRequest bool) map[string][]string {
 	m := make(map[string][]string, len(h)+1)
 	for k, v := range h {
 		m[k] = v
 	}
 	m["Host"] = []string{host}
+	if authRequest {
+		// nginx's subrequest carries no body, so no Content-Length of
+		// its own: the client's, which its signature may cover.
+		delete(m, "Content-Length")
+		if originalLength != "" {
+			m["Content-Length"] = []string{originalLength}
+		}
+	}
 	return m
 }
 
@@ -474,7 +517,7 @@ type bufferPool struct{}
 
 var copyBuffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
 
-func (bufferPool) Get() []byte  { return copyBuffers.Get().(*[32 << 10]byte)[:] }
+func (bufferPool) Get() []byte { return copyBuffers.Get().(*[32 << 10]byte)[:] }
 func (bufferPool) Put(b []byte) {
 	if len(b) == 32<<10 {
 		copyBuffers.Put((*[32 << 10]byte)(b))

@@ -129,6 +129,9 @@ func TestGateRefusals(t *testing.T) {
 		{"mantle down", "/prod/pets", "", nil, errors.New("connection refused"), 500, "InternalServerErrorException", "Internal server error", false},
 		{"body too large", "/prod/pets", strings.Repeat("x", 65), allowedOut, nil, 413, "RequestTooLargeException", "Request Too Long", false},
 		{"bad escape", "/prod/%zz", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"dot segment", "/prod/public/../admin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"escaped dot segment", "/prod/public/%2e%2e%2fadmin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
+		{"single dot", "/prod/./admin", "", allowedOut, nil, 403, "MissingAuthenticationTokenException", "Missing Authentication Token", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			az := &fakeAuthorizer{out: tt.out, err: tt.err}
@@ -169,6 +172,8 @@ func TestGateAuthRequest(t *testing.T) {
 	r.Header.Set("X-Original-Uri", "/prod/pets/7?force=1")
 	r.Header.Set("X-Real-Ip", "198.51.100.9")
 	r.Header.Set("X-Forwarded-Proto", "https")
+	r.Header.Set("X-Original-Content-Length", "14")
+	r.Header.Set("X-Amz-Content-Sha256", strings.Repeat("a", 64))
 	w := httptest.NewRecorder()
 	g.ServeHTTP(w, r)
 	if w.Code != 200 || w.Header().Get(HeaderPrincipalARN) != allowedOut.Principal.ARN {
@@ -176,9 +181,17 @@ func TestGateAuthRequest(t *testing.T) {
 	}
 	in := az.in
 	if in.Request.Method != "DELETE" || in.Resource != "arn:aws:execute-api:eu-west-1:111122223333:abc123/prod/DELETE/pets/7" ||
-		in.Request.Query != "force=1" || in.Request.SourceIP != "198.51.100.9" || !in.Request.SecureTransport {
+		in.Request.Query != "force=1" || in.Request.SourceIP != "198.51.100.9" || !in.Request.SecureTransport ||
+		in.Request.BodySHA256 != strings.Repeat("a", 64) || in.Request.Headers["Content-Length"][0] != "14" {
 		t.Errorf("question %+v", in)
 	}
+	r.Header.Set("X-Original-Method", "GET/pets/*")
+	w = httptest.NewRecorder()
+	g.ServeHTTP(w, r)
+	if w.Code != 403 {
+		t.Errorf("a method with a slash: %d", w.Code)
+	}
+	r.Header.Set("X-Original-Method", "GET")
 	r.Header.Del("X-Original-Uri")
 	w = httptest.NewRecorder()
 	g.ServeHTTP(w, r)
@@ -247,6 +260,9 @@ func FuzzGate(f *testing.F) {
 		g.ServeHTTP(w, r)
 		if up.uri != "" && az.in == nil {
 			t.Fatalf("forwarded %q without asking", target)
+		}
+		if az.in != nil && dotSegment(az.in.Resource) {
+			t.Fatalf("asked about %q, which an upstream would resolve elsewhere", az.in.Resource)
 		}
 		if w.Code != 200 && w.Header().Get("X-Amzn-Errortype") == "" {
 			t.Fatalf("%q: %d without an error type", target, w.Code)

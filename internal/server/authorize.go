@@ -24,7 +24,6 @@ import (
 type invokeParams struct {
 	HTTPMethod string `json:"httpMethod"`
 	Path       string `json:"path"`
-	Action     string `json:"action,omitempty"`
 }
 
 func (p *invokeParams) AppendAudit(b []byte) ([]byte, bool) {
@@ -148,7 +147,7 @@ func (ra *requestAuthorizer) AuthorizeRequest(ctx context.Context, asker *auth.C
 			// policy): API Gateway's shape, its message.
 			out.Decision, out.Status, out.ErrorType, out.Message = policy.ImplicitDeny.String(), http.StatusForbidden, "AccessDeniedException", ae.Message
 			if e != nil {
-				e.Err = awserr.New("AccessDenied", http.StatusForbidden, "%s", ae.Message)
+				e.Err = awserr.New(out.ErrorType, out.Status, "%s", ae.Message)
 			}
 			return out, nil
 		}
@@ -172,7 +171,8 @@ func (ra *requestAuthorizer) AuthorizeRequest(ctx context.Context, asker *auth.C
 	// authentication for API Gateway" quotes this form).
 	out.Status, out.ErrorType, out.Message = http.StatusForbidden, "AccessDeniedException", res.DeniedMessage(caller.ARN, in.Resource)
 	if e != nil {
-		e.Err = awserr.New("AccessDenied", http.StatusForbidden, "%s", out.Message)
+		// The event's errorCode is what the client was answered.
+		e.Err = awserr.New(out.ErrorType, out.Status, "%s", out.Message)
 	}
 	return out, nil
 }
