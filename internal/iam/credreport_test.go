@@ -20,7 +20,10 @@ func TestCredentialReport(t *testing.T) {
 	e.user(t, "alice")
 	must[*iamapi.CreateLoginProfileOutput](t)(e.s.CreateLoginProfile(e.ctx, e.root, &iamapi.CreateLoginProfileInput{UserName: "alice", Password: "Correct-Horse-7"}))
 	k := must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"})).AccessKey
+	// The second key is a minute younger: the report orders keys by age.
+	e.now = e.now.Add(time.Minute)
 	must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"}))
+	e.now = e.now.Add(-time.Minute)
 	must[*iamapi.UpdateAccessKeyOutput](t)(e.s.UpdateAccessKey(e.ctx, e.root, &iamapi.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: k.AccessKeyId, Status: "Inactive"}))
 
 	gen := must[*iamapi.GenerateCredentialReportOutput](t)(e.s.GenerateCredentialReport(e.ctx, e.root, &iamapi.GenerateCredentialReportInput{}))
@@ -48,7 +51,7 @@ func TestCredentialReport(t *testing.T) {
 	now := "2025-03-04T05:06:07+00:00"
 	for i, want := range []string{
 		"<root_account>,arn:aws:iam::" + acct + ":root,*,not_supported,no_information,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
-		"alice,arn:aws:iam::" + acct + ":user/alice," + now + ",true,no_information," + now + ",N/A,false,false," + now + ",N/A,N/A,N/A,true," + now + ",N/A,N/A,N/A,false,N/A,false,N/A",
+		"alice,arn:aws:iam::" + acct + ":user/alice," + now + ",true,no_information," + now + ",N/A,false,false," + now + ",N/A,N/A,N/A,true,2025-03-04T05:07:07+00:00,N/A,N/A,N/A,false,N/A,false,N/A",
 		"bob,arn:aws:iam::" + acct + ":user/bob," + now + ",false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
 	} {
 		got := rows[i+1]
