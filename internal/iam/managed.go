@@ -82,7 +82,10 @@ func materialize(ctx context.Context, tx store.Repos, p *store.ManagedPolicy) er
 		return errors.Join(fmt.Errorf("iam: AWS managed policy %s is not shipped", p.Name), err)
 	}
 	row, v := awsPolicyRow(sp)
-	return tx.Policies().Create(ctx, row, v)
+	if err := tx.Policies().Create(ctx, row, v); err != nil && !isExists(err) {
+		return err // a concurrent first use that committed created the same row
+	}
+	return nil
 }
 
 // policyVersion returns a version of a managed policy; an AWS managed
