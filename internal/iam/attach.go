@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"net/http"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
@@ -107,6 +108,11 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 	mp, err := policyByARN(ctx, s.store, c.AccountID, arn)
 	if err != nil {
 		return err
+	}
+	if mp.AccountID == store.AWSAccount && mp.Path == serviceLinkedPath {
+		// Only a service attaches its policy, to its service-linked role;
+		// IAM's answer as recorded in aws/aws-cdk#6131.
+		return awserr.New("PolicyNotAttachable", http.StatusBadRequest, "Cannot attach a Service Role Policy to a Customer Role.")
 	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := p.exists(ctx, tx); err != nil {
