@@ -106,8 +106,7 @@ func TestWireShapes(t *testing.T) {
 		{"CreateUser-missing", "iam", "Action=CreateUser&Version=2010-05-08", true},
 		{"CreateUser-ValidationErrors", "iam", "Action=CreateUser&Version=2010-05-08&UserName=a%20b&Path=x&Tags.member.1.Key=k", true},
 		{"InvalidAction", "iam", "Action=MakeCoffee&Version=2010-05-08", true},
-		// An operation of the model mantle does not serve yet.
-		{"NotImplemented", "iam", "Action=AcceptDelegationRequest&Version=2010-05-08&DelegationRequestId=x", true},
+		{"NotImplemented", "iam", "Action=AcceptDelegationRequest&Version=2010-05-08&DelegationRequestId=d-0123456789", true},
 		{"CreateServiceLinkedRole", "iam", "Action=CreateServiceLinkedRole&Version=2010-05-08&AWSServiceName=elasticbeanstalk.amazonaws.com", true},
 		{"MissingAuthenticationToken", "iam", "Action=ListUsers&Version=2010-05-08", false},
 		{"GetCallerIdentity", "sts", "Action=GetCallerIdentity&Version=2011-06-15", true},

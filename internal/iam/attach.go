@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"net/http"
+	"strings"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
 
@@ -109,10 +110,8 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 	if err != nil {
 		return err
 	}
-	if mp.AccountID == store.AWSAccount && mp.Path == serviceLinkedPath {
-		// Only a service attaches its policy, to its service-linked role;
-		// IAM's answer as recorded in aws/aws-cdk#6131.
-		return awserr.New("PolicyNotAttachable", http.StatusBadRequest, "Cannot attach a Service Role Policy to a Customer Role.")
+	if err := attachable(mp); err != nil {
+		return err
 	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := p.exists(ctx, tx); err != nil {
@@ -142,6 +141,17 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 		}
 		return countUse(ctx, tx, c.AccountID, mp, 1, 0)
 	})
+}
+
+// attachable refuses the AWS managed policies of service-linked roles
+// (path /aws-service-role/): only the service's own role has them, which
+// CreateServiceLinkedRole attaches, so an Attach*Policy is refused with
+// AWS's PolicyNotAttachable.
+func attachable(mp *store.ManagedPolicy) error {
+	if mp.AccountID == store.AWSAccount && strings.HasPrefix(mp.Path, "/aws-service-role/") {
+		return awserr.New("PolicyNotAttachable", http.StatusBadRequest, "Cannot attach a Service Role Policy to a Customer Role.")
+	}
+	return nil
 }
 
 func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {

@@ -26,7 +26,7 @@ func (s *Service) putInline(ctx context.Context, c *auth.Caller, t store.EntityT
 	if err := p.modifiable(); err != nil {
 		return err
 	}
-	if err := validateDocument(doc, policy.KindIdentity); err != nil {
+	if err := checkDocument(doc, policy.UseInline); err != nil {
 		return err
 	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {

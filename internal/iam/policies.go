@@ -194,7 +194,7 @@ func reloadPolicy(ctx context.Context, tx store.Repos, p *store.ManagedPolicy) (
 
 // checkManagedDocument validates a managed policy document and its size.
 func checkManagedDocument(doc string) error {
-	if err := validateDocument(doc, policy.KindIdentity); err != nil {
+	if err := checkDocument(doc, policy.UseManaged); err != nil {
 		return err
 	}
 	return policyErr(policy.CheckManagedPolicySize(doc))
@@ -239,7 +239,11 @@ func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *iamapi.C
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.CreatePolicyOutput{Policy: ptr(policyOut(p, true))}, nil
+	// CreatePolicy leaves the description out (GetPolicy has it) and sends
+	// Tags only when there are some.
+	out := policyOut(p, false)
+	out.Tags = tagsOut(p.Tags)
+	return &iamapi.CreatePolicyOutput{Policy: ptr(out)}, nil
 }
 
 func (s *Service) GetPolicy(ctx context.Context, c *auth.Caller, in *iamapi.GetPolicyInput) (*iamapi.GetPolicyOutput, error) {
@@ -247,7 +251,11 @@ func (s *Service) GetPolicy(ctx context.Context, c *auth.Caller, in *iamapi.GetP
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.GetPolicyOutput{Policy: ptr(policyOut(p, true))}, nil
+	// GetPolicy sends Tags even when empty (localstack's recorded AWS
+	// snapshots, test_iam_policies and test_iam_managed_policies).
+	out := policyOut(p, true)
+	out.Tags = append([]iamapi.Tag{}, out.Tags...)
+	return &iamapi.GetPolicyOutput{Policy: ptr(out)}, nil
 }
 
 func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *iamapi.DeletePolicyInput) (*iamapi.DeletePolicyOutput, error) {

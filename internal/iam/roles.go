@@ -10,6 +10,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -43,7 +44,7 @@ var principalARN = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)(/.*)$`
 // name IAM users or roles which do not exist, as IAM does when it resolves
 // them to unique IDs.
 func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
-	if err := validateDocument(doc, policy.KindTrust); err != nil {
+	if err := checkDocument(doc, policy.UseTrust); err != nil {
 		return err
 	}
 	if err := policyErr(policy.CheckTrustPolicySize(doc, 0)); err != nil {
@@ -153,8 +154,11 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err != nil {
 		return nil, err
 	}
+	// CreateRole reports neither last use nor MaxSessionDuration, which
+	// GetRole does (localstack's recorded AWS snapshots,
+	// test_iam_roles.snapshot.json).
 	out := roleOut(r, true)
-	out.RoleLastUsed = nil // CreateRole does not report last use
+	out.RoleLastUsed, out.MaxSessionDuration = nil, nil
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
 }
 
@@ -223,7 +227,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(roleOut(out, true))}, nil
+	ro := roleOut(out, true)
+	ro.RoleLastUsed, ro.MaxSessionDuration = nil, nil // as CreateRole's
+	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(ro)}, nil
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
@@ -346,19 +352,27 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
-// (store.Tx), not a change.
+// RoleLastUsed.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
+	return s.RecordRoleUses(ctx, []sts.RoleUse{{RoleID: roleID, Region: region}})
+}
+
+// RecordRoleUses notes successful AssumeRole* calls, one statement per
+// region: STS batches them, once a minute per role, so the store writes
+// what it is given without reading the roles first. It is bookkeeping
+// (store.Tx), not a change.
+func (s *Service) RecordRoleUses(ctx context.Context, uses []sts.RoleUse) error {
 	now := s.clock()
+	byRegion := map[string][]string{}
+	for _, u := range uses {
+		byRegion[u.Region] = append(byRegion[u.Region], u.RoleID)
+	}
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := tx.Roles().GetByID(ctx, roleID)
-		if err != nil {
-			return err
+		for region, ids := range byRegion {
+			if err := tx.Roles().SetLastUsed(ctx, now, region, ids); err != nil {
+				return err
+			}
 		}
-		if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == region {
-			return nil
-		}
-		r.LastUsedAt, r.LastUsedRegion = &now, region
-		return tx.Roles().Update(ctx, r)
+		return nil
 	})
 }
