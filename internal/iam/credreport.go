@@ -133,7 +133,11 @@ func (s *Service) credentialReport(ctx context.Context, account string) (string,
 	// use (it signs in with keys only).
 	row := append([]string{"<root_account>", rootARN(account), reportTime(a.CreatedAt), notSupported, noInformation,
 		notSupported, notSupported, strconv.FormatBool(len(mfa) > 0)}, keyColumns(keys)...)
-	if err := w.Write(append(row, certColumns...)); err != nil {
+	certs, err := s.certColumns(ctx, account, "")
+	if err != nil {
+		return "", err
+	}
+	if err := w.Write(append(row, certs...)); err != nil {
 		return "", err
 	}
 	users, err := s.store.Users().List(ctx, account, store.ListOptions{})
@@ -153,9 +157,23 @@ func (s *Service) credentialReport(ctx context.Context, account string) (string,
 	return buf.String(), w.Error()
 }
 
-// certColumns are the signing-certificate columns: mantle's users have no
-// signing certificates.
-var certColumns = []string{"false", notApplicable, "false", notApplicable}
+// certColumns are the cert_1_… and cert_2_… columns of a user's first two
+// signing certificates, oldest first (userID "" for the root user's).
+func (s *Service) certColumns(ctx context.Context, account, userID string) ([]string, error) {
+	certs, err := s.store.UserCredentials().ListForUser(ctx, store.CredentialSigningCert, account, userID)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i := range 2 {
+		if i >= len(certs) {
+			out = append(out, "false", notApplicable)
+			continue
+		}
+		out = append(out, strconv.FormatBool(certs[i].Status == "Active"), reportTime(certs[i].CreatedAt))
+	}
+	return out, nil
+}
 
 func (s *Service) userReportRow(ctx context.Context, a *store.Account, u *store.User) ([]string, error) {
 	password, lastUsed, changed, next := "false", notApplicable, notApplicable, notApplicable
@@ -179,7 +197,11 @@ func (s *Service) userReportRow(ctx context.Context, a *store.Account, u *store.
 	}
 	row := []string{u.Name, userARNOf(u), reportTime(u.CreatedAt), password, lastUsed, changed, next, strconv.FormatBool(len(mfa) > 0)}
 	row = append(row, keyColumns(keys)...)
-	return append(row, certColumns...), nil
+	certs, err := s.certColumns(ctx, u.AccountID, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return append(row, certs...), nil
 }
 
 // keyColumns are the access_key_1_… and access_key_2_… columns of the

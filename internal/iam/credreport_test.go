@@ -20,10 +20,15 @@ func TestCredentialReport(t *testing.T) {
 	e.user(t, "alice")
 	must[*iamapi.CreateLoginProfileOutput](t)(e.s.CreateLoginProfile(e.ctx, e.root, &iamapi.CreateLoginProfileInput{UserName: "alice", Password: "Correct-Horse-7"}))
 	k := must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"})).AccessKey
-	// The second key is a minute younger: the report orders keys by age.
-	e.now = e.now.Add(time.Minute)
+	// The second key a second later: the report lists keys oldest first.
+	start := e.now
+	e.now = e.now.Add(time.Second)
 	must[*iamapi.CreateAccessKeyOutput](t)(e.s.CreateAccessKey(e.ctx, e.root, &iamapi.CreateAccessKeyInput{UserName: "alice"}))
-	e.now = e.now.Add(-time.Minute)
+	// A signing certificate fills cert_1_….
+	ck, _ := ecKey(t)
+	_, body := testCert(t, "alice", ck, nil, nil)
+	must[*iamapi.UploadSigningCertificateOutput](t)(e.s.UploadSigningCertificate(e.ctx, e.root, &iamapi.UploadSigningCertificateInput{UserName: "alice", CertificateBody: body}))
+	e.now = start
 	must[*iamapi.UpdateAccessKeyOutput](t)(e.s.UpdateAccessKey(e.ctx, e.root, &iamapi.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: k.AccessKeyId, Status: "Inactive"}))
 
 	gen := must[*iamapi.GenerateCredentialReportOutput](t)(e.s.GenerateCredentialReport(e.ctx, e.root, &iamapi.GenerateCredentialReportInput{}))
@@ -48,10 +53,10 @@ func TestCredentialReport(t *testing.T) {
 	if len(rows) != 4 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	now := "2025-03-04T05:06:07+00:00"
+	now, later := "2025-03-04T05:06:07+00:00", "2025-03-04T05:06:08+00:00"
 	for i, want := range []string{
 		"<root_account>,arn:aws:iam::" + acct + ":root,*,not_supported,no_information,not_supported,not_supported,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
-		"alice,arn:aws:iam::" + acct + ":user/alice," + now + ",true,no_information," + now + ",N/A,false,false," + now + ",N/A,N/A,N/A,true,2025-03-04T05:07:07+00:00,N/A,N/A,N/A,false,N/A,false,N/A",
+		"alice,arn:aws:iam::" + acct + ":user/alice," + now + ",true,no_information," + now + ",N/A,false,false," + now + ",N/A,N/A,N/A,true," + later + ",N/A,N/A,N/A,true," + later + ",false,N/A",
 		"bob,arn:aws:iam::" + acct + ":user/bob," + now + ",false,N/A,N/A,N/A,false,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
 	} {
 		got := rows[i+1]
