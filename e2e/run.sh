@@ -171,7 +171,7 @@ run_one() {
 	case $c in
 	cli) set -- bash "$E2E/cli.sh" ;;
 	boto3) set -- python3 "$E2E/boto3_test.py" ;;
-	js) set -- node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" "$E2E/js/iamreports.test.mjs" ;;
+	js) set -- node --test --test-concurrency=1 --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" "$E2E/js/iamreports.test.mjs" ;;
 	docs) set -- bash "$E2E/docs.sh" ;;
 	gate) set -- bash "$E2E/gate.sh" ;;
 	legacy) set -- bash "$E2E/legacy.sh" ;;

@@ -1,10 +1,13 @@
 // AWS managed policies, service-linked roles and the credential report with
 // the AWS SDK for JavaScript v3 (node's test runner; the tests run in order).
-// Run by e2e/run.sh with scenarios.test.mjs, against the same mantle.
+// Run by e2e/run.sh with scenarios.test.mjs, against the same mantle, one
+// file after the other (--test-concurrency=1): what it creates it deletes,
+// since the scenarios count the account's users.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   IAMClient, paginateListPolicies, GetPolicyCommand, CreateUserCommand, AttachUserPolicyCommand,
+  DetachUserPolicyCommand, DeleteUserCommand,
   CreateServiceLinkedRoleCommand, DeleteRoleCommand, DeleteServiceLinkedRoleCommand,
   GetServiceLinkedRoleDeletionStatusCommand, GenerateCredentialReportCommand, GetCredentialReportCommand,
   UnmodifiableEntityException, CredentialReportNotPresentException,
@@ -45,4 +48,9 @@ test('credential_report', async () => {
   assert.equal(lines[0].split(',').length, 22);
   assert.ok(lines[1].startsWith(`<root_account>,arn:aws:iam::${A}:root,`), lines[1]);
   assert.ok(lines.some((l) => l.startsWith(`js-auditor,arn:aws:iam::${A}:user/js-auditor,`)), lines.join('\n'));
+});
+
+test('cleanup', async () => {
+  await iam.send(new DetachUserPolicyCommand({ UserName: 'js-auditor', PolicyArn: 'arn:aws:iam::aws:policy/SecurityAudit' }));
+  await iam.send(new DeleteUserCommand({ UserName: 'js-auditor' }));
 });

@@ -164,7 +164,7 @@ func (s *Service) subjectOf(ctx context.Context, c *auth.Caller, action, arn str
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.store.Policies().GetVersion(ctx, mp.ID, mp.DefaultVersionID)
+		v, err := policyVersion(ctx, s.store, mp, mp.DefaultVersionID)
 		if err != nil {
 			return nil, err
 		}

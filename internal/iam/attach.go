@@ -117,6 +117,9 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err := p.exists(ctx, tx); err != nil {
 			return err
 		}
+		if err := materialize(ctx, tx, mp); err != nil {
+			return err
+		}
 		mp, err := reloadPolicy(ctx, tx, mp)
 		if err != nil {
 			return err
@@ -173,6 +176,9 @@ func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := p.exists(ctx, tx); err != nil {
 			return err
+		}
+		if _, err := tx.Policies().GetByID(ctx, mp.ID); isNotFound(err) && mp.AccountID == store.AWSAccount {
+			return notAttached // an AWS managed policy nothing has used yet
 		}
 		mp, err := reloadPolicy(ctx, tx, mp)
 		if err != nil {

@@ -288,7 +288,7 @@ func (s *Service) policyDetail(ctx context.Context, mp *store.ManagedPolicy) (ia
 		DefaultVersionId: p.DefaultVersionId, AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
 		IsAttachable: p.IsAttachable, Description: mp.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
 		PolicyVersionList: []iamapi.PolicyVersion{}}
-	vs, err := s.store.Policies().ListVersions(ctx, mp.ID)
+	vs, err := policyVersions(ctx, s.store, mp)
 	if err != nil {
 		return d, err
 	}

@@ -61,7 +61,7 @@ func (s *Service) ManagedPolicyDocument(ctx context.Context, arn string) (string
 		}
 		return "", err
 	}
-	v, err := s.store.Policies().GetVersion(ctx, mp.ID, mp.DefaultVersionID)
+	v, err := policyVersion(ctx, s.store, mp, mp.DefaultVersionID)
 	if err != nil {
 		return "", err
 	}

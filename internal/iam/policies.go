@@ -53,7 +53,13 @@ func policyByARN(ctx context.Context, r store.Repos, accountID, arn string) (*st
 	if acct != accountID && acct != store.AWSAccount {
 		return nil, noSuchPolicy(arn)
 	}
-	p, err := r.Policies().Get(ctx, acct, name)
+	var p *store.ManagedPolicy
+	var err error
+	if acct == store.AWSAccount {
+		p, err = awsPolicy(ctx, r, name)
+	} else {
+		p, err = r.Policies().Get(ctx, acct, name)
+	}
 	if err != nil {
 		return nil, notFoundAs(err, noSuchPolicy(arn))
 	}
@@ -85,6 +91,11 @@ func withUse(ctx context.Context, r store.Repos, accountID string, p *store.Mana
 // the policy.
 func countUse(ctx context.Context, tx store.Repos, accountID string, p *store.ManagedPolicy, attachments, boundaries int) error {
 	if p.AccountID == store.AWSAccount {
+		if attachments > 0 || boundaries > 0 {
+			if err := materialize(ctx, tx, p); err != nil {
+				return err
+			}
+		}
 		return tx.AWSPolicies().AddUse(ctx, accountID, p.Name, attachments, boundaries)
 	}
 	p.AttachmentCount = max(0, p.AttachmentCount+attachments)
@@ -370,7 +381,7 @@ func (s *Service) segment(ctx context.Context, account, acct string, onlyUsed bo
 	if onlyUsed {
 		return s.store.AWSPolicies().ListUsed(ctx, account, opt)
 	}
-	ps, err := s.store.Policies().List(ctx, acct, opt)
+	ps, err := listAWSPolicies(opt)
 	if err != nil || len(ps) == 0 {
 		return ps, err
 	}
@@ -452,7 +463,7 @@ func (s *Service) GetPolicyVersion(ctx context.Context, c *auth.Caller, in *iama
 	if err != nil {
 		return nil, err
 	}
-	v, err := s.store.Policies().GetVersion(ctx, p.ID, in.VersionId)
+	v, err := policyVersion(ctx, s.store, p, in.VersionId)
 	if err != nil {
 		return nil, notFoundAs(err, noSuchVersion(in.PolicyArn, in.VersionId))
 	}
@@ -468,7 +479,7 @@ func (s *Service) ListPolicyVersions(ctx context.Context, c *auth.Caller, in *ia
 	if err != nil {
 		return nil, err
 	}
-	vs, err := s.store.Policies().ListVersions(ctx, p.ID)
+	vs, err := policyVersions(ctx, s.store, p)
 	if err != nil {
 		return nil, err
 	}

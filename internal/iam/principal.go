@@ -66,7 +66,7 @@ func (s *Service) PrincipalPolicies(ctx context.Context, accountID string, kind 
 		if err != nil {
 			return nil, err
 		}
-		v, err := s.store.Policies().GetVersion(ctx, mp.ID, mp.DefaultVersionID)
+		v, err := policyVersion(ctx, s.store, mp, mp.DefaultVersionID)
 		if err != nil {
 			return nil, err
 		}
@@ -97,7 +97,7 @@ func (s *Service) entityPolicies(ctx context.Context, set *PolicySet, t store.En
 		return err
 	}
 	for _, mp := range att {
-		v, err := s.store.Policies().GetVersion(ctx, mp.ID, mp.DefaultVersionID)
+		v, err := policyVersion(ctx, s.store, mp, mp.DefaultVersionID)
 		if err != nil {
 			return err
 		}

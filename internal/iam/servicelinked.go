@@ -129,7 +129,7 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, c *auth.Caller, i
 		auth.Key{Name: "iam:AWSServiceName", Values: []string{in.AWSServiceName}}); err != nil {
 		return nil, err
 	}
-	pol, err := s.store.Policies().Get(ctx, store.AWSAccount, svc.policy)
+	pol, err := awsPolicy(ctx, s.store, svc.policy)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +143,9 @@ func (s *Service) CreateServiceLinkedRole(ctx context.Context, c *auth.Caller, i
 		// Recorded from IAM: Rayraegah/terraform-aws-hasura#17.
 		taken := awserr.InvalidInput("Service role name %s has been taken in this account, please try a different suffix.", name)
 		if err := createRole(ctx, tx, r, taken); err != nil {
+			return err
+		}
+		if err := materialize(ctx, tx, pol); err != nil {
 			return err
 		}
 		if err := tx.Attachments().Attach(ctx, store.Attachment{PolicyID: pol.ID, EntityType: store.EntityRole, EntityID: r.ID}); err != nil {

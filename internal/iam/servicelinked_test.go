@@ -61,6 +61,10 @@ func TestServiceLinkedRole(t *testing.T) {
 	if asg.Role.RoleName != "AWSServiceRoleForAutoScaling_blue" || asg.Role.Description != "blue fleet" {
 		t.Errorf("suffixed role %+v", asg.Role)
 	}
+	// Nobody but the service attaches a service-linked role's policy.
+	e.role(t, "customer")
+	_, err = e.s.AttachRolePolicy(e.ctx, e.root, &iamapi.AttachRolePolicyInput{RoleName: "customer", PolicyArn: "arn:aws:iam::aws:policy/aws-service-role/AmazonECSServiceRolePolicy"})
+	wantErr(t, err, "PolicyNotAttachable", "Cannot attach a Service Role Policy to a Customer Role.")
 	_, err = e.s.CreateRole(e.ctx, e.root, &iamapi.CreateRoleInput{RoleName: "sneaky", Path: "/aws-service-role/ecs.amazonaws.com/", AssumeRolePolicyDocument: trustDoc})
 	wantErr(t, err, "InvalidInput", "Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles")
 

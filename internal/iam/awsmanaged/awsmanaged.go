@@ -139,3 +139,25 @@ var descriptions = map[string]string{
 
 // Description is AWS's description of the policy where mantle has it, "" otherwise.
 func Description(name string) string { return descriptions[name] }
+
+// byName indexes All by lower-cased name.
+var byName = sync.OnceValues(func() (map[string]*Policy, error) {
+	ps, err := All()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*Policy, len(ps))
+	for i := range ps {
+		m[strings.ToLower(ps[i].Name)] = &ps[i]
+	}
+	return m, nil
+})
+
+// Lookup returns the policy named (in any case), nil when none is.
+func Lookup(name string) (*Policy, error) {
+	m, err := byName()
+	if err != nil {
+		return nil, err
+	}
+	return m[strings.ToLower(name)], nil
+}
