@@ -102,6 +102,13 @@ func newNode(t testing.TB, st store.Store, dir string, set func(*server.Config))
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
+	select { // the admin socket exists once Serve is ready
+	case <-srv.Ready():
+	case err := <-done:
+		cancel()
+		st.Close()
+		return nil, err
+	}
 	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {

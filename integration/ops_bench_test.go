@@ -2,21 +2,11 @@ package integration
 
 import (
 	"net/http"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/server"
 )
-
-// processCPU is the process's user and system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkMetricsCost runs GetCallerIdentity (the cheapest signed call,
 // so the one where metrics weigh most) with metrics on and off, in the

@@ -163,7 +163,9 @@ func newServeCmd() *cobra.Command {
 
 The first start creates an account and prints its root credentials (also
 saved to DATA/root-credentials, mode 0600); set MANTLE_ROOT_ACCESS_KEY_ID and
-MANTLE_ROOT_SECRET_ACCESS_KEY (both) before it to choose the root key. Every
+MANTLE_ROOT_SECRET_ACCESS_KEY (both) before it to choose the root key, and
+MANTLE_ROOT_EMAIL and MANTLE_ROOT_PASSWORD to choose the root user's console
+sign-in (generated, printed and saved there too otherwise). Every
 flag is checked before anything is created: a refused start exits with
 status 2 and leaves nothing behind.
 
@@ -176,6 +178,8 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 			cfg.Out = cmd.OutOrStdout()
 			cfg.RootAccessKeyID = os.Getenv("MANTLE_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = os.Getenv("MANTLE_ROOT_SECRET_ACCESS_KEY")
+			cfg.RootEmail = os.Getenv("MANTLE_ROOT_EMAIL")
+			cfg.RootPassword = os.Getenv("MANTLE_ROOT_PASSWORD")
 			o.dsnGiven = cmd.Flags().Changed("dsn")
 			if err := o.check(); err != nil {
 				return usageError{err}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/internal/sts/authmsg"
 	"github.com/mantle-iam/mantle/internal/token"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 )
 
 // Config is what `mantle serve` and the integration tests configure.
@@ -50,7 +52,12 @@ type Config struct {
 	// become the first account's root key.
 	RootAccessKeyID     string
 	RootSecretAccessKey string
-	Log                 *slog.Logger
+	// RootEmail and RootPassword, when set, are the root user's console
+	// sign-in for an account without one (the first start's); generated
+	// and printed once when empty.
+	RootEmail    string
+	RootPassword string
+	Log          *slog.Logger
 	// Out receives the first start's root-credentials snippet.
 	Out io.Writer
 	// Endpoint is the URL clients reach mantle at, for that snippet.
@@ -108,6 +115,8 @@ type Server struct {
 	// wrapped it.
 	backend store.Store
 	sealer  *secrets.Sealer
+	// issuer serves the accounts' outbound web identity issuers.
+	issuer *webtoken.Issuer
 }
 
 // Validate checks the configuration before anything is created or opened,
@@ -123,6 +132,18 @@ func (c *Config) Validate() error {
 	case id != "":
 		if err := iam.CheckRootKey(id, secret); err != nil {
 			return fmt.Errorf("MANTLE_ROOT_ACCESS_KEY_ID/MANTLE_ROOT_SECRET_ACCESS_KEY: %w", err)
+		}
+	}
+	if c.RootEmail != "" || c.RootPassword != "" {
+		email, pw := c.RootEmail, c.RootPassword
+		if email == "" {
+			email = "root@example.com"
+		}
+		if pw == "" {
+			pw = "Generated-1"
+		}
+		if err := iam.CheckRootLogin(email, pw); err != nil {
+			return fmt.Errorf("MANTLE_ROOT_EMAIL/MANTLE_ROOT_PASSWORD: %w", err)
 		}
 	}
 	switch {
@@ -239,8 +260,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	az := authz.New(cfg.Now)
-	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now})
+	issuer := webtoken.New(cfg.Store, sealer, cfg.Endpoint)
+	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now, Issuer: issuer})
 	az.Policies = svc
+	orgsSvc := orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})
+	az.Orgs = orgsSvc
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
@@ -251,30 +275,39 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	})
 	stsSvc := sts.New(sts.Config{
 		Store: cfg.Store, Authorizer: az, Tokens: ring, MFA: svc, Generation: svc,
-		RoleUse: svc, Messages: codec, Audit: rec, Now: cfg.Now,
+		RoleUse: svc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
-	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
+	if err := cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) error {
+		if err := s.bootstrap(ctx); err != nil {
+			return err
+		}
+		return s.ensureRootLogin(ctx)
+	}); err != nil {
 		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
 	keys := newCachedKeys(svc, cfg.Store)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
+	authn := &SigV4Authenticator{
+		Usage: s.usage,
+		// The bodies of the services mantle serves carry the action
+		// and its parameters: the signature always covers the body
+		// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+		Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
+		Keys:     keys,
+		Tokens:   ring,
+	}
+	trail := cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit))
+	iamOps := iamHandlers(svc)
+	orgsOps := orgsHandlers(orgsSvc)
 	s.Handler = &Handler{
-		Auth: &SigV4Authenticator{
-			Usage: s.usage,
-			// The bodies of the services mantle serves carry the action
-			// and its parameters: the signature always covers the body
-			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-			Keys:     keys,
-			Tokens:   ring,
-		},
+		Auth: authn,
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: Operations(iamHandlers(svc).Operations()),
+			Actions: Operations(iamOps.Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
@@ -283,16 +316,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
+			Operations: JSONOperations(orgsOps.Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
-		}},
+			Operations: JSONOperations(trail.Operations()),
+		}, authorizationService(newRequestAuthorizer(authn, az, cfg.UnsignedLimit))},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
-		Console:  console.New(console.Config{IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
+		Console:  console.New(console.Config{SignIn: svc, IAM: iamOps, Orgs: orgsOps, Trail: trail, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
 	}
@@ -327,6 +360,7 @@ func (s *Server) internalMux() http.Handler {
 	if s.cfg.AllowReset {
 		mux.HandleFunc("POST "+resetPath, s.serveReset)
 	}
+	mux.Handle("GET "+webtoken.PathPrefix, s.issuer)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-s.ready:
@@ -416,6 +450,66 @@ func firstAccount(accounts []*store.Account) *store.Account {
 	return first
 }
 
+// ensureRootLogin gives the account's root user an email and console
+// password when it has none: a new account, or one created before the
+// console had root sign-in. MANTLE_ROOT_EMAIL and MANTLE_ROOT_PASSWORD
+// choose them; otherwise they are generated, appended to
+// DATA/root-credentials before the change commits (so a committed password
+// is never one nobody was told) and printed once. Only the hash is stored.
+func (s *Server) ensureRootLogin(ctx context.Context) error {
+	a, err := s.cfg.Store.Accounts().Get(ctx, s.AccountID)
+	if err != nil || a.RootPasswordHash != "" {
+		return err
+	}
+	genEmail, genPassword, err := s.IAM.NewRootLogin(s.AccountID)
+	if err != nil {
+		return err
+	}
+	email, password := s.cfg.RootEmail, s.cfg.RootPassword
+	if email == "" {
+		email = a.Email
+	}
+	if email == "" {
+		email = genEmail
+	}
+	generated := password == ""
+	if generated {
+		password = genPassword
+	}
+	var saved []byte
+	oldLen := 0
+	path := filepath.Join(s.cfg.DataDir, "root-credentials")
+	if generated {
+		old, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		oldLen = len(old)
+		saved = fmt.Appendf(old, "# The console's root user (%s/console):\nexport MANTLE_ROOT_EMAIL=%s\nexport MANTLE_ROOT_PASSWORD=%s\n", s.cfg.Endpoint, shellQuote(email), shellQuote(password))
+		if err := os.WriteFile(path, saved, 0o600); err != nil {
+			return err
+		}
+	}
+	set, err := s.IAM.SetRootLogin(ctx, s.AccountID, email, password)
+	if err != nil || !set {
+		if generated { // not committed: the file must not name it
+			_ = os.WriteFile(path, saved[:oldLen], 0o600)
+		}
+		return err
+	}
+	if generated {
+		fmt.Fprintf(s.cfg.Out, "\nThe root user signs in to the console at %s/console with\n  email:    %s\n  password: %s\n(also in %s)\n", s.cfg.Endpoint, email, password, path)
+	} else {
+		fmt.Fprintf(s.cfg.Out, "\nThe root user signs in to the console at %s/console as %s with MANTLE_ROOT_PASSWORD.\n", s.cfg.Endpoint, email)
+	}
+	return nil
+}
+
+// shellQuote quotes v for a POSIX shell.
+func shellQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
 // repairRootKey completes a store that an earlier version bootstrapped
 // half-way (the account created, its root key refused): when the first
 // account has no root key at all and the root-key variables are set, they
@@ -451,6 +545,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		lc.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	if s.cfg.Endpoint == "" {
+		// Issuer URLs name the listener when the command gave no endpoint.
+		scheme := "http"
+		if lc.TLS != nil {
+			scheme = "https"
+		}
+		s.issuer.SetBase(scheme + "://" + l.Addr().String())
+	}
 	adminCtx, stopAdmin := context.WithCancel(ctx)
 	waitAdmin := s.serveAdmin(adminCtx)
 	close(s.ready)
@@ -465,6 +567,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.Audit.Close()
 	return err
 }
+
+// Ready is closed once Serve has set up everything it serves (the admin
+// socket included) and is about to accept requests.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // isHealthCheck reports the requests a connection admitted beyond the
 // bound may make: health checks must answer however loaded the server is.

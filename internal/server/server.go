@@ -143,12 +143,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		// A sign-in attempt is unauthenticated and each failure is a
-		// CloudTrail event: limited per source address like the unsigned
-		// federation calls, so no anonymous client grows the trail
-		// without bound.
-		if r.Method == http.MethodPost && r.URL.Path == console.SigninPath &&
-			h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
+		// Sign-in attempts (passwords, MFA codes, federation tokens) are
+		// unauthenticated and each failure is a CloudTrail event: limited
+		// per source address like the unsigned federation calls, so no
+		// anonymous client grows the trail without bound.
+		if console.Limited(r) && h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
 			http.Error(w, "Rate exceeded", http.StatusTooManyRequests)
 			return
 		}
@@ -325,13 +324,17 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 // answered: a call whose event must be stored first (audit.Durable) fails
 // if it cannot be.
 func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
-	if e == nil {
+	if e == nil || e.Unrecorded {
 		return res, err
 	}
 	if res != nil {
 		e.Output = res
 	}
-	e.Err = err
+	if err != nil {
+		// An action that answers may still record a refusal of its own
+		// (AuthorizeRequest: the client's request, not the call, failed).
+		e.Err = err
+	}
 	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
 		return nil, rerr
 	}

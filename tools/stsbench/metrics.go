@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/server"
 	"github.com/mantle-iam/mantle/tools/internal/wrk"
 )
 
@@ -32,7 +33,7 @@ func compareMetrics(d time.Duration, conns, threads, rounds int) error {
 	}
 	var sides []*side
 	for _, off := range []bool{false, true} {
-		url, err := serveMantle(ctx, off)
+		url, err := wrk.ServeMantle(ctx, account, rootID, rootSecret, func(c *server.Config) { c.DisableMetrics = off })
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,11 @@ var resetSteps = []struct{ table, sql string }{
 	{"event_pack_keys", `DELETE FROM event_pack_keys`},
 	{"event_packs", `DELETE FROM event_packs`},
 	{"events", `DELETE FROM events`},
+	{"org_policy_attachments", `DELETE FROM org_policy_attachments`},
+	{"org_policies", `DELETE FROM org_policies`},
+	{"org_settings", `DELETE FROM org_settings`},
+	{"org_tags", `DELETE FROM org_tags`},
+	{"org_handshakes", `DELETE FROM org_handshakes`},
 	{"account_parents", `DELETE FROM account_parents`},
 	{"create_account_statuses", `DELETE FROM create_account_statuses`},
 	{"organizational_units", `DELETE FROM organizational_units`},
@@ -24,6 +29,11 @@ var resetSteps = []struct{ table, sql string }{
 	{"mfa_devices", `DELETE FROM mfa_devices`},
 	{"instance_profiles", `DELETE FROM instance_profiles`},
 	{"access_keys", `DELETE FROM access_keys WHERE NOT (account_id = $1 AND user_id = '')`},
+	{"user_credentials", `DELETE FROM user_credentials`},
+	{"server_certificates", `DELETE FROM server_certificates`},
+	{"account_settings", `DELETE FROM account_settings`},
+	{"aws_policy_usage", `DELETE FROM aws_policy_usage`},
+	{"iam_jobs", `DELETE FROM iam_jobs`},
 	{"users", `DELETE FROM users`},
 	{"groups", `DELETE FROM groups`},
 	{"roles", `DELETE FROM roles`},
@@ -40,8 +50,9 @@ var resetSteps = []struct{ table, sql string }{
 
 // resetKept are the tables a reset leaves alone: the schema's version,
 // the token keys (sessions issued before stay verifiable; they name
-// nothing that exists any more), the PostgreSQL nodes' leases.
-var resetKept = []string{"schema_migrations", "signing_keys", "nodes"}
+// nothing that exists any more), the PostgreSQL nodes' leases, the digest
+// of the AWS managed policies held (they are kept).
+var resetKept = []string{"schema_migrations", "signing_keys", "nodes", "aws_policy_catalog"}
 
 // Reset empties the database back to its first-start state, keeping the
 // account keep (its ID, name and root keys). listTables is the dialect's
