@@ -167,3 +167,25 @@ func TestApplyRefusesBadState(t *testing.T) {
 		}
 	}
 }
+
+// PostgreSQL nodes started together with the same --init state apply it
+// one after the other: neither fails on what the other created.
+func TestApplyConcurrentNodes(t *testing.T) {
+	nodes := startNodes(t, 2, nil)
+	state := "users:\n  - name: ci\n    accessKeys: [{id: AKIACIEXAMPLE0000001, secret: ciSecretExample000000000000000000000000a}]\nroles:\n  - name: r\n    trustPolicy: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: 'sts:AssumeRole'}]}\n"
+	results := make(chan []byte, 2)
+	for _, n := range nodes {
+		go func() {
+			b, status := n.adminStatus(t, "/v1/apply", strings.NewReader(state))
+			if status != http.StatusOK {
+				b = append([]byte("FAILED "), b...)
+			}
+			results <- b
+		}()
+	}
+	for range nodes {
+		if b := <-results; strings.HasPrefix(string(b), "FAILED") {
+			t.Fatal(string(b))
+		}
+	}
+}

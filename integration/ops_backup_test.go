@@ -2,13 +2,16 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
@@ -35,17 +38,26 @@ func (e *env) adminStatus(t *testing.T, path string, body io.Reader) ([]byte, in
 	t.Helper()
 	sock := server.AdminSocket(e.dir)
 	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		// The server listens on the socket once Serve runs, which the
+		// harness starts without waiting (a client waits for health).
 		var d net.Dialer
-		return d.DialContext(ctx, "unix", sock)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			conn, err := d.DialContext(ctx, "unix", sock)
+			if err == nil || time.Now().After(deadline) || !(errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED)) {
+				return conn, err
+			}
+		}
 	}}}
+	// Errors are answers (the caller may be another goroutine than the
+	// test's, where t.Fatal would not end the test).
 	resp, err := c.Post("http://mantle"+path, "application/octet-stream", body)
 	if err != nil {
-		t.Fatal(err)
+		return []byte(err.Error()), 0
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return []byte(err.Error()), 0
 	}
 	return b, resp.StatusCode
 }

@@ -25,23 +25,25 @@ func tokenKeyID(t *testing.T, tok string) uint32 {
 	return binary.BigEndian.Uint32(raw[3:7])
 }
 
-func TestRotateTokenKeyUnderLoad(t *testing.T) {
-	rotateUnderLoad(t, []*env{start(t)})
+// One node: the session-token key three times and the master key once,
+// under load.
+func TestRotateKeysUnderLoad(t *testing.T) {
+	rotateUnderLoad(t, []*env{start(t)}, true)
 }
 
 // Across PostgreSQL nodes: node 0 rotates, tokens it seals with the new
 // key are used on node 1 at once, and node 1's old-key tokens keep working
 // on node 0.
 func TestRotateTokenKeyUnderLoadTwoNodes(t *testing.T) {
-	rotateUnderLoad(t, startNodes(t, 2, nil))
+	rotateUnderLoad(t, startNodes(t, 2, nil), false)
 }
 
 // rotateUnderLoad hammers the nodes with AssumeRole (long-term key) and
 // GetCallerIdentity (with sessions from before the rotations and from
 // moments ago, each on another node than the one that issued it) while
-// the session-token key is rotated three times, and wants no failed
-// request.
-func rotateUnderLoad(t *testing.T, nodes []*env) {
+// the session-token key is rotated three times (and, with master, the
+// master key once: every secret re-sealed), and wants no failed request.
+func rotateUnderLoad(t *testing.T, nodes []*env, master bool) {
 	c := ctx(t)
 	e := nodes[0]
 	alice := e.newUser("alice", "")
@@ -87,10 +89,14 @@ func rotateUnderLoad(t *testing.T, nodes []*env) {
 		Active  uint32 `json:"activeKeyId"`
 		Retired uint32 `json:"retiredKeyId"`
 	}
-	for range 3 {
+	for i := range 3 {
 		time.Sleep(300 * time.Millisecond)
 		if err := json.Unmarshal(e.admin(t, "/v1/keys/rotate/token", nil), &last); err != nil {
 			t.Fatal(err)
+		}
+		if master && i == 1 {
+			time.Sleep(300 * time.Millisecond)
+			e.rotateMaster(t, "")
 		}
 	}
 	time.Sleep(300 * time.Millisecond)

@@ -35,17 +35,24 @@ type applier struct {
 // Apply brings the account to st and lists what it changed: nothing when
 // st is already in place.
 func (s *Server) Apply(ctx context.Context, st *State) ([]string, error) {
-	a := &applier{s: s, ctx: ctx, caller: s.operator()}
+	a := &applier{s: s, caller: s.operator()}
 	a.caller.UserAgent = "mantle-apply"
 	// Users and providers before roles: a trust policy naming one needs it
 	// to exist, as on AWS; groups before users, who join them.
 	steps := []func(*State) error{a.policies, a.groups, a.users, a.providers, a.roles, a.organization}
-	for _, step := range steps {
-		if err := step(st); err != nil {
-			return a.changes, err
+	// One apply at a time across nodes: PostgreSQL nodes started together
+	// with the same --init would otherwise both find a user missing and
+	// one of them fail creating it.
+	err := s.cfg.Store.Lock(ctx, "apply", func(ctx context.Context) error {
+		a.ctx = ctx
+		for _, step := range steps {
+			if err := step(st); err != nil {
+				return err
+			}
 		}
-	}
-	return a.changes, nil
+		return nil
+	})
+	return a.changes, err
 }
 
 func (a *applier) changed(format string, args ...any) {
