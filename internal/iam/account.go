@@ -212,6 +212,10 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		return nil, err
 	}
 	r := s.store
+	quotas, err := quotaValues(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	users, err := r.Users().Count(ctx, c.AccountID)
 	if err != nil {
 		return nil, err
@@ -271,13 +275,13 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 	}
 	m := map[string]int{
 		"GroupPolicySizeQuota":              policy.MaxInlineGroupPolicySize,
-		"InstanceProfilesQuota":             quotaInstanceProfiles,
+		"InstanceProfilesQuota":             quotas["InstanceProfilesPerAccount"],
 		"Policies":                          len(policies),
 		"GroupsPerUserQuota":                quotaGroupsPerUser,
 		"InstanceProfiles":                  ips,
 		"AttachedPoliciesPerUserQuota":      quotaAttachedPolicies,
 		"Users":                             users,
-		"PoliciesQuota":                     quotaPolicies,
+		"PoliciesQuota":                     quotas["PoliciesPerAccount"],
 		"Providers":                         len(oidc) + len(saml),
 		"AccountMFAEnabled":                 rootMFA,
 		"AccessKeysPerUserQuota":            quotaAccessKeysPerUser,
@@ -289,20 +293,20 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		"PolicySizeQuota":                   policy.MaxManagedPolicySize,
 		"Groups":                            groups,
 		"AccountSigningCertificatesPresent": 0,
-		"UsersQuota":                        quotaUsers,
+		"UsersQuota":                        quotas["UsersPerAccount"],
 		"ServerCertificatesQuota":           20,
 		"MFADevices":                        len(devs),
 		"UserPolicySizeQuota":               policy.MaxInlineUserPolicySize,
 		"PolicyVersionsInUse":               inUse,
 		"ServerCertificates":                0,
 		"Roles":                             roles,
-		"RolesQuota":                        quotaRoles,
+		"RolesQuota":                        quotas["RolesPerAccount"],
 		"SigningCertificatesPerUserQuota":   2,
 		"MFADevicesInUse":                   enabled,
 		"RolePolicySizeQuota":               policy.MaxInlineRolePolicySize,
 		"AttachedPoliciesPerRoleQuota":      quotaAttachedPolicies,
 		"AccountAccessKeysPresent":          b2i(len(rootKeys) > 0),
-		"GroupsQuota":                       quotaGroups,
+		"GroupsQuota":                       quotas["GroupsPerAccount"],
 	}
 	return &iamapi.GetAccountSummaryOutput{SummaryMap: m}, nil
 }

@@ -142,10 +142,8 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
+		if err := reserve(ctx, tx, store.CountRoles, c.AccountID, r.ID); err != nil {
 			return err
-		} else if n >= quotaRoles {
-			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
 		}
 		if err := tx.Roles().Create(ctx, r); err != nil {
 			if isExists(err) {

@@ -72,6 +72,7 @@ type Repos interface {
 	Organizations() Organizations
 	SigningKeys() SigningKeys
 	Events() Events
+	Quotas() Quotas
 }
 
 // ListOptions pages through an account's entities in name order. Names

@@ -22,9 +22,11 @@ func scanGroup(sc scanner) (*store.Group, error) {
 }
 
 func (r groups) Create(ctx context.Context, g *store.Group) error {
-	return exec(ctx, r.q, "create group "+g.Name,
-		`INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		g.ID, g.AccountID, g.Name, lower(g.Name), g.Path, encTime(g.CreatedAt))
+	return r.createCounted(ctx, store.CountGroups, g.AccountID, g.ID, func(q conn) error {
+		return exec(ctx, q, "create group "+g.Name,
+			`INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			g.ID, g.AccountID, g.Name, lower(g.Name), g.Path, encTime(g.CreatedAt))
+	})
 }
 
 func (r groups) Get(ctx context.Context, accountID, name string) (*store.Group, error) {
@@ -43,7 +45,7 @@ func (r groups) Update(ctx context.Context, g *store.Group) error {
 }
 
 func (r groups) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete group "+id, `DELETE FROM groups WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "groups", store.CountGroups, id)
 }
 
 func (r groups) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Group, error) {
@@ -55,7 +57,7 @@ func (r groups) List(ctx context.Context, accountID string, opt store.ListOption
 }
 
 func (r groups) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "groups", `SELECT count(*) FROM groups WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountGroups, accountID)
 }
 
 func (r groups) AddMember(ctx context.Context, groupID, userID string) error {

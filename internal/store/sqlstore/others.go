@@ -30,10 +30,12 @@ func (r instanceProfiles) Create(ctx context.Context, p *store.InstanceProfile) 
 	if err != nil {
 		return err
 	}
-	return exec(ctx, r.q, "create instance profile "+p.Name,
-		`INSERT INTO instance_profiles (id, account_id, name, name_lower, path, role_id, tags, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		p.ID, p.AccountID, p.Name, lower(p.Name), p.Path, p.RoleID, tags, encTime(p.CreatedAt))
+	return r.createCounted(ctx, store.CountInstanceProfiles, p.AccountID, p.ID, func(q conn) error {
+		return exec(ctx, q, "create instance profile "+p.Name,
+			`INSERT INTO instance_profiles (id, account_id, name, name_lower, path, role_id, tags, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			p.ID, p.AccountID, p.Name, lower(p.Name), p.Path, p.RoleID, tags, encTime(p.CreatedAt))
+	})
 }
 
 func (r instanceProfiles) Get(ctx context.Context, accountID, name string) (*store.InstanceProfile, error) {
@@ -53,7 +55,7 @@ func (r instanceProfiles) Update(ctx context.Context, p *store.InstanceProfile) 
 }
 
 func (r instanceProfiles) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete instance profile "+id, `DELETE FROM instance_profiles WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "instance_profiles", store.CountInstanceProfiles, id)
 }
 
 func (r instanceProfiles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.InstanceProfile, error) {
@@ -70,7 +72,7 @@ func (r instanceProfiles) ListForRole(ctx context.Context, roleID string) ([]*st
 }
 
 func (r instanceProfiles) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "instance profiles", `SELECT count(*) FROM instance_profiles WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountInstanceProfiles, accountID)
 }
 
 type mfaDevices struct{ *Repos }

@@ -36,10 +36,12 @@ func (r users) Create(ctx context.Context, u *store.User) error {
 	if err != nil {
 		return err
 	}
-	return exec(ctx, r.q, "create user "+u.Name,
-		`INSERT INTO users (id, account_id, name, name_lower, path, created_at, permissions_boundary, tags, password_last_used)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		u.ID, u.AccountID, u.Name, lower(u.Name), u.Path, encTime(u.CreatedAt), u.PermissionsBoundary, tags, encTimePtr(u.PasswordLastUsed))
+	return r.createCounted(ctx, store.CountUsers, u.AccountID, u.ID, func(q conn) error {
+		return exec(ctx, q, "create user "+u.Name,
+			`INSERT INTO users (id, account_id, name, name_lower, path, created_at, permissions_boundary, tags, password_last_used)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			u.ID, u.AccountID, u.Name, lower(u.Name), u.Path, encTime(u.CreatedAt), u.PermissionsBoundary, tags, encTimePtr(u.PasswordLastUsed))
+	})
 }
 
 func (r users) Get(ctx context.Context, accountID, name string) (*store.User, error) {
@@ -64,7 +66,7 @@ func (r users) Update(ctx context.Context, u *store.User) error {
 }
 
 func (r users) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete user "+id, `DELETE FROM users WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "users", store.CountUsers, id)
 }
 
 func (r users) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.User, error) {
@@ -76,5 +78,5 @@ func (r users) List(ctx context.Context, accountID string, opt store.ListOptions
 }
 
 func (r users) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "users", `SELECT count(*) FROM users WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountUsers, accountID)
 }

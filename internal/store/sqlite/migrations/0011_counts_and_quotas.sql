@@ -1,0 +1,34 @@
+-- Service quotas an operator set (serve --quota), shared by every node; a
+-- quota without a row has its default.
+CREATE TABLE quotas (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- How many users, groups, roles, managed policies and instance profiles
+-- each account (and 'aws', for AWS managed policies) has, kept by the
+-- repositories' Create and Delete in the same transaction, so neither Count
+-- nor a quota check counts rows. An account's count of a kind is spread
+-- over shards (the shard of an entity is a hash of its ID) so concurrent
+-- creators rarely write the same row; allowance is the part of the quota a
+-- shard may use without reading the others (sqlstore/quotas.go). Shard -1
+-- holds what existed before counting began.
+CREATE TABLE entity_counts (
+    account_id TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    shard      INTEGER NOT NULL,
+    used       INTEGER NOT NULL,
+    allowance  INTEGER NOT NULL,
+    PRIMARY KEY (account_id, kind, shard)
+) WITHOUT ROWID;
+
+INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
+    SELECT account_id, 'users', -1, count(*), count(*) FROM users GROUP BY account_id;
+INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
+    SELECT account_id, 'groups', -1, count(*), count(*) FROM groups GROUP BY account_id;
+INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
+    SELECT account_id, 'roles', -1, count(*), count(*) FROM roles GROUP BY account_id;
+INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
+    SELECT account_id, 'policies', -1, count(*), count(*) FROM policies GROUP BY account_id;
+INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
+    SELECT account_id, 'instance_profiles', -1, count(*), count(*) FROM instance_profiles GROUP BY account_id;
