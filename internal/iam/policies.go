@@ -270,37 +270,51 @@ func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.L
 	default:
 		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]", in.Scope)
 	}
-	var all []*store.ManagedPolicy
+	// AWS managed policies come first, then the account's, each section in
+	// name order through the store's keyset listing; the marker is
+	// "<section>|<lower-cased name>" (0 for AWS, 1 for the account).
 	rank := func(mp *store.ManagedPolicy) string {
 		if mp.AccountID == store.AWSAccount {
 			return "0|" + lower(mp.Name)
 		}
 		return "1|" + lower(mp.Name)
 	}
+	keep := func(mp *store.ManagedPolicy) bool {
+		if !isTrue(in.OnlyAttached) {
+			return true
+		}
+		switch in.PolicyUsageFilter {
+		case "PermissionsPolicy":
+			return mp.AttachmentCount > 0
+		case "PermissionsBoundary":
+			return mp.PermissionsBoundaryUsageCount > 0
+		}
+		return mp.AttachmentCount > 0 || mp.PermissionsBoundaryUsageCount > 0
+	}
+	var all []*store.ManagedPolicy
 	for _, acct := range accounts {
-		ps, err := s.store.Policies().List(ctx, acct, store.ListOptions{PathPrefix: in.PathPrefix})
+		if len(all) > p.max {
+			break
+		}
+		sec := "1|"
+		if acct == store.AWSAccount {
+			sec = "0|"
+		}
+		after, ok := strings.CutPrefix(p.after, sec)
+		switch {
+		case p.after != "" && !ok && p.after > sec:
+			continue // the marker is past this section
+		case !ok:
+			after = ""
+		}
+		sp := page{after: after, max: p.max - len(all)}
+		ps, err := fill(sp, func(after string, limit int) ([]*store.ManagedPolicy, error) {
+			return s.store.Policies().List(ctx, acct, store.ListOptions{PathPrefix: in.PathPrefix, After: after, Limit: limit})
+		}, keep, func(mp *store.ManagedPolicy) string { return lower(mp.Name) })
 		if err != nil {
 			return nil, err
 		}
-		for _, mp := range ps {
-			if p.after != "" && rank(mp) <= p.after {
-				continue
-			}
-			if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 && mp.PermissionsBoundaryUsageCount == 0 {
-				continue
-			}
-			switch in.PolicyUsageFilter {
-			case "PermissionsPolicy":
-				if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 {
-					continue
-				}
-			case "PermissionsBoundary":
-				if isTrue(in.OnlyAttached) && mp.PermissionsBoundaryUsageCount == 0 {
-					continue
-				}
-			}
-			all = append(all, mp)
-		}
+		all = append(all, ps...)
 	}
 	all, trunc, m := cut(p, all, rank)
 	out := &iamapi.ListPoliciesOutput{Policies: []iamapi.Policy{}, IsTruncated: ptr(trunc), Marker: m}

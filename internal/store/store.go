@@ -73,6 +73,7 @@ type Repos interface {
 	SigningKeys() SigningKeys
 	Events() Events
 	Quotas() Quotas
+	PolicyUsage() PolicyUsage
 }
 
 // ListOptions pages through an account's entities in name order. Names

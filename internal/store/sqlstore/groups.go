@@ -64,7 +64,9 @@ func (r groups) AddMember(ctx context.Context, groupID, userID string) error {
 	// DO NOTHING on the key alone, so a missing user or group still
 	// fails its foreign key.
 	return exec(ctx, r.q, "add "+userID+" to group "+groupID,
-		`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT (group_id, user_id) DO NOTHING`,
+		`INSERT INTO group_members (group_id, user_id, user_name_lower)
+		VALUES ($1, $2, coalesce((SELECT name_lower FROM users WHERE id = $2), ''))
+		ON CONFLICT (group_id, user_id) DO NOTHING`,
 		groupID, userID)
 }
 
@@ -76,8 +78,8 @@ func (r groups) RemoveMember(ctx context.Context, groupID, userID string) error 
 func (r groups) ListMembers(ctx context.Context, groupID string, opt store.ListOptions) ([]*store.User, error) {
 	return list(ctx, r.q, scanUser, "members of group "+groupID,
 		`SELECT `+userCols+` FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND u.name_lower > $3
-		ORDER BY u.name_lower LIMIT $4`,
+		WHERE m.group_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND m.user_name_lower > $3
+		ORDER BY m.user_name_lower LIMIT $4`,
 		groupID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
 

@@ -59,10 +59,17 @@ func (r users) Update(ctx context.Context, u *store.User) error {
 		return err
 	}
 	// account_id is not rewritten: a user never moves between accounts.
-	return execOne(ctx, r.q, "update user "+u.ID,
-		`UPDATE users SET name = $1, name_lower = $2, path = $3, created_at = $4, permissions_boundary = $5, tags = $6, password_last_used = $7
-		WHERE id = $8`,
-		u.Name, lower(u.Name), u.Path, encTime(u.CreatedAt), u.PermissionsBoundary, tags, encTimePtr(u.PasswordLastUsed), u.ID)
+	// Memberships keep the name their group lists members by.
+	return r.inTx(ctx, func(q conn) error {
+		if err := execOne(ctx, q, "update user "+u.ID,
+			`UPDATE users SET name = $1, name_lower = $2, path = $3, created_at = $4, permissions_boundary = $5, tags = $6, password_last_used = $7
+			WHERE id = $8`,
+			u.Name, lower(u.Name), u.Path, encTime(u.CreatedAt), u.PermissionsBoundary, tags, encTimePtr(u.PasswordLastUsed), u.ID); err != nil {
+			return err
+		}
+		return exec(ctx, q, "rename memberships of "+u.ID,
+			`UPDATE group_members SET user_name_lower = $1 WHERE user_id = $2 AND user_name_lower <> $1`, lower(u.Name), u.ID)
+	})
 }
 
 func (r users) Delete(ctx context.Context, id string) error {

@@ -32,3 +32,18 @@ INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
     SELECT account_id, 'policies', -1, count(*), count(*) FROM policies GROUP BY account_id;
 INSERT INTO entity_counts (account_id, kind, shard, used, allowance)
     SELECT account_id, 'instance_profiles', -1, count(*), count(*) FROM instance_profiles GROUP BY account_id;
+
+-- Who has a policy as permissions boundary, a page at a time in ID order
+-- (ListEntitiesForPolicy, GetAccountAuthorizationDetails).
+CREATE INDEX users_boundary ON users (account_id, permissions_boundary, id);
+CREATE INDEX roles_boundary ON roles (account_id, permissions_boundary, id);
+-- A policy's attachments in (type, ID) order. SQLite's attachments_policy
+-- has that order already: its index entries end with the table's key.
+CREATE INDEX attachments_policy_entity ON attachments (policy_id, entity_type, entity_id);
+
+-- A group's members a page at a time in name order: the member's
+-- lower-cased name is kept with the membership (Users.Update keeps it when
+-- the user is renamed).
+ALTER TABLE group_members ADD COLUMN user_name_lower text COLLATE "C" NOT NULL DEFAULT '';
+UPDATE group_members SET user_name_lower = (SELECT name_lower FROM users WHERE users.id = group_members.user_id);
+CREATE INDEX group_members_name ON group_members (group_id, user_name_lower, user_id);

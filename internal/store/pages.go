@@ -1,0 +1,45 @@
+package store
+
+import "context"
+
+// PolicyUsage answers, a page at a time, who uses managed policies: the
+// questions ListEntitiesForPolicy and GetAccountAuthorizationDetails ask,
+// whose answers grow with the account, so each page reads only what it
+// returns.
+type PolicyUsage interface {
+	// Entities lists the users, groups and roles of opt.AccountID that
+	// use a policy, in (type, ID) order after opt.After.
+	Entities(ctx context.Context, opt PolicyEntityOptions) ([]PolicyEntity, error)
+	// AWSPoliciesUsed lists, in name order as Policies.List does, the AWS
+	// managed policies the account's users, groups or roles use as a
+	// permissions policy or (users and roles) a permissions boundary.
+	AWSPoliciesUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
+}
+
+// PolicyEntityOptions selects a page of PolicyUsage.Entities.
+type PolicyEntityOptions struct {
+	AccountID string
+	PolicyID  string
+	// Boundary lists the users and roles whose permissions boundary is
+	// PolicyARN rather than the entities PolicyID is attached to.
+	Boundary  bool
+	PolicyARN string
+	// SkipAttached leaves out, when listing boundaries, the entities
+	// PolicyID is also attached to (listed already).
+	SkipAttached bool
+	// Type is "" for every kind, or the one kind to list.
+	Type       EntityType
+	PathPrefix string
+	// After is the type and ID of the last entity of the previous page;
+	// zero from the start.
+	After PolicyEntity
+	Limit int
+}
+
+// PolicyEntity is a user, group or role using a policy.
+type PolicyEntity struct {
+	Type EntityType
+	ID   string
+	Name string
+	Path string
+}
