@@ -38,7 +38,7 @@ const attachedEntities = `SELECT a.entity_type, a.entity_id, coalesce(u.name, g.
 
 // Boundaries are read through the (account_id, permissions_boundary, id)
 // indexes of users and roles (groups have none), roles first. $5 is the
-// policy whose attachments are left out ('' for none).
+// policy whose attachments are left out (” for none).
 const boundaryEntities = `SELECT '%[1]s', id, name, path FROM %[2]s
 	WHERE account_id = $1 AND permissions_boundary = $2 AND id > $3
 		AND substr(path, 1, length(CAST($4 AS TEXT))) = $4
