@@ -27,6 +27,8 @@ type Options struct {
 	// Prefix starts every name Load gives ("bulk-" by default), so a second
 	// run with another prefix adds to the first.
 	Prefix string
+	// Users are all members of one group, <Prefix>group.
+	//
 	// Policies is how many customer managed policies the entities are
 	// attached to, round robin (10 by default). The first 100 users are
 	// also attached to the AWS managed policy ReadOnlyAccess when the store
@@ -98,6 +100,19 @@ func Load(ctx context.Context, st store.Store, opt Options) (Stats, error) {
 		return stats, fmt.Errorf("bulk: managed policies: %w", err)
 	}
 	stats.Policies = opt.Policies
+	// Every user is also a member of one group, so a group's member list is
+	// as long as the account's users.
+	err = batch(func(svc *iam.Service) error {
+		_, err := svc.CreateGroup(ctx, caller, &iamapi.CreateGroupInput{GroupName: opt.Prefix + "group"})
+		return err
+	})
+	if err != nil {
+		return stats, fmt.Errorf("bulk: group: %w", err)
+	}
+	group, err := st.Groups().Get(ctx, opt.AccountID, opt.Prefix+"group")
+	if err != nil {
+		return stats, err
+	}
 	policies := make([]*store.ManagedPolicy, len(policyARNs))
 	for i := range policies {
 		if policies[i], err = st.Policies().Get(ctx, opt.AccountID, fmt.Sprintf("%spolicy-%03d", opt.Prefix, i)); err != nil {
@@ -113,7 +128,7 @@ func Load(ctx context.Context, st store.Store, opt Options) (Stats, error) {
 			for i := done; i < done+n; i++ {
 				k := i % len(policies)
 				attached[k]++
-				if err := entity(ctx, tx, opt, i, policies[k].ID, now); err != nil {
+				if err := entity(ctx, tx, opt, i, policies[k].ID, group.ID, now); err != nil {
 					return err
 				}
 			}
@@ -166,11 +181,12 @@ func roleName(prefix string, i int) string { return fmt.Sprintf("%srole-%06d", p
 func userName(prefix string, i int) string { return fmt.Sprintf("%suser-%06d", prefix, i) }
 
 // entity creates the i-th entity (roles first, then users) with its inline
-// policy and its attachment to policyID, straight through the store: the
+// policy and its attachment to policyID (a user also joins groupID),
+// straight through the store: the
 // IAM service would spend several times as long on the lookups and checks
 // of each call, which a data set whose names and documents are known good
 // does not need. The caller counts the attachment on the policy.
-func entity(ctx context.Context, tx store.Repos, opt Options, i int, policyID string, now time.Time) error {
+func entity(ctx context.Context, tx store.Repos, opt Options, i int, policyID, groupID string, now time.Time) error {
 	var t store.EntityType
 	var id, name string
 	var err error
@@ -186,7 +202,9 @@ func entity(ctx context.Context, tx store.Repos, opt Options, i int, policyID st
 		if id, err = newID("AIDA"); err != nil {
 			return err
 		}
-		err = tx.Users().Create(ctx, &store.User{AccountID: opt.AccountID, ID: id, Name: name, Path: "/", CreatedAt: now})
+		if err = tx.Users().Create(ctx, &store.User{AccountID: opt.AccountID, ID: id, Name: name, Path: "/", CreatedAt: now}); err == nil {
+			err = tx.Groups().AddMember(ctx, groupID, id)
+		}
 	}
 	if err != nil {
 		return err

@@ -76,6 +76,13 @@ func TestLoad(t *testing.T) {
 	if att, _ := st.Attachments().ListForEntity(ctx, store.EntityUser, u.ID); len(att) != 2 {
 		t.Errorf("first user: %d attached, want its own and ReadOnlyAccess", len(att))
 	}
+	g, err := st.Groups().Get(ctx, acct, "bulk-group")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := st.Groups().ListMembers(ctx, g.ID, store.ListOptions{}); err != nil || len(ms) != 900 {
+		t.Errorf("%d members (%v), want every user", len(ms), err)
+	}
 	// Another run with the same prefix is refused, not half-applied.
 	if _, err := Load(ctx, st, Options{AccountID: acct, Roles: 1, Users: 0, Policies: 1}); err == nil {
 		t.Error("second run with the same names succeeded")

@@ -43,3 +43,15 @@ type PolicyEntity struct {
 	Name string
 	Path string
 }
+
+// Details reads what GetAccountAuthorizationDetails shows of a page of
+// entities in one query per kind of detail, rather than a few per entity.
+// Each returns the details by entity ID, in the order the single-entity
+// reads use (names; versions newest first).
+type Details interface {
+	InlinePolicies(ctx context.Context, t EntityType, ids []string) (map[string][]*InlinePolicy, error)
+	Attached(ctx context.Context, t EntityType, ids []string) (map[string][]*ManagedPolicy, error)
+	GroupsOf(ctx context.Context, userIDs []string) (map[string][]*Group, error)
+	InstanceProfilesOf(ctx context.Context, roleIDs []string) (map[string][]*InstanceProfile, error)
+	VersionsOf(ctx context.Context, policyIDs []string) (map[string][]*PolicyVersion, error)
+}

@@ -74,6 +74,7 @@ type Repos interface {
 	Events() Events
 	Quotas() Quotas
 	PolicyUsage() PolicyUsage
+	Details() Details
 }
 
 // ListOptions pages through an account's entities in name order. Names

@@ -47,7 +47,7 @@ func main() {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "bulk:", err)
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
@@ -59,7 +59,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := run(ctx, *backend, *data, *dsn, opt); err != nil {
-		fmt.Fprintln(os.Stderr, "bulk:", err)
+		fmt.Fprintln(os.Stderr, err)
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
@@ -100,7 +100,7 @@ func run(ctx context.Context, backend, data, dsn string, opt bulk.Options) error
 	if err != nil {
 		return err
 	}
-	fmt.Printf("account %s: %d roles and %d users (each with an inline and an attached managed policy), %d managed policies, in %s\n",
+	fmt.Printf("account %s: %d roles and %d users (each with an inline and an attached managed policy; the users in one group), %d managed policies, in %s\n",
 		opt.AccountID, stats.Roles, stats.Users, stats.Policies, stats.Elapsed.Round(time.Millisecond))
 	return nil
 }
