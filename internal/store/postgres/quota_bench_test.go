@@ -12,6 +12,7 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/postgres/pgtest"
+	"github.com/mantle-iam/mantle/internal/store/storetest"
 )
 
 // BenchmarkCreateRoles16 creates roles from 16 goroutines at once in an
@@ -103,4 +104,16 @@ func BenchmarkCreateRoles16(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPages: storetest.BenchPages on PostgreSQL.
+func BenchmarkPages(b *testing.B) {
+	storetest.BenchPages(b, func(b *testing.B) store.Store {
+		s, err := Open(b.Context(), pgtest.Schema(b))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/store/storetest"
 )
 
 // recorder remembers the reads a repository makes, so their query plans
@@ -198,4 +199,16 @@ func BenchmarkHotReads(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkPages: storetest.BenchPages on SQLite.
+func BenchmarkPages(b *testing.B) {
+	storetest.BenchPages(b, func(b *testing.B) store.Store {
+		s, err := Open(b.Context(), filepath.Join(b.TempDir(), "mantle.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { s.Close() })
+		return s
+	})
 }
