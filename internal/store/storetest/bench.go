@@ -23,6 +23,12 @@ func BenchPages(b *testing.B, newStore func(b *testing.B) store.Store) {
 		if err := s.Accounts().Create(ctx, &store.Account{ID: acct1, Name: "bench", Status: "ACTIVE", CreatedAt: time.Now()}); err != nil {
 			b.Fatal(err)
 		}
+		// bulk attaches this AWS managed policy to the first 100 users.
+		if err := s.Policies().Create(ctx, &store.ManagedPolicy{AccountID: store.AWSAccount, ID: "ANPAAWSREADONLY", Name: "ReadOnlyAccess",
+			Path: "/", DefaultVersionID: "v1", NextVersion: 2, CreatedAt: time.Now(), UpdatedAt: time.Now()},
+			&store.PolicyVersion{PolicyID: "ANPAAWSREADONLY", VersionID: "v1", Document: "{}", CreatedAt: time.Now()}); err != nil {
+			b.Fatal(err)
+		}
 		if _, err := bulk.Load(ctx, s, bulk.Options{AccountID: acct1, Roles: rows, Users: rows, Batch: 5000}); err != nil {
 			b.Fatal(err)
 		}
