@@ -115,5 +115,9 @@ func BenchmarkPages(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
+	}, func(b *testing.B, s store.Store) {
+		if _, err := s.(*Store).pool.Exec(b.Context(), `ANALYZE`); err != nil {
+			b.Fatal(err)
+		}
 	})
 }

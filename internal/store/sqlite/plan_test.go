@@ -210,5 +210,5 @@ func BenchmarkPages(b *testing.B) {
 		}
 		b.Cleanup(func() { s.Close() })
 		return s
-	})
+	}, nil)
 }

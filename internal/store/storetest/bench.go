@@ -16,7 +16,10 @@ import (
 // keyset pages on indexes, the four figures of a read are alike (issue 19).
 //
 //	go test -run '^$' -bench Pages -benchtime 200x ./internal/store/sqlite/
-func BenchPages(b *testing.B, newStore func(b *testing.B) store.Store) {
+//
+// loaded, when set, runs after the data is built (PostgreSQL analyzes the
+// tables, as autovacuum does soon after a bulk load).
+func BenchPages(b *testing.B, newStore func(b *testing.B) store.Store, loaded func(b *testing.B, s store.Store)) {
 	for _, rows := range []int{1000, 100000} {
 		s := newStore(b)
 		ctx := context.Background()
@@ -31,6 +34,9 @@ func BenchPages(b *testing.B, newStore func(b *testing.B) store.Store) {
 		}
 		if _, err := bulk.Load(ctx, s, bulk.Options{AccountID: acct1, Roles: rows, Users: rows, Batch: 5000}); err != nil {
 			b.Fatal(err)
+		}
+		if loaded != nil {
+			loaded(b, s)
 		}
 		policy, err := s.Policies().Get(ctx, acct1, "bulk-policy-000")
 		if err != nil {
