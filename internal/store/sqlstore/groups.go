@@ -49,11 +49,12 @@ func (r groups) Delete(ctx context.Context, id string) error {
 }
 
 func (r groups) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Group, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanGroup, "groups",
 		`SELECT `+groupCols+` FROM groups g
-		WHERE g.account_id = $1 AND substr(g.path, 1, length(CAST($2 AS TEXT))) = $2 AND g.name_lower > $3
+		WHERE g.account_id = $1 AND `+pathCond("g.path", 2, prefix)+` AND g.name_lower > $3
 		ORDER BY g.name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r groups) Count(ctx context.Context, accountID string) (int, error) {
@@ -78,7 +79,7 @@ func (r groups) RemoveMember(ctx context.Context, groupID, userID string) error 
 func (r groups) ListMembers(ctx context.Context, groupID string, opt store.ListOptions) ([]*store.User, error) {
 	return list(ctx, r.q, scanUser, "members of group "+groupID,
 		`SELECT `+userCols+` FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND m.user_name_lower > $3
+		WHERE m.group_id = $1 AND `+pathCond("u.path", 2, pathPrefix(opt.PathPrefix))+` AND m.user_name_lower > $3
 		ORDER BY m.user_name_lower LIMIT $4`,
 		groupID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -86,7 +87,7 @@ func (r groups) ListMembers(ctx context.Context, groupID string, opt store.ListO
 func (r groups) ListForUser(ctx context.Context, userID string, opt store.ListOptions) ([]*store.Group, error) {
 	return list(ctx, r.q, scanGroup, "groups of user "+userID,
 		`SELECT `+groupCols+` FROM group_members m JOIN groups g ON g.id = m.group_id
-		WHERE m.user_id = $1 AND substr(g.path, 1, length(CAST($2 AS TEXT))) = $2 AND g.name_lower > $3
+		WHERE m.user_id = $1 AND `+pathCond("g.path", 2, pathPrefix(opt.PathPrefix))+` AND g.name_lower > $3
 		ORDER BY g.name_lower LIMIT $4`,
 		userID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

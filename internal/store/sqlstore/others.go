@@ -61,7 +61,7 @@ func (r instanceProfiles) Delete(ctx context.Context, id string) error {
 func (r instanceProfiles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.InstanceProfile, error) {
 	return list(ctx, r.q, scanInstanceProfile, "instance profiles",
 		`SELECT `+instanceProfileCols+` FROM instance_profiles
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, pathPrefix(opt.PathPrefix))+` AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -130,7 +130,7 @@ func (r mfaDevices) Delete(ctx context.Context, serial string) error {
 func (r mfaDevices) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.MFADevice, error) {
 	return list(ctx, r.q, scanMFA, "MFA devices",
 		`SELECT `+mfaCols+` FROM mfa_devices
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND serial_number > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, pathPrefix(opt.PathPrefix))+` AND serial_number > $3
 		ORDER BY serial_number LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

@@ -86,11 +86,12 @@ func (r policies) Delete(ctx context.Context, id string) error {
 }
 
 func (r policies) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanPolicy, "policies",
 		`SELECT `+policyCols+` FROM policies p
-		WHERE p.account_id = $1 AND substr(p.path, 1, length(CAST($2 AS TEXT))) = $2 AND p.name_lower > $3
+		WHERE p.account_id = $1 AND `+pathCond("p.path", 2, prefix)+` AND p.name_lower > $3
 		ORDER BY p.name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r policies) Count(ctx context.Context, accountID string) (int, error) {

@@ -75,11 +75,12 @@ func (r roles) Delete(ctx context.Context, id string) error {
 }
 
 func (r roles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Role, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanRole, "roles",
 		`SELECT `+roleCols+` FROM roles
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, prefix)+` AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r roles) Count(ctx context.Context, accountID string) (int, error) {

@@ -77,11 +77,12 @@ func (r users) Delete(ctx context.Context, id string) error {
 }
 
 func (r users) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.User, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanUser, "users",
 		`SELECT `+userCols+` FROM users u
-		WHERE u.account_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND u.name_lower > $3
+		WHERE u.account_id = $1 AND `+pathCond("u.path", 2, prefix)+` AND u.name_lower > $3
 		ORDER BY u.name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r users) Count(ctx context.Context, accountID string) (int, error) {
