@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import struct
+import subprocess
 import sys
 import time
 import traceback
@@ -23,6 +24,8 @@ import boto3
 import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+import boto3_iamreports
 
 A = os.environ["MANTLE_ACCOUNT_ID"]
 W = os.environ["E2E_WORK"]
@@ -384,6 +387,52 @@ def cross_account():
     assert u["Arn"] == f"arn:aws:iam::{member}:user/dev", u["Arn"]
 
 
+# ---- organizations: RCPs and aws:PrincipalOrgID (issue 13) -----------------
+def member_admin(org, name, ops):
+    """A new member account and a session of its OrganizationAccountAccessRole."""
+    acct = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+    r = client("sts", ops).assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="admin")
+    return acct, temp_creds(r)
+
+
+def orgs_rcp():
+    sts_needed()
+    org = client("organizations")
+    try:
+        org_id = org.describe_organization()["Organization"]["Id"]
+    except ClientError:
+        org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    iam.create_user(UserName="rcp-ops")
+    iam.put_user_policy(UserName="rcp-ops", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="rcp-ops")["AccessKey"]
+    ops = (k["AccessKeyId"], k["SecretAccessKey"])
+    # An account outside the organization: created in it, then removed (it
+    # keeps the role the management account administers it through).
+    outsider, outsider_admin = member_admin(org, "outsider", ops)
+    org.remove_account_from_organization(AccountId=outsider)
+    member, member_admin_creds = member_admin(org, "shared-res", ops)
+    role = f"arn:aws:iam::{member}:role/shared"
+    client("iam", member_admin_creds).create_role(RoleName="shared", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": [
+            f"arn:aws:iam::{outsider}:root", f"arn:aws:iam::{A}:root"]}, "Action": "sts:AssumeRole"}]}))
+    client("sts", outsider_admin).assume_role(RoleArn=role, RoleSessionName="before")
+
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+    pol = org.create_policy(Name="OrgOnly", Description="", Type="RESOURCE_CONTROL_POLICY", Content=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+                                                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}}]}))
+    org.attach_policy(PolicyId=pol["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    e = expect_error("AccessDenied", client("sts", outsider_admin).assume_role, RoleArn=role, RoleSessionName="after")
+    assert f"is not authorized to perform: sts:AssumeRole on resource: {role}" in str(e), str(e)
+    client("sts", ops).assume_role(RoleArn=role, RoleSessionName="insider")
+    # Every list pages: the paginator walks the targets of RCPFullAWSAccess.
+    targets = [t["TargetId"] for page in org.get_paginator("list_targets_for_policy").paginate(
+        PolicyId="p-RCPFullAWSAccess", PaginationConfig={"PageSize": 1}) for t in page["Targets"]]
+    assert root in targets and member in targets and len(targets) == len(set(targets)), targets
+
+
 def special_characters():
     # Form encoding of non-ASCII and reserved characters, XML escaping, and
     # URL-encoded policy documents, both ways.
@@ -503,6 +552,38 @@ def web_identity():
                  RoleSessionName="intruder", WebIdentityToken=issuer.token("someone-else"))
 
 
+def user_credentials():
+    """Users' other credentials: GetMFADevice and MFA tags on the device mfa
+    enabled, an SSH key uploaded as PEM and read back as ssh-rsa, a server
+    certificate with its key, a CodeCommit credential."""
+    if S.get("mfa"):
+        serial, _ = S["mfa"]
+        d = iam.get_mfa_device(UserName="alice", SerialNumber=serial)
+        assert d["SerialNumber"] == serial and d["UserName"] == "alice" and "EnableDate" in d, d
+        iam.tag_mfa_device(SerialNumber=serial, Tags=[{"Key": "team", "Value": "e2e"}])
+        assert iam.list_mfa_device_tags(SerialNumber=serial)["Tags"] == [{"Key": "team", "Value": "e2e"}]
+    work = os.environ["E2E_WORK"]
+    key, crt = os.path.join(work, "b3.key"), os.path.join(work, "b3.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", crt,
+                    "-subj", "/CN=e2e.example.com", "-days", "30"], check=True, capture_output=True)
+    pub = subprocess.run(["openssl", "rsa", "-in", key, "-pubout"], check=True, capture_output=True).stdout.decode()
+    k = iam.upload_ssh_public_key(UserName="alice", SSHPublicKeyBody=pub)["SSHPublicKey"]
+    assert k["SSHPublicKeyId"].startswith("APKA") and k["Fingerprint"].count(":") == 15, k
+    got = iam.get_ssh_public_key(UserName="alice", SSHPublicKeyId=k["SSHPublicKeyId"], Encoding="SSH")["SSHPublicKey"]
+    assert got["SSHPublicKeyBody"].startswith("ssh-rsa "), got
+    expect_error("DuplicateSSHPublicKey", iam.upload_ssh_public_key, UserName="alice", SSHPublicKeyBody=pub)
+    iam.delete_ssh_public_key(UserName="alice", SSHPublicKeyId=k["SSHPublicKeyId"])
+    with open(crt) as f, open(key) as g:
+        body, pk = f.read(), g.read()
+    m = iam.upload_server_certificate(ServerCertificateName="e2e-b3", CertificateBody=body, PrivateKey=pk)["ServerCertificateMetadata"]
+    assert m["Arn"] == f"arn:aws:iam::{A}:server-certificate/e2e-b3" and m["ServerCertificateId"].startswith("ASCA"), m
+    expect_error("EntityAlreadyExists", iam.upload_server_certificate, ServerCertificateName="e2e-b3", CertificateBody=body, PrivateKey=pk)
+    iam.delete_server_certificate(ServerCertificateName="e2e-b3")
+    c = iam.create_service_specific_credential(UserName="alice", ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    assert c["ServiceUserName"] == f"alice-at-{A}" and c["ServicePassword"], c
+    iam.delete_service_specific_credential(UserName="alice", ServiceSpecificCredentialId=c["ServiceSpecificCredentialId"])
+
+
 def no_warnings():
     ws = [f"{w.category.__name__}: {w.message}" for w in WARNINGS]
     assert not ws and not LOG.getvalue(), f"warnings: {ws} log: {LOG.getvalue()!r}"
@@ -515,11 +596,14 @@ def main():
     probe_sts()
     for fn in (setup_roles, assume_role, back_to_user, audit_trail, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
-               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, special_characters):
+               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, special_characters):
         check(fn)
     write_profiles()
-    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, no_warnings):
+    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, user_credentials):
         check(fn)
+    for fn in boto3_iamreports.checks(iam, A):
+        check(fn)
+    check(no_warnings)
     return 1 if RESULTS["FAIL"] else 0
 
 

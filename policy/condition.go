@@ -114,7 +114,7 @@ func parseOperator(name string) (opInfo, setQualifier, bool, bool) {
 		ifExists, rest = true, rest[:len(rest)-8]
 	}
 	info, ok := operators[strings.ToLower(rest)]
-	if !ok || (info.kind == opNull && (ifExists || set != setNone)) {
+	if !ok || (info.kind == opNull && set != setNone) {
 		return opInfo{}, 0, false, false
 	}
 	return info, set, ifExists, true
@@ -167,7 +167,9 @@ func (v *condValue) parseTyped(op opKind, raw string) bool {
 	case opNumericEq, opNumericLt, opNumericLe, opNumericGt, opNumericGe:
 		v.num, ok = parseNumber(raw)
 	case opDateEq, opDateLt, opDateLe, opDateGt, opDateGe:
-		v.date, ok = parseDate(raw)
+		if v.date, ok = parseLegacyDate(raw); !ok {
+			v.date, ok = parseDate(raw)
+		}
 	case opIP:
 		v.prefix, ok = parseCIDR(raw)
 	case opBinary:

@@ -63,3 +63,27 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidate checks IAM's staged checks on any document: no panic, every
+// refusal an *Error, and every document Validate accepts also parses for
+// the authorizer (TestParseAcceptsValidated, at scale).
+func FuzzValidate(f *testing.F) {
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3.s:List","Resource":"arn:aws:fdsasf","Condition":{"x":{},"DateLessThan":{"a":"01T"}}}}`, uint8(0))
+	f.Add(`{"Statement":{"Effect":"Allow","Action":"s3:ListBucket","Resource":["a:b:c:d:e:f:g:h","arn:aws:iam:us-east-1::x"]}}`, uint8(1))
+	f.Add(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}}`, uint8(2))
+	f.Add(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateGreaterThan":{"a":"2016-12-13t2:00:00.1999999999+10:59"}}}}`, uint8(0))
+	f.Fuzz(func(t *testing.T, doc string, u uint8) {
+		use := Use(u%7) + UseManaged
+		_, err := Validate(doc, use)
+		if err != nil {
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Message == "" {
+				t.Fatalf("rejection is not a *policy.Error: %v", err)
+			}
+			return
+		}
+		if _, err := Parse(doc, use.Kind()); err != nil {
+			t.Fatalf("Validate accepted what Parse refuses: %v", err)
+		}
+	})
+}

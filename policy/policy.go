@@ -165,20 +165,8 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	if v, ok := root.get("Id"); ok {
 		p.docID = v.str
 	}
-	sv, ok := root.get("Statement")
+	stmts, ok := statementsOf(root)
 	if !ok {
-		return nil, malformed(msgSyntax)
-	}
-	var stmts []*jval
-	switch sv.kind {
-	case jObject:
-		stmts = []*jval{sv}
-	case jArray:
-		stmts = sv.arr
-	default:
-		return nil, malformed(msgSyntax)
-	}
-	if len(stmts) == 0 {
 		return nil, malformed(msgSyntax)
 	}
 	sids := map[string]bool{}
@@ -201,6 +189,22 @@ func Parse(doc string, kind Kind) (*Policy, error) {
 	}
 	p.buildIndex()
 	return p, nil
+}
+
+// statementsOf returns the document's statements: one object or a
+// non-empty list.
+func statementsOf(root *jval) ([]*jval, bool) {
+	sv, ok := root.get("Statement")
+	if !ok {
+		return nil, false
+	}
+	switch sv.kind {
+	case jObject:
+		return []*jval{sv}, true
+	case jArray:
+		return sv.arr, len(sv.arr) > 0
+	}
+	return nil, false
 }
 
 // MustParse is Parse for tests and fixed policies; it panics on error.
@@ -383,7 +387,7 @@ func validateAction(a string) error {
 	}
 	for i := 0; i < len(vendor); i++ {
 		c := vendor[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '*' || c == '?') {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '*' || c == '?') {
 			return malformed(fmt.Sprintf("Vendor %s is not valid", vendor))
 		}
 	}
@@ -445,7 +449,9 @@ func (p *Policy) parseResources(st *Statement, sj *jval) error {
 	}
 	st.hasResource = true
 	for _, r := range list {
-		if p.kind != KindResource && p.kind != KindRCP {
+		// IAM's own resource checks are Validate's (identity documents);
+		// the other kinds keep the simpler ARN-shape check.
+		if p.kind == KindSession || p.kind == KindSCP {
 			if err := validateResource(r); err != nil {
 				return err
 			}
@@ -477,16 +483,20 @@ func (p *Policy) parseConditions(st *Statement, v *jval) error {
 	}
 	for i, opName := range v.keys {
 		block := v.vals[i]
-		info, set, ifExists, ok := parseOperator(opName)
-		if !ok {
-			return malformed("Invalid Condition type : " + opName)
-		}
 		if block.kind != jObject {
 			return malformed(msgSyntax)
 		}
+		info, set, ifExists, ok := parseOperator(opName)
+		if !ok {
+			if len(block.keys) == 0 {
+				continue // IAM accepts an unknown operator with nothing under it
+			}
+			return malformed("Invalid Condition type : " + opName)
+		}
 		for j, key := range block.keys {
+			// IAM takes any key ("a" included) in identity documents.
 			vendor, name, ok := strings.Cut(key, ":")
-			if !ok || vendor == "" || name == "" {
+			if (!ok || vendor == "" || name == "") && p.kind != KindIdentity && p.kind != KindBoundary {
 				return malformed(msgVendor)
 			}
 			raws, ok := conditionValues(block.vals[j])

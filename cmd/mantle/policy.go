@@ -26,11 +26,22 @@ func newPolicyCmd() *cobra.Command {
 func newPolicyValidateCmd() *cobra.Command {
 	var kindName string
 	cmd := &cobra.Command{
-		Use:   "validate [--kind identity|resource|trust|boundary|session|scp|rcp] FILE...",
+		Use:   "validate [--kind managed|inline|trust|session|resource|scp|rcp] FILE...",
 		Short: "Check policy documents as IAM would, printing AWS's error messages",
-		Args:  cobra.MinimumNArgs(1),
+		Long: `validate checks each document as AWS does where --kind says it goes, with
+the function mantle's own API runs, and prints AWS's error for a refused one:
+
+  managed   a managed policy (CreatePolicy, CreatePolicyVersion; also a
+            permissions boundary): Version 2012-10-17 required, PolicySize
+            6,144 (identity and boundary mean managed)
+  inline    an inline policy (PutUserPolicy, PutGroupPolicy, PutRolePolicy)
+  trust     a role trust policy (CreateRole, UpdateAssumeRolePolicy),
+            ACLSizePerRole 2,048
+  session   an STS session policy, packed size included
+  resource, scp, rcp  resource-based, service control, resource control`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			kind, err := policy.ParseKind(kindName)
+			use, err := policy.ParseUse(kindName)
 			if err != nil {
 				return usageError{fmt.Errorf("--kind: %w", err)}
 			}
@@ -41,12 +52,12 @@ func newPolicyValidateCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				if err := validateDocument(string(data), kind); err != nil {
+				if err := validateDocument(string(data), use); err != nil {
 					invalid++
 					fmt.Fprintf(out, "%s: %v\n", name, err)
 					continue
 				}
-				fmt.Fprintf(out, "%s: valid %s policy\n", name, kind)
+				fmt.Fprintf(out, "%s: valid %s policy\n", name, use)
 			}
 			if invalid > 0 {
 				return fmt.Errorf("%d of %d policy documents are invalid", invalid, len(args))
@@ -54,22 +65,23 @@ func newPolicyValidateCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&kindName, "kind", "identity", "policy kind: identity, resource, trust, boundary, session, scp or rcp")
+	cmd.Flags().StringVar(&kindName, "kind", "managed", "where the policy goes: managed, inline, trust, session, resource, scp or rcp")
 	return cmd
 }
 
-// validateDocument parses the document and applies the size quota of the
-// place the kind is usually stored in.
-func validateDocument(doc string, kind policy.Kind) error {
-	if _, err := policy.Parse(doc, kind); err != nil {
+// validateDocument checks the document as the API does (policy.Validate)
+// and applies the size quota of the place it goes that depends on the
+// document alone.
+func validateDocument(doc string, use policy.Use) error {
+	if _, err := policy.Validate(doc, use); err != nil {
 		return err
 	}
-	switch kind {
-	case policy.KindIdentity, policy.KindBoundary:
+	switch use {
+	case policy.UseManaged:
 		return policy.CheckManagedPolicySize(doc)
-	case policy.KindTrust:
+	case policy.UseTrust:
 		return policy.CheckTrustPolicySize(doc, 0)
-	case policy.KindSession:
+	case policy.UseSession:
 		return policy.CheckPackedPolicySize([]string{doc}, nil)
 	}
 	return nil

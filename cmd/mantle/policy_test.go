@@ -48,13 +48,20 @@ func TestPolicyValidateCLI(t *testing.T) {
 		wantErr bool
 		want    []string
 	}{
-		{"valid identity", []string{"policy", "validate", good}, "", false, []string{"good.json: valid identity policy"}},
-		{"principal in identity", []string{"policy", "validate", good, withPrincipal}, "", true,
-			[]string{"good.json: valid identity policy", "principal.json: MalformedPolicyDocument: Policy document should not specify a principal."}},
+		{"valid managed", []string{"policy", "validate", good}, "", false, []string{"good.json: valid managed policy"}},
+		{"principal in identity", []string{"policy", "validate", "--kind", "identity", good, withPrincipal}, "", true,
+			[]string{"good.json: valid managed policy", "principal.json: MalformedPolicyDocument: Policy document should not specify a principal."}},
 		{"resource kind", []string{"policy", "validate", "--kind", "resource", withPrincipal}, "", false, []string{"valid resource policy"}},
 		{"trust with resource", []string{"policy", "validate", "--kind", "trust", trust}, "", true, []string{"MalformedPolicyDocument: Has prohibited field Resource"}},
-		{"stdin", []string{"policy", "validate", "-"}, `{"Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}`, true,
+		{"stdin", []string{"policy", "validate", "--kind", "inline", "-"}, `{"Statement":{"Effect":"Allow","Action":"GetObject","Resource":"*"}}`, true,
 			[]string{"-: MalformedPolicyDocument: Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."}},
+		// The managed/inline difference the API makes (policy.TestValidateByUse).
+		{"managed needs version", []string{"policy", "validate", "-"}, `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, true,
+			[]string{"-: MalformedPolicyDocument: Policy document must be version 2012-10-17 or greater."}},
+		{"inline does not", []string{"policy", "validate", "--kind", "inline", "-"}, `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}}`, false,
+			[]string{"-: valid inline policy"}},
+		{"trust invalid json", []string{"policy", "validate", "--kind", "trust", "-"}, `{`, true,
+			[]string{"-: MalformedPolicyDocument: This policy contains invalid Json"}},
 		{"bad kind", []string{"policy", "validate", "--kind", "nope", good}, "", true, nil},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,9 @@ import {
   AttachRolePolicyCommand, PutUserPolicyCommand, CreateVirtualMFADeviceCommand, EnableMFADeviceCommand,
   ListMFADevicesCommand, ListVirtualMFADevicesCommand, paginateListUsers, ListRoleTagsCommand,
   PutRolePolicyCommand, GetRolePolicyCommand, DeleteAccessKeyCommand, CreateOpenIDConnectProviderCommand,
+  UploadSSHPublicKeyCommand, GetSSHPublicKeyCommand, DeleteSSHPublicKeyCommand, UploadServerCertificateCommand,
+  ListServerCertificatesCommand, DeleteServerCertificateCommand, CreateServiceSpecificCredentialCommand,
+  ListServiceSpecificCredentialsCommand, DeleteServiceSpecificCredentialCommand,
 } from '@aws-sdk/client-iam';
 import {
   STSClient, AssumeRoleCommand, GetCallerIdentityCommand, AssumeRoleWithWebIdentityCommand,
@@ -346,6 +349,71 @@ stsTest('cross_account', async () => {
   assert.equal(User.Arn, `arn:aws:iam::${member}:user/dev`);
 });
 
+// ---- organizations: invitations between two organizations (issue 13) -------
+import {
+  DescribeOrganizationCommand, RemoveAccountFromOrganizationCommand, InviteAccountToOrganizationCommand,
+  ListHandshakesForAccountCommand, AcceptHandshakeCommand, DescribeAccountCommand, DeleteOrganizationCommand,
+  ListRootsCommand, EnablePolicyTypeCommand, CreatePolicyCommand as CreateOrgPolicyCommand, AttachPolicyCommand,
+  paginateListAccounts,
+} from '@aws-sdk/client-organizations';
+
+stsTest('orgs_invitation', async () => {
+  const org = new OrganizationsClient({ region, logger });
+  try {
+    await org.send(new DescribeOrganizationCommand({}));
+  } catch {
+    await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  }
+  await iam.send(new CreateUserCommand({ UserName: 'inv-ops' }));
+  await iam.send(new PutUserPolicyCommand({
+    UserName: 'inv-ops', PolicyName: 'assume',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }),
+  }));
+  const { AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: 'inv-ops' }));
+  const { CreateAccountStatus: st } = await org.send(new CreateAccountCommand({ Email: 'guest@example.com', AccountName: 'guest' }));
+  const guest = st.AccountId;
+  const admin = tempCreds(await stsClient(key(k.AccessKeyId, k.SecretAccessKey)).send(new AssumeRoleCommand({
+    RoleArn: `arn:aws:iam::${guest}:role/OrganizationAccountAccessRole`, RoleSessionName: 'admin',
+  })));
+  // The guest leaves and starts an organization of its own: two on one mantle.
+  await org.send(new RemoveAccountFromOrganizationCommand({ AccountId: guest }));
+  const gorg = new OrganizationsClient({ region, logger, credentials: admin });
+  const { Organization: second } = await gorg.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const { Handshake: h } = await org.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: guest }, Notes: 'come back' }));
+  assert.equal(h.State, 'OPEN');
+  const { Handshakes } = await gorg.send(new ListHandshakesForAccountCommand({}));
+  assert.deepEqual(Handshakes.map((x) => x.Id), [h.Id]);
+  const e = await expectError('HandshakeConstraintViolationException', gorg.send(new AcceptHandshakeCommand({ HandshakeId: h.Id })));
+  assert.equal(e.Reason, 'ALREADY_IN_AN_ORGANIZATION');
+  await gorg.send(new DeleteOrganizationCommand({}));
+  const { Handshake: acc } = await gorg.send(new AcceptHandshakeCommand({ HandshakeId: h.Id }));
+  assert.equal(acc.State, 'ACCEPTED');
+  const { Account } = await org.send(new DescribeAccountCommand({ AccountId: guest }));
+  assert.equal(Account.JoinedMethod, 'INVITED');
+  assert.equal(Account.State, 'ACTIVE');
+  assert.notEqual(second.Id, (await org.send(new DescribeOrganizationCommand({}))).Organization.Id);
+  // An SCP on the root caps the invited account too.
+  const root = (await org.send(new ListRootsCommand({}))).Roots[0].Id;
+  try {
+    await org.send(new EnablePolicyTypeCommand({ RootId: root, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+  } catch (err) {
+    if (err.name !== 'PolicyTypeAlreadyEnabledException') throw err;
+  }
+  const { Policy } = await org.send(new CreateOrgPolicyCommand({
+    Name: 'NoRoles', Description: '', Type: 'SERVICE_CONTROL_POLICY',
+    Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iam:CreateRole', Resource: '*' }] }),
+  }));
+  await org.send(new AttachPolicyCommand({ PolicyId: Policy.PolicySummary.Id, TargetId: guest }));
+  const denied = await expectError('AccessDenied', iamClient(admin).send(new CreateRoleCommand({
+    RoleName: 'x', AssumeRolePolicyDocument: trust(),
+  })));
+  assert.match(denied.message, /with an explicit deny in a service control policy$/);
+  // The paginator walks ListAccounts one account a page.
+  const ids = [];
+  for await (const page of paginateListAccounts({ client: org, pageSize: 1 }, {})) ids.push(...page.Accounts.map((a) => a.Id));
+  assert.ok(ids.includes(guest) && new Set(ids).size === ids.length, ids.join(','));
+});
+
 test('special_characters', async () => {
   // Form encoding of non-ASCII and reserved characters, XML escaping, and
   // URL-encoded policy documents, both ways.
@@ -475,6 +543,31 @@ stsTest('web_identity', async () => {
   } finally {
     idp.kill();
   }
+});
+
+// Users' other credentials: an SSH key (PEM in, ssh-rsa out), a server
+// certificate, a CodeCommit credential whose password is shown once.
+test('user_credentials', async () => {
+  const dir = process.env.E2E_WORK;
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'js.key'),
+    '-out', join(dir, 'js.crt'), '-subj', '/CN=e2e.example.com', '-days', '30'], { stdio: 'ignore' });
+  const pub = execFileSync('openssl', ['rsa', '-in', join(dir, 'js.key'), '-pubout'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  const up = await iam.send(new UploadSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyBody: pub }));
+  assert.match(up.SSHPublicKey.Fingerprint, /^([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+  const got = await iam.send(new GetSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId, Encoding: 'SSH' }));
+  assert.match(got.SSHPublicKey.SSHPublicKeyBody, /^ssh-rsa /);
+  await iam.send(new DeleteSSHPublicKeyCommand({ UserName: 'alice', SSHPublicKeyId: up.SSHPublicKey.SSHPublicKeyId }));
+  const cert = await iam.send(new UploadServerCertificateCommand({ ServerCertificateName: 'e2e-js',
+    CertificateBody: readFileSync(join(dir, 'js.crt'), 'utf8'), PrivateKey: readFileSync(join(dir, 'js.key'), 'utf8') }));
+  assert.equal(cert.ServerCertificateMetadata.Arn, `arn:aws:iam::${A}:server-certificate/e2e-js`);
+  const certs = await iam.send(new ListServerCertificatesCommand({}));
+  assert.ok(certs.ServerCertificateMetadataList.some((m) => m.ServerCertificateName === 'e2e-js'));
+  await iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: 'e2e-js' }));
+  const c = await iam.send(new CreateServiceSpecificCredentialCommand({ UserName: 'alice', ServiceName: 'codecommit.amazonaws.com' }));
+  assert.equal(c.ServiceSpecificCredential.ServiceUserName, `alice-at-${A}`);
+  const list = await iam.send(new ListServiceSpecificCredentialsCommand({ UserName: 'alice' }));
+  assert.equal(list.ServiceSpecificCredentials[0].ServicePassword, undefined);
+  await iam.send(new DeleteServiceSpecificCredentialCommand({ UserName: 'alice', ServiceSpecificCredentialId: c.ServiceSpecificCredential.ServiceSpecificCredentialId }));
 });
 
 test('no_warnings', () => {

@@ -85,7 +85,10 @@ func (s *Service) DeleteAccountPasswordPolicy(ctx context.Context, c *auth.Calle
 			return err
 		}
 		if a.PasswordPolicy == nil {
-			return noPasswordPolicy(c.AccountID)
+			// DeleteAccountPasswordPolicy words it otherwise than Get
+			// (localstack's recorded AWS snapshots,
+			// test_iam_account_password_policy.snapshot.json).
+			return awserr.NoSuchEntity("The account policy with name PasswordPolicy cannot be found.")
 		}
 		a.PasswordPolicy = nil
 		return tx.Accounts().Update(ctx, a)
@@ -267,6 +270,18 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 	if err != nil {
 		return nil, err
 	}
+	rootCerts, err := r.UserCredentials().ListForUser(ctx, store.CredentialSigningCert, c.AccountID, "")
+	if err != nil {
+		return nil, err
+	}
+	serverCerts, err := r.ServerCertificates().List(ctx, c.AccountID, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	tokenVersion, err := s.globalTokenVersion(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
 	b2i := func(b bool) int {
 		if b {
 			return 1
@@ -287,21 +302,22 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		"AccessKeysPerUserQuota":            quotaAccessKeysPerUser,
 		"AssumeRolePolicySizeQuota":         policy.DefaultTrustPolicySize,
 		"PolicyVersionsInUseQuota":          10000,
-		"GlobalEndpointTokenVersion":        1,
+		"GlobalEndpointTokenVersion":        tokenVersion,
 		"VersionsPerPolicyQuota":            quotaPolicyVersions,
 		"AttachedPoliciesPerGroupQuota":     quotaAttachedPolicies,
 		"PolicySizeQuota":                   policy.MaxManagedPolicySize,
 		"Groups":                            groups,
-		"AccountSigningCertificatesPresent": 0,
+		"AccountSigningCertificatesPresent": b2i(len(rootCerts) > 0),
+		"AccountPasswordPresent":            0, // mantle's root user has no console password
 		"UsersQuota":                        quotas["UsersPerAccount"],
-		"ServerCertificatesQuota":           20,
+		"ServerCertificatesQuota":           quotaServerCerts,
 		"MFADevices":                        len(devs),
 		"UserPolicySizeQuota":               policy.MaxInlineUserPolicySize,
 		"PolicyVersionsInUse":               inUse,
-		"ServerCertificates":                0,
+		"ServerCertificates":                len(serverCerts),
 		"Roles":                             roles,
 		"RolesQuota":                        quotas["RolesPerAccount"],
-		"SigningCertificatesPerUserQuota":   2,
+		"SigningCertificatesPerUserQuota":   quotaSigningCerts,
 		"MFADevicesInUse":                   enabled,
 		"RolePolicySizeQuota":               policy.MaxInlineRolePolicySize,
 		"AttachedPoliciesPerRoleQuota":      quotaAttachedPolicies,

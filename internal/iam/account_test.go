@@ -68,7 +68,8 @@ func TestPasswordPolicyAndLoginProfiles(t *testing.T) {
 	wantErr(t, err, "NoSuchEntity", "Login Profile for user alice cannot be found.")
 	must[*iamapi.DeleteAccountPasswordPolicyOutput](t)(e.s.DeleteAccountPasswordPolicy(e.ctx, e.root, &iamapi.DeleteAccountPasswordPolicyInput{}))
 	_, err = e.s.DeleteAccountPasswordPolicy(e.ctx, e.root, &iamapi.DeleteAccountPasswordPolicyInput{})
-	wantErr(t, err, "NoSuchEntity", "The Password Policy with domain name 123456789012 cannot be found.")
+	// AWS words the delete otherwise than the get (localstack's recorded snapshots).
+	wantErr(t, err, "NoSuchEntity", "The account policy with name PasswordPolicy cannot be found.")
 }
 
 func TestAccountAliases(t *testing.T) {

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,17 @@ type principal struct {
 	typ  store.EntityType
 	id   string
 	name string
+	// linked marks a service-linked role, whose policies only its service
+	// may change.
+	linked bool
+}
+
+// modifiable refuses changes to a service-linked role's policies.
+func (p principal) modifiable() error {
+	if p.linked {
+		return unmodifiable(p.name)
+	}
+	return nil
 }
 
 // noun is how AWS names the entity type in messages ("user", "group", "role").
@@ -39,19 +51,19 @@ func (s *Service) target(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err != nil {
 			return principal{}, err
 		}
-		return principal{t, u.ID, u.Name}, nil
+		return principal{typ: t, id: u.ID, name: u.Name}, nil
 	case store.EntityGroup:
 		g, err := s.groupTarget(ctx, c, action, name, keys...)
 		if err != nil {
 			return principal{}, err
 		}
-		return principal{t, g.ID, g.Name}, nil
+		return principal{typ: t, id: g.ID, name: g.Name}, nil
 	}
 	r, err := s.roleTarget(ctx, c, action, name, keys...)
 	if err != nil {
 		return principal{}, err
 	}
-	return principal{t, r.ID, r.Name}, nil
+	return principal{typ: t, id: r.ID, name: r.Name, linked: isServiceLinked(r)}, nil
 }
 
 // exists re-checks inside a transaction that the principal was not deleted
@@ -92,8 +104,14 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 	if err != nil {
 		return err
 	}
+	if err := p.modifiable(); err != nil {
+		return err
+	}
 	mp, err := policyByARN(ctx, s.store, c.AccountID, arn)
 	if err != nil {
+		return err
+	}
+	if err := attachable(mp); err != nil {
 		return err
 	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
@@ -119,14 +137,27 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err := tx.Attachments().Attach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
 			return err
 		}
-		mp.AttachmentCount++
-		return tx.Policies().Update(ctx, mp)
+		return countUse(ctx, tx, c.AccountID, mp, 1, 0)
 	})
+}
+
+// attachable refuses the AWS managed policies of service-linked roles
+// (path /aws-service-role/): only the service's own role has them, which
+// CreateServiceLinkedRole attaches, so an Attach*Policy is refused with
+// AWS's PolicyNotAttachable.
+func attachable(mp *store.ManagedPolicy) error {
+	if mp.AccountID == store.AWSAccount && strings.HasPrefix(mp.Path, "/aws-service-role/") {
+		return awserr.New("PolicyNotAttachable", http.StatusBadRequest, "Cannot attach a Service Role Policy to a Customer Role.")
+	}
+	return nil
 }
 
 func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {
 	p, err := s.target(ctx, c, t, action, name, policyKey(arn))
 	if err != nil {
+		return err
+	}
+	if err := p.modifiable(); err != nil {
 		return err
 	}
 	if _, _, _, ok := parsePolicyARN(arn); !ok {
@@ -151,10 +182,7 @@ func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err := tx.Attachments().Detach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
 			return notFoundAs(err, notAttached)
 		}
-		if mp.AttachmentCount > 0 {
-			mp.AttachmentCount--
-		}
-		return tx.Policies().Update(ctx, mp)
+		return countUse(ctx, tx, c.AccountID, mp, -1, 0)
 	})
 }
 

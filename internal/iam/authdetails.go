@@ -166,7 +166,7 @@ func (s *Service) authPage(ctx context.Context, acct string, want map[string]boo
 				items = append(items, authItem{sec: sec, role: r})
 			}
 		case secAWSPolicy:
-			ps, err := s.store.PolicyUsage().AWSPoliciesUsed(ctx, acct, opt)
+			ps, err := s.usedAWSPolicies(ctx, acct, opt)
 			if err != nil {
 				return nil, err
 			}
@@ -184,6 +184,14 @@ func (s *Service) authPage(ctx context.Context, acct string, want map[string]boo
 		}
 	}
 	return items, nil
+}
+
+// usedAWSPolicies lists, in name order from opt.After, the AWS managed
+// policies something in the account uses as a permissions policy or a
+// permissions boundary (AWS lists only those), with the account's counts:
+// one range of the account's rows of use.
+func (s *Service) usedAWSPolicies(ctx context.Context, acct string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
+	return s.store.AWSPolicies().ListUsed(ctx, acct, opt)
 }
 
 // pageDetails is what a page's entries show besides themselves, read for

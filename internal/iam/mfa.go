@@ -30,8 +30,12 @@ func invalidCode() *awserr.Error {
 	return awserr.New("InvalidAuthenticationCode", http.StatusForbidden, "Authentication code for device is not valid.")
 }
 
+// noSuchDevice is AWS's NoSuchEntity for a serial number the account has
+// no device under (or, for the actions about a user's devices, not
+// assigned to that user), as recorded by localstack's AWS snapshots
+// (test_iam_mfa.snapshot.json: DeleteVirtualMFADevice, DeactivateMFADevice).
 func noSuchDevice(serial string) *awserr.Error {
-	return awserr.NoSuchEntity("VirtualMFADevice with serial number %s doesn't exist.", serial)
+	return awserr.NoSuchEntity("MFA Device with serial number %s does not exist.", serial)
 }
 
 // totpCode is the 6-digit RFC 6238 code of seed for time step counter.
@@ -82,7 +86,7 @@ func (s *Service) CreateVirtualMFADevice(ctx context.Context, c *auth.Caller, in
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if err := tx.MFADevices().Create(ctx, d); err != nil {
 			if isExists(err) {
-				return awserr.EntityAlreadyExists("MFADevice entity at the same path and name already exists.")
+				return awserr.EntityAlreadyExists("MFA device already exists.")
 			}
 			return err
 		}
@@ -164,7 +168,7 @@ func (s *Service) DeactivateMFADevice(ctx context.Context, c *auth.Caller, in *i
 	return result[iamapi.DeactivateMFADeviceOutput](s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		d, err := tx.MFADevices().Get(ctx, in.SerialNumber)
 		if err != nil || d.AccountID != c.AccountID || d.UserID != ownerID {
-			return notFoundAs(orNotFound(err), awserr.NoSuchEntity("MFA Device with serial number %s does not exist.", in.SerialNumber))
+			return notFoundAs(orNotFound(err), noSuchDevice(in.SerialNumber))
 		}
 		d.UserID, d.EnabledAt = "", nil
 		return tx.MFADevices().Update(ctx, d)

@@ -30,7 +30,8 @@ func TestVirtualMFA(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.s.CreateVirtualMFADevice(e.ctx, e.root, &iamapi.CreateVirtualMFADeviceInput{VirtualMFADeviceName: "alice-phone"})
-	wantErr(t, err, "EntityAlreadyExists", "MFADevice entity at the same path and name already exists.")
+	// AWS's wording (localstack's recorded snapshot, test_iam_mfa.snapshot.json).
+	wantErr(t, err, "EntityAlreadyExists", "MFA device already exists.")
 
 	step := e.now.Unix() / 30
 	enable := func(c1, c2 string) error {

@@ -9,11 +9,12 @@ import (
 	"github.com/mantle-iam/mantle/policy"
 )
 
-// validateDocument is the one place documents are checked: the policy
-// engine's parser, with its *policy.Error turned into the AWS error the
-// caller sees.
-func validateDocument(doc string, kind policy.Kind) error {
-	_, err := policy.Parse(doc, kind)
+// checkDocument is the one place a caller's document is checked:
+// policy.Validate, IAM's checks for where the document goes (the same
+// function `mantle policy validate` runs), with its *policy.Error turned
+// into the AWS error the caller sees.
+func checkDocument(doc string, use policy.Use) error {
+	_, err := policy.Validate(doc, use)
 	return policyErr(err)
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -43,7 +44,7 @@ var principalARN = regexp.MustCompile(`^arn:aws:iam::(\d{12}):(user|role)(/.*)$`
 // name IAM users or roles which do not exist, as IAM does when it resolves
 // them to unique IDs.
 func (s *Service) checkTrustPolicy(ctx context.Context, doc string) error {
-	if err := validateDocument(doc, policy.KindTrust); err != nil {
+	if err := checkDocument(doc, policy.UseTrust); err != nil {
 		return err
 	}
 	if err := policyErr(policy.CheckTrustPolicySize(doc, 0)); err != nil {
@@ -109,6 +110,9 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
+	if err := checkRolePath(in.Path); err != nil {
+		return nil, err
+	}
 	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
@@ -142,13 +146,7 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if err := reserve(ctx, tx, store.CountRoles, c.AccountID, r.ID); err != nil {
-			return err
-		}
-		if err := tx.Roles().Create(ctx, r); err != nil {
-			if isExists(err) {
-				return awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)
-			}
+		if err := createRole(ctx, tx, r, awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)); err != nil {
 			return err
 		}
 		return s.countBoundary(ctx, tx, c.AccountID, "", r.PermissionsBoundary)
@@ -156,9 +154,27 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err != nil {
 		return nil, err
 	}
+	// CreateRole reports neither last use nor MaxSessionDuration, which
+	// GetRole does (localstack's recorded AWS snapshots,
+	// test_iam_roles.snapshot.json).
 	out := roleOut(r, true)
-	out.RoleLastUsed = nil // CreateRole does not report last use
+	out.RoleLastUsed, out.MaxSessionDuration = nil, nil
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
+}
+
+// createRole stores a new role within the account's quota; taken is the
+// error for a name already in use.
+func createRole(ctx context.Context, tx store.Repos, r *store.Role, taken error) error {
+	if err := reserve(ctx, tx, store.CountRoles, r.AccountID, r.ID); err != nil {
+		return err
+	}
+	if err := tx.Roles().Create(ctx, r); err != nil {
+		if isExists(err) {
+			return taken
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
@@ -209,11 +225,15 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(roleOut(out, true))}, nil
+	ro := roleOut(out, true)
+	ro.RoleLastUsed, ro.MaxSessionDuration = nil, nil // as CreateRole's
+	return &iamapi.UpdateRoleDescriptionOutput{Role: ptr(ro)}, nil
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
-	if _, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+	if r, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
@@ -227,6 +247,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in
 
 func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRoleInput) (*iamapi.DeleteRoleOutput, error) {
 	return result[iamapi.DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
 			return err
 		} else if len(ips) > 0 {
@@ -271,7 +294,9 @@ func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *iamapi.L
 
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.PutRolePermissionsBoundaryInput) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
 	key := auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}
-	if _, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+	if r, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
@@ -285,6 +310,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
 	return result[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if r.PermissionsBoundary == "" {
 			return awserr.NoSuchEntity("The permissions boundary for role with name %s cannot be found.", in.RoleName)
 		}
@@ -322,19 +350,27 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
-// (store.Tx), not a change.
+// RoleLastUsed.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
+	return s.RecordRoleUses(ctx, []sts.RoleUse{{RoleID: roleID, Region: region}})
+}
+
+// RecordRoleUses notes successful AssumeRole* calls, one statement per
+// region: STS batches them, once a minute per role, so the store writes
+// what it is given without reading the roles first. It is bookkeeping
+// (store.Tx), not a change.
+func (s *Service) RecordRoleUses(ctx context.Context, uses []sts.RoleUse) error {
 	now := s.clock()
+	byRegion := map[string][]string{}
+	for _, u := range uses {
+		byRegion[u.Region] = append(byRegion[u.Region], u.RoleID)
+	}
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := tx.Roles().GetByID(ctx, roleID)
-		if err != nil {
-			return err
+		for region, ids := range byRegion {
+			if err := tx.Roles().SetLastUsed(ctx, now, region, ids); err != nil {
+				return err
+			}
 		}
-		if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == region {
-			return nil
-		}
-		r.LastUsedAt, r.LastUsedRegion = &now, region
-		return tx.Roles().Update(ctx, r)
+		return nil
 	})
 }

@@ -10,12 +10,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/secrets"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/webtoken"
 )
 
 // Config is what New needs. Store, Authorizer and Sealer are required.
@@ -27,6 +29,9 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the source of IDs and secrets; crypto/rand by default.
 	Rand io.Reader
+	// Issuer is the accounts' outbound web identity issuer; without it
+	// the outbound federation actions answer FeatureDisabled.
+	Issuer *webtoken.Issuer
 }
 
 // Service implements the IAM actions. Safe for concurrent use.
@@ -36,11 +41,12 @@ type Service struct {
 	sealer *secrets.Sealer
 	now    func() time.Time
 	rand   io.Reader
+	issuer *webtoken.Issuer
 }
 
 // New returns a Service for cfg.
 func New(cfg Config) *Service {
-	s := &Service{store: cfg.Store, authz: cfg.Authorizer, sealer: cfg.Sealer, now: cfg.Now, rand: cfg.Rand}
+	s := &Service{store: cfg.Store, authz: cfg.Authorizer, sealer: cfg.Sealer, now: cfg.Now, rand: cfg.Rand, issuer: cfg.Issuer}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -61,8 +67,17 @@ func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second)
 // write runs fn as a store change: the store stages the request's audit
 // event in the transaction, tells the other nodes, and advances the
 // generation (store.Change), so no IAM write can skip any of it.
+//
+// A write that keeps losing to concurrent writers (the store gives up with
+// ErrConflict) is AWS's ConcurrentModification, which tells the caller to
+// retry, rather than an InternalFailure.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx store.Repos) error) error {
-	return s.store.Change(ctx, fn)
+	err := s.store.Change(ctx, fn)
+	if errors.Is(err, store.ErrConflict) && awserr.As(err) == nil {
+		return awserr.New("ConcurrentModification", http.StatusConflict,
+			"The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.")
+	}
+	return err
 }
 
 // authorize asks the authorizer whether c may perform action on resource.

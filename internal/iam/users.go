@@ -162,6 +162,9 @@ func (s *Service) DeleteUser(ctx context.Context, c *auth.Caller, in *iamapi.Del
 		} else if len(devs) > 0 {
 			return awserr.DeleteConflict("Cannot delete entity, must delete MFA device first.")
 		}
+		if err := userCredentialConflict(ctx, tx, u); err != nil {
+			return err
+		}
 		if groups, err := tx.Groups().ListForUser(ctx, u.ID, store.ListOptions{Limit: 1}); err != nil {
 			return err
 		} else if len(groups) > 0 {

@@ -2,18 +2,13 @@ package store
 
 import "context"
 
-// PolicyUsage answers, a page at a time, who uses managed policies: the
-// questions ListEntitiesForPolicy and GetAccountAuthorizationDetails ask,
-// whose answers grow with the account, so each page reads only what it
-// returns.
+// PolicyUsage answers, a page at a time, who uses a managed policy (the
+// question ListEntitiesForPolicy asks, whose answer grows with the
+// account), so each page reads only what it returns.
 type PolicyUsage interface {
 	// Entities lists the users, groups and roles of opt.AccountID that
 	// use a policy, in (type, ID) order after opt.After.
 	Entities(ctx context.Context, opt PolicyEntityOptions) ([]PolicyEntity, error)
-	// AWSPoliciesUsed lists, in name order as Policies.List does, the AWS
-	// managed policies the account's users, groups or roles use as a
-	// permissions policy or (users and roles) a permissions boundary.
-	AWSPoliciesUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
 }
 
 // PolicyEntityOptions selects a page of PolicyUsage.Entities.

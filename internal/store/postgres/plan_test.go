@@ -68,7 +68,7 @@ func TestListsUseIndexes(t *testing.T) {
 				SkipAttached: true, PolicyARN: "arn", Limit: 10, After: store.PolicyEntity{Type: store.EntityRole, ID: "r"}})
 			return err
 		},
-		"PolicyUsage.AWSPoliciesUsed": func() error { _, err := r.PolicyUsage().AWSPoliciesUsed(ctx, "1", opt); return err },
+		"AWSPolicies.ListUsed": func() error { _, err := r.AWSPolicies().ListUsed(ctx, "1", opt); return err },
 		"Details.InlinePolicies": func() error {
 			_, err := r.Details().InlinePolicies(ctx, store.EntityUser, []string{"a", "b"})
 			return err

@@ -78,8 +78,9 @@ func TestHotReadsUseIndexes(t *testing.T) {
 				SkipAttached: true, PolicyARN: "arn", Limit: 10, After: store.PolicyEntity{Type: store.EntityRole, ID: "r"}})
 			return err
 		},
-		"PolicyUsage.AWSPoliciesUsed": func() error { _, err := r.PolicyUsage().AWSPoliciesUsed(ctx, "1", opt); return err },
-		"Roles.Count":                 func() error { _, err := r.Roles().Count(ctx, "1"); return err },
+		"Roles.Count":          func() error { _, err := r.Roles().Count(ctx, "1"); return err },
+		"AWSPolicies.Use":      func() error { _, err := r.AWSPolicies().Use(ctx, "1", "p"); return err },
+		"AWSPolicies.ListUsed": func() error { _, err := r.AWSPolicies().ListUsed(ctx, "1", opt); return err },
 	}
 	for name, read := range reads {
 		rec.queries = nil

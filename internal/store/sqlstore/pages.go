@@ -88,27 +88,3 @@ func (r policyUsage) Entities(ctx context.Context, opt store.PolicyEntityOptions
 	}
 	return out, nil
 }
-
-// awsPoliciesUsed walks the AWS managed policies in name order and keeps
-// those one of the account's entities uses, each test an index lookup
-// (attachments by policy, users and roles by boundary). A page costs at
-// most the number of AWS managed policies, whatever the account's size.
-//
-// This is the one query that knows how AWS managed policies' use is
-// recorded (attachment rows of any account, boundaries as ARNs): keep it
-// so when that changes.
-const awsPoliciesUsed = `SELECT ` + policyCols + ` FROM policies p
-	WHERE p.account_id = 'aws' AND p.name_lower > $2 AND (
-		EXISTS (SELECT 1 FROM attachments a JOIN users u ON u.id = a.entity_id
-			WHERE a.policy_id = p.id AND a.entity_type = 'User' AND u.account_id = $1)
-		OR EXISTS (SELECT 1 FROM attachments a JOIN roles r ON r.id = a.entity_id
-			WHERE a.policy_id = p.id AND a.entity_type = 'Role' AND r.account_id = $1)
-		OR EXISTS (SELECT 1 FROM attachments a JOIN groups g ON g.id = a.entity_id
-			WHERE a.policy_id = p.id AND a.entity_type = 'Group' AND g.account_id = $1)
-		OR EXISTS (SELECT 1 FROM users u WHERE u.account_id = $1 AND u.permissions_boundary = 'arn:aws:iam::aws:policy' || p.path || p.name)
-		OR EXISTS (SELECT 1 FROM roles r WHERE r.account_id = $1 AND r.permissions_boundary = 'arn:aws:iam::aws:policy' || p.path || p.name))
-	ORDER BY p.name_lower LIMIT $3`
-
-func (r policyUsage) AWSPoliciesUsed(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
-	return list(ctx, r.q, scanPolicy, "AWS managed policies used by "+accountID, awsPoliciesUsed, accountID, opt.After, limitArg(opt.Limit))
-}

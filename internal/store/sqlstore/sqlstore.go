@@ -106,6 +106,11 @@ func (r *Repos) OIDCProviders() store.OIDCProviders       { return oidcProviders
 func (r *Repos) SAMLProviders() store.SAMLProviders       { return samlProviders{r} }
 func (r *Repos) Organizations() store.Organizations       { return organizations{r} }
 func (r *Repos) SigningKeys() store.SigningKeys           { return signingKeys{r} }
+func (r *Repos) UserCredentials() store.UserCredentials   { return userCredentials{r} }
+func (r *Repos) ServerCertificates() store.ServerCertificates {
+	return serverCertificates{r}
+}
+func (r *Repos) AccountSettings() store.AccountSettings { return accountSettings{r} }
 
 type scanner = Row
 

@@ -96,8 +96,8 @@ func BenchPages(b *testing.B, newStore func(b *testing.B) store.Store, loaded fu
 					es, err := s.PolicyUsage().Entities(ctx, store.PolicyEntityOptions{AccountID: acct1, PolicyID: policy.ID, After: pos.entity, Limit: page})
 					return len(es), err
 				}},
-				{"PolicyUsage.AWSPoliciesUsed", func() (int, error) {
-					ps, err := s.PolicyUsage().AWSPoliciesUsed(ctx, acct1, store.ListOptions{Limit: page})
+				{"AWSPolicies.ListUsed", func() (int, error) {
+					ps, err := s.AWSPolicies().ListUsed(ctx, acct1, store.ListOptions{Limit: page})
 					return len(ps), err
 				}},
 				{"Details.InlinePolicies", func() (int, error) {

@@ -69,26 +69,6 @@ var pageTests = []testCase{
 		o.AccountID = acct2
 		f.same([]string{"User:other"}, entityNames(list(o)), "the other account's")
 	}},
-	{name: "PolicyUsage/AWSPoliciesUsed", run: func(t *testing.T, f *fixture) {
-		f.accounts()
-		a, b, c := f.policy(store.AWSAccount, "ANPAA", "A"), f.policy(store.AWSAccount, "ANPAB", "B"), f.policy(store.AWSAccount, "ANPAC", "C")
-		f.policy(store.AWSAccount, "ANPAD", "D")
-		u := f.user(acct1, "AIDA1", "u")
-		g := f.group(acct2, "AGPA1", "g")
-		f.must(f.s.Attachments().Attach(f.ctx, store.Attachment{PolicyID: a.ID, EntityType: store.EntityUser, EntityID: u.ID}), "attach A")
-		f.must(f.s.Attachments().Attach(f.ctx, store.Attachment{PolicyID: b.ID, EntityType: store.EntityGroup, EntityID: g.ID}), "attach B")
-		f.must(f.s.Roles().Create(f.ctx, &store.Role{AccountID: acct1, ID: "AROA1", Name: "r", Path: "/", TrustPolicy: "{}",
-			MaxSessionDuration: 3600, CreatedAt: base, PermissionsBoundary: "arn:aws:iam::aws:policy/" + c.Name}), "role with boundary C")
-		used := func(acct string, opt store.ListOptions) []string {
-			ps, err := f.s.PolicyUsage().AWSPoliciesUsed(f.ctx, acct, opt)
-			f.must(err, "used")
-			return names(ps, func(p *store.ManagedPolicy) string { return p.Name })
-		}
-		f.same([]string{"A", "C"}, used(acct1, store.ListOptions{}), "used by %s", acct1)
-		f.same([]string{"A"}, used(acct1, store.ListOptions{Limit: 1}), "first")
-		f.same([]string{"C"}, used(acct1, store.ListOptions{After: "a"}), "after a")
-		f.same([]string{"B"}, used(acct2, store.ListOptions{}), "used by %s", acct2)
-	}},
 	{name: "Details/MatchSingleReads", run: func(t *testing.T, f *fixture) {
 		f.accounts()
 		p1, p2 := f.policy(acct1, "ANPA1", "zeta"), f.policy(acct1, "ANPA2", "Alpha")
