@@ -91,14 +91,14 @@ func pagedLists() []pagedList {
 				}
 				return ns, out.Marker
 			}},
-		{name: "ListPolicies/All",
+		{name: "ListPolicies/Local",
 			create: func(t *testing.T, e *env, n string) { e.policy(t, n) },
 			delete: func(t *testing.T, e *env, n string) {
 				_, err := e.s.DeletePolicy(e.ctx, e.root, &iamapi.DeletePolicyInput{PolicyArn: "arn:aws:iam::" + acct + ":policy/" + n})
 				noErr(t, err)
 			},
 			page: func(t *testing.T, e *env, m string) ([]string, string) {
-				out, err := e.s.ListPolicies(e.ctx, e.root, &iamapi.ListPoliciesInput{Marker: m, MaxItems: three})
+				out, err := e.s.ListPolicies(e.ctx, e.root, &iamapi.ListPoliciesInput{Scope: "Local", Marker: m, MaxItems: three})
 				noErr(t, err)
 				var ns []string
 				for _, p := range out.Policies {
