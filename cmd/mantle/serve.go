@@ -46,6 +46,7 @@ type serveOptions struct {
 	logRequests        bool
 	auditLog           string
 	workload           workloadFlags
+	quotas             quotaFlags
 	ops                opsFlags
 	dsnGiven           bool
 }
@@ -86,6 +87,9 @@ func (o *serveOptions) check() error {
 		}
 	}
 	if err := o.workload.check(); err != nil {
+		return err
+	}
+	if err := o.quotas.check(); err != nil {
 		return err
 	}
 	if err := o.ops.check(); err != nil {
@@ -222,6 +226,10 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 			}
 			defer st.Close()
 			cfg.Store = st
+			if err := o.quotas.apply(ctx, st); err != nil {
+				l.Close()
+				return err
+			}
 
 			scheme := "http"
 			if cfg.TLSCert != "" {
@@ -267,6 +275,7 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 	f.StringVar(&o.logFile, "log-file", "", "append every log line, one per request included, to this file")
 	f.BoolVar(&o.logRequests, "log-requests", false, "also print one line per request on standard error")
 	o.workload.register(f)
+	o.quotas.register(f)
 	o.ops.register(f)
 	f.StringVar(&o.auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")

@@ -215,6 +215,10 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		return nil, err
 	}
 	r := s.store
+	quotas, err := quotaValues(ctx, r)
+	if err != nil {
+		return nil, err
+	}
 	users, err := r.Users().Count(ctx, c.AccountID)
 	if err != nil {
 		return nil, err
@@ -286,13 +290,13 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 	}
 	m := map[string]int{
 		"GroupPolicySizeQuota":              policy.MaxInlineGroupPolicySize,
-		"InstanceProfilesQuota":             quotaInstanceProfiles,
+		"InstanceProfilesQuota":             quotas["InstanceProfilesPerAccount"],
 		"Policies":                          len(policies),
 		"GroupsPerUserQuota":                quotaGroupsPerUser,
 		"InstanceProfiles":                  ips,
 		"AttachedPoliciesPerUserQuota":      quotaAttachedPolicies,
 		"Users":                             users,
-		"PoliciesQuota":                     quotaPolicies,
+		"PoliciesQuota":                     quotas["PoliciesPerAccount"],
 		"Providers":                         len(oidc) + len(saml),
 		"AccountMFAEnabled":                 rootMFA,
 		"AccessKeysPerUserQuota":            quotaAccessKeysPerUser,
@@ -305,20 +309,20 @@ func (s *Service) GetAccountSummary(ctx context.Context, c *auth.Caller, _ *iama
 		"Groups":                            groups,
 		"AccountSigningCertificatesPresent": b2i(len(rootCerts) > 0),
 		"AccountPasswordPresent":            0, // mantle's root user has no console password
-		"UsersQuota":                        quotaUsers,
+		"UsersQuota":                        quotas["UsersPerAccount"],
 		"ServerCertificatesQuota":           quotaServerCerts,
 		"MFADevices":                        len(devs),
 		"UserPolicySizeQuota":               policy.MaxInlineUserPolicySize,
 		"PolicyVersionsInUse":               inUse,
 		"ServerCertificates":                len(serverCerts),
 		"Roles":                             roles,
-		"RolesQuota":                        quotaRoles,
+		"RolesQuota":                        quotas["RolesPerAccount"],
 		"SigningCertificatesPerUserQuota":   quotaSigningCerts,
 		"MFADevicesInUse":                   enabled,
 		"RolePolicySizeQuota":               policy.MaxInlineRolePolicySize,
 		"AttachedPoliciesPerRoleQuota":      quotaAttachedPolicies,
 		"AccountAccessKeysPresent":          b2i(len(rootKeys) > 0),
-		"GroupsQuota":                       quotaGroups,
+		"GroupsQuota":                       quotas["GroupsPerAccount"],
 	}
 	return &iamapi.GetAccountSummaryOutput{SummaryMap: m}, nil
 }

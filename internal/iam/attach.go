@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
@@ -259,9 +260,11 @@ func (s *Service) ListAttachedRolePolicies(ctx context.Context, c *auth.Caller, 
 	return (*iamapi.ListAttachedRolePoliciesOutput)(out), err
 }
 
-// ListEntitiesForPolicy lists attachments (PermissionsPolicy). Boundary use
-// is only counted by the store, not indexed, so PermissionsBoundary usage
-// scans the account's users and roles.
+// ListEntitiesForPolicy lists the account's entities the policy is attached
+// to (PermissionsPolicy), then those it is the permissions boundary of
+// (PermissionsBoundary; an entity with both uses is listed once), each in
+// (type, ID) order through an index, so a page reads only what it returns.
+// The marker is "<use>|<type>|<ID>" of the last entity served.
 func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in *iamapi.ListEntitiesForPolicyInput) (*iamapi.ListEntitiesForPolicyOutput, error) {
 	mp, err := s.policyTarget(ctx, c, "ListEntitiesForPolicy", in.PolicyArn)
 	if err != nil {
@@ -271,119 +274,70 @@ func (s *Service) ListEntitiesForPolicy(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	type ent struct {
-		typ  store.EntityType
-		id   string
-		name string
-		path string
+	use, after, err := parseUseCursor(pg.after)
+	if err != nil {
+		return nil, err
 	}
-	want := func(t store.EntityType) bool { return in.EntityFilter == "" || in.EntityFilter == string(t) }
-	var ents []ent
-	add := func(t store.EntityType, id string) error {
-		if !want(t) {
-			return nil
-		}
-		switch t {
-		case store.EntityUser:
-			u, err := s.store.Users().GetByID(ctx, id)
-			if err != nil {
-				return ignoreNotFound(err)
-			}
-			ents = append(ents, ent{t, u.ID, u.Name, u.Path})
-		case store.EntityGroup:
-			g, err := s.store.Groups().GetByID(ctx, id)
-			if err != nil {
-				return ignoreNotFound(err)
-			}
-			ents = append(ents, ent{t, g.ID, g.Name, g.Path})
-		case store.EntityRole:
-			r, err := s.store.Roles().GetByID(ctx, id)
-			if err != nil {
-				return ignoreNotFound(err)
-			}
-			ents = append(ents, ent{t, r.ID, r.Name, r.Path})
-		}
-		return nil
+	out := &iamapi.ListEntitiesForPolicyOutput{PolicyGroups: []iamapi.PolicyGroup{}, PolicyUsers: []iamapi.PolicyUser{}, PolicyRoles: []iamapi.PolicyRole{}, IsTruncated: ptr(false)}
+	switch in.EntityFilter {
+	case "", string(store.EntityUser), string(store.EntityGroup), string(store.EntityRole):
+	default:
+		return out, nil // a policy is used by no policy
 	}
-	if in.PolicyUsageFilter != "PermissionsBoundary" {
-		atts, err := s.store.Attachments().ListForPolicy(ctx, mp.ID)
+	type item struct {
+		use int
+		e   store.PolicyEntity
+	}
+	var items []item
+	for ; use < 2 && len(items) <= pg.max; use, after = use+1, (store.PolicyEntity{}) {
+		boundary := use == 1
+		if (boundary && (in.PolicyUsageFilter == "PermissionsPolicy" || mp.PermissionsBoundaryUsageCount == 0)) ||
+			(!boundary && in.PolicyUsageFilter == "PermissionsBoundary") {
+			continue
+		}
+		opt := store.PolicyEntityOptions{AccountID: c.AccountID, PolicyID: mp.ID, Boundary: boundary, PolicyARN: policyARNOf(mp),
+			Type: store.EntityType(in.EntityFilter), PathPrefix: in.PathPrefix, After: after, Limit: pg.max + 1 - len(items)}
+		if boundary && in.PolicyUsageFilter == "" {
+			opt.SkipAttached = true
+		}
+		es, err := s.store.PolicyUsage().Entities(ctx, opt)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range atts {
-			if err := add(a.EntityType, a.EntityID); err != nil {
-				return nil, err
-			}
+		for _, e := range es {
+			items = append(items, item{use, e})
 		}
 	}
-	if in.PolicyUsageFilter != "PermissionsPolicy" && mp.PermissionsBoundaryUsageCount > 0 {
-		arn := policyARNOf(mp)
-		if want(store.EntityUser) {
-			us, err := s.store.Users().List(ctx, c.AccountID, store.ListOptions{})
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range us {
-				if u.PermissionsBoundary == arn {
-					ents = append(ents, ent{store.EntityUser, u.ID, u.Name, u.Path})
-				}
-			}
-		}
-		if want(store.EntityRole) {
-			rs, err := s.store.Roles().List(ctx, c.AccountID, store.ListOptions{})
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range rs {
-				if r.PermissionsBoundary == arn {
-					ents = append(ents, ent{store.EntityRole, r.ID, r.Name, r.Path})
-				}
-			}
-		}
-	}
-	// Entities of other accounts attached to an AWS managed policy stay
-	// invisible; so do entities outside PathPrefix. Order: type, then name.
-	var kept []ent
-	seen := map[string]bool{}
-	for _, e := range ents {
-		if seen[e.id] || (in.PathPrefix != "" && !hasPrefix(e.path, in.PathPrefix)) {
-			continue
-		}
-		if !s.inAccount(ctx, e.typ, e.id, c.AccountID) {
-			continue
-		}
-		seen[e.id] = true
-		kept = append(kept, e)
-	}
-	sortBy(kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
-	kept, trunc, m, _ := cutSlice(pg, kept, func(e ent) string { return string(e.typ) + "|" + lower(e.name) })
-	out := &iamapi.ListEntitiesForPolicyOutput{PolicyGroups: []iamapi.PolicyGroup{}, PolicyUsers: []iamapi.PolicyUser{}, PolicyRoles: []iamapi.PolicyRole{}, IsTruncated: ptr(trunc), Marker: m}
-	for _, e := range kept {
-		switch e.typ {
+	page, trunc, m := cut(pg, items, func(it item) string { return useCursor(it.use, it.e) })
+	out.IsTruncated, out.Marker = ptr(trunc), m
+	for _, it := range page {
+		switch e := it.e; e.Type {
 		case store.EntityUser:
-			out.PolicyUsers = append(out.PolicyUsers, iamapi.PolicyUser{UserName: e.name, UserId: e.id})
+			out.PolicyUsers = append(out.PolicyUsers, iamapi.PolicyUser{UserName: e.Name, UserId: e.ID})
 		case store.EntityGroup:
-			out.PolicyGroups = append(out.PolicyGroups, iamapi.PolicyGroup{GroupName: e.name, GroupId: e.id})
+			out.PolicyGroups = append(out.PolicyGroups, iamapi.PolicyGroup{GroupName: e.Name, GroupId: e.ID})
 		case store.EntityRole:
-			out.PolicyRoles = append(out.PolicyRoles, iamapi.PolicyRole{RoleName: e.name, RoleId: e.id})
+			out.PolicyRoles = append(out.PolicyRoles, iamapi.PolicyRole{RoleName: e.Name, RoleId: e.ID})
 		}
 	}
 	return out, nil
 }
 
-// inAccount reports whether an entity belongs to the account; AWS managed
-// policies are attached across accounts and each sees only its own.
-func (s *Service) inAccount(ctx context.Context, t store.EntityType, id, account string) bool {
-	switch t {
-	case store.EntityUser:
-		u, err := s.store.Users().GetByID(ctx, id)
-		return err == nil && u.AccountID == account
-	case store.EntityGroup:
-		g, err := s.store.Groups().GetByID(ctx, id)
-		return err == nil && g.AccountID == account
+func useCursor(use int, e store.PolicyEntity) string {
+	return strconv.Itoa(use) + "|" + string(e.Type) + "|" + e.ID
+}
+
+// parseUseCursor reads useCursor's form; anything else is AWS's "Invalid
+// Marker.".
+func parseUseCursor(after string) (int, store.PolicyEntity, error) {
+	if after == "" {
+		return 0, store.PolicyEntity{}, nil
 	}
-	r, err := s.store.Roles().GetByID(ctx, id)
-	return err == nil && r.AccountID == account
+	parts := strings.Split(after, "|")
+	if len(parts) != 3 || (parts[0] != "0" && parts[0] != "1") {
+		return 0, store.PolicyEntity{}, awserr.ValidationError("Invalid Marker.")
+	}
+	return int(parts[0][0] - '0'), store.PolicyEntity{Type: store.EntityType(parts[1]), ID: parts[2]}, nil
 }
 
 func ignoreNotFound(err error) error {

@@ -104,32 +104,24 @@ func (s *Service) GetAccountAuthorizationDetails(ctx context.Context, c *auth.Ca
 	page, trunc, marker := cut(pg, items, authItem.cursor)
 	out := &iamapi.GetAccountAuthorizationDetailsOutput{UserDetailList: []iamapi.UserDetail{}, GroupDetailList: []iamapi.GroupDetail{},
 		RoleDetailList: []iamapi.RoleDetail{}, Policies: []iamapi.ManagedPolicyDetail{}, IsTruncated: ptr(trunc), Marker: marker}
+	pd, err := s.loadDetails(ctx, page)
+	if err != nil {
+		return nil, err
+	}
 	for _, it := range page {
 		switch {
 		case it.user != nil:
-			d, err := s.userDetail(ctx, it.user)
-			if err != nil {
-				return nil, err
-			}
-			out.UserDetailList = append(out.UserDetailList, d)
+			out.UserDetailList = append(out.UserDetailList, pd.user(it.user))
 		case it.grp != nil:
-			d, err := s.groupDetail(ctx, it.grp)
-			if err != nil {
-				return nil, err
-			}
-			out.GroupDetailList = append(out.GroupDetailList, d)
+			out.GroupDetailList = append(out.GroupDetailList, pd.group(it.grp))
 		case it.role != nil:
-			d, err := s.roleDetail(ctx, it.role)
+			d, err := pd.role(ctx, s.store, it.role)
 			if err != nil {
 				return nil, err
 			}
 			out.RoleDetailList = append(out.RoleDetailList, d)
 		default:
-			d, err := s.policyDetail(ctx, it.pol)
-			if err != nil {
-				return nil, err
-			}
-			out.Policies = append(out.Policies, d)
+			out.Policies = append(out.Policies, pd.policy(it.pol))
 		}
 	}
 	return out, nil
@@ -202,78 +194,110 @@ func (s *Service) usedAWSPolicies(ctx context.Context, acct string, opt store.Li
 	return s.store.AWSPolicies().ListUsed(ctx, acct, opt)
 }
 
-func (s *Service) inlineDetails(ctx context.Context, t store.EntityType, id string) ([]iamapi.PolicyDetail, error) {
-	ips, err := s.store.InlinePolicies().List(ctx, t, id)
-	if err != nil {
+// pageDetails is what a page's entries show besides themselves, read for
+// the whole page at once (store.Details): a few queries a page rather than
+// a few per entity.
+type pageDetails struct {
+	inline   map[store.EntityType]map[string][]*store.InlinePolicy
+	attached map[store.EntityType]map[string][]*store.ManagedPolicy
+	groups   map[string][]*store.Group
+	profiles map[string][]*store.InstanceProfile
+	versions map[string][]*store.PolicyVersion
+}
+
+func (s *Service) loadDetails(ctx context.Context, page []authItem) (*pageDetails, error) {
+	ids := map[store.EntityType][]string{}
+	var policyIDs []string
+	for _, it := range page {
+		switch {
+		case it.user != nil:
+			ids[store.EntityUser] = append(ids[store.EntityUser], it.user.ID)
+		case it.grp != nil:
+			ids[store.EntityGroup] = append(ids[store.EntityGroup], it.grp.ID)
+		case it.role != nil:
+			ids[store.EntityRole] = append(ids[store.EntityRole], it.role.ID)
+		default:
+			policyIDs = append(policyIDs, it.pol.ID)
+		}
+	}
+	d := s.store.Details()
+	pd := &pageDetails{inline: map[store.EntityType]map[string][]*store.InlinePolicy{},
+		attached: map[store.EntityType]map[string][]*store.ManagedPolicy{}}
+	var err error
+	for t, ids := range ids {
+		if pd.inline[t], err = d.InlinePolicies(ctx, t, ids); err != nil {
+			return nil, err
+		}
+		if pd.attached[t], err = d.Attached(ctx, t, ids); err != nil {
+			return nil, err
+		}
+	}
+	if pd.groups, err = d.GroupsOf(ctx, ids[store.EntityUser]); err != nil {
 		return nil, err
 	}
+	if pd.profiles, err = d.InstanceProfilesOf(ctx, ids[store.EntityRole]); err != nil {
+		return nil, err
+	}
+	if pd.versions, err = d.VersionsOf(ctx, policyIDs); err != nil {
+		return nil, err
+	}
+	// An AWS managed policy's row (made when first used) may have no
+	// version rows: its document is the shipped one.
+	for _, it := range page {
+		if it.pol == nil || it.pol.AccountID != store.AWSAccount || len(pd.versions[it.pol.ID]) > 0 {
+			continue
+		}
+		vs, err := policyVersions(ctx, s.store, it.pol)
+		if err != nil {
+			return nil, err
+		}
+		if pd.versions == nil {
+			pd.versions = map[string][]*store.PolicyVersion{}
+		}
+		pd.versions[it.pol.ID] = vs
+	}
+	return pd, nil
+}
+
+func (pd *pageDetails) inlineOut(t store.EntityType, id string) []iamapi.PolicyDetail {
 	out := []iamapi.PolicyDetail{}
-	for _, ip := range ips {
+	for _, ip := range pd.inline[t][id] {
 		out = append(out, iamapi.PolicyDetail{PolicyName: ip.Name, PolicyDocument: encodeDocument(ip.Document)})
 	}
-	return out, nil
+	return out
 }
 
-func (s *Service) attachedOut(ctx context.Context, t store.EntityType, id string) ([]iamapi.AttachedPolicy, error) {
-	att, err := s.store.Attachments().ListForEntity(ctx, t, id)
-	if err != nil {
-		return nil, err
-	}
+func (pd *pageDetails) attachedOut(t store.EntityType, id string) []iamapi.AttachedPolicy {
 	out := []iamapi.AttachedPolicy{}
-	for _, mp := range att {
+	for _, mp := range pd.attached[t][id] {
 		out = append(out, iamapi.AttachedPolicy{PolicyName: mp.Name, PolicyArn: policyARNOf(mp)})
 	}
-	return out, nil
+	return out
 }
 
-func (s *Service) userDetail(ctx context.Context, u *store.User) (iamapi.UserDetail, error) {
+func (pd *pageDetails) user(u *store.User) iamapi.UserDetail {
 	d := iamapi.UserDetail{Path: u.Path, UserName: u.Name, UserId: u.ID, Arn: userARNOf(u), CreateDate: u.CreatedAt,
-		GroupList: []string{}, PermissionsBoundary: boundaryOut(u.PermissionsBoundary), Tags: tagsOut(u.Tags)}
-	var err error
-	if d.UserPolicyList, err = s.inlineDetails(ctx, store.EntityUser, u.ID); err != nil {
-		return d, err
-	}
-	if d.AttachedManagedPolicies, err = s.attachedOut(ctx, store.EntityUser, u.ID); err != nil {
-		return d, err
-	}
-	groups, err := s.store.Groups().ListForUser(ctx, u.ID, store.ListOptions{})
-	if err != nil {
-		return d, err
-	}
-	for _, g := range groups {
+		GroupList: []string{}, PermissionsBoundary: boundaryOut(u.PermissionsBoundary), Tags: tagsOut(u.Tags),
+		UserPolicyList: pd.inlineOut(store.EntityUser, u.ID), AttachedManagedPolicies: pd.attachedOut(store.EntityUser, u.ID)}
+	for _, g := range pd.groups[u.ID] {
 		d.GroupList = append(d.GroupList, g.Name)
 	}
-	return d, nil
+	return d
 }
 
-func (s *Service) groupDetail(ctx context.Context, g *store.Group) (iamapi.GroupDetail, error) {
-	d := iamapi.GroupDetail{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt}
-	var err error
-	if d.GroupPolicyList, err = s.inlineDetails(ctx, store.EntityGroup, g.ID); err != nil {
-		return d, err
-	}
-	d.AttachedManagedPolicies, err = s.attachedOut(ctx, store.EntityGroup, g.ID)
-	return d, err
+func (pd *pageDetails) group(g *store.Group) iamapi.GroupDetail {
+	return iamapi.GroupDetail{Path: g.Path, GroupName: g.Name, GroupId: g.ID, Arn: groupARNOf(g), CreateDate: g.CreatedAt,
+		GroupPolicyList: pd.inlineOut(store.EntityGroup, g.ID), AttachedManagedPolicies: pd.attachedOut(store.EntityGroup, g.ID)}
 }
 
-func (s *Service) roleDetail(ctx context.Context, r *store.Role) (iamapi.RoleDetail, error) {
-	ro := roleOut(r, true)
-	d := iamapi.RoleDetail{Path: ro.Path, RoleName: ro.RoleName, RoleId: ro.RoleId, Arn: ro.Arn, CreateDate: ro.CreateDate,
-		AssumeRolePolicyDocument: ro.AssumeRolePolicyDocument, InstanceProfileList: []iamapi.InstanceProfile{},
-		PermissionsBoundary: ro.PermissionsBoundary, Tags: ro.Tags, RoleLastUsed: ro.RoleLastUsed}
-	var err error
-	if d.RolePolicyList, err = s.inlineDetails(ctx, store.EntityRole, r.ID); err != nil {
-		return d, err
-	}
-	if d.AttachedManagedPolicies, err = s.attachedOut(ctx, store.EntityRole, r.ID); err != nil {
-		return d, err
-	}
-	ips, err := s.store.InstanceProfiles().ListForRole(ctx, r.ID)
-	if err != nil {
-		return d, err
-	}
-	for _, p := range ips {
-		ip, err := ipOut(ctx, s.store, p, false)
+func (pd *pageDetails) role(ctx context.Context, r store.Repos, ro *store.Role) (iamapi.RoleDetail, error) {
+	o := roleOut(ro, true)
+	d := iamapi.RoleDetail{Path: o.Path, RoleName: o.RoleName, RoleId: o.RoleId, Arn: o.Arn, CreateDate: o.CreateDate,
+		AssumeRolePolicyDocument: o.AssumeRolePolicyDocument, InstanceProfileList: []iamapi.InstanceProfile{},
+		PermissionsBoundary: o.PermissionsBoundary, Tags: o.Tags, RoleLastUsed: o.RoleLastUsed,
+		RolePolicyList: pd.inlineOut(store.EntityRole, ro.ID), AttachedManagedPolicies: pd.attachedOut(store.EntityRole, ro.ID)}
+	for _, p := range pd.profiles[ro.ID] {
+		ip, err := ipOut(ctx, r, p, false)
 		if err != nil {
 			return d, err
 		}
@@ -282,18 +306,14 @@ func (s *Service) roleDetail(ctx context.Context, r *store.Role) (iamapi.RoleDet
 	return d, nil
 }
 
-func (s *Service) policyDetail(ctx context.Context, mp *store.ManagedPolicy) (iamapi.ManagedPolicyDetail, error) {
+func (pd *pageDetails) policy(mp *store.ManagedPolicy) iamapi.ManagedPolicyDetail {
 	p := policyOut(mp, false)
 	d := iamapi.ManagedPolicyDetail{PolicyName: p.PolicyName, PolicyId: p.PolicyId, Arn: p.Arn, Path: p.Path,
 		DefaultVersionId: p.DefaultVersionId, AttachmentCount: p.AttachmentCount, PermissionsBoundaryUsageCount: p.PermissionsBoundaryUsageCount,
 		IsAttachable: p.IsAttachable, Description: mp.Description, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
 		PolicyVersionList: []iamapi.PolicyVersion{}}
-	vs, err := policyVersions(ctx, s.store, mp)
-	if err != nil {
-		return d, err
-	}
-	for _, v := range vs {
+	for _, v := range pd.versions[mp.ID] {
 		d.PolicyVersionList = append(d.PolicyVersionList, versionOut(mp, v, true))
 	}
-	return d, nil
+	return d
 }

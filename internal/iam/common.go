@@ -117,8 +117,9 @@ func listPage[T, O any](marker string, maxItems *int, pathPrefix string, list fu
 	return res, trunc, next, nil
 }
 
-// cutSlice pages a fully loaded, already ordered slice by index; the marker
-// carries the index of the next item.
+// cutSlice pages a fully loaded, already ordered slice (IAM's quotas keep
+// every list it serves small); the marker carries the key of the page's
+// last item.
 func cutSlice[T any](p page, items []T, key func(T) string) ([]T, bool, string, error) {
 	start := 0
 	if p.after != "" {
@@ -133,6 +134,30 @@ func cutSlice[T any](p page, items []T, key func(T) string) ([]T, bool, string, 
 	items = items[start:]
 	out, trunc, m := cut(p, items, key)
 	return out, trunc, m, nil
+}
+
+// fill reads a page of a listing that the store pages in cursor order but
+// that keep filters further: it reads batches of the page's size from the
+// cursor on until the page and one more item are kept or the listing ends.
+func fill[T any](p page, read func(after string, limit int) ([]T, error), keep func(T) bool, key func(T) string) ([]T, error) {
+	var out []T
+	after := p.after
+	for len(out) <= p.max {
+		batch, err := read(after, p.max+1)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range batch {
+			if keep(it) && len(out) <= p.max {
+				out = append(out, it)
+			}
+		}
+		if len(batch) < p.max+1 {
+			break
+		}
+		after = key(batch[len(batch)-1])
+	}
+	return out, nil
 }
 
 // encodeDocument percent-encodes a policy document as IAM returns it. AWS's

@@ -39,10 +39,8 @@ func (s *Service) CreateGroup(ctx context.Context, c *auth.Caller, in *iamapi.Cr
 	}
 	g := &store.Group{AccountID: c.AccountID, ID: id, Name: in.GroupName, Path: path, CreatedAt: s.clock()}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Groups().Count(ctx, c.AccountID); err != nil {
+		if err := reserve(ctx, tx, store.CountGroups, c.AccountID, g.ID); err != nil {
 			return err
-		} else if n >= quotaGroups {
-			return awserr.LimitExceeded("Cannot exceed quota for GroupsPerAccount: %d", quotaGroups)
 		}
 		if err := tx.Groups().Create(ctx, g); err != nil {
 			if isExists(err) {

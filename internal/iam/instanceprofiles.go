@@ -74,10 +74,8 @@ func (s *Service) CreateInstanceProfile(ctx context.Context, c *auth.Caller, in 
 	}
 	p := &store.InstanceProfile{AccountID: c.AccountID, ID: id, Name: in.InstanceProfileName, Path: path, Tags: storeTags(in.Tags), CreatedAt: s.clock()}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.InstanceProfiles().Count(ctx, c.AccountID); err != nil {
+		if err := reserve(ctx, tx, store.CountInstanceProfiles, c.AccountID, p.ID); err != nil {
 			return err
-		} else if n >= quotaInstanceProfiles {
-			return awserr.LimitExceeded("Cannot exceed quota for InstanceProfilesPerAccount: %d", quotaInstanceProfiles)
 		}
 		if err := tx.InstanceProfiles().Create(ctx, p); err != nil {
 			if isExists(err) {

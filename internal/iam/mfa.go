@@ -225,20 +225,22 @@ func (s *Service) ListVirtualMFADevices(ctx context.Context, c *auth.Caller, in 
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.store.MFADevices().List(ctx, c.AccountID, store.ListOptions{})
+	serial := func(d *store.MFADevice) string { return d.SerialNumber }
+	devs, err := fill(pg, func(after string, limit int) ([]*store.MFADevice, error) {
+		return s.store.MFADevices().List(ctx, c.AccountID, store.ListOptions{After: after, Limit: limit})
+	}, func(d *store.MFADevice) bool {
+		switch in.AssignmentStatus {
+		case "Assigned":
+			return d.UserID != ""
+		case "Unassigned":
+			return d.UserID == ""
+		}
+		return true
+	}, serial)
 	if err != nil {
 		return nil, err
 	}
-	var devs []*store.MFADevice
-	for _, d := range all {
-		switch {
-		case in.AssignmentStatus == "Assigned" && d.UserID == "":
-		case in.AssignmentStatus == "Unassigned" && d.UserID != "":
-		default:
-			devs = append(devs, d)
-		}
-	}
-	devs, trunc, m, _ := cutSlice(pg, devs, func(d *store.MFADevice) string { return d.SerialNumber })
+	devs, trunc, m := cut(pg, devs, serial)
 	out := &iamapi.ListVirtualMFADevicesOutput{VirtualMFADevices: []iamapi.VirtualMFADevice{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, d := range devs {
 		v := iamapi.VirtualMFADevice{SerialNumber: d.SerialNumber, EnableDate: timeOf(d.EnabledAt), Tags: tagsOut(d.Tags)}

@@ -223,10 +223,8 @@ func (s *Service) CreatePolicy(ctx context.Context, c *auth.Caller, in *iamapi.C
 		DefaultVersionID: "v1", NextVersion: 2, Tags: storeTags(in.Tags), CreatedAt: now, UpdatedAt: now}
 	v := &store.PolicyVersion{PolicyID: id, VersionID: "v1", Document: in.PolicyDocument, CreatedAt: now}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Policies().Count(ctx, c.AccountID); err != nil {
+		if err := reserve(ctx, tx, store.CountPolicies, c.AccountID, p.ID); err != nil {
 			return err
-		} else if n >= quotaPolicies {
-			return awserr.LimitExceeded("Cannot exceed quota for PoliciesPerAccount: %d", quotaPolicies)
 		}
 		if err := tx.Policies().Create(ctx, p, v); err != nil {
 			if isExists(err) {

@@ -77,11 +77,6 @@ const (
 	quotaGroupsPerUser     = 10
 	quotaAccessKeysPerUser = 2
 	quotaPolicyVersions    = 5
-	quotaUsers             = 5000
-	quotaGroups            = 300
-	quotaRoles             = 1000
-	quotaPolicies          = 1500
-	quotaInstanceProfiles  = 1000
 	quotaMFADevicesPerUser = 8
 )
 

@@ -165,10 +165,8 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 // createRole stores a new role within the account's quota; taken is the
 // error for a name already in use.
 func createRole(ctx context.Context, tx store.Repos, r *store.Role, taken error) error {
-	if n, err := tx.Roles().Count(ctx, r.AccountID); err != nil {
+	if err := reserve(ctx, tx, store.CountRoles, r.AccountID, r.ID); err != nil {
 		return err
-	} else if n >= quotaRoles {
-		return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
 	}
 	if err := tx.Roles().Create(ctx, r); err != nil {
 		if isExists(err) {

@@ -225,21 +225,25 @@ func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simPara
 	if len(resources) == 0 {
 		resources = []string{"*"}
 	}
-	type scenario struct {
-		i      int
-		action string
-		res    string
-	}
-	var all []scenario
-	for _, a := range p.actions {
-		for _, r := range resources {
-			all = append(all, scenario{len(all), a, r})
+	// Scenarios are numbered action by action, resource by resource; the
+	// marker is the number of the last one served, so a page evaluates
+	// only its own.
+	n := len(p.actions) * len(resources)
+	start := 0
+	if pg.after != "" {
+		i, err := strconv.Atoi(pg.after)
+		if err != nil || i < 0 || i >= n {
+			return nil, awserr.ValidationError("Invalid Marker.")
 		}
+		start = i + 1
 	}
-	page, trunc, marker, _ := cutSlice(pg, all, func(sc scenario) string { return padIndex(sc.i) })
-	out := &iamapi.SimulatePolicyOutput{EvaluationResults: []iamapi.EvaluationResult{}, IsTruncated: ptr(trunc), Marker: marker}
-	for _, sc := range page {
-		out.EvaluationResults = append(out.EvaluationResults, sim.evaluate(sc.action, sc.res))
+	end := min(n, start+pg.max)
+	out := &iamapi.SimulatePolicyOutput{EvaluationResults: []iamapi.EvaluationResult{}, IsTruncated: ptr(end < n)}
+	if end < n {
+		out.Marker = encodeMarker(padIndex(end - 1))
+	}
+	for i := start; i < end; i++ {
+		out.EvaluationResults = append(out.EvaluationResults, sim.evaluate(p.actions[i/len(resources)], resources[i%len(resources)]))
 	}
 	return out, nil
 }

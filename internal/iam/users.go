@@ -73,10 +73,8 @@ func (s *Service) CreateUser(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	u := &store.User{AccountID: c.AccountID, ID: id, Name: in.UserName, Path: path, CreatedAt: s.clock(),
 		PermissionsBoundary: in.PermissionsBoundary, Tags: storeTags(in.Tags)}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Users().Count(ctx, c.AccountID); err != nil {
+		if err := reserve(ctx, tx, store.CountUsers, c.AccountID, u.ID); err != nil {
 			return err
-		} else if n >= quotaUsers {
-			return awserr.LimitExceeded("Cannot exceed quota for UsersPerAccount: %d", quotaUsers)
 		}
 		if err := tx.Users().Create(ctx, u); err != nil {
 			if isExists(err) {

@@ -74,6 +74,9 @@ type Repos interface {
 	Organizations() Organizations
 	SigningKeys() SigningKeys
 	Events() Events
+	Quotas() Quotas
+	PolicyUsage() PolicyUsage
+	Details() Details
 	UserCredentials() UserCredentials
 	ServerCertificates() ServerCertificates
 	AccountSettings() AccountSettings

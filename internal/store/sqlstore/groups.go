@@ -22,9 +22,11 @@ func scanGroup(sc scanner) (*store.Group, error) {
 }
 
 func (r groups) Create(ctx context.Context, g *store.Group) error {
-	return exec(ctx, r.q, "create group "+g.Name,
-		`INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-		g.ID, g.AccountID, g.Name, lower(g.Name), g.Path, encTime(g.CreatedAt))
+	return r.createCounted(ctx, store.CountGroups, g.AccountID, g.ID, func(q conn) error {
+		return exec(ctx, q, "create group "+g.Name,
+			`INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			g.ID, g.AccountID, g.Name, lower(g.Name), g.Path, encTime(g.CreatedAt))
+	})
 }
 
 func (r groups) Get(ctx context.Context, accountID, name string) (*store.Group, error) {
@@ -43,26 +45,29 @@ func (r groups) Update(ctx context.Context, g *store.Group) error {
 }
 
 func (r groups) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete group "+id, `DELETE FROM groups WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "groups", store.CountGroups, id)
 }
 
 func (r groups) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Group, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanGroup, "groups",
 		`SELECT `+groupCols+` FROM groups g
-		WHERE g.account_id = $1 AND substr(g.path, 1, length(CAST($2 AS TEXT))) = $2 AND g.name_lower > $3
+		WHERE g.account_id = $1 AND `+pathCond("g.path", 2, prefix)+` AND g.name_lower > $3
 		ORDER BY g.name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r groups) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "groups", `SELECT count(*) FROM groups WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountGroups, accountID)
 }
 
 func (r groups) AddMember(ctx context.Context, groupID, userID string) error {
 	// DO NOTHING on the key alone, so a missing user or group still
 	// fails its foreign key.
 	return exec(ctx, r.q, "add "+userID+" to group "+groupID,
-		`INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) ON CONFLICT (group_id, user_id) DO NOTHING`,
+		`INSERT INTO group_members (group_id, user_id, user_name_lower)
+		VALUES ($1, $2, coalesce((SELECT name_lower FROM users WHERE id = $2), ''))
+		ON CONFLICT (group_id, user_id) DO NOTHING`,
 		groupID, userID)
 }
 
@@ -74,15 +79,15 @@ func (r groups) RemoveMember(ctx context.Context, groupID, userID string) error 
 func (r groups) ListMembers(ctx context.Context, groupID string, opt store.ListOptions) ([]*store.User, error) {
 	return list(ctx, r.q, scanUser, "members of group "+groupID,
 		`SELECT `+userCols+` FROM group_members m JOIN users u ON u.id = m.user_id
-		WHERE m.group_id = $1 AND substr(u.path, 1, length(CAST($2 AS TEXT))) = $2 AND u.name_lower > $3
-		ORDER BY u.name_lower LIMIT $4`,
+		WHERE m.group_id = $1 AND `+pathCond("u.path", 2, pathPrefix(opt.PathPrefix))+` AND m.user_name_lower > $3
+		ORDER BY m.user_name_lower LIMIT $4`,
 		groupID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
 
 func (r groups) ListForUser(ctx context.Context, userID string, opt store.ListOptions) ([]*store.Group, error) {
 	return list(ctx, r.q, scanGroup, "groups of user "+userID,
 		`SELECT `+groupCols+` FROM group_members m JOIN groups g ON g.id = m.group_id
-		WHERE m.user_id = $1 AND substr(g.path, 1, length(CAST($2 AS TEXT))) = $2 AND g.name_lower > $3
+		WHERE m.user_id = $1 AND `+pathCond("g.path", 2, pathPrefix(opt.PathPrefix))+` AND g.name_lower > $3
 		ORDER BY g.name_lower LIMIT $4`,
 		userID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

@@ -30,10 +30,12 @@ func (r instanceProfiles) Create(ctx context.Context, p *store.InstanceProfile) 
 	if err != nil {
 		return err
 	}
-	return exec(ctx, r.q, "create instance profile "+p.Name,
-		`INSERT INTO instance_profiles (id, account_id, name, name_lower, path, role_id, tags, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		p.ID, p.AccountID, p.Name, lower(p.Name), p.Path, p.RoleID, tags, encTime(p.CreatedAt))
+	return r.createCounted(ctx, store.CountInstanceProfiles, p.AccountID, p.ID, func(q conn) error {
+		return exec(ctx, q, "create instance profile "+p.Name,
+			`INSERT INTO instance_profiles (id, account_id, name, name_lower, path, role_id, tags, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			p.ID, p.AccountID, p.Name, lower(p.Name), p.Path, p.RoleID, tags, encTime(p.CreatedAt))
+	})
 }
 
 func (r instanceProfiles) Get(ctx context.Context, accountID, name string) (*store.InstanceProfile, error) {
@@ -53,13 +55,13 @@ func (r instanceProfiles) Update(ctx context.Context, p *store.InstanceProfile) 
 }
 
 func (r instanceProfiles) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete instance profile "+id, `DELETE FROM instance_profiles WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "instance_profiles", store.CountInstanceProfiles, id)
 }
 
 func (r instanceProfiles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.InstanceProfile, error) {
 	return list(ctx, r.q, scanInstanceProfile, "instance profiles",
 		`SELECT `+instanceProfileCols+` FROM instance_profiles
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, pathPrefix(opt.PathPrefix))+` AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }
@@ -70,7 +72,7 @@ func (r instanceProfiles) ListForRole(ctx context.Context, roleID string) ([]*st
 }
 
 func (r instanceProfiles) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "instance profiles", `SELECT count(*) FROM instance_profiles WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountInstanceProfiles, accountID)
 }
 
 type mfaDevices struct{ *Repos }
@@ -128,7 +130,7 @@ func (r mfaDevices) Delete(ctx context.Context, serial string) error {
 func (r mfaDevices) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.MFADevice, error) {
 	return list(ctx, r.q, scanMFA, "MFA devices",
 		`SELECT `+mfaCols+` FROM mfa_devices
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND serial_number > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, pathPrefix(opt.PathPrefix))+` AND serial_number > $3
 		ORDER BY serial_number LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
 }

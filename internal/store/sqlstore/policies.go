@@ -36,7 +36,7 @@ func (r policies) Create(ctx context.Context, p *store.ManagedPolicy, v *store.P
 	if err != nil {
 		return err
 	}
-	return r.inTx(ctx, func(q conn) error {
+	return r.createCounted(ctx, store.CountPolicies, p.AccountID, p.ID, func(q conn) error {
 		if err := exec(ctx, q, "create policy "+p.Name,
 			`INSERT INTO policies (id, account_id, name, name_lower, path, description, default_version_id, next_version,
 				attachment_count, boundary_usage_count, tags, created_at, updated_at)
@@ -80,22 +80,22 @@ func (r policies) Update(ctx context.Context, p *store.ManagedPolicy) error {
 		p.AttachmentCount, p.PermissionsBoundaryUsageCount, tags, encTime(p.CreatedAt), encTime(p.UpdatedAt), p.ID)
 }
 
-// Delete relies on ON DELETE CASCADE for the versions, so it is one
-// statement and atomic outside Tx too.
+// Delete relies on ON DELETE CASCADE for the versions.
 func (r policies) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete policy "+id, `DELETE FROM policies WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "policies", store.CountPolicies, id)
 }
 
 func (r policies) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanPolicy, "policies",
 		`SELECT `+policyCols+` FROM policies p
-		WHERE p.account_id = $1 AND substr(p.path, 1, length(CAST($2 AS TEXT))) = $2 AND p.name_lower > $3
+		WHERE p.account_id = $1 AND `+pathCond("p.path", 2, prefix)+` AND p.name_lower > $3
 		ORDER BY p.name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r policies) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "policies", `SELECT count(*) FROM policies WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountPolicies, accountID)
 }
 
 func (r policies) CreateVersion(ctx context.Context, v *store.PolicyVersion) error {

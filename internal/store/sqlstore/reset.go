@@ -34,6 +34,8 @@ var resetSteps = []struct{ table, sql string }{
 	{"account_settings", `DELETE FROM account_settings`},
 	{"aws_policy_usage", `DELETE FROM aws_policy_usage`},
 	{"iam_jobs", `DELETE FROM iam_jobs`},
+	// Counts go with what they count; the AWS managed policies stay.
+	{"entity_counts", `DELETE FROM entity_counts WHERE account_id <> 'aws'`},
 	{"users", `DELETE FROM users`},
 	{"groups", `DELETE FROM groups`},
 	{"roles", `DELETE FROM roles`},
@@ -51,8 +53,9 @@ var resetSteps = []struct{ table, sql string }{
 // resetKept are the tables a reset leaves alone: the schema's version,
 // the token keys (sessions issued before stay verifiable; they name
 // nothing that exists any more), the PostgreSQL nodes' leases, the digest
-// of the AWS managed policies held (they are kept).
-var resetKept = []string{"schema_migrations", "signing_keys", "nodes", "aws_policy_catalog"}
+// of the AWS managed policies held (they are kept), the operator's quotas
+// (serve --quota).
+var resetKept = []string{"schema_migrations", "signing_keys", "nodes", "aws_policy_catalog", "quotas"}
 
 // Reset empties the database back to its first-start state, keeping the
 // account keep (its ID, name and root keys). listTables is the dialect's

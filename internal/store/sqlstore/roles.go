@@ -41,12 +41,14 @@ func (r roles) Create(ctx context.Context, ro *store.Role) error {
 	if err != nil {
 		return err
 	}
-	return exec(ctx, r.q, "create role "+ro.Name,
-		`INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description, max_session_duration,
-			permissions_boundary, tags, created_at, last_used_at, last_used_region)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		ro.ID, ro.AccountID, ro.Name, lower(ro.Name), ro.Path, ro.TrustPolicy, ro.Description, ro.MaxSessionDuration,
-		ro.PermissionsBoundary, tags, encTime(ro.CreatedAt), encTimePtr(ro.LastUsedAt), ro.LastUsedRegion)
+	return r.createCounted(ctx, store.CountRoles, ro.AccountID, ro.ID, func(q conn) error {
+		return exec(ctx, q, "create role "+ro.Name,
+			`INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description, max_session_duration,
+				permissions_boundary, tags, created_at, last_used_at, last_used_region)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+			ro.ID, ro.AccountID, ro.Name, lower(ro.Name), ro.Path, ro.TrustPolicy, ro.Description, ro.MaxSessionDuration,
+			ro.PermissionsBoundary, tags, encTime(ro.CreatedAt), encTimePtr(ro.LastUsedAt), ro.LastUsedRegion)
+	})
 }
 
 func (r roles) Get(ctx context.Context, accountID, name string) (*store.Role, error) {
@@ -72,15 +74,16 @@ func (r roles) Update(ctx context.Context, ro *store.Role) error {
 }
 
 func (r roles) Delete(ctx context.Context, id string) error {
-	return execOne(ctx, r.q, "delete role "+id, `DELETE FROM roles WHERE id = $1`, id)
+	return r.deleteCounted(ctx, "roles", store.CountRoles, id)
 }
 
 func (r roles) List(ctx context.Context, accountID string, opt store.ListOptions) ([]*store.Role, error) {
+	prefix := pathPrefix(opt.PathPrefix)
 	return list(ctx, r.q, scanRole, "roles",
 		`SELECT `+roleCols+` FROM roles
-		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
+		WHERE account_id = $1 AND `+pathCond("path", 2, prefix)+` AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
-		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+		accountID, prefix, opt.After, limitArg(opt.Limit))
 }
 
 func (r roles) SetLastUsed(ctx context.Context, at time.Time, region string, ids []string) error {
@@ -103,5 +106,5 @@ func (r roles) SetLastUsed(ctx context.Context, at time.Time, region string, ids
 }
 
 func (r roles) Count(ctx context.Context, accountID string) (int, error) {
-	return count(ctx, r.q, "roles", `SELECT count(*) FROM roles WHERE account_id = $1`, accountID)
+	return countOf(ctx, r.q, store.CountRoles, accountID)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -229,14 +230,26 @@ func limitArg(n int) int64 {
 }
 
 // pathPrefix normalizes ListOptions.PathPrefix: "/" matches every path, so
-// it is treated as no filter. The statements test it with
-// substr(path, 1, length(prefix)) = prefix, which both dialects evaluate
-// alike (characters, byte-wise equality) and "" satisfies.
+// it is treated as no filter.
 func pathPrefix(p string) string {
 	if p == "/" {
 		return ""
 	}
 	return p
+}
+
+// pathCond is a statement's condition that col starts with the prefix
+// bound as $n: substr(col, 1, length(prefix)) = prefix, which both dialects
+// evaluate alike (characters, byte-wise equality). With no prefix it is
+// "$n = ''", true and about no column: PostgreSQL cannot estimate how many
+// rows the substr test keeps, and guessing few it plans a page of a long
+// list as a scan and a sort.
+func pathCond(col string, n int, prefix string) string {
+	p := "$" + strconv.Itoa(n)
+	if prefix == "" {
+		return p + " = ''"
+	}
+	return "substr(" + col + ", 1, length(CAST(" + p + " AS TEXT))) = " + p
 }
 
 // Blob keeps a nil slice from being bound as NULL in a NOT NULL column.

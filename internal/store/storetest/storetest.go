@@ -51,7 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, optOuts ...OptOu
 	for _, group := range [][]testCase{
 		accountTests, namedTests(), userTests, accessKeyTests, loginProfileTests, groupTests, roleTests,
 		policyTests, awsPolicyTests, jobTests, attachmentTests, inlinePolicyTests, instanceProfileTests, mfaTests,
-		providerTests, organizationTests, ouTests, orgPolicyTests, signingKeyTests, credentialTests, notFoundTests(), integrityTests(), txTests, changeTests, eventTests, writerEventTests(),
+		providerTests, organizationTests, ouTests, orgPolicyTests, signingKeyTests, credentialTests, notFoundTests(), integrityTests(), txTests, changeTests, eventTests, writerEventTests(), quotaTests, pageTests,
 	} {
 		all = append(all, group...)
 	}
