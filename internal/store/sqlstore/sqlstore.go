@@ -241,7 +241,7 @@ func pathPrefix(p string) string {
 // pathCond is a statement's condition that col starts with the prefix
 // bound as $n: substr(col, 1, length(prefix)) = prefix, which both dialects
 // evaluate alike (characters, byte-wise equality). With no prefix it is
-// "$n = ”", true and about no column: PostgreSQL cannot estimate how many
+// a test of $n against the empty string, true and about no column: PostgreSQL cannot estimate how many
 // rows the substr test keeps, and guessing few it plans a page of a long
 // list as a scan and a sort.
 func pathCond(col string, n int, prefix string) string {
