@@ -191,7 +191,7 @@ func startChild(t *testing.T, dir, dsn string) *child {
 	select {
 	case a := <-addr:
 		c.url = "http://" + a
-	case <-time.After(15 * time.Second):
+	case <-time.After(90 * time.Second):
 		c.kill()
 		t.Fatalf("child did not start:\n%s", stderr.String())
 	}

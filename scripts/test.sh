@@ -67,7 +67,7 @@ fi
 
 echo "== go test (race)"
 go build -o "$TMP/testtotals" ./tools/testtotals || failures+=("go build ./tools/testtotals")
-go test -race -count=1 -json ./... 2>&1 | "$TMP/testtotals" | tee "$TMP/go.out"
+go test -race -count=1 -timeout 30m -json ./... 2>&1 | "$TMP/testtotals" | tee "$TMP/go.out"
 go_status=${PIPESTATUS[1]}
 count "$TMP/go.out"
 [ "$go_status" -eq 0 ] || failures+=("go test (see the FAIL lines above)")
