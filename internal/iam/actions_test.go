@@ -308,15 +308,16 @@ func TestListPolicies(t *testing.T) {
 	if got := names(iamapi.ListPoliciesInput{Scope: "Local", OnlyAttached: ptr(true)}); got != "local-b" {
 		t.Errorf("OnlyAttached: %s", got)
 	}
-	aws := names(iamapi.ListPoliciesInput{Scope: "AWS", MaxItems: ptr(3)})
-	if n := strings.Count(aws, ",") + 1; n != len(awsManagedPolicies) || strings.Contains(aws, "local") {
-		t.Errorf("AWS: %s", aws)
+	// All 1,569 AWS managed policies, in pages of 400 (the last one short).
+	aws := names(iamapi.ListPoliciesInput{Scope: "AWS", MaxItems: ptr(400)})
+	if n := strings.Count(aws, ",") + 1; n != 1569 || strings.Contains(aws, "local") {
+		t.Errorf("AWS: %d policies", n)
 	}
-	all := names(iamapi.ListPoliciesInput{MaxItems: ptr(4)})
-	if !strings.HasSuffix(all, ",local-a,local-b") || strings.Count(all, ",")+1 != len(awsManagedPolicies)+2 {
-		t.Errorf("All: %s", all)
+	all := names(iamapi.ListPoliciesInput{MaxItems: ptr(1000)})
+	if !strings.HasSuffix(all, ",local-a,local-b") || strings.Count(all, ",")+1 != 1569+2 {
+		t.Errorf("All: %d policies, ends %q", strings.Count(all, ",")+1, all[max(0, len(all)-40):])
 	}
-	if got := names(iamapi.ListPoliciesInput{Scope: "AWS", PathPrefix: "/job-function/"}); got != "ViewOnlyAccess" {
+	if got := names(iamapi.ListPoliciesInput{Scope: "AWS", PathPrefix: "/root-task/"}); got != "IAMAuditRootUserCredentials,IAMCreateRootUserPassword,IAMDeleteRootUserCredentials,S3UnlockBucketPolicy,SQSUnlockQueuePolicy" {
 		t.Errorf("PathPrefix: %s", got)
 	}
 }

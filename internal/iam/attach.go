@@ -122,8 +122,7 @@ func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err := tx.Attachments().Attach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
 			return err
 		}
-		mp.AttachmentCount++
-		return tx.Policies().Update(ctx, mp)
+		return countUse(ctx, tx, c.AccountID, mp, 1, 0)
 	})
 }
 
@@ -165,10 +164,7 @@ func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err := tx.Attachments().Detach(ctx, store.Attachment{PolicyID: mp.ID, EntityType: t, EntityID: p.id}); err != nil {
 			return notFoundAs(err, notAttached)
 		}
-		if mp.AttachmentCount > 0 {
-			mp.AttachmentCount--
-		}
-		return tx.Policies().Update(ctx, mp)
+		return countUse(ctx, tx, c.AccountID, mp, -1, 0)
 	})
 }
 

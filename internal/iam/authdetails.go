@@ -196,67 +196,10 @@ func (s *Service) authPage(ctx context.Context, acct string, want map[string]boo
 
 // usedAWSPolicies lists, in name order from opt.After, the AWS managed
 // policies something in the account uses as a permissions policy or a
-// permissions boundary: AWS lists only those.
-//
-// This still reads every user, group and role of the account (one store
-// call per entity) and is the one section whose page cost grows with the
-// account; it runs only for pages that reach the section.
+// permissions boundary (AWS lists only those), with the account's counts:
+// one range of the account's rows of use.
 func (s *Service) usedAWSPolicies(ctx context.Context, acct string, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
-	used := map[string]bool{}
-	mark := func(t store.EntityType, id, boundary string) error {
-		if boundary != "" {
-			used[boundary] = true
-		}
-		att, err := s.store.Attachments().ListForEntity(ctx, t, id)
-		if err != nil {
-			return err
-		}
-		for _, mp := range att {
-			used[policyARNOf(mp)] = true
-		}
-		return nil
-	}
-	users, err := s.store.Users().List(ctx, acct, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	for _, u := range users {
-		if err := mark(store.EntityUser, u.ID, u.PermissionsBoundary); err != nil {
-			return nil, err
-		}
-	}
-	groups, err := s.store.Groups().List(ctx, acct, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range groups {
-		if err := mark(store.EntityGroup, g.ID, ""); err != nil {
-			return nil, err
-		}
-	}
-	roles, err := s.store.Roles().List(ctx, acct, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range roles {
-		if err := mark(store.EntityRole, r.ID, r.PermissionsBoundary); err != nil {
-			return nil, err
-		}
-	}
-	aws, err := s.store.Policies().List(ctx, store.AWSAccount, store.ListOptions{After: opt.After})
-	if err != nil {
-		return nil, err
-	}
-	var out []*store.ManagedPolicy
-	for _, mp := range aws {
-		if used[policyARNOf(mp)] {
-			out = append(out, mp)
-			if len(out) == opt.Limit {
-				break
-			}
-		}
-	}
-	return out, nil
+	return s.store.AWSPolicies().ListUsed(ctx, acct, opt)
 }
 
 func (s *Service) inlineDetails(ctx context.Context, t store.EntityType, id string) ([]iamapi.PolicyDetail, error) {

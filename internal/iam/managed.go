@@ -2,80 +2,121 @@ package iam
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base32"
-	"time"
+	"strconv"
+	"strings"
 
+	"github.com/mantle-iam/mantle/internal/iam/awsmanaged"
 	"github.com/mantle-iam/mantle/internal/store"
 )
 
-// awsManagedPolicy is an AWS managed policy mantle ships.
-type awsManagedPolicy struct {
-	name, path, description, document string
-}
-
-// awsManagedPolicies are the AWS managed policies users reach for most, with
-// AWS's documents; ReadOnlyAccess is scoped to the read actions of the
-// services mantle serves.
-var awsManagedPolicies = []awsManagedPolicy{
-	{"AdministratorAccess", "/", "Provides full access to AWS services and resources.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`},
-	{"PowerUserAccess", "/", "Provides full access to AWS services and resources, but does not allow management of Users and groups.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},` +
-			`{"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}`},
-	{"ReadOnlyAccess", "/", "Provides read-only access to AWS services and resources.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:Get*","iam:List*","iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy","organizations:Describe*","organizations:List*","sts:GetCallerIdentity","sts:GetAccessKeyInfo"],"Resource":"*"}]}`},
-	{"IAMFullAccess", "/", "Provides full access to IAM via the AWS Management Console.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}`},
-	{"IAMReadOnlyAccess", "/", "Provides read only access to IAM via the AWS Management Console.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}`},
-	{"IAMUserChangePassword", "/", "Provides the ability for an IAM user to change their own password.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:ChangePassword"],"Resource":["arn:aws:iam::*:user/${aws:username}"]},{"Effect":"Allow","Action":["iam:GetAccountPasswordPolicy"],"Resource":"*"}]}`},
-	{"IAMSelfManageServiceSpecificCredentials", "/", "Allows an IAM user to manage their own Service Specific Credentials",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:CreateServiceSpecificCredential","iam:ListServiceSpecificCredentials","iam:UpdateServiceSpecificCredential","iam:DeleteServiceSpecificCredential","iam:ResetServiceSpecificCredential"],"Resource":"arn:aws:iam::*:user/${aws:username}"}]}`},
-	{"AWSOrganizationsFullAccess", "/", "Provides full access to AWS Organizations.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"organizations:*","Resource":"*"},{"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"organizations.amazonaws.com"}}}]}`},
-	{"AWSOrganizationsReadOnlyAccess", "/", "Provides read-only access to AWS Organizations.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:Describe*","organizations:List*"],"Resource":"*"}]}`},
-	{"ViewOnlyAccess", "/job-function/", "This policy grants permissions to view resources and basic metadata across all AWS services.",
-		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:GetAccountSummary","iam:GetLoginProfile","iam:List*","organizations:Describe*","organizations:List*"],"Resource":"*"}]}`},
-}
-
-// awsManagedCreated is when the shipped AWS managed policies report being
-// created; a fixed date keeps every mantle instance's listing identical.
-var awsManagedCreated = time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC)
-
-// awsManagedID derives a stable ANPA… ID from the policy name, so the same
-// policy has the same ID on every instance and after every restart.
-func awsManagedID(name string) string {
-	sum := sha256.Sum256([]byte("aws-managed-policy:" + name))
-	return prefixPolicy + base32.StdEncoding.EncodeToString(sum[:])[:17]
-}
-
-// EnsureAWSManagedPolicies creates the shipped AWS managed policies that do
-// not exist yet. Existing ones are left as they are: they are immutable, so
-// any difference would be from an older mantle and is kept rather than
-// silently rewriting what principals are granted.
+// EnsureAWSManagedPolicies makes the store hold the AWS managed policies
+// this build ships (package awsmanaged). The store records the digest of
+// the set it holds, so a start that finds it current reads one value and
+// decodes nothing; otherwise the whole set is loaded in one transaction
+// with its digest, so a start that fails half-way leaves the old set whole.
+//
+// Loading adds what is missing and moves a policy whose default version
+// changed to the new one, keeping the old version listable (as AWS keeps
+// old versions of its policies). A policy mantle shipped earlier under an ID
+// of its own takes AWS's ID, its attachments following it. Policies no
+// longer shipped stay: something may still use them.
 func (s *Service) EnsureAWSManagedPolicies(ctx context.Context) error {
-	for _, mp := range awsManagedPolicies {
-		if _, err := s.store.Policies().Get(ctx, store.AWSAccount, mp.name); err == nil {
-			continue
-		} else if !isNotFound(err) {
+	digest := awsmanaged.Digest()
+	if have, err := s.store.AWSPolicies().Digest(ctx); err != nil || have == digest {
+		return err
+	}
+	ps, err := awsmanaged.All()
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {
+		rows, err := tx.Policies().List(ctx, store.AWSAccount, store.ListOptions{})
+		if err != nil {
 			return err
 		}
-		if err := validateDocument(mp.document, policyKindIdentity); err != nil {
+		have := make(map[string]*store.ManagedPolicy, len(rows))
+		for _, r := range rows {
+			have[lower(r.Name)] = r
+		}
+		for i := range ps {
+			row, v := awsPolicyRow(&ps[i])
+			cur := have[lower(row.Name)]
+			if cur == nil {
+				err = tx.Policies().Create(ctx, row, v)
+			} else {
+				err = updateAWSPolicy(ctx, tx, cur, row, v)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return tx.AWSPolicies().SetDigest(ctx, digest, s.clock())
+	})
+}
+
+// awsPolicyRow is the row and default version of a shipped policy.
+func awsPolicyRow(p *awsmanaged.Policy) (*store.ManagedPolicy, *store.PolicyVersion) {
+	row := &store.ManagedPolicy{AccountID: store.AWSAccount, ID: p.ID, Name: p.Name, Path: p.Path,
+		Description: awsmanaged.Description(p.Name), DefaultVersionID: p.DefaultVersionID,
+		NextVersion: versionNumber(p.DefaultVersionID) + 1, CreatedAt: p.CreateDate, UpdatedAt: p.UpdateDate}
+	return row, &store.PolicyVersion{PolicyID: p.ID, VersionID: p.DefaultVersionID, Document: p.Document, CreatedAt: p.UpdateDate}
+}
+
+// updateAWSPolicy brings the stored row cur of a shipped policy to row,
+// adding its default version v when it is new.
+func updateAWSPolicy(ctx context.Context, tx store.Repos, cur, row *store.ManagedPolicy, v *store.PolicyVersion) error {
+	switch {
+	case cur.ID != row.ID:
+		return rekeyAWSPolicy(ctx, tx, cur, row, v)
+	case cur.DefaultVersionID == row.DefaultVersionID && cur.Path == row.Path && cur.UpdatedAt.Equal(row.UpdatedAt) &&
+		cur.Description == row.Description:
+		return nil
+	}
+	if _, err := tx.Policies().GetVersion(ctx, row.ID, row.DefaultVersionID); isNotFound(err) {
+		if err := tx.Policies().CreateVersion(ctx, v); err != nil {
 			return err
 		}
-		id := awsManagedID(mp.name)
-		p := &store.ManagedPolicy{AccountID: store.AWSAccount, ID: id, Name: mp.name, Path: mp.path, Description: mp.description,
-			DefaultVersionID: "v1", NextVersion: 2, CreatedAt: awsManagedCreated, UpdatedAt: awsManagedCreated}
-		v := &store.PolicyVersion{PolicyID: id, VersionID: "v1", Document: mp.document, CreatedAt: awsManagedCreated}
-		err := s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-			return tx.Policies().Create(ctx, p, v)
-		})
-		if err != nil && !isExists(err) {
+	} else if err != nil {
+		return err
+	}
+	row.Tags = cur.Tags
+	return tx.Policies().Update(ctx, row)
+}
+
+// rekeyAWSPolicy replaces the row of a policy mantle shipped under an ID of
+// its own with AWS's: the new row takes the name (the old one is renamed out
+// of the way first, names being unique), the attachments move to it, and
+// the old row goes with its versions, which were mantle's documents rather
+// than AWS's.
+func rekeyAWSPolicy(ctx context.Context, tx store.Repos, old, row *store.ManagedPolicy, v *store.PolicyVersion) error {
+	old.Name += "#" + old.ID
+	if err := tx.Policies().Update(ctx, old); err != nil {
+		return err
+	}
+	if err := tx.Policies().Create(ctx, row, v); err != nil {
+		return err
+	}
+	atts, err := tx.Attachments().ListForPolicy(ctx, old.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range atts {
+		if err := tx.Attachments().Detach(ctx, a); err != nil {
+			return err
+		}
+		a.PolicyID = row.ID
+		if err := tx.Attachments().Attach(ctx, a); err != nil {
 			return err
 		}
 	}
-	return nil
+	return tx.Policies().Delete(ctx, old.ID)
+}
+
+// versionNumber is N of a version ID "vN", 0 when it is not one.
+func versionNumber(id string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(id, "v"))
+	if err != nil || !strings.HasPrefix(id, "v") {
+		return 0
+	}
+	return n
 }

@@ -60,7 +60,36 @@ func policyByARN(ctx context.Context, r store.Repos, accountID, arn string) (*st
 	if p.Path != path || p.Name != name {
 		return nil, noSuchPolicy(arn)
 	}
-	return p, nil
+	return withUse(ctx, r, accountID, p)
+}
+
+// withUse gives an AWS managed policy the account's AttachmentCount and
+// PermissionsBoundaryUsageCount: its row is shared by every account, and AWS
+// counts each account's use apart.
+func withUse(ctx context.Context, r store.Repos, accountID string, p *store.ManagedPolicy) (*store.ManagedPolicy, error) {
+	if p.AccountID != store.AWSAccount {
+		return p, nil
+	}
+	u, err := r.AWSPolicies().Use(ctx, accountID, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	q := *p
+	q.AttachmentCount, q.PermissionsBoundaryUsageCount = u.Attachments, u.Boundaries
+	return &q, nil
+}
+
+// countUse adds to a managed policy's counts inside the transaction that
+// attaches, detaches or sets it as a boundary in accountID: an AWS managed
+// policy's in the account's own row of use, a customer managed policy's on
+// the policy.
+func countUse(ctx context.Context, tx store.Repos, accountID string, p *store.ManagedPolicy, attachments, boundaries int) error {
+	if p.AccountID == store.AWSAccount {
+		return tx.AWSPolicies().AddUse(ctx, accountID, p.Name, attachments, boundaries)
+	}
+	p.AttachmentCount = max(0, p.AttachmentCount+attachments)
+	p.PermissionsBoundaryUsageCount = max(0, p.PermissionsBoundaryUsageCount+boundaries)
+	return tx.Policies().Update(ctx, p)
 }
 
 // boundaryPolicy checks that a permissions boundary ARN names a managed
@@ -87,11 +116,7 @@ func (s *Service) countBoundary(ctx context.Context, tx store.Repos, accountID, 
 			}
 			return err
 		}
-		p.PermissionsBoundaryUsageCount += d
-		if p.PermissionsBoundaryUsageCount < 0 {
-			p.PermissionsBoundaryUsageCount = 0
-		}
-		return tx.Policies().Update(ctx, p)
+		return countUse(ctx, tx, accountID, p, 0, d)
 	}
 	if err := adjust(oldARN, -1); err != nil {
 		return err
@@ -260,7 +285,9 @@ func (s *Service) DeletePolicy(ctx context.Context, c *auth.Caller, in *iamapi.D
 
 // ListPolicies merges AWS managed and local policies in name order when the
 // scope is All; the cursor is "scope-rank|lower-name" so AWS policies page
-// before local ones.
+// before local ones. Each segment is read from its cursor on, at most a page
+// beyond it; OnlyAttached reads only what the account uses (for AWS managed
+// policies, the account's own rows of use, not the whole set).
 func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.ListPoliciesInput) (*iamapi.ListPoliciesOutput, error) {
 	if err := s.authorize(ctx, c, "ListPolicies", listARN(c.AccountID, "policy")); err != nil {
 		return nil, err
@@ -280,44 +307,94 @@ func (s *Service) ListPolicies(ctx context.Context, c *auth.Caller, in *iamapi.L
 	default:
 		return nil, awserr.ValidationError("1 validation error detected: Value '%s' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]", in.Scope)
 	}
-	var all []*store.ManagedPolicy
-	rank := func(mp *store.ManagedPolicy) string {
-		if mp.AccountID == store.AWSAccount {
-			return "0|" + lower(mp.Name)
+	onlyAttached := isTrue(in.OnlyAttached)
+	keep := func(mp *store.ManagedPolicy) bool {
+		if !onlyAttached {
+			return true
 		}
-		return "1|" + lower(mp.Name)
+		switch in.PolicyUsageFilter {
+		case "PermissionsPolicy":
+			return mp.AttachmentCount > 0
+		case "PermissionsBoundary":
+			return mp.PermissionsBoundaryUsageCount > 0
+		}
+		return mp.AttachmentCount > 0 || mp.PermissionsBoundaryUsageCount > 0
 	}
+	var all []*store.ManagedPolicy
 	for _, acct := range accounts {
-		ps, err := s.store.Policies().List(ctx, acct, store.ListOptions{PathPrefix: in.PathPrefix})
+		prefix := "0|"
+		if acct != store.AWSAccount {
+			prefix = "1|"
+		}
+		opt := store.ListOptions{PathPrefix: in.PathPrefix}
+		if r, name, ok := strings.Cut(p.after, "|"); ok && r+"|" == prefix {
+			opt.After = name
+		} else if p.after != "" && p.after > prefix {
+			continue // the cursor is past this segment
+		}
+		if !onlyAttached {
+			opt.Limit = p.max + 1 - len(all)
+		}
+		ps, err := s.segment(ctx, c.AccountID, acct, onlyAttached, opt)
 		if err != nil {
 			return nil, err
 		}
 		for _, mp := range ps {
-			if p.after != "" && rank(mp) <= p.after {
-				continue
+			if keep(mp) {
+				all = append(all, mp)
 			}
-			if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 && mp.PermissionsBoundaryUsageCount == 0 {
-				continue
-			}
-			switch in.PolicyUsageFilter {
-			case "PermissionsPolicy":
-				if isTrue(in.OnlyAttached) && mp.AttachmentCount == 0 {
-					continue
-				}
-			case "PermissionsBoundary":
-				if isTrue(in.OnlyAttached) && mp.PermissionsBoundaryUsageCount == 0 {
-					continue
-				}
-			}
-			all = append(all, mp)
+		}
+		if len(all) > p.max {
+			break
 		}
 	}
-	all, trunc, m := cut(p, all, rank)
+	all, trunc, m := cut(p, all, func(mp *store.ManagedPolicy) string {
+		if mp.AccountID == store.AWSAccount {
+			return "0|" + lower(mp.Name)
+		}
+		return "1|" + lower(mp.Name)
+	})
 	out := &iamapi.ListPoliciesOutput{Policies: []iamapi.Policy{}, IsTruncated: ptr(trunc), Marker: m}
 	for _, mp := range all {
 		out.Policies = append(out.Policies, policyOut(mp, false))
 	}
 	return out, nil
+}
+
+// segment lists one account's managed policies (acct is AWSAccount for AWS
+// managed ones) with the caller's account's counts.
+func (s *Service) segment(ctx context.Context, account, acct string, onlyUsed bool, opt store.ListOptions) ([]*store.ManagedPolicy, error) {
+	if acct != store.AWSAccount {
+		return s.store.Policies().List(ctx, acct, opt)
+	}
+	if onlyUsed {
+		return s.store.AWSPolicies().ListUsed(ctx, account, opt)
+	}
+	ps, err := s.store.Policies().List(ctx, acct, opt)
+	if err != nil || len(ps) == 0 {
+		return ps, err
+	}
+	// The account's counts of the policies of this page: one range of its
+	// rows of use.
+	used, err := s.store.AWSPolicies().ListUsed(ctx, account, store.ListOptions{PathPrefix: opt.PathPrefix,
+		After: opt.After})
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]*store.ManagedPolicy, len(used))
+	for _, u := range used {
+		counts[u.ID] = u
+	}
+	for i, mp := range ps {
+		if u := counts[mp.ID]; u != nil {
+			ps[i] = u
+		} else {
+			q := *mp
+			q.AttachmentCount, q.PermissionsBoundaryUsageCount = 0, 0
+			ps[i] = &q
+		}
+	}
+	return ps, nil
 }
 
 func (s *Service) CreatePolicyVersion(ctx context.Context, c *auth.Caller, in *iamapi.CreatePolicyVersionInput) (*iamapi.CreatePolicyVersionOutput, error) {

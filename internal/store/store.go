@@ -63,6 +63,7 @@ type Repos interface {
 	Groups() Groups
 	Roles() Roles
 	Policies() Policies
+	AWSPolicies() AWSPolicies
 	Attachments() Attachments
 	InlinePolicies() InlinePolicies
 	InstanceProfiles() InstanceProfiles
@@ -294,6 +295,36 @@ type Policies interface {
 	// ListVersions lists versions newest first, as IAM does.
 	ListVersions(ctx context.Context, policyID string) ([]*PolicyVersion, error)
 	DeleteVersion(ctx context.Context, policyID, versionID string) error
+}
+
+// AWSPolicyUse is one account's use of one AWS managed policy: AWS counts
+// attachments and permissions boundaries per account, while the policy
+// itself (a Policies row under AWSAccount) is shared by all.
+type AWSPolicyUse struct {
+	AccountID  string
+	PolicyName string // lower-cased, as ListOptions.After
+	// Attachments and Boundaries are the account's AttachmentCount and
+	// PermissionsBoundaryUsageCount of the policy.
+	Attachments int
+	Boundaries  int
+}
+
+// AWSPolicies holds what mantle keeps about AWS managed policies besides
+// their rows: which shipped set the rows hold, and each account's use.
+type AWSPolicies interface {
+	// Digest is the digest of the shipped set last loaded ("" before the
+	// first); SetDigest records one, in the transaction that loads it.
+	Digest(ctx context.Context) (string, error)
+	SetDigest(ctx context.Context, digest string, at time.Time) error
+	// AddUse adds to the account's counts of the policy named (negative
+	// deltas remove; a count never goes below 0).
+	AddUse(ctx context.Context, accountID, policyName string, attachments, boundaries int) error
+	// Use returns the account's counts of the policy (zero when unused).
+	Use(ctx context.Context, accountID, policyName string) (AWSPolicyUse, error)
+	// ListUsed lists the AWS managed policies the account uses as a
+	// permissions policy or boundary, in name order from opt.After, with
+	// AttachmentCount and PermissionsBoundaryUsageCount the account's.
+	ListUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
 }
 
 // EntityType names the kind of principal a policy attaches to.

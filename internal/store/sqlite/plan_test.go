@@ -67,6 +67,8 @@ func TestHotReadsUseIndexes(t *testing.T) {
 		"MFADevices.List":              func() error { _, err := r.MFADevices().List(ctx, "1", opt); return err },
 		"MFADevices.ListForUser":       func() error { _, err := r.MFADevices().ListForUser(ctx, "u"); return err },
 		"Accounts.GetByAlias":          func() error { _, err := r.Accounts().GetByAlias(ctx, "a"); return err },
+		"AWSPolicies.Use":              func() error { _, err := r.AWSPolicies().Use(ctx, "1", "p"); return err },
+		"AWSPolicies.ListUsed":         func() error { _, err := r.AWSPolicies().ListUsed(ctx, "1", opt); return err },
 	}
 	for name, read := range reads {
 		rec.queries = nil

@@ -50,7 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, optOuts ...OptOu
 	var all []testCase
 	for _, group := range [][]testCase{
 		accountTests, namedTests(), userTests, accessKeyTests, loginProfileTests, groupTests, roleTests,
-		policyTests, attachmentTests, inlinePolicyTests, instanceProfileTests, mfaTests,
+		policyTests, awsPolicyTests, attachmentTests, inlinePolicyTests, instanceProfileTests, mfaTests,
 		providerTests, organizationTests, ouTests, signingKeyTests, credentialTests, notFoundTests(), integrityTests(), txTests, changeTests, eventTests, writerEventTests(),
 	} {
 		all = append(all, group...)
