@@ -25,6 +25,8 @@ import botocore
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+import boto3_iamreports
+
 A = os.environ["MANTLE_ACCOUNT_ID"]
 W = os.environ["E2E_WORK"]
 E2E = os.environ["E2E_DIR"]
@@ -385,6 +387,52 @@ def cross_account():
     assert u["Arn"] == f"arn:aws:iam::{member}:user/dev", u["Arn"]
 
 
+# ---- organizations: RCPs and aws:PrincipalOrgID (issue 13) -----------------
+def member_admin(org, name, ops):
+    """A new member account and a session of its OrganizationAccountAccessRole."""
+    acct = org.create_account(Email=f"{name}@example.com", AccountName=name)["CreateAccountStatus"]["AccountId"]
+    r = client("sts", ops).assume_role(RoleArn=f"arn:aws:iam::{acct}:role/OrganizationAccountAccessRole", RoleSessionName="admin")
+    return acct, temp_creds(r)
+
+
+def orgs_rcp():
+    sts_needed()
+    org = client("organizations")
+    try:
+        org_id = org.describe_organization()["Organization"]["Id"]
+    except ClientError:
+        org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    iam.create_user(UserName="rcp-ops")
+    iam.put_user_policy(UserName="rcp-ops", PolicyName="assume", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}))
+    k = iam.create_access_key(UserName="rcp-ops")["AccessKey"]
+    ops = (k["AccessKeyId"], k["SecretAccessKey"])
+    # An account outside the organization: created in it, then removed (it
+    # keeps the role the management account administers it through).
+    outsider, outsider_admin = member_admin(org, "outsider", ops)
+    org.remove_account_from_organization(AccountId=outsider)
+    member, member_admin_creds = member_admin(org, "shared-res", ops)
+    role = f"arn:aws:iam::{member}:role/shared"
+    client("iam", member_admin_creds).create_role(RoleName="shared", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": [
+            f"arn:aws:iam::{outsider}:root", f"arn:aws:iam::{A}:root"]}, "Action": "sts:AssumeRole"}]}))
+    client("sts", outsider_admin).assume_role(RoleArn=role, RoleSessionName="before")
+
+    root = org.list_roots()["Roots"][0]["Id"]
+    org.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+    pol = org.create_policy(Name="OrgOnly", Description="", Type="RESOURCE_CONTROL_POLICY", Content=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole", "Resource": "*",
+                                                "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": org_id}}}]}))
+    org.attach_policy(PolicyId=pol["Policy"]["PolicySummary"]["Id"], TargetId=root)
+    e = expect_error("AccessDenied", client("sts", outsider_admin).assume_role, RoleArn=role, RoleSessionName="after")
+    assert f"is not authorized to perform: sts:AssumeRole on resource: {role}" in str(e), str(e)
+    client("sts", ops).assume_role(RoleArn=role, RoleSessionName="insider")
+    # Every list pages: the paginator walks the targets of RCPFullAWSAccess.
+    targets = [t["TargetId"] for page in org.get_paginator("list_targets_for_policy").paginate(
+        PolicyId="p-RCPFullAWSAccess", PaginationConfig={"PageSize": 1}) for t in page["Targets"]]
+    assert root in targets and member in targets and len(targets) == len(set(targets)), targets
+
+
 def special_characters():
     # Form encoding of non-ASCII and reserved characters, XML escaping, and
     # URL-encoded policy documents, both ways.
@@ -548,11 +596,14 @@ def main():
     probe_sts()
     for fn in (setup_roles, assume_role, back_to_user, audit_trail, external_id, assume_role_denied_message, mfa, session_policy,
                pagination_marker, pagination_auto, err_signature, err_tampered_token,
-               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, special_characters):
+               err_missing_parameter, err_empty_parameter, err_malformed_policy, cross_account, orgs_rcp, special_characters):
         check(fn)
     write_profiles()
-    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, user_credentials, no_warnings):
+    for fn in (profile_role, profile_role_mfa, credential_process, web_identity, user_credentials):
         check(fn)
+    for fn in boto3_iamreports.checks(iam, A):
+        check(fn)
+    check(no_warnings)
     return 1 if RESULTS["FAIL"] else 0
 
 

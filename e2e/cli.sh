@@ -446,6 +446,65 @@ web_identity() {
 		--role-session-name e2e-cli --web-identity-token "file://$d/other-token"
 }
 
+# ---- organizations: SCPs, effective policies (issue 13) -----------------
+# root → Workloads → Prod → account; an SCP denying iam:CreateUser on Prod
+# refuses the member's administrator with AWS's message, not the management
+# account; moving the account out of Prod lifts it at once.
+orgs_scp() {
+	call aws organizations describe-organization || ok aws organizations create-organization --feature-set ALL || return 1
+	local root wl prod member pol k s t tag
+	ok aws organizations list-roots --query 'Roots[0].Id' --output text || return 1
+	root=$OUT
+	ok aws organizations enable-policy-type --root-id "$root" --policy-type SERVICE_CONTROL_POLICY \
+		--query 'Root.PolicyTypes[0].Status' --output text || return 1
+	eq "policy type" "$OUT" ENABLED || return 1
+	ok aws organizations create-organizational-unit --parent-id "$root" --name Workloads --query OrganizationalUnit.Id --output text || return 1
+	wl=$OUT
+	ok aws organizations create-organizational-unit --parent-id "$wl" --name Prod --query OrganizationalUnit.Id --output text || return 1
+	prod=$OUT
+	ok aws organizations create-account --email prod-app@example.com --account-name prod-app --query CreateAccountStatus.AccountId --output text || return 1
+	member=$OUT
+	ok aws organizations move-account --account-id "$member" --source-parent-id "$root" --destination-parent-id "$prod" || return 1
+	ok aws organizations list-policies-for-target --target-id "$prod" --filter SERVICE_CONTROL_POLICY --query 'Policies[].Id' --output text || return 1
+	eq "default SCP" "$OUT" p-FullAWSAccess || return 1
+	ok aws organizations create-policy --name NoNewUsers --description "no IAM users" --type SERVICE_CONTROL_POLICY \
+		--content '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}' \
+		--query Policy.PolicySummary.Id --output text || return 1
+	pol=$OUT
+	ok aws organizations attach-policy --policy-id "$pol" --target-id "$prod" || return 1
+	fails DuplicatePolicyAttachmentException aws organizations attach-policy --policy-id "$pol" --target-id "$prod" || return 1
+	fails MalformedPolicyDocumentException aws organizations create-policy --name P --description "" --type SERVICE_CONTROL_POLICY \
+		--content '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}' || return 1
+
+	ok aws iam create-user --user-name scp-ops || return 1
+	ok aws iam put-user-policy --user-name scp-ops --policy-name assume --policy-document \
+		'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"arn:aws:iam::*:role/OrganizationAccountAccessRole"}]}' || return 1
+	ok aws iam create-access-key --user-name scp-ops --query 'AccessKey.[AccessKeyId,SecretAccessKey]' --output text || return 1
+	read -r k s <<<"$OUT"
+	ok keys "$k" "$s" "" aws sts assume-role --role-arn "arn:aws:iam::$member:role/OrganizationAccountAccessRole" --role-session-name admin \
+		--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text || return 1
+	read -r k s t <<<"$OUT"
+	fails AccessDenied keys "$k" "$s" "$t" aws iam create-user --user-name dana || return 1
+	case $ERR in *"User: arn:aws:sts::$member:assumed-role/OrganizationAccountAccessRole/admin is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::$member:user/dana with an explicit deny in a service control policy"*) ;;
+	*) WHY="SCP denial: $ERR"; return 1 ;; esac
+	ok aws iam create-user --user-name dana || return 1 # the management account
+	ok aws organizations move-account --account-id "$member" --source-parent-id "$prod" --destination-parent-id "$wl" || return 1
+	ok keys "$k" "$s" "$t" aws iam create-user --user-name dana --query User.Arn --output text || return 1
+	eq "lifted" "$OUT" "arn:aws:iam::$member:user/dana" || return 1
+
+	# Management policies merge down the tree.
+	ok aws organizations enable-policy-type --root-id "$root" --policy-type TAG_POLICY || return 1
+	ok aws organizations create-policy --name cc --description "" --type TAG_POLICY \
+		--content '{"tags":{"costcenter":{"tag_key":{"@@assign":"CostCenter"},"tag_value":{"@@assign":["100"]}}}}' --query Policy.PolicySummary.Id --output text || return 1
+	tag=$OUT
+	ok aws organizations attach-policy --policy-id "$tag" --target-id "$root" || return 1
+	ok keys "$k" "$s" "$t" aws organizations describe-effective-policy --policy-type TAG_POLICY --query EffectivePolicy.PolicyContent --output text || return 1
+	eq "effective policy" "$OUT" '{"tags":{"costcenter":{"tag_key":"CostCenter","tag_value":["100"]}}}' || return 1
+	# The CLI pages through every list with the keyset tokens.
+	ok aws organizations list-policies --filter SERVICE_CONTROL_POLICY --page-size 1 --query 'Policies[].Id' --output text || return 1
+	eq "policies paged" "$(echo $OUT | wc -w)" 2
+}
+
 # user_credentials: an SSH public key (PEM in, fingerprint out), a server
 # certificate with its private key, a CodeCommit credential, made with openssl.
 user_credentials() {
@@ -495,11 +554,13 @@ check err_missing_parameter err_missing_parameter
 check err_empty_parameter err_empty_parameter
 check err_malformed_policy err_malformed_policy
 sts_check cross_account cross_account
+sts_check orgs_scp orgs_scp
 check special_characters special_characters
 write_profiles
 sts_check profile_role profile_role
 if [ -n "$MFA_SERIAL" ]; then sts_check profile_role_mfa profile_role_mfa; else echo "SKIP profile_role_mfa: no MFA device"; fi
 sts_check credential_process credential_process
 sts_check web_identity web_identity
+. "$E2E_DIR/cli_iamreports.sh"
 check user_credentials user_credentials
 if [ -n "$OIDC_PID" ]; then kill "$OIDC_PID" 2>/dev/null; fi

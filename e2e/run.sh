@@ -5,7 +5,7 @@
 # port with a temporary data directory and a known root key.
 #
 #   e2e/run.sh              # every client
-#   e2e/run.sh cli js       # some: cli boto3 js docs legacy
+#   e2e/run.sh cli js       # some: cli boto3 js docs gate legacy
 #
 # legacy (Debian 12's awscli 2.9 and python3-boto3 1.26, which ignore
 # AWS_ENDPOINT_URL) runs by default only where /usr/bin/aws is such a CLI.
@@ -26,7 +26,7 @@ E2E=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$E2E/.." && pwd)
 CLIENTS=("$@")
 if [ ${#CLIENTS[@]} -eq 0 ]; then
-	CLIENTS=(cli boto3 js docs)
+	CLIENTS=(cli boto3 js docs gate)
 	case $(/usr/bin/aws --version 2>/dev/null) in aws-cli/2.[0-9].* | aws-cli/2.1[0-2].*) CLIENTS+=(legacy) ;; esac
 fi
 CLIENT_TIMEOUT=${E2E_CLIENT_TIMEOUT:-360}
@@ -171,8 +171,9 @@ run_one() {
 	case $c in
 	cli) set -- bash "$E2E/cli.sh" ;;
 	boto3) set -- python3 "$E2E/boto3_test.py" ;;
-	js) set -- node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" ;;
+	js) set -- node --test --test-reporter="$E2E/js/reporter.mjs" "$E2E/js/scenarios.test.mjs" "$E2E/js/iamreports.test.mjs" ;;
 	docs) set -- bash "$E2E/docs.sh" ;;
+	gate) set -- bash "$E2E/gate.sh" ;;
 	legacy) set -- bash "$E2E/legacy.sh" ;;
 	esac
 	local limit=$CLIENT_TIMEOUT
@@ -208,18 +209,18 @@ for c in "${CLIENTS[@]}"; do
 		if ! /usr/bin/python3 -c 'import boto3' 2>/dev/null || ! [ -x /usr/bin/aws ]; then
 			note_fail "legacy: needs Debian's awscli and python3-boto3 (apt-get install awscli python3-boto3)"; continue
 		fi ;;
-	cli | boto3 | docs)
+	cli | boto3 | docs | gate)
 		if ! ensure_python_clients; then note_fail "$c: aws/boto3 not installed"; continue; fi ;;
 	js)
 		if ! ensure_js; then note_fail "js: npm ci failed"; continue; fi ;;
-	*) note_fail "unknown client $c (cli boto3 js docs legacy)"; continue ;;
+	*) note_fail "unknown client $c (cli boto3 js docs gate legacy)"; continue ;;
 	esac
 	RUN+=("$c")
 done
 # docs needs e2e/js/node_modules for its JavaScript examples.
 case " ${RUN[*]} " in *" docs "*) ensure_js || note_fail "docs: npm ci failed" ;; esac
 case " ${RUN[*]} " in
-*" docs "*) ensure_tools openssl xmlsec1 || note_fail "docs: openssl/xmlsec1 not installed" ;;
+*" docs "*) ensure_tools openssl xmlsec1 nginx || note_fail "docs: openssl/xmlsec1/nginx not installed" ;;
 *" cli "* | *" boto3 "* | *" js "*) ensure_tools openssl || note_fail "openssl not installed" ;;
 esac
 

@@ -365,27 +365,6 @@ func TestAuditCredentialsStoredBeforeTheAnswer(t *testing.T) {
 	}
 }
 
-// BenchmarkAssumeRoleInProcessParallel is BenchmarkAssumeRoleInProcess from
-// 32 callers at once per P, as a busy server sees it: each call still
-// waits for its event to commit, but concurrent calls share the commit
-// (group commit), which one caller at a time cannot show.
-func BenchmarkAssumeRoleInProcessParallel(b *testing.B) {
-	e, user := benchSetup(b)
-	body := "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A" + testAccount + "%3Arole%2Fbench&RoleSessionName=bench"
-	b.SetParallelism(32)
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		do := benchRequest(b, e, user, body)
-		for pb.Next() {
-			if w := do(); w.code != http.StatusOK {
-				b.Errorf("status %d", w.code)
-				return
-			}
-		}
-	})
-}
-
 // slowPut also delays replacing a staged event by its complete record, so a
 // CreateAccessKey answered before its complete record is stored shows.
 func (s slowAppend) Put(ctx context.Context, evs ...*store.Event) error {

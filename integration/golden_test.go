@@ -106,7 +106,7 @@ func TestWireShapes(t *testing.T) {
 		{"CreateUser-missing", "iam", "Action=CreateUser&Version=2010-05-08", true},
 		{"CreateUser-ValidationErrors", "iam", "Action=CreateUser&Version=2010-05-08&UserName=a%20b&Path=x&Tags.member.1.Key=k", true},
 		{"InvalidAction", "iam", "Action=MakeCoffee&Version=2010-05-08", true},
-		{"NotImplemented", "iam", "Action=CreateServiceLinkedRole&Version=2010-05-08&AWSServiceName=elasticbeanstalk.amazonaws.com", true},
+		{"NotImplemented", "iam", "Action=AcceptDelegationRequest&Version=2010-05-08&DelegationRequestId=d-0123456789", true},
 		{"MissingAuthenticationToken", "iam", "Action=ListUsers&Version=2010-05-08", false},
 		{"GetCallerIdentity", "sts", "Action=GetCallerIdentity&Version=2011-06-15", true},
 		{"AssumeRole", "sts", "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A" + testAccount + "%3Arole%2Fdeploy&RoleSessionName=s1", true},

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,9 @@ type env struct {
 	srv *server.Server
 	tls bool   // serving HTTPS with a self-signed test certificate
 	dir string // the data directory
+	// stop stops the server and closes its store (also done when the test
+	// ends).
+	stop func()
 }
 
 // start runs mantle on a loopback port with a fresh data directory and a
@@ -98,18 +102,26 @@ func newNode(t testing.TB, st store.Store, dir string, set func(*server.Config))
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, l) }()
-	t.Cleanup(func() {
+	select { // the admin socket exists once Serve is ready
+	case <-srv.Ready():
+	case err := <-done:
+		cancel()
+		st.Close()
+		return nil, err
+	}
+	stop := sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			t.Errorf("serve: %v", err)
 		}
 		st.Close()
 	})
+	t.Cleanup(stop)
 	scheme := "http"
 	if cfg.TLSCert != "" {
 		scheme = "https"
 	}
-	return &env{t: t, URL: scheme + "://" + l.Addr().String(), srv: srv, tls: cfg.TLSCert != "", dir: dir}, nil
+	return &env{t: t, URL: scheme + "://" + l.Addr().String(), srv: srv, tls: cfg.TLSCert != "", dir: dir, stop: stop}, nil
 }
 
 type creds struct{ id, secret, token string }

@@ -58,6 +58,13 @@ if [ -z "${MANTLE_TEST_POSTGRES_DSN:-}" ]; then
 	fi
 fi
 
+echo "== chromium for the console's browser suite (integration/console_browser_test.go)"
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${MANTLE_CHROMIUM:-}" ]; then
+	sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+	($sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null ||
+		{ echo "chromium could not be installed: the browser suite will fail"; failures+=("apt-get install chromium"); }
+fi
+
 echo "== go test (race)"
 go build -o "$TMP/testtotals" ./tools/testtotals || failures+=("go build ./tools/testtotals")
 go test -race -count=1 -json ./... 2>&1 | "$TMP/testtotals" | tee "$TMP/go.out"

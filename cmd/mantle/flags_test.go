@@ -72,6 +72,8 @@ func TestServeRefusesBadFlagsBeforeCreatingAnything(t *testing.T) {
 		{"audit retention", []string{"--audit-retention", "-1h"}, "", "", "--audit-retention"},
 		{"federation rate", []string{"--federation-rate", "0"}, "", "", "--federation-rate 0"},
 		{"federation burst", []string{"--federation-burst", "-1"}, "", "", "--federation-burst -1"},
+		{"pprof not loopback", []string{"--pprof", "0.0.0.0:6060"}, "", "", "loopback only"},
+		{"pprof no port", []string{"--pprof", "127.0.0.1"}, "", "", `--pprof "127.0.0.1"`},
 		{"unknown flag", []string{"--bogus"}, "", "", "unknown flag: --bogus"},
 		{"bad duration", []string{"--audit-retention", "soon"}, "", "", "invalid argument"},
 		{"argument", []string{"extra"}, "", "", `unknown command "extra"`},

@@ -66,7 +66,8 @@ func newRootCmd() *cobra.Command {
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError{fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath())}
 	})
-	root.AddCommand(newServeCmd(), newPolicyCmd(), newExecCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newPolicyCmd(), newExecCmd(), newVersionCmd(), newGateCmd())
+	root.AddCommand(opsCommands()...)
 	wrapArgs(root)
 	return root
 }

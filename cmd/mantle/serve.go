@@ -46,6 +46,7 @@ type serveOptions struct {
 	logRequests        bool
 	auditLog           string
 	workload           workloadFlags
+	ops                opsFlags
 	dsnGiven           bool
 }
 
@@ -85,6 +86,9 @@ func (o *serveOptions) check() error {
 		}
 	}
 	if err := o.workload.check(); err != nil {
+		return err
+	}
+	if err := o.ops.check(); err != nil {
 		return err
 	}
 	if err := o.cfg.Validate(); err != nil {
@@ -159,7 +163,9 @@ func newServeCmd() *cobra.Command {
 
 The first start creates an account and prints its root credentials (also
 saved to DATA/root-credentials, mode 0600); set MANTLE_ROOT_ACCESS_KEY_ID and
-MANTLE_ROOT_SECRET_ACCESS_KEY (both) before it to choose the root key. Every
+MANTLE_ROOT_SECRET_ACCESS_KEY (both) before it to choose the root key, and
+MANTLE_ROOT_EMAIL and MANTLE_ROOT_PASSWORD to choose the root user's console
+sign-in (generated, printed and saved there too otherwise). Every
 flag is checked before anything is created: a refused start exits with
 status 2 and leaves nothing behind.
 
@@ -172,6 +178,8 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 			cfg.Out = cmd.OutOrStdout()
 			cfg.RootAccessKeyID = os.Getenv("MANTLE_ROOT_ACCESS_KEY_ID")
 			cfg.RootSecretAccessKey = os.Getenv("MANTLE_ROOT_SECRET_ACCESS_KEY")
+			cfg.RootEmail = os.Getenv("MANTLE_ROOT_EMAIL")
+			cfg.RootPassword = os.Getenv("MANTLE_ROOT_PASSWORD")
 			o.dsnGiven = cmd.Flags().Changed("dsn")
 			if err := o.check(); err != nil {
 				return usageError{err}
@@ -220,8 +228,13 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				scheme = "https"
 			}
 			cfg.Endpoint = scheme + "://" + l.Addr().String()
+			o.ops.configure(cfg)
 			srv, err := server.New(ctx, *cfg)
 			if err != nil {
+				l.Close()
+				return err
+			}
+			if err := o.ops.applyInit(ctx, srv, cfg.Log); err != nil {
 				l.Close()
 				return err
 			}
@@ -231,6 +244,12 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 				return err
 			}
 			defer stopWorkload()
+			stopPprof, err := o.ops.startPprof(ctx, cfg.Log)
+			if err != nil {
+				l.Close()
+				return err
+			}
+			defer stopPprof()
 			cfg.Log.Info("mantle is serving", "endpoint", cfg.Endpoint, "console", cfg.Endpoint+"/console/"+srv.AccountID, "account", srv.AccountID, "data", cfg.DataDir)
 			return srv.Serve(ctx, l)
 		},
@@ -248,6 +267,7 @@ GET /_mantle/health answers 200 once mantle is ready.`,
 	f.StringVar(&o.logFile, "log-file", "", "append every log line, one per request included, to this file")
 	f.BoolVar(&o.logRequests, "log-requests", false, "also print one line per request on standard error")
 	o.workload.register(f)
+	o.ops.register(f)
 	f.StringVar(&o.auditLog, "audit-log", "", "also append every CloudTrail event to this file as a JSON line (- for stdout)")
 	f.DurationVar(&cfg.AuditRetention, "audit-retention", 0, "how long LookupEvents keeps events (default 2160h: CloudTrail's 90 days)")
 	f.Float64Var(&cfg.UnsignedLimit.Rate, "federation-rate", 5, "unsigned federation calls (AssumeRoleWithWebIdentity/SAML) a second per source address, after the burst")

@@ -349,6 +349,71 @@ stsTest('cross_account', async () => {
   assert.equal(User.Arn, `arn:aws:iam::${member}:user/dev`);
 });
 
+// ---- organizations: invitations between two organizations (issue 13) -------
+import {
+  DescribeOrganizationCommand, RemoveAccountFromOrganizationCommand, InviteAccountToOrganizationCommand,
+  ListHandshakesForAccountCommand, AcceptHandshakeCommand, DescribeAccountCommand, DeleteOrganizationCommand,
+  ListRootsCommand, EnablePolicyTypeCommand, CreatePolicyCommand as CreateOrgPolicyCommand, AttachPolicyCommand,
+  paginateListAccounts,
+} from '@aws-sdk/client-organizations';
+
+stsTest('orgs_invitation', async () => {
+  const org = new OrganizationsClient({ region, logger });
+  try {
+    await org.send(new DescribeOrganizationCommand({}));
+  } catch {
+    await org.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  }
+  await iam.send(new CreateUserCommand({ UserName: 'inv-ops' }));
+  await iam.send(new PutUserPolicyCommand({
+    UserName: 'inv-ops', PolicyName: 'assume',
+    PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' }] }),
+  }));
+  const { AccessKey: k } = await iam.send(new CreateAccessKeyCommand({ UserName: 'inv-ops' }));
+  const { CreateAccountStatus: st } = await org.send(new CreateAccountCommand({ Email: 'guest@example.com', AccountName: 'guest' }));
+  const guest = st.AccountId;
+  const admin = tempCreds(await stsClient(key(k.AccessKeyId, k.SecretAccessKey)).send(new AssumeRoleCommand({
+    RoleArn: `arn:aws:iam::${guest}:role/OrganizationAccountAccessRole`, RoleSessionName: 'admin',
+  })));
+  // The guest leaves and starts an organization of its own: two on one mantle.
+  await org.send(new RemoveAccountFromOrganizationCommand({ AccountId: guest }));
+  const gorg = new OrganizationsClient({ region, logger, credentials: admin });
+  const { Organization: second } = await gorg.send(new CreateOrganizationCommand({ FeatureSet: 'ALL' }));
+  const { Handshake: h } = await org.send(new InviteAccountToOrganizationCommand({ Target: { Type: 'ACCOUNT', Id: guest }, Notes: 'come back' }));
+  assert.equal(h.State, 'OPEN');
+  const { Handshakes } = await gorg.send(new ListHandshakesForAccountCommand({}));
+  assert.deepEqual(Handshakes.map((x) => x.Id), [h.Id]);
+  const e = await expectError('HandshakeConstraintViolationException', gorg.send(new AcceptHandshakeCommand({ HandshakeId: h.Id })));
+  assert.equal(e.Reason, 'ALREADY_IN_AN_ORGANIZATION');
+  await gorg.send(new DeleteOrganizationCommand({}));
+  const { Handshake: acc } = await gorg.send(new AcceptHandshakeCommand({ HandshakeId: h.Id }));
+  assert.equal(acc.State, 'ACCEPTED');
+  const { Account } = await org.send(new DescribeAccountCommand({ AccountId: guest }));
+  assert.equal(Account.JoinedMethod, 'INVITED');
+  assert.equal(Account.State, 'ACTIVE');
+  assert.notEqual(second.Id, (await org.send(new DescribeOrganizationCommand({}))).Organization.Id);
+  // An SCP on the root caps the invited account too.
+  const root = (await org.send(new ListRootsCommand({}))).Roots[0].Id;
+  try {
+    await org.send(new EnablePolicyTypeCommand({ RootId: root, PolicyType: 'SERVICE_CONTROL_POLICY' }));
+  } catch (err) {
+    if (err.name !== 'PolicyTypeAlreadyEnabledException') throw err;
+  }
+  const { Policy } = await org.send(new CreateOrgPolicyCommand({
+    Name: 'NoRoles', Description: '', Type: 'SERVICE_CONTROL_POLICY',
+    Content: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iam:CreateRole', Resource: '*' }] }),
+  }));
+  await org.send(new AttachPolicyCommand({ PolicyId: Policy.PolicySummary.Id, TargetId: guest }));
+  const denied = await expectError('AccessDenied', iamClient(admin).send(new CreateRoleCommand({
+    RoleName: 'x', AssumeRolePolicyDocument: trust(),
+  })));
+  assert.match(denied.message, /with an explicit deny in a service control policy$/);
+  // The paginator walks ListAccounts one account a page.
+  const ids = [];
+  for await (const page of paginateListAccounts({ client: org, pageSize: 1 }, {})) ids.push(...page.Accounts.map((a) => a.Id));
+  assert.ok(ids.includes(guest) && new Set(ids).size === ids.length, ids.join(','));
+});
+
 test('special_characters', async () => {
   // Form encoding of non-ASCII and reserved characters, XML escaping, and
   // URL-encoded policy documents, both ways.

@@ -44,6 +44,21 @@ type Entry struct {
 	Output wire.Auditable
 	Err    error
 
+	// Data marks a data event (an API invoked through mantle gate):
+	// managementEvent false, eventCategory Data.
+	Data bool
+	// Resources are the resources the event names beyond those its
+	// parameters do (the API a data event invoked).
+	Resources []ResourceRef
+	// Unrecorded leaves the call's event out: a client's failed
+	// authentication at a gateway beyond its address's allowance, so an
+	// anonymous client cannot grow the trail without bound.
+	Unrecorded bool
+	// Recipient, when set, is the account whose history holds the event:
+	// the owner of the resource a data event acted on, who may not be the
+	// caller's account.
+	Recipient string
+
 	// staged is set once a write transaction stored the provisional event:
 	// the complete one must replace it (Events.Put); every other event is
 	// new (Events.Append, which a backend may pack).

@@ -187,3 +187,45 @@ func TestParamsStrings(t *testing.T) {
 		t.Errorf("empty input recorded as %s", p)
 	}
 }
+
+// AppendJSON writes what encoding/json would: the records are compared
+// byte for byte with json.Marshal's, for every golden case and for
+// strings that need escaping in every field AppendJSON writes itself.
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	entries := cases()
+	odd := []string{`a"b`, `back\slash`, "tab\there", "<script>&", "ünïcødé", "line\u2028sep", "\x01ctl", "\xff bad utf-8"}
+	for i, s := range odd {
+		c := user()
+		c.Name, c.ARN, c.UserID, c.AccessKeyID = s, s, s, s
+		e := entry("iam", "CreateUser", c, &iamapi.CreateUserInput{UserName: s, Path: "/"}, nil, awserr.AccessDenied("%s", s))
+		e.UserAgent, e.SourceIP, e.RequestID, e.EventID, e.Region = s, s, s, s, s
+		e.TLS = &tls.ConnectionState{Version: tls.VersionTLS12, CipherSuite: tls.TLS_AES_128_GCM_SHA256}
+		e.Host = s
+		entries["odd"+string(rune('a'+i))] = e
+		fed := entry("sts", "AssumeRole", session(), &stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/" + s, RoleSessionName: "x"}, nil, nil)
+		fed.Caller.SourceIdentity = s
+		entries["oddsession"+string(rune('a'+i))] = fed
+	}
+	svc := entry("sts", "AssumeRole", user(), &stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/web", RoleSessionName: "i-1"}, nil, nil)
+	svc.Caller, svc.Invoker = nil, "ec2.amazonaws.com"
+	entries["awsservice"] = svc
+	web := entry("sts", "AssumeRoleWithWebIdentity", user(), &stsapi.AssumeRoleWithWebIdentityInput{RoleArn: "arn:aws:iam::" + acct + ":role/web",
+		RoleSessionName: "s", WebIdentityToken: "tok"}, &stsapi.AssumeRoleWithWebIdentityOutput{Provider: "accounts.example.com",
+		SubjectFromWebIdentityToken: "sub<1>", Audience: "aud"}, nil)
+	web.Caller = nil
+	entries["webidentity"] = web
+	for name, e := range entries {
+		r := e.Record()
+		want, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.AppendJSON(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}

@@ -88,6 +88,7 @@ type Recorder struct {
 	// fail at once instead of queueing behind the retries.
 	failing atomic.Bool
 	lost    atomic.Uint64
+	waits   atomic.Uint64 // calls that waited for room in a full queue
 	lastLog atomic.Int64
 }
 
@@ -163,6 +164,7 @@ func (r *Recorder) Record(ctx context.Context, e *Entry) error {
 		r.senders.Done()
 	default:
 		// The queue is full: wait for room (backpressure).
+		r.waits.Add(1)
 		select {
 		case q <- it:
 			r.senders.Done()
@@ -214,6 +216,22 @@ func (r *Recorder) writeLate(it item) error {
 // kept failing until Close gave up, unbuildable, or abandoned by a call
 // that ended before its event was queued.
 func (r *Recorder) Lost() uint64 { return r.lost.Load() }
+
+// Stats is what the recorder reports to the metrics endpoint.
+type Stats struct {
+	Queued int    // events waiting for the writer, both queues
+	Lost   uint64 // see Lost
+	// Waits counts the calls that found the queue full and waited for
+	// room (backpressure): a store slower than the calls coming in.
+	Waits uint64
+	// Failing is true while the store refuses the writer's batches.
+	Failing bool
+}
+
+// Stats returns the recorder's current figures.
+func (r *Recorder) Stats() Stats {
+	return Stats{Queued: len(r.queue) + len(r.urgent), Lost: r.lost.Load(), Waits: r.waits.Load(), Failing: r.failing.Load()}
+}
 
 // Flush waits until every event recorded before it has been written, so a
 // lookup sees the calls that preceded it.

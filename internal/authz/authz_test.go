@@ -174,3 +174,35 @@ func TestRequestContextKeys(t *testing.T) {
 		t.Fatal("aws:SourceIp not applied")
 	}
 }
+
+// An AWS managed policy is compiled once and shared by every principal that
+// has it, across changes of the store; a customer's document is compiled
+// per principal, so a change to it is never served from another's copy.
+func TestAWSManagedCompiledOnce(t *testing.T) {
+	const arn = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	doc := allow("iam:Get*", "*")
+	src := &fakeSource{principals: map[string]*Principal{
+		"AIDAA": {Name: "a", Path: "/", Identity: []Doc{{ID: arn, Document: doc}, {ID: "local", Document: doc}}},
+		"AIDAB": {Name: "b", Path: "/", Identity: []Doc{{ID: arn, Document: doc}, {ID: "local", Document: doc}}},
+	}}
+	a := New(nil)
+	a.Policies = src
+	pa, err := a.principal(t.Context(), store.EntityUser, "AIDAA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src.gen.Add(1)
+	pb, err := a.principal(t.Context(), store.EntityUser, "AIDAB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pa.identity[0] != pb.identity[0] {
+		t.Error("the AWS managed policy was compiled twice")
+	}
+	if pa.identity[1] == pb.identity[1] {
+		t.Error("a customer policy was shared between principals")
+	}
+	if err := a.Authorize(t.Context(), user("AIDAB", "b"), "iam:GetUser", "arn:aws:iam::"+acct+":user/b"); err != nil {
+		t.Errorf("the shared policy does not allow: %v", err)
+	}
+}

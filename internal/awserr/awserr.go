@@ -17,6 +17,9 @@ type Error struct {
 	Status  int
 	// Receiver marks a service-side fault; AWS writes <Type>Receiver</Type>.
 	Receiver bool
+	// Reason is the Reason member some JSON exceptions carry
+	// (Organizations' ConstraintViolationException), "" for none.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

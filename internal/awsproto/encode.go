@@ -230,7 +230,8 @@ func WriteJSONError(w http.ResponseWriter, requestID string, err error) {
 		Type     string `json:"__type"`
 		Message  string `json:"message"`
 		Message2 string `json:"Message"`
-	}{jsonCode(e.Code), e.Message, e.Message})
+		Reason   string `json:"Reason,omitempty"`
+	}{jsonCode(e.Code), e.Message, e.Message, e.Reason})
 	w.Header().Set("X-Amzn-Errortype", jsonCode(e.Code))
 	writeBody(w, "application/x-amz-json-1.1", requestID, status(e), body)
 }

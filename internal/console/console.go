@@ -6,19 +6,22 @@ import (
 	"crypto/subtle"
 	"embed"
 	"encoding/base64"
-	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	cloudtrailapi "github.com/mantle-iam/mantle/internal/api/cloudtrail"
 	iamapi "github.com/mantle-iam/mantle/internal/api/iam"
+	orgsapi "github.com/mantle-iam/mantle/internal/api/organizations"
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 	"github.com/mantle-iam/mantle/internal/api/wire"
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -32,16 +35,34 @@ import (
 //go:embed assets
 var assets embed.FS
 
-var pages = template.Must(template.ParseFS(assets, "assets/pages.html"))
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	"awsManaged": func(arn string) bool { return strings.HasPrefix(arn, "arn:aws:iam::aws:policy/") },
+	"deref":      func(p any) any { return deref(p) },
+	"box": func(name, label string, on any) any {
+		b, _ := on.(bool)
+		return struct {
+			Name, Label string
+			On          bool
+		}{name, label, b}
+	},
+	// picker passes a policy <select>'s ID, name and choices to the
+	// "policypicker" template.
+	"picker": func(id, name string, multiple bool, ps []iamapi.Policy) any {
+		return struct {
+			ID, Name string
+			Multiple bool
+			Policies []iamapi.Policy
+		}{id, name, multiple, ps}
+	},
+}).ParseFS(assets, "assets/pages.html"))
 
-// IAM is what the console needs of internal/iam.
-type IAM interface {
+// SignIn is what the console needs of internal/iam to sign people in:
+// checks that no API action makes (an API caller is already signed).
+type SignIn interface {
 	ConsoleUser(ctx context.Context, account, userName, password string) (*store.User, bool, error)
-	ListUsers(ctx context.Context, c *auth.Caller, in *iamapi.ListUsersInput) (*iamapi.ListUsersOutput, error)
-	CreateUser(ctx context.Context, c *auth.Caller, in *iamapi.CreateUserInput) (*iamapi.CreateUserOutput, error)
-	CreateLoginProfile(ctx context.Context, c *auth.Caller, in *iamapi.CreateLoginProfileInput) (*iamapi.CreateLoginProfileOutput, error)
-	ListRoles(ctx context.Context, c *auth.Caller, in *iamapi.ListRolesInput) (*iamapi.ListRolesOutput, error)
-	GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error)
+	ConsoleRoot(ctx context.Context, email, password string) (*store.Account, error)
+	ConsoleMFA(ctx context.Context, userID string) (string, error)
+	ConsolePasswordPolicy(ctx context.Context, account string) (*store.PasswordPolicy, error)
 }
 
 // STS is what the console needs of internal/sts: the console session and
@@ -58,7 +79,13 @@ type Recorder interface {
 
 // Config wires the console to mantle's services.
 type Config struct {
-	IAM    IAM
+	SignIn SignIn
+	// IAM, Orgs and Trail are the API's own tables of operations (the
+	// functions the server dispatches to), so a page does exactly what
+	// the API call does; an operation mantle does not serve is nil.
+	IAM    *iamapi.Handlers
+	Orgs   *orgsapi.Handlers
+	Trail  *cloudtrailapi.Handlers
 	STS    STS
 	Tokens *token.Ring
 	Audit  Recorder
@@ -82,6 +109,10 @@ type Console struct {
 	cfg   Config
 	mux   *http.ServeMux
 	guard *guard
+	// signinTokens are the federation endpoint's sign-in tokens.
+	signinTokens tokenTable
+	// pending are sign-ins waiting for their MFA code.
+	pending pendingTable
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -94,10 +125,17 @@ type session struct {
 	csrf    string
 	account string
 	name    string
-	token   string // the user's own console session (sealed claims)
-	role    *roleSession
-	recent  []roleLink
-	expires time.Time
+	root    bool
+	// issuer is the identity broker's page of a federation sign-in, where
+	// signing out returns.
+	issuer string
+	// newPassword holds every page until the user sets a new password
+	// (the login profile requires it).
+	newPassword bool
+	token       string // the user's own console session (sealed claims)
+	role        *roleSession
+	recent      []roleLink
+	expires     time.Time
 }
 
 type roleSession struct {
@@ -129,17 +167,41 @@ func New(cfg Config) *Console {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), sessions: map[string]*session{}}
+	h := &Console{cfg: cfg, mux: http.NewServeMux(), guard: newGuard(), pending: pendingTable{m: map[string]*pendingMFA{}}, signinTokens: tokenTable{m: map[string]*signinToken{}}, sessions: map[string]*session{}}
 	static, _ := fs.Sub(assets, "assets")
 	h.mux.Handle("GET /console/assets/", http.StripPrefix("/console/assets/", http.FileServerFS(static)))
 	h.mux.HandleFunc("GET /console", h.signinPage)
 	h.mux.HandleFunc("GET /console/{account}", h.signinPage)
 	h.mux.HandleFunc("POST "+SigninPath, h.signin)
+	h.mux.HandleFunc("POST "+mfaPath, h.signinMFA)
+	h.mux.HandleFunc("GET "+FederationPath, h.federation)
+	h.mux.HandleFunc("GET /console/auth/password", h.withSession(h.passwordPage))
+	h.mux.HandleFunc("POST /console/auth/password", h.withSession(h.changePassword))
 	h.mux.HandleFunc("POST /console/auth/signout", h.withSession(h.signout))
 	h.mux.HandleFunc("GET /console/iam/users", h.withSession(h.users))
 	h.mux.HandleFunc("POST /console/iam/users", h.withSession(h.createUser))
 	h.mux.HandleFunc("GET /console/iam/roles", h.withSession(h.roles))
+	h.mux.HandleFunc("GET /console/iam/roles/create", h.withSession(h.createRolePage))
+	h.mux.HandleFunc("POST /console/iam/roles", h.withSession(h.createRole))
 	h.mux.HandleFunc("GET /console/iam/roles/{name}", h.withSession(h.role))
+	h.mux.HandleFunc("POST /console/iam/roles/{name}/attach", h.withSession(h.attachRolePolicy))
+	h.mux.HandleFunc("GET /console/cloudtrail/events", h.withSession(h.events))
+	h.mux.HandleFunc("GET /console/iam/users/{name}", h.withSession(h.user))
+	h.mux.HandleFunc("POST /console/iam/users/{name}/{action}", h.withSession(h.userAction))
+	h.mux.HandleFunc("GET /console/iam/groups", h.withSession(h.groups))
+	h.mux.HandleFunc("POST /console/iam/groups", h.withSession(h.createGroup))
+	h.mux.HandleFunc("GET /console/iam/groups/{name}", h.withSession(h.group))
+	h.mux.HandleFunc("POST /console/iam/groups/{name}/attach", h.withSession(h.attachGroupPolicy))
+	h.mux.HandleFunc("GET /console/iam/policies", h.withSession(h.policies))
+	h.mux.HandleFunc("POST /console/iam/policies", h.withSession(h.createPolicy))
+	h.mux.HandleFunc("GET /console/iam/policy", h.withSession(h.policy))
+	h.mux.HandleFunc("POST /console/iam/policy/versions", h.withSession(h.createPolicyVersion))
+	h.mux.HandleFunc("GET /console/iam/providers", h.withSession(h.providers))
+	h.mux.HandleFunc("POST /console/iam/providers", h.withSession(h.createProvider))
+	h.mux.HandleFunc("GET /console/iam/account", h.withSession(h.account))
+	h.mux.HandleFunc("POST /console/iam/account/{action}", h.withSession(h.accountAction))
+	h.mux.HandleFunc("GET /console/iam/simulator", h.withSession(h.simulator))
+	h.mux.HandleFunc("GET /console/organizations/accounts", h.withSession(h.accounts))
 	h.mux.HandleFunc("GET /switchrole", h.withSession(h.switchPage))
 	h.mux.HandleFunc("POST /switchrole", h.withSession(h.switchRole))
 	h.mux.HandleFunc("POST /switchrole/back", h.withSession(h.switchBack))
@@ -152,7 +214,14 @@ const SigninPath = "/console/auth/signin"
 
 // Serves reports whether path is the console's.
 func Serves(path string) bool {
-	return path == "/console" || strings.HasPrefix(path, "/console/") || path == "/switchrole" || strings.HasPrefix(path, "/switchrole/")
+	return path == "/console" || strings.HasPrefix(path, "/console/") || path == "/switchrole" || strings.HasPrefix(path, "/switchrole/") ||
+		path == FederationPath
+}
+
+// Limited reports whether r is a sign-in attempt: unauthenticated, so the
+// server limits it per source address.
+func Limited(r *http.Request) bool {
+	return (r.Method == http.MethodPost && (r.URL.Path == SigninPath || r.URL.Path == mfaPath)) || r.URL.Path == FederationPath
 }
 
 func (h *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -181,12 +250,25 @@ type view struct {
 	Roles    []iamapi.Role
 	Role     *iamapi.Role
 	Switch   roleLink
+	Colors   []roleColor
+	Root     bool   // the sign-in form's choice
+	Email    string // the root user's, on the sign-in form
+	Policy   *store.PasswordPolicy
 	// SwitchLink and SwitchLinkAbs are the role page's switch-role link.
 	SwitchLink, SwitchLinkAbs string
+	// RoleName and Document are a create form's values.
+	RoleName, Document string
+	Attached           []iamapi.AttachedPolicy
+	Policies           []iamapi.Policy
+	Events             []eventRow
+	Lookup             lookupForm
+	// D is the page's own data.
+	D any
 }
 
 type sessionView struct {
 	CSRF, Account, Name string
+	Root                bool
 	Role                *roleSession
 	Recent              []roleLink
 }
@@ -217,100 +299,6 @@ func sameToken(a, b string) bool {
 // forbidden is the answer to a form without its CSRF token.
 func (h *Console) forbidden(w http.ResponseWriter) {
 	h.render(w, http.StatusForbidden, "signin", &view{Title: "Refused", Error: "The form expired or did not come from this console. Reload the page and try again."})
-}
-
-func (h *Console) signinPage(w http.ResponseWriter, r *http.Request) {
-	if s := h.session(r); s != nil {
-		http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
-		return
-	}
-	h.showSignin(w, r, http.StatusOK, r.PathValue("account"), "", "")
-}
-
-func (h *Console) showSignin(w http.ResponseWriter, r *http.Request, status int, account, user, msg string) {
-	csrf := randomString()
-	setCookie(w, r, csrfCookie, csrf, 3600)
-	h.render(w, status, "signin", &view{Title: "Sign in", CSRF: csrf, Account: account, UserName: user, Error: msg})
-}
-
-// badSignin is what the console says to every failed sign-in, whatever
-// failed, as AWS's does.
-const badSignin = "Your authentication information is incorrect. Please try again."
-
-func (h *Console) signin(w http.ResponseWriter, r *http.Request) {
-	ck, _ := r.Cookie(csrfCookie)
-	if ck == nil || !sameToken(ck.Value, r.PostFormValue("csrf")) {
-		h.forbidden(w)
-		return
-	}
-	account := strings.TrimSpace(r.PostFormValue("account"))
-	name := strings.TrimSpace(r.PostFormValue("username"))
-	password := r.PostFormValue("password")
-	now := h.cfg.Now()
-	key := strings.ToLower(account + "/" + name)
-	if wait, locked := h.guard.check(key, now); locked {
-		h.showSignin(w, r, http.StatusTooManyRequests, account, name,
-			"Too many failed sign-in attempts for this user. Try again in "+wait.Round(time.Minute).String()+".")
-		return
-	} else if wait > 0 {
-		// Each failure beyond the first few costs the next attempt a
-		// little more time, before the lock.
-		select {
-		case <-time.After(wait):
-		case <-r.Context().Done():
-			return
-		}
-	}
-	u, _, err := h.cfg.IAM.ConsoleUser(r.Context(), account, name, password)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			h.guard.fail(key, now)
-			h.recordSignin(r, account, name, nil, false)
-			h.showSignin(w, r, http.StatusUnauthorized, account, name, badSignin)
-			return
-		}
-		h.cfg.Log.Error("console sign-in", "err", err)
-		h.showSignin(w, r, http.StatusInternalServerError, account, name, "Sign-in is unavailable. Try again later.")
-		return
-	}
-	h.guard.reset(key)
-	c := h.caller(r)
-	c.SetUser(u.AccountID, u.ID, u.Name, u.Path)
-	e := h.entry(r, "signin", "ConsoleLogin", c)
-	ctx := audit.With(r.Context(), e)
-	out, err := h.cfg.STS.GetSessionToken(ctx, c, &stsapi.GetSessionTokenInput{})
-	if err != nil {
-		h.showSignin(w, r, http.StatusInternalServerError, account, name, errorMessage(err))
-		return
-	}
-	e.Output = signinResult{"ConsoleLogin", "Success"}
-	if err := h.cfg.Audit.Record(ctx, e); err != nil {
-		h.showSignin(w, r, http.StatusServiceUnavailable, account, name, "Sign-in is unavailable. Try again later.")
-		return
-	}
-	s := &session{id: randomString(), csrf: randomString(), account: u.AccountID, name: u.Name,
-		token: out.Credentials.SessionToken, expires: out.Credentials.Expiration}
-	if !h.add(s, now) {
-		h.showSignin(w, r, http.StatusServiceUnavailable, account, name, "Too many console sessions. Try again later.")
-		return
-	}
-	setCookie(w, r, csrfCookie, "", -1)
-	setCookie(w, r, cookieName, s.id, int(s.expires.Sub(now).Seconds()))
-	http.Redirect(w, r, "/console/iam/users", http.StatusSeeOther)
-}
-
-// recordSignin records a failed ConsoleLogin: AWS records it with the user
-// name tried, and "Failed authentication".
-func (h *Console) recordSignin(r *http.Request, account, name string, c *auth.Caller, ok bool) {
-	if c == nil {
-		c = h.caller(r)
-		c.SetUser(account, "", name, "/")
-	}
-	e := h.entry(r, "signin", "ConsoleLogin", c)
-	e.Err = awserr.New("ConsoleLogin", http.StatusUnauthorized, "Failed authentication")
-	if err := h.cfg.Audit.Record(r.Context(), e); err != nil {
-		h.cfg.Log.Warn("console sign-in event not recorded", "err", err)
-	}
 }
 
 func (h *Console) add(s *session, now time.Time) bool {
@@ -363,17 +351,17 @@ func (h *Console) withSession(fn func(http.ResponseWriter, *http.Request, *sessi
 			h.forbidden(w)
 			return
 		}
+		if s.newPassword && r.URL.Path != passwordPath && r.URL.Path != "/console/auth/signout" {
+			http.Redirect(w, r, passwordPath, http.StatusSeeOther)
+			return
+		}
 		fn(w, r, s)
 	}
 }
 
-func (h *Console) signout(w http.ResponseWriter, r *http.Request, s *session) {
-	h.mu.Lock()
-	delete(h.sessions, s.id)
-	h.mu.Unlock()
-	setCookie(w, r, cookieName, "", -1)
-	http.Redirect(w, r, "/console/"+s.account, http.StatusSeeOther)
-}
+// consoleAgent is the user agent of every action a page makes, as
+// CloudTrail records AWS's console's calls.
+const consoleAgent = "console.amazonaws.com"
 
 // caller is a Caller with the request's facts; the console's user agent
 // marks the calls made from it, as AWS marks its console's.
@@ -384,7 +372,7 @@ func (h *Console) caller(r *http.Request) *auth.Caller {
 	}
 	return &auth.Caller{
 		Region: "us-east-1", SourceIP: ip, SecureTransport: r.TLS != nil,
-		UserAgent: "mantle-console", RequestTime: h.cfg.Now(), RequestID: awsproto.NewRequestID(),
+		UserAgent: consoleAgent, RequestTime: h.cfg.Now(), RequestID: awsproto.NewRequestID(),
 	}
 }
 
@@ -415,24 +403,40 @@ func (h *Console) acting(r *http.Request, s *session) (*auth.Caller, error) {
 }
 
 func (h *Console) entry(r *http.Request, service, action string, c *auth.Caller) *audit.Entry {
-	return &audit.Entry{
+	e := &audit.Entry{
 		EventID: audit.NewEventID(c.RequestTime), RequestID: c.RequestID, Time: c.RequestTime, Service: service, Action: action,
 		Caller: c, Region: c.Region, SourceIP: c.SourceIP, UserAgent: c.UserAgent, TLS: r.TLS, Host: r.Host,
 	}
+	if service == "signin" {
+		// Sign-in events carry the browser's user agent, as AWS's do.
+		e.UserAgent = truncate(r.UserAgent(), 1024)
+	}
+	return e
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }
 
 // call runs one action as the session's identity, recorded in the trail as
-// the API records it.
+// the API records it. in must be valid: pages build inputs with query or
+// jsonInput, which decode and validate them as the API does.
 func call[I, O interface {
 	comparable
 	wire.Auditable
 }](h *Console, r *http.Request, s *session, action string, in I, fn func(context.Context, *auth.Caller, I) (O, error)) (O, error) {
 	var zero O
+	if fn == nil {
+		return zero, awserr.New("NotImplemented", http.StatusNotImplemented, "%s is not implemented by mantle.", action)
+	}
 	c, err := h.acting(r, s)
 	if err != nil {
 		return zero, err
 	}
-	e := h.entry(r, "iam", action, c)
+	e := h.entry(r, serviceOf(in), action, c)
 	e.Input = in
 	ctx := audit.With(r.Context(), e)
 	out, err := fn(ctx, c, in)
@@ -446,6 +450,61 @@ func call[I, O interface {
 	return out, err
 }
 
+// serviceOf names the service of a generated input by its package.
+func serviceOf(in any) string {
+	t := reflect.TypeOf(in).Elem().PkgPath()
+	switch t[strings.LastIndexByte(t, '/')+1:] {
+	case "cloudtrail":
+		return "cloudtrail"
+	case "organizations":
+		return "organizations"
+	case "sts":
+		return "sts"
+	}
+	return "iam"
+}
+
+// query decodes a Query-protocol input from its wire parameters
+// (RoleName=…, PolicyArns.member.1=…) and validates it, as the API decodes
+// a request: the page gets the API's ValidationError.
+func query[T any, I interface {
+	*T
+	DecodeQuery(url.Values) error
+}](q url.Values) (I, error) {
+	in := I(new(T))
+	return in, in.DecodeQuery(q)
+}
+
+// act decodes a Query-protocol input from name, value pairs (empty values
+// left out) and runs it as the session's identity.
+func act[T any, I interface {
+	*T
+	comparable
+	wire.Auditable
+	DecodeQuery(url.Values) error
+}, O interface {
+	comparable
+	wire.Auditable
+}](h *Console, r *http.Request, s *session, action string, fn func(context.Context, *auth.Caller, I) (O, error), kv ...string) (O, error) {
+	in, err := query[T, I](form(kv...))
+	if err != nil {
+		var zero O
+		return zero, err
+	}
+	return call(h, r, s, action, in, fn)
+}
+
+// form is url.Values from name, value pairs, leaving out empty values.
+func form(kv ...string) url.Values {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	return q
+}
+
 // errorMessage is what the page shows for a failed action: AWS's own
 // message, as the API returns it.
 func errorMessage(err error) string {
@@ -456,7 +515,7 @@ func errorMessage(err error) string {
 }
 
 func (s *session) view() *sessionView {
-	return &sessionView{CSRF: s.csrf, Account: s.account, Name: s.name, Role: s.role, Recent: s.recent}
+	return &sessionView{CSRF: s.csrf, Account: s.account, Name: s.name, Root: s.root, Role: s.role, Recent: s.recent}
 }
 
 func (h *Console) page(s *session, title string) *view {
@@ -479,9 +538,19 @@ func (h *Console) users(w http.ResponseWriter, r *http.Request, s *session) {
 
 func (h *Console) createUser(w http.ResponseWriter, r *http.Request, s *session) {
 	name, pw := r.PostFormValue("username"), r.PostFormValue("password")
-	_, err := call(h, r, s, "CreateUser", &iamapi.CreateUserInput{UserName: name}, h.cfg.IAM.CreateUser)
+	in, err := query[iamapi.CreateUserInput](form("UserName", name))
+	if err == nil {
+		_, err = call(h, r, s, "CreateUser", in, h.cfg.IAM.CreateUser)
+	}
 	if err == nil && pw != "" {
-		_, err = call(h, r, s, "CreateLoginProfile", &iamapi.CreateLoginProfileInput{UserName: name, Password: pw}, h.cfg.IAM.CreateLoginProfile)
+		var lp *iamapi.CreateLoginProfileInput
+		reset := ""
+		if r.PostFormValue("reset") != "" {
+			reset = "true"
+		}
+		if lp, err = query[iamapi.CreateLoginProfileInput](form("UserName", name, "Password", pw, "PasswordResetRequired", reset)); err == nil {
+			_, err = call(h, r, s, "CreateLoginProfile", lp, h.cfg.IAM.CreateLoginProfile)
+		}
 	}
 	if err != nil {
 		v := h.page(s, "Users")
@@ -504,25 +573,6 @@ func (h *Console) roles(w http.ResponseWriter, r *http.Request, s *session) {
 	h.render(w, status, "roles", v)
 }
 
-func (h *Console) role(w http.ResponseWriter, r *http.Request, s *session) {
-	v := h.page(s, "Role")
-	out, err := call(h, r, s, "GetRole", &iamapi.GetRoleInput{RoleName: r.PathValue("name")}, h.cfg.IAM.GetRole)
-	status := http.StatusOK
-	if err != nil {
-		v.Error, status = errorMessage(err), statusOf(err)
-	} else {
-		v.Role = out.Role
-		account := strings.Split(out.Role.Arn, ":")[4]
-		v.SwitchLink = roleLink{Account: account, RoleName: out.Role.RoleName, DisplayName: out.Role.RoleName}.Link()
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
-		}
-		v.SwitchLinkAbs = scheme + "://" + r.Host + v.SwitchLink
-	}
-	h.render(w, status, "role", v)
-}
-
 func statusOf(err error) int {
 	if ae := awserr.As(err); ae != nil && ae.Status != 0 {
 		return ae.Status
@@ -531,14 +581,22 @@ func statusOf(err error) int {
 }
 
 var (
-	colorPattern = regexp.MustCompile(`^[0-9A-Fa-f]{6}$`)
-	accountID    = regexp.MustCompile(`^[0-9]{12}$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
 )
+
+// roleColor is one of the display colours AWS's switch-role form offers;
+// a link naming another is shown in the first. A fixed set, so the header
+// is styled by class under the console's content security policy (no
+// inline styles).
+type roleColor struct{ Hex, Name string }
+
+var roleColors = []roleColor{{"F2B0A9", "Red"}, {"FBBF93", "Orange"}, {"FAD791", "Yellow"}, {"B7CA9D", "Green"}, {"99BCE3", "Blue"}}
 
 func switchParams(get func(string) string) roleLink {
 	l := roleLink{Account: strings.TrimSpace(get("account")), RoleName: strings.TrimSpace(get("roleName")),
 		DisplayName: strings.TrimSpace(get("displayName")), Color: strings.TrimPrefix(strings.TrimSpace(get("color")), "#")}
-	if !colorPattern.MatchString(l.Color) {
+	l.Color = strings.ToUpper(l.Color)
+	if !slices.ContainsFunc(roleColors, func(c roleColor) bool { return c.Hex == l.Color }) {
 		l.Color = ""
 	}
 	if r := []rune(l.DisplayName); len(r) > 64 {
@@ -550,6 +608,7 @@ func switchParams(get func(string) string) roleLink {
 func (h *Console) switchPage(w http.ResponseWriter, r *http.Request, s *session) {
 	v := h.page(s, "Switch Role")
 	v.Switch = switchParams(r.URL.Query().Get)
+	v.Colors = roleColors
 	h.render(w, http.StatusOK, "switchrole", v)
 }
 
@@ -559,7 +618,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 	l := switchParams(r.PostFormValue)
 	fail := func(status int, msg string) {
 		v := h.page(s, "Switch Role")
-		v.Switch, v.Error = l, msg
+		v.Switch, v.Error, v.Colors = l, msg, roleColors
 		h.render(w, status, "switchrole", v)
 	}
 	if !accountID.MatchString(l.Account) {
@@ -570,7 +629,7 @@ func (h *Console) switchRole(w http.ResponseWriter, r *http.Request, s *session)
 		l.DisplayName = l.RoleName
 	}
 	if l.Color == "" {
-		l.Color = "F2B0A9"
+		l.Color = roleColors[0].Hex
 	}
 	h.mu.Lock()
 	base := &session{token: s.token, expires: s.expires}
@@ -616,3 +675,18 @@ func (h *Console) switchBack(w http.ResponseWriter, r *http.Request, s *session)
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// deref is what a generated pointer member (*int, *bool) points to, for
+// templates.
+func deref(p any) any {
+	switch v := p.(type) {
+	case *int:
+		if v != nil {
+			return *v
+		}
+		return 0
+	case *bool:
+		return v != nil && *v
+	}
+	return p
+}

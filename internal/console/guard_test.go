@@ -47,8 +47,9 @@ func TestSwitchParams(t *testing.T) {
 		in   map[string]string
 		want roleLink
 	}{
-		{map[string]string{"account": "123456789012", "roleName": "R", "displayName": "D", "color": "#99bce3"}, roleLink{"123456789012", "R", "D", "99bce3"}},
-		// A colour is six hex digits or nothing: never CSS.
+		{map[string]string{"account": "123456789012", "roleName": "R", "displayName": "D", "color": "#99bce3"}, roleLink{"123456789012", "R", "D", "99BCE3"}},
+		// A colour is one of AWS's five or nothing: never CSS.
+		{map[string]string{"account": "123456789012", "roleName": "R", "color": "123456"}, roleLink{"123456789012", "R", "", ""}},
 		{map[string]string{"account": "123456789012", "roleName": "R", "color": "red;background:url(x)"}, roleLink{"123456789012", "R", "", ""}},
 		{map[string]string{"displayName": string(make([]byte, 100))}, roleLink{DisplayName: string(make([]byte, 64))}},
 	}

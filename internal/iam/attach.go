@@ -18,6 +18,17 @@ type principal struct {
 	typ  store.EntityType
 	id   string
 	name string
+	// linked marks a service-linked role, whose policies only its service
+	// may change.
+	linked bool
+}
+
+// modifiable refuses changes to a service-linked role's policies.
+func (p principal) modifiable() error {
+	if p.linked {
+		return unmodifiable(p.name)
+	}
+	return nil
 }
 
 // noun is how AWS names the entity type in messages ("user", "group", "role").
@@ -39,19 +50,19 @@ func (s *Service) target(ctx context.Context, c *auth.Caller, t store.EntityType
 		if err != nil {
 			return principal{}, err
 		}
-		return principal{t, u.ID, u.Name}, nil
+		return principal{typ: t, id: u.ID, name: u.Name}, nil
 	case store.EntityGroup:
 		g, err := s.groupTarget(ctx, c, action, name, keys...)
 		if err != nil {
 			return principal{}, err
 		}
-		return principal{t, g.ID, g.Name}, nil
+		return principal{typ: t, id: g.ID, name: g.Name}, nil
 	}
 	r, err := s.roleTarget(ctx, c, action, name, keys...)
 	if err != nil {
 		return principal{}, err
 	}
-	return principal{t, r.ID, r.Name}, nil
+	return principal{typ: t, id: r.ID, name: r.Name, linked: isServiceLinked(r)}, nil
 }
 
 // exists re-checks inside a transaction that the principal was not deleted
@@ -90,6 +101,9 @@ func policyKey(arn string) auth.Key { return auth.Key{Name: "iam:PolicyARN", Val
 func (s *Service) attach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {
 	p, err := s.target(ctx, c, t, action, name, policyKey(arn))
 	if err != nil {
+		return err
+	}
+	if err := p.modifiable(); err != nil {
 		return err
 	}
 	mp, err := policyByARN(ctx, s.store, c.AccountID, arn)
@@ -140,6 +154,9 @@ func attachable(mp *store.ManagedPolicy) error {
 func (s *Service) detach(ctx context.Context, c *auth.Caller, t store.EntityType, action, name, arn string) error {
 	p, err := s.target(ctx, c, t, action, name, policyKey(arn))
 	if err != nil {
+		return err
+	}
+	if err := p.modifiable(); err != nil {
 		return err
 	}
 	if _, _, _, ok := parsePolicyARN(arn); !ok {

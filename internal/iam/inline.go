@@ -23,6 +23,9 @@ func (s *Service) putInline(ctx context.Context, c *auth.Caller, t store.EntityT
 	if err != nil {
 		return err
 	}
+	if err := p.modifiable(); err != nil {
+		return err
+	}
 	if err := checkDocument(doc, policy.UseInline); err != nil {
 		return err
 	}
@@ -62,6 +65,9 @@ func (s *Service) getInline(ctx context.Context, c *auth.Caller, t store.EntityT
 func (s *Service) deleteInline(ctx context.Context, c *auth.Caller, t store.EntityType, action, entity, name string) error {
 	p, err := s.target(ctx, c, t, action, entity)
 	if err != nil {
+		return err
+	}
+	if err := p.modifiable(); err != nil {
 		return err
 	}
 	return s.write(ctx, func(ctx context.Context, tx store.Repos) error {

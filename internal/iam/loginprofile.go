@@ -83,7 +83,8 @@ func (s *Service) CreateLoginProfile(ctx context.Context, c *auth.Caller, in *ia
 	if err != nil {
 		return nil, err
 	}
-	lp := &store.LoginProfile{UserID: u.ID, PasswordHash: hash, PasswordResetRequired: isTrue(in.PasswordResetRequired), CreatedAt: s.clock()}
+	now := s.clock()
+	lp := &store.LoginProfile{UserID: u.ID, PasswordHash: hash, PasswordResetRequired: isTrue(in.PasswordResetRequired), CreatedAt: now, PasswordChangedAt: now}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
 		if _, err := reloadUser(ctx, tx, u.ID, u.Name); err != nil {
 			return err
@@ -151,7 +152,7 @@ func (s *Service) UpdateLoginProfile(ctx context.Context, c *auth.Caller, in *ia
 			return notFoundAs(err, noLoginProfile(u.Name))
 		}
 		if hash != "" {
-			lp.PasswordHash = hash
+			lp.PasswordHash, lp.PasswordChangedAt = hash, s.clock()
 		}
 		if in.PasswordResetRequired != nil {
 			lp.PasswordResetRequired = *in.PasswordResetRequired
@@ -209,7 +210,7 @@ func (s *Service) ChangePassword(ctx context.Context, c *auth.Caller, in *iamapi
 		if err != nil {
 			return notFoundAs(err, noLoginProfile(u.Name))
 		}
-		lp.PasswordHash, lp.PasswordResetRequired = hash, false
+		lp.PasswordHash, lp.PasswordResetRequired, lp.PasswordChangedAt = hash, false, s.clock()
 		return tx.LoginProfiles().Update(ctx, lp)
 	}))
 }

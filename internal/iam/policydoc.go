@@ -18,14 +18,6 @@ func checkDocument(doc string, use policy.Use) error {
 	return policyErr(err)
 }
 
-// validateDocument checks a document mantle ships (AWS managed policies)
-// with the engine's parser: AWS wrote them, so only what the engine
-// compiles matters.
-func validateDocument(doc string, kind policy.Kind) error {
-	_, err := policy.Parse(doc, kind)
-	return policyErr(err)
-}
-
 // policyErr maps the policy package's errors (code and IAM's message) to
 // awserr; other errors pass through.
 func policyErr(err error) error {

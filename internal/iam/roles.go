@@ -10,6 +10,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/internal/sts"
 	"github.com/mantle-iam/mantle/policy"
 )
 
@@ -109,6 +110,9 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	if err := checkPath(in.Path); err != nil {
 		return nil, err
 	}
+	if err := checkRolePath(in.Path); err != nil {
+		return nil, err
+	}
 	if err := checkMaxSession(in.MaxSessionDuration); err != nil {
 		return nil, err
 	}
@@ -142,15 +146,7 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 		r.MaxSessionDuration = *in.MaxSessionDuration
 	}
 	err = s.write(ctx, func(ctx context.Context, tx store.Repos) error {
-		if n, err := tx.Roles().Count(ctx, c.AccountID); err != nil {
-			return err
-		} else if n >= quotaRoles {
-			return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
-		}
-		if err := tx.Roles().Create(ctx, r); err != nil {
-			if isExists(err) {
-				return awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)
-			}
+		if err := createRole(ctx, tx, r, awserr.EntityAlreadyExists("Role with name %s already exists.", in.RoleName)); err != nil {
 			return err
 		}
 		return s.countBoundary(ctx, tx, c.AccountID, "", r.PermissionsBoundary)
@@ -164,6 +160,23 @@ func (s *Service) CreateRole(ctx context.Context, c *auth.Caller, in *iamapi.Cre
 	out := roleOut(r, true)
 	out.RoleLastUsed, out.MaxSessionDuration = nil, nil
 	return &iamapi.CreateRoleOutput{Role: ptr(out)}, nil
+}
+
+// createRole stores a new role within the account's quota; taken is the
+// error for a name already in use.
+func createRole(ctx context.Context, tx store.Repos, r *store.Role, taken error) error {
+	if n, err := tx.Roles().Count(ctx, r.AccountID); err != nil {
+		return err
+	} else if n >= quotaRoles {
+		return awserr.LimitExceeded("Cannot exceed quota for RolesPerAccount: %d", quotaRoles)
+	}
+	if err := tx.Roles().Create(ctx, r); err != nil {
+		if isExists(err) {
+			return taken
+		}
+		return err
+	}
+	return nil
 }
 
 func (s *Service) GetRole(ctx context.Context, c *auth.Caller, in *iamapi.GetRoleInput) (*iamapi.GetRoleOutput, error) {
@@ -220,7 +233,9 @@ func (s *Service) UpdateRoleDescription(ctx context.Context, c *auth.Caller, in 
 }
 
 func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in *iamapi.UpdateAssumeRolePolicyInput) (*iamapi.UpdateAssumeRolePolicyOutput, error) {
-	if _, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+	if r, err := s.roleTarget(ctx, c, "UpdateAssumeRolePolicy", in.RoleName); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(ctx, in.PolicyDocument); err != nil {
@@ -234,6 +249,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, c *auth.Caller, in
 
 func (s *Service) DeleteRole(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRoleInput) (*iamapi.DeleteRoleOutput, error) {
 	return result[iamapi.DeleteRoleOutput](roleKind.write(ctx, s, c, "DeleteRole", in.RoleName, func(ctx context.Context, tx store.Repos, r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if ips, err := tx.InstanceProfiles().ListForRole(ctx, r.ID); err != nil {
 			return err
 		} else if len(ips) > 0 {
@@ -278,7 +296,9 @@ func (s *Service) ListRoleTags(ctx context.Context, c *auth.Caller, in *iamapi.L
 
 func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.PutRolePermissionsBoundaryInput) (*iamapi.PutRolePermissionsBoundaryOutput, error) {
 	key := auth.Key{Name: "iam:PermissionsBoundary", Values: []string{in.PermissionsBoundary}}
-	if _, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+	if r, err := s.roleTarget(ctx, c, "PutRolePermissionsBoundary", in.RoleName, key); err != nil {
+		return nil, err
+	} else if err := modifiableRole(r); err != nil {
 		return nil, err
 	}
 	if _, err := s.boundaryPolicy(ctx, s.store, c.AccountID, in.PermissionsBoundary); err != nil {
@@ -292,6 +312,9 @@ func (s *Service) PutRolePermissionsBoundary(ctx context.Context, c *auth.Caller
 
 func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, c *auth.Caller, in *iamapi.DeleteRolePermissionsBoundaryInput) (*iamapi.DeleteRolePermissionsBoundaryOutput, error) {
 	return result[iamapi.DeleteRolePermissionsBoundaryOutput](s.updateRole(ctx, c, "DeleteRolePermissionsBoundary", in.RoleName, func(r *store.Role) error {
+		if err := modifiableRole(r); err != nil {
+			return err
+		}
 		if r.PermissionsBoundary == "" {
 			return awserr.NoSuchEntity("The permissions boundary for role with name %s cannot be found.", in.RoleName)
 		}
@@ -329,19 +352,27 @@ func (s *Service) GetRoleByID(ctx context.Context, id string) (*store.Role, erro
 func RoleARN(r *store.Role) string { return roleARNOf(r) }
 
 // RecordRoleUse notes a successful AssumeRole* of the role, for GetRole's
-// RoleLastUsed. Like access-key use it is throttled, and bookkeeping
-// (store.Tx), not a change.
+// RoleLastUsed.
 func (s *Service) RecordRoleUse(ctx context.Context, roleID, region string) error {
+	return s.RecordRoleUses(ctx, []sts.RoleUse{{RoleID: roleID, Region: region}})
+}
+
+// RecordRoleUses notes successful AssumeRole* calls, one statement per
+// region: STS batches them, once a minute per role, so the store writes
+// what it is given without reading the roles first. It is bookkeeping
+// (store.Tx), not a change.
+func (s *Service) RecordRoleUses(ctx context.Context, uses []sts.RoleUse) error {
 	now := s.clock()
+	byRegion := map[string][]string{}
+	for _, u := range uses {
+		byRegion[u.Region] = append(byRegion[u.Region], u.RoleID)
+	}
 	return s.store.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
-		r, err := tx.Roles().GetByID(ctx, roleID)
-		if err != nil {
-			return err
+		for region, ids := range byRegion {
+			if err := tx.Roles().SetLastUsed(ctx, now, region, ids); err != nil {
+				return err
+			}
 		}
-		if r.LastUsedAt != nil && now.Sub(*r.LastUsedAt) < lastUsedGranularity && r.LastUsedRegion == region {
-			return nil
-		}
-		r.LastUsedAt, r.LastUsedRegion = &now, region
-		return tx.Roles().Update(ctx, r)
+		return nil
 	})
 }

@@ -46,6 +46,16 @@ type simulation struct {
 	owner     string // account owning resources whose ARN names none
 	context   []policy.ContextEntry
 	inOrg     bool
+	// principalPolicies marks SimulatePrincipalPolicy, which weighs the
+	// account's SCPs as enforcement does; scps are they.
+	principalPolicies bool
+	scps              [][]*policy.Policy
+}
+
+// scpSource is what the simulator needs of the authorizer: the SCP levels
+// it enforces for an account (internal/authz implements it).
+type scpSource interface {
+	ServiceControlPolicies(ctx context.Context, account string) ([][]*policy.Policy, error)
 }
 
 func (sim *simulation) add(set *[]*policy.Policy, p *policy.Policy, id, typ string) *policy.Policy {
@@ -206,6 +216,11 @@ func (s *Service) runSimulation(ctx context.Context, sim *simulation, p *simPara
 	} else if !isNotFound(err) {
 		return nil, err
 	}
+	if src, ok := s.authz.(scpSource); ok && sim.inOrg && sim.principalPolicies {
+		if sim.scps, err = src.ServiceControlPolicies(ctx, sim.principal.Account); err != nil {
+			return nil, err
+		}
+	}
 	resources := p.resources
 	if len(resources) == 0 {
 		resources = []string{"*"}
@@ -235,7 +250,7 @@ func (sim *simulation) evaluate(action, resource string) iamapi.EvaluationResult
 	if arnAccountOf(resource) == "" {
 		req.ResourceAccount = sim.owner
 	}
-	in := &policy.Input{Identity: sim.identity, Boundary: sim.boundary, Resource: sim.resource}
+	in := &policy.Input{Identity: sim.identity, Boundary: sim.boundary, Resource: sim.resource, SCPs: sim.scps}
 	x := policy.Explain(&req, in)
 
 	res := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: resource, EvalDecision: x.Decision.String(),
@@ -244,8 +259,8 @@ func (sim *simulation) evaluate(action, resource string) iamapi.EvaluationResult
 		res.PermissionsBoundaryDecisionDetail = &iamapi.PermissionsBoundaryDecisionDetail{AllowedByPermissionsBoundary: ptr(allowed)}
 	}
 	if sim.inOrg {
-		// Service control policies are not enforced yet, so every action is
-		// allowed by the organization (as under FullAWSAccess).
+		// Without SCPs (the type not enabled, the management account) the
+		// organization allows everything.
 		allowed, applied := x.AllowedByOrganizations()
 		res.OrganizationsDecisionDetail = &iamapi.OrganizationsDecisionDetail{AllowedByOrganizations: ptr(allowed || !applied)}
 	}
@@ -289,7 +304,8 @@ func (sim *simulation) matched(x *policy.Explanation) []iamapi.Statement {
 	}
 	for _, ref := range x.Statements {
 		st := ref.Statement()
-		if st.Effect != want {
+		if st.Effect != want || ref.Set == policy.SetSCP {
+			// SCP statements are reported through OrganizationsDecisionDetail.
 			continue
 		}
 		out = append(out, iamapi.Statement{
@@ -548,6 +564,7 @@ func (s *Service) SimulatePrincipalPolicy(ctx context.Context, c *auth.Caller, i
 	default:
 		sim.principal = policy.Principal{Type: policy.PrincipalUser, Account: c.AccountID}
 	}
+	sim.principalPolicies = true
 	return s.runSimulation(ctx, sim, p)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/auth"
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/store"
+	"github.com/mantle-iam/mantle/policy"
 )
 
 // TargetPrefix is the X-Amz-Target prefix of the Organizations API.
@@ -37,17 +38,26 @@ type Config struct {
 
 // Service implements the Organizations actions. Safe for concurrent use.
 type Service struct {
-	store store.Store
-	authz auth.Authorizer
-	prov  Provisioner
-	now   func() time.Time
+	store     store.Store
+	authz     auth.Authorizer
+	evaluator evaluator // nil when the Authorizer cannot weigh a resource policy
+	prov      Provisioner
+	now       func() time.Time
+}
+
+// evaluator weighs a resource-based policy with the caller's own
+// (internal/authz implements it): the organization's resource policy
+// delegates actions to member accounts.
+type evaluator interface {
+	Evaluate(ctx context.Context, c *auth.Caller, action, resource string, resourcePolicy *policy.Policy, keys ...auth.Key) (policy.Result, error)
 }
 
 func New(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{store: cfg.Store, authz: cfg.Authorizer, prov: cfg.Provisioner, now: cfg.Now}
+	ev, _ := cfg.Authorizer.(evaluator)
+	return &Service{store: cfg.Store, authz: cfg.Authorizer, evaluator: ev, prov: cfg.Provisioner, now: cfg.Now}
 }
 
 // Errors with the codes and messages of the Organizations API reference.
@@ -68,17 +78,30 @@ func (s *Service) authorize(ctx context.Context, c *auth.Caller, action, resourc
 }
 
 // orgFor authorizes an action on the caller's organization and returns it;
-// management restricts the action to the organization's management account.
+// management restricts the action to the organization's management account
+// (or a member account its resource policy delegates the action to).
 func (s *Service) orgFor(ctx context.Context, c *auth.Caller, action string, management bool) (*store.Organization, error) {
-	if err := s.authorize(ctx, c, action, "*"); err != nil {
-		return nil, err
+	if !management {
+		if err := s.authorize(ctx, c, action, "*"); err != nil {
+			return nil, err
+		}
 	}
 	_, o, err := s.callerOrg(ctx, c)
 	if err != nil {
+		// Without an organization there is no resource policy to
+		// delegate through: the caller's own permission is what AWS
+		// checks before saying the account has no organization.
+		if management && awserr.HasCode(err, "AWSOrganizationsNotInUseException") {
+			if aerr := s.authorize(ctx, c, action, "*"); aerr != nil {
+				return nil, aerr
+			}
+		}
 		return nil, err
 	}
-	if management && o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
+	if management {
+		if err := s.authorizeOn(ctx, c, o, action, "*"); err != nil {
+			return nil, err
+		}
 	}
 	return o, nil
 }
@@ -104,15 +127,24 @@ func (s *Service) organization(ctx context.Context, o *store.Organization) (*org
 	if err != nil {
 		return nil, err
 	}
+	types, err := s.store.Organizations().ListSettings(ctx, o.ID, store.SettingPolicyType)
+	if err != nil {
+		return nil, err
+	}
+	// Deprecated in the API reference, but still answered: the types
+	// enabled in the root.
+	available := make([]orgsapi.PolicyTypeSummary, 0, len(types))
+	for _, t := range types {
+		available = append(available, orgsapi.PolicyTypeSummary{Type: t.Name, Status: "ENABLED"})
+	}
 	return &orgsapi.Organization{
-		Id:                 o.ID,
-		Arn:                o.ARN,
-		FeatureSet:         o.FeatureSet,
-		MasterAccountArn:   accountARN(o, mgmt.ID),
-		MasterAccountId:    mgmt.ID,
-		MasterAccountEmail: mgmt.Email,
-		// SCPs are not served yet: no policy type is available.
-		AvailablePolicyTypes: []orgsapi.PolicyTypeSummary{},
+		Id:                   o.ID,
+		Arn:                  o.ARN,
+		FeatureSet:           o.FeatureSet,
+		MasterAccountArn:     accountARN(o, mgmt.ID),
+		MasterAccountId:      mgmt.ID,
+		MasterAccountEmail:   mgmt.Email,
+		AvailablePolicyTypes: available,
 	}, nil
 }
 
@@ -180,6 +212,9 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
 	roleName := in.RoleName
 	if roleName == "" {
 		roleName = "OrganizationAccountAccessRole"
@@ -203,6 +238,16 @@ func (s *Service) CreateAccount(ctx context.Context, c *auth.Caller, in *orgsapi
 		st.AccountID = acct.ID
 	}
 	if err := s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
+		if st.AccountID != "" {
+			// The new account gets the default policy of every enabled type,
+			// as AWS attaches FullAWSAccess to it.
+			if err := attachDefaults(ctx, tx, o, st.AccountID); err != nil {
+				return err
+			}
+			if err := tx.Organizations().PutTags(ctx, o.ID, st.AccountID, storeTags(in.Tags)); err != nil {
+				return err
+			}
+		}
 		return tx.Organizations().PutCreateAccountStatus(ctx, st)
 	}); err != nil {
 		return nil, err
@@ -243,11 +288,11 @@ func (s *Service) ListAccounts(ctx context.Context, c *auth.Caller, in *orgsapi.
 	if err != nil {
 		return nil, err
 	}
-	t, err := loadTree(ctx, s.store, o)
+	t, err := loadTree(ctx, s.store, o, s.now())
 	if err != nil {
 		return nil, err
 	}
-	accts, next, err := page(t.members, in.NextToken, in.MaxResults)
+	accts, next, err := pageOf(t.members, accountID, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +310,7 @@ func accountOut(o *store.Organization, a *store.Account) orgsapi.Account {
 	}
 	return orgsapi.Account{
 		Id: a.ID, Arn: accountARN(o, a.ID), Email: a.Email, Name: a.Name,
-		Status: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: joined,
+		Status: a.Status, State: a.Status, JoinedMethod: a.JoinedMethod, JoinedTimestamp: joined,
 	}
 }
 
@@ -277,13 +322,13 @@ func (s *Service) DescribeAccount(ctx context.Context, c *auth.Caller, in *orgsa
 	if err := s.authorize(ctx, c, "DescribeAccount", accountARN(o, in.AccountId)); err != nil {
 		return nil, err
 	}
-	a, err := s.store.Accounts().Get(ctx, in.AccountId)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.OrganizationID != o.ID) {
-		return nil, awserr.New("AccountNotFoundException", http.StatusBadRequest,
-			"You specified an account that doesn't exist.")
-	}
+	t, err := loadTree(ctx, s.store, o, s.now())
 	if err != nil {
 		return nil, err
+	}
+	a := t.member(in.AccountId)
+	if a == nil {
+		return nil, accountNotFound()
 	}
 	out := accountOut(o, a)
 	return &orgsapi.DescribeAccountOutput{Account: &out}, nil

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +57,9 @@ type tree struct {
 	members []*store.Account
 }
 
-func loadTree(ctx context.Context, r store.Repos, o *store.Organization) (*tree, error) {
+// loadTree reads the tree; accounts closed 90 days before now are gone
+// from it.
+func loadTree(ctx context.Context, r store.Repos, o *store.Organization, now time.Time) (*tree, error) {
 	ous, err := r.Organizations().ListOUs(ctx, o.ID)
 	if err != nil {
 		return nil, err
@@ -78,7 +79,14 @@ func loadTree(ctx context.Context, r store.Repos, o *store.Organization) (*tree,
 	for _, p := range places {
 		t.parent[p.AccountID] = p.ParentID
 	}
+	closed, err := closedAccounts(ctx, r, o.ID)
+	if err != nil {
+		return nil, err
+	}
 	for _, a := range all {
+		if at, ok := closed[a.ID]; ok && now.Sub(at) >= closedRetention {
+			continue
+		}
 		if a.OrganizationID == o.ID {
 			t.members = append(t.members, a)
 		}
@@ -187,13 +195,28 @@ func (s *Service) managed(ctx context.Context, c *auth.Caller, action string, re
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, c, action, resource(o)); err != nil {
+	if err := s.authorizeOn(ctx, c, o, action, resource(o)); err != nil {
 		return nil, err
 	}
-	if o.ManagementAccountID != c.AccountID {
-		return nil, notManagementAccount()
-	}
 	return o, nil
+}
+
+// authorizeOn authorizes an action of the management account on one of
+// the organization's resources: the management account's principals by
+// their own policies, a member account's only where the organization's
+// resource policy delegates the action to it.
+func (s *Service) authorizeOn(ctx context.Context, c *auth.Caller, o *store.Organization, action, resource string) error {
+	if o.ManagementAccountID == c.AccountID {
+		return s.authorize(ctx, c, action, resource)
+	}
+	ok, err := s.delegated(ctx, c, o, action, resource)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notManagementAccount()
+	}
+	return nil
 }
 
 func anyResource(*store.Organization) string { return "*" }
@@ -204,14 +227,14 @@ func (s *Service) readTree(ctx context.Context, c *auth.Caller, action string, r
 	if err != nil {
 		return nil, err
 	}
-	return loadTree(ctx, s.store, o)
+	return loadTree(ctx, s.store, o, s.now())
 }
 
 // changeTree runs fn on the tree as read inside a Change, so a tree edit
 // reaches every node's caches (SCP sets and org paths depend on it).
 func (s *Service) changeTree(ctx context.Context, o *store.Organization, fn func(ctx context.Context, tx store.Repos, t *tree) error) error {
 	return s.store.Change(ctx, func(ctx context.Context, tx store.Repos) error {
-		t, err := loadTree(ctx, tx, o)
+		t, err := loadTree(ctx, tx, o, s.now())
 		if err != nil {
 			return err
 		}
@@ -219,38 +242,12 @@ func (s *Service) changeTree(ctx context.Context, o *store.Organization, fn func
 	})
 }
 
-// page returns the page of items a NextToken and MaxResults select. The
-// token is the offset of the page, opaque to callers.
-func page[T any](items []T, token string, max *int) ([]T, string, error) {
-	start := 0
-	if token != "" {
-		b, err := base64.RawURLEncoding.DecodeString(token)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 || n > len(items) {
-			return nil, "", awserr.New("InvalidInputException", http.StatusBadRequest, "You specified an invalid value for nextToken.")
-		}
-		start = n
-	}
-	limit := 20
-	if max != nil {
-		limit = *max
-	}
-	end, next := len(items), ""
-	if end-start > limit {
-		end = start + limit
-		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
-	}
-	return items[start:end], next, nil
-}
-
 func (s *Service) ListRoots(ctx context.Context, c *auth.Caller, in *orgsapi.ListRootsInput) (*orgsapi.ListRootsOutput, error) {
-	o, err := s.managed(ctx, c, "ListRoots", anyResource)
+	p, err := s.readPolicies(ctx, c, "ListRoots", anyResource)
 	if err != nil {
 		return nil, err
 	}
-	roots, next, err := page([]orgsapi.Root{{
-		Id: o.RootID, Arn: rootARN(o), Name: "Root", PolicyTypes: []orgsapi.PolicyTypeSummary{},
-	}}, in.NextToken, in.MaxResults)
+	roots, next, err := pageOf([]orgsapi.Root{p.rootOut()}, func(r orgsapi.Root) string { return r.Id }, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -262,9 +259,8 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, c *auth.Caller, 
 	if err != nil {
 		return nil, err
 	}
-	if len(in.Tags) > 0 {
-		// Tags on OUs are not kept yet; refusing beats dropping them.
-		return nil, awserr.New("InvalidInputException", http.StatusBadRequest, "mantle does not support tags on organizational units yet.")
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
 	}
 	ou := &store.OrganizationalUnit{
 		ID:             "ou-" + strings.TrimPrefix(o.RootID, "r-") + "-" + randomLower(8),
@@ -289,6 +285,12 @@ func (s *Service) CreateOrganizationalUnit(ctx context.Context, c *auth.Caller, 
 			if errors.Is(err, store.ErrAlreadyExists) {
 				return duplicateOU()
 			}
+			return err
+		}
+		if err := attachDefaults(ctx, tx, o, ou.ID); err != nil {
+			return err
+		}
+		if err := tx.Organizations().PutTags(ctx, o.ID, ou.ID, storeTags(in.Tags)); err != nil {
 			return err
 		}
 		t.ous[ou.ID] = ou
@@ -360,6 +362,9 @@ func (s *Service) DeleteOrganizationalUnit(ctx context.Context, c *auth.Caller, 
 			return awserr.New("OrganizationalUnitNotEmptyException", http.StatusBadRequest,
 				"The specified OU is not empty. Move all accounts to another root or to other OUs, remove all child OUs, and try the operation again.")
 		}
+		if err := detachAll(ctx, tx, o, in.OrganizationalUnitId); err != nil {
+			return err
+		}
 		return tx.Organizations().DeleteOU(ctx, in.OrganizationalUnitId)
 	})
 	if err != nil {
@@ -376,7 +381,7 @@ func (s *Service) ListOrganizationalUnitsForParent(ctx context.Context, c *auth.
 	if !t.isContainer(in.ParentId) {
 		return nil, parentNotFound()
 	}
-	ous, next, err := page(t.childOUs(in.ParentId), in.NextToken, in.MaxResults)
+	ous, next, err := pageOf(t.childOUs(in.ParentId), ouID, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -405,7 +410,7 @@ func (s *Service) ListChildren(ctx context.Context, c *auth.Caller, in *orgsapi.
 			ids = append(ids, ou.ID)
 		}
 	}
-	ids, next, err := page(ids, in.NextToken, in.MaxResults)
+	ids, next, err := pageOf(ids, ident, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -440,7 +445,7 @@ func (s *Service) ListParents(ctx context.Context, c *auth.Caller, in *orgsapi.L
 	if parent == t.org.RootID {
 		typ = "ROOT"
 	}
-	parents, next, err := page([]orgsapi.Parent{{Id: parent, Type: typ}}, in.NextToken, in.MaxResults)
+	parents, next, err := pageOf([]orgsapi.Parent{{Id: parent, Type: typ}}, func(p orgsapi.Parent) string { return p.Id }, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -455,7 +460,7 @@ func (s *Service) ListAccountsForParent(ctx context.Context, c *auth.Caller, in 
 	if !t.isContainer(in.ParentId) {
 		return nil, parentNotFound()
 	}
-	accts, next, err := page(t.childAccounts(in.ParentId), in.NextToken, in.MaxResults)
+	accts, next, err := pageOf(t.childAccounts(in.ParentId), accountID, in.NextToken, in.MaxResults)
 	if err != nil {
 		return nil, err
 	}
@@ -502,4 +507,56 @@ func (s *Service) MoveAccount(ctx context.Context, c *auth.Caller, in *orgsapi.M
 		return nil, err
 	}
 	return &orgsapi.MoveAccountOutput{}, nil
+}
+
+// ident is the key of items that are their own key.
+func ident(s string) string { return s }
+
+// pageOf returns the page of items (ordered by key, keys unique) a
+// NextToken and MaxResults select. The token is the key of the last item
+// of the previous page, so a page stays right when items before it come or
+// go between calls (keyset, not offset); it is opaque to callers.
+func pageOf[T any](items []T, key func(T) string, token string, max *int) ([]T, string, error) {
+	start := 0
+	if token != "" {
+		b, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil || len(b) < 2 || b[0] != 'k' {
+			return nil, "", invalidToken()
+		}
+		after := string(b[1:])
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > after })
+	}
+	limit := 20
+	if max != nil {
+		limit = *max
+	}
+	end, next := len(items), ""
+	if end-start > limit {
+		end = start + limit
+		next = base64.RawURLEncoding.EncodeToString(append([]byte{'k'}, key(items[end-1])...))
+	}
+	return items[start:end], next, nil
+}
+
+func invalidToken() error {
+	return awserr.New("InvalidInputException", http.StatusBadRequest, "You specified an invalid value for nextToken.")
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func ouID(ou *store.OrganizationalUnit) string { return ou.ID }
+
+func accountID(a *store.Account) string { return a.ID }
+
+func sortTags(tags []store.Tag) {
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
 }

@@ -38,8 +38,18 @@ func expiredToken() error {
 }
 
 func (a *SigV4Authenticator) Authenticate(ctx context.Context, r *http.Request, body []byte, sc *sigv4.Scope, info *RequestInfo) (*auth.Caller, error) {
+	return a.authenticate(ctx, sc, info, func(src sigv4.SecretSource) error {
+		_, err := a.Verifier.VerifyScope(ctx, r, body, sc, src)
+		return err
+	})
+}
+
+// authenticate runs verify with the per-request resolver and turns what it
+// found into the caller: the API's requests and the requests a gateway
+// asks about (AuthorizeRequest) are authenticated alike.
+func (a *SigV4Authenticator) authenticate(ctx context.Context, sc *sigv4.Scope, info *RequestInfo, verify func(sigv4.SecretSource) error) (*auth.Caller, error) {
 	res := resolver{a: a, now: info.Time}
-	if _, err := a.Verifier.VerifyScope(ctx, r, body, sc, &res); err != nil {
+	if err := verify(&res); err != nil {
 		return nil, err
 	}
 	c := &res.caller

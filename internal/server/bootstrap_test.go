@@ -6,10 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mantle-iam/mantle/internal/iam"
 	"github.com/mantle-iam/mantle/internal/store"
 	"github.com/mantle-iam/mantle/internal/store/sqlite"
 )
@@ -100,14 +102,14 @@ func TestBootstrapResumesAfterFailure(t *testing.T) {
 				t.Fatal(err)
 			}
 			if imported {
-				if keys[0].ID != testKeyID || secret != testSecret || out.Len() != 0 {
+				if keys[0].ID != testKeyID || secret != testSecret || strings.Contains(out.String(), "AWS_") {
 					t.Errorf("imported key %s %q; printed %q", keys[0].ID, secret, out.String())
 				}
 				return
 			}
 			saved, err := os.ReadFile(filepath.Join(dir, "root-credentials"))
 			if err != nil || !strings.Contains(string(saved), "AWS_ACCESS_KEY_ID="+keys[0].ID+"\n") ||
-				!strings.Contains(string(saved), "AWS_SECRET_ACCESS_KEY="+secret+"\n") || !strings.Contains(out.String(), string(saved)) {
+				!strings.Contains(string(saved), "AWS_SECRET_ACCESS_KEY="+secret+"\n") || !strings.Contains(out.String(), "AWS_SECRET_ACCESS_KEY="+secret+"\n") {
 				t.Errorf("root-credentials %q (%v) for key %s; printed %q", saved, err, keys[0].ID, out.String())
 			}
 		})
@@ -131,7 +133,7 @@ func TestBootstrapRepairsAccountWithoutRootKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys, _ := st.AccessKeys().ListForUser(t.Context(), s.AccountID, ""); len(keys) != 0 || out.Len() != 0 {
+	if keys, _ := st.AccessKeys().ListForUser(t.Context(), s.AccountID, ""); len(keys) != 0 || strings.Contains(out.String(), "AWS_") {
 		t.Fatalf("without the variables: keys %v, printed %q", keys, out.String())
 	}
 	cfg.RootAccessKeyID, cfg.RootSecretAccessKey = testKeyID, testSecret
@@ -149,6 +151,95 @@ func TestBootstrapRepairsAccountWithoutRootKey(t *testing.T) {
 	}
 	if keys, _ := st.AccessKeys().ListForUser(t.Context(), s.AccountID, ""); len(keys) != 1 || keys[0].ID != testKeyID {
 		t.Fatalf("root keys after a start with another key: %v", keys)
+	}
+}
+
+// The root user's console sign-in: generated on the first start, printed
+// once, saved to root-credentials before it commits and only hashed in the
+// store; chosen by MANTLE_ROOT_EMAIL/MANTLE_ROOT_PASSWORD; given to an
+// account an earlier version created without one; never replaced.
+func TestBootstrapRootLogin(t *testing.T) {
+	t.Run("generated", func(t *testing.T) {
+		dir := t.TempDir()
+		st := openStore(t, dir)
+		var out bytes.Buffer
+		cfg := Config{DataDir: dir, Store: st, AccountID: "123456789012", Endpoint: "http://127.0.0.1:4599", Out: &out}
+		s, err := New(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		saved, _ := os.ReadFile(filepath.Join(dir, "root-credentials"))
+		m := regexp.MustCompile(`(?m)^export MANTLE_ROOT_EMAIL='([^']+)'\nexport MANTLE_ROOT_PASSWORD='([^']+)'$`).FindSubmatch(saved)
+		if m == nil {
+			t.Fatalf("root-credentials %q", saved)
+		}
+		email, pw := string(m[1]), string(m[2])
+		if email != "root@123456789012.mantle.invalid" || !strings.Contains(out.String(), "password: "+pw+"\n") ||
+			!strings.Contains(out.String(), "http://127.0.0.1:4599/console") {
+			t.Fatalf("email %q password %q; printed %q", email, pw, out.String())
+		}
+		if err := iam.CheckRootLogin(email, pw); err != nil {
+			t.Fatalf("generated password breaks AWS's rules: %v", err)
+		}
+		a, err := s.IAM.ConsoleRoot(t.Context(), strings.ToUpper(email), pw)
+		if err != nil || a.ID != "123456789012" || strings.Contains(a.RootPasswordHash, pw) {
+			t.Fatalf("sign-in: %v %v", a, err)
+		}
+		if _, err := s.IAM.ConsoleRoot(t.Context(), email, pw+"x"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("wrong password: %v", err)
+		}
+		// A restart prints nothing and keeps the password, whatever the
+		// variables say now.
+		out.Reset()
+		cfg.RootPassword = "Other-pass-1"
+		if _, err := New(t.Context(), cfg); err != nil || out.Len() != 0 {
+			t.Fatalf("restart: %v, printed %q", err, out.String())
+		}
+		if _, err := s.IAM.ConsoleRoot(t.Context(), email, pw); err != nil {
+			t.Fatalf("after restart: %v", err)
+		}
+	})
+	t.Run("chosen", func(t *testing.T) {
+		dir := t.TempDir()
+		var out bytes.Buffer
+		cfg := Config{DataDir: dir, Store: openStore(t, dir), RootEmail: "ops@example.com", RootPassword: "Chosen-pass-1", Out: &out}
+		s, err := New(t.Context(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.IAM.ConsoleRoot(t.Context(), "ops@example.com", "Chosen-pass-1"); err != nil {
+			t.Fatal(err)
+		}
+		if saved, _ := os.ReadFile(filepath.Join(dir, "root-credentials")); strings.Contains(string(saved)+out.String(), "Chosen-pass-1") {
+			t.Fatalf("a chosen password was written out: %q %q", saved, out.String())
+		}
+	})
+	t.Run("earlier account", func(t *testing.T) {
+		dir := t.TempDir()
+		st := openStore(t, dir)
+		if err := st.Tx(t.Context(), func(ctx context.Context, tx store.Repos) error {
+			return tx.Accounts().Create(ctx, &store.Account{ID: "123456789012", Name: "mantle", Email: "old@example.com", Status: "ACTIVE", CreatedAt: time.Now()})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		s, err := New(t.Context(), Config{DataDir: dir, Store: st, RootPassword: "Chosen-pass-1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.IAM.ConsoleRoot(t.Context(), "old@example.com", "Chosen-pass-1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, tt := range []struct{ email, pw, want string }{
+		{"", "short1A", "8 to 128 characters"},
+		{"", "alllowercaseletters", "three of"},
+		{"not-an-email", "", "email"},
+		{"a@b.c", "a@b.c", "three of"},
+	} {
+		cfg := Config{DataDir: t.TempDir(), RootEmail: tt.email, RootPassword: tt.pw}
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "MANTLE_ROOT_EMAIL/MANTLE_ROOT_PASSWORD") {
+			t.Errorf("Validate(%q, %q) = %v", tt.email, tt.pw, err)
+		}
 	}
 }
 

@@ -2,9 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -18,6 +15,9 @@ import (
 func loadTokenRing(ctx context.Context, st store.Store, sealer *secrets.Sealer, now time.Time) (*token.Ring, error) {
 	var keys []token.Key
 	var active uint32
+	// The generation before the read: a change committed meanwhile makes
+	// the ring read again.
+	gen := st.Generation()
 	err := st.Tx(ctx, func(ctx context.Context, tx store.Repos) error {
 		keys, active = nil, 0
 		stored, err := tx.SigningKeys().List(ctx)
@@ -25,12 +25,7 @@ func loadTokenRing(ctx context.Context, st store.Store, sealer *secrets.Sealer, 
 			return err
 		}
 		if len(stored) == 0 {
-			k := token.GenerateKey(1)
-			bin, err := k.MarshalBinary()
-			if err != nil {
-				return err
-			}
-			sealed, err := sealer.Seal(bin)
+			sealed, err := sealKey(token.GenerateKey(1), sealer)
 			if err != nil {
 				return err
 			}
@@ -40,30 +35,16 @@ func loadTokenRing(ctx context.Context, st store.Store, sealer *secrets.Sealer, 
 			}
 			stored = []*store.SigningKey{sk}
 		}
-		for _, sk := range stored {
-			bin, err := sealer.Open(sk.Material)
-			if err != nil {
-				return fmt.Errorf("signing key %s: %w (is this the master key the data was created with?)", sk.ID, err)
-			}
-			var k token.Key
-			if err := k.UnmarshalBinary(bin); err != nil {
-				return fmt.Errorf("signing key %s: %w", sk.ID, err)
-			}
-			if strconv.FormatUint(uint64(k.ID), 10) != sk.ID {
-				return fmt.Errorf("signing key %s: material is for key %d", sk.ID, k.ID)
-			}
-			keys = append(keys, k)
-			if sk.Active {
-				active = k.ID
-			}
-		}
-		if active == 0 {
-			return errors.New("no active session-token signing key")
-		}
-		return nil
+		keys, active, err = openKeys(stored, sealer)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return token.NewRing(keys, active)
+	ring, err := token.NewRing(keys, active)
+	if err != nil {
+		return nil, err
+	}
+	ring.Follow(storedKeys{st: st, sealer: sealer}, gen)
+	return ring, nil
 }

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/audit"
@@ -22,6 +24,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/console"
 	"github.com/mantle-iam/mantle/internal/iam"
+	"github.com/mantle-iam/mantle/internal/metrics"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/orgs"
 	"github.com/mantle-iam/mantle/internal/secrets"
@@ -49,7 +52,12 @@ type Config struct {
 	// become the first account's root key.
 	RootAccessKeyID     string
 	RootSecretAccessKey string
-	Log                 *slog.Logger
+	// RootEmail and RootPassword, when set, are the root user's console
+	// sign-in for an account without one (the first start's); generated
+	// and printed once when empty.
+	RootEmail    string
+	RootPassword string
+	Log          *slog.Logger
 	// Out receives the first start's root-credentials snippet.
 	Out io.Writer
 	// Endpoint is the URL clients reach mantle at, for that snippet.
@@ -66,6 +74,13 @@ type Config struct {
 	// AssumeRoleWithSAML) per source address; defaultUnsignedLimit when
 	// zero.
 	UnsignedLimit netlimit.RateLimit
+	// DisableMetrics leaves GET /_mantle/metrics out and counts nothing
+	// (the benchmarks compare both).
+	DisableMetrics bool
+	// AllowReset serves the reset (POST /_mantle/reset, mantle reset):
+	// every user, role, policy, organization and event gone at once. For
+	// the instances test suites share, never for one that matters.
+	AllowReset bool
 }
 
 // defaultUnsignedLimit lets a host start dozens of workloads at once and
@@ -91,6 +106,15 @@ type Server struct {
 	usage     *keyUsage
 	// Audit stores every call's CloudTrail event off the request path.
 	Audit *audit.Recorder
+	// Metrics is served at /_mantle/metrics; nil with DisableMetrics.
+	Metrics *metrics.Registry
+	// api is the API listener's server while Serve runs (its connections
+	// are a metric).
+	api atomic.Pointer[netlimit.Server]
+	// backend is the store as the command opened it, before metrics
+	// wrapped it.
+	backend store.Store
+	sealer  *secrets.Sealer
 	// issuer serves the accounts' outbound web identity issuers.
 	issuer *webtoken.Issuer
 }
@@ -108,6 +132,18 @@ func (c *Config) Validate() error {
 	case id != "":
 		if err := iam.CheckRootKey(id, secret); err != nil {
 			return fmt.Errorf("MANTLE_ROOT_ACCESS_KEY_ID/MANTLE_ROOT_SECRET_ACCESS_KEY: %w", err)
+		}
+	}
+	if c.RootEmail != "" || c.RootPassword != "" {
+		email, pw := c.RootEmail, c.RootPassword
+		if email == "" {
+			email = "root@example.com"
+		}
+		if pw == "" {
+			pw = "Generated-1"
+		}
+		if err := iam.CheckRootLogin(email, pw); err != nil {
+			return fmt.Errorf("MANTLE_ROOT_EMAIL/MANTLE_ROOT_PASSWORD: %w", err)
 		}
 	}
 	switch {
@@ -199,13 +235,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	key, err := secrets.LoadOrCreateKey(cfg.MasterKeyFile)
+	// The previous keys are there when a master key rotation was cut
+	// short: the secrets it had not re-sealed yet open under them.
+	key, previous, err := secrets.LoadKeys(cfg.MasterKeyFile)
 	if err != nil {
 		return nil, err
 	}
-	sealer, err := secrets.NewSealer(key)
+	sealer, err := secrets.NewSealer(key, previous...)
 	if err != nil {
 		return nil, err
+	}
+	backend := cfg.Store
+	var m *metrics.Registry
+	if !cfg.DisableMetrics {
+		m = metrics.New()
+		cfg.Store = m.Store(cfg.Store)
 	}
 	var ring *token.Ring
 	err = cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) (err error) {
@@ -219,6 +263,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	issuer := webtoken.New(cfg.Store, sealer, cfg.Endpoint)
 	svc := iam.New(iam.Config{Store: cfg.Store, Authorizer: az, Sealer: sealer, Now: cfg.Now, Issuer: issuer})
 	az.Policies = svc
+	orgsSvc := orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})
+	az.Orgs = orgsSvc
 
 	codec, err := authmsg.NewCodec(deriveKey(key, "mantle authorization messages"))
 	if err != nil {
@@ -232,26 +278,36 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		RoleUse: svc, Messages: codec, Audit: rec, Issuer: issuer, Now: cfg.Now,
 	})
 
-	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{})}
-	if err := cfg.Store.Lock(ctx, "bootstrap", s.bootstrap); err != nil {
+	s := &Server{cfg: cfg, IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, issuer: issuer, ready: make(chan struct{}), Metrics: m, backend: backend, sealer: sealer}
+	if err := cfg.Store.Lock(ctx, "bootstrap", func(ctx context.Context) error {
+		if err := s.bootstrap(ctx); err != nil {
+			return err
+		}
+		return s.ensureRootLogin(ctx)
+	}); err != nil {
 		rec.Close()
 		return nil, err
 	}
 	s.usage = newKeyUsage(svc, cfg.Log)
+	keys := newCachedKeys(svc, cfg.Store)
 	stsActions := Operations(stsHandlers(stsSvc).Operations())
+	authn := &SigV4Authenticator{
+		Usage: s.usage,
+		// The bodies of the services mantle serves carry the action
+		// and its parameters: the signature always covers the body
+		// received, whatever X-Amz-Content-Sha256 says (no S3 here).
+		Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
+		Keys:     keys,
+		Tokens:   ring,
+	}
+	trail := cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit))
+	iamOps := iamHandlers(svc)
+	orgsOps := orgsHandlers(orgsSvc)
 	s.Handler = &Handler{
-		Auth: &SigV4Authenticator{
-			Usage: s.usage,
-			// The bodies of the services mantle serves carry the action
-			// and its parameters: the signature always covers the body
-			// received, whatever X-Amz-Content-Sha256 says (no S3 here).
-			Verifier: sigv4.NewVerifier(sigv4.WithClock(cfg.Now), sigv4.WithPayloadHashHeader()),
-			Keys:     newCachedKeys(svc, cfg.Store),
-			Tokens:   ring,
-		},
+		Auth: authn,
 		Query: []*QueryService{{
 			Name: "iam", Version: "2010-05-08", Namespace: awsproto.IAMNamespace,
-			Actions: Operations(iamHandlers(svc).Operations()),
+			Actions: Operations(iamOps.Operations()),
 			Admit:   admitIAM,
 		}, {
 			Name: "sts", Version: "2011-06-15", Namespace: awsproto.STSNamespace,
@@ -260,18 +316,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}},
 		JSON: []*JSONService{{
 			Name: "organizations", TargetPrefix: orgs.TargetPrefix,
-			Operations: JSONOperations(orgsHandlers(orgs.New(orgs.Config{Store: cfg.Store, Authorizer: az, Provisioner: svc, Now: cfg.Now})).Operations()),
+			Operations: JSONOperations(orgsOps.Operations()),
 		}, {
 			Name: "cloudtrail", TargetPrefix: audit.TargetPrefix,
-			Operations: JSONOperations(cloudtrailHandlers(audit.NewService(cfg.Store, az, s.Audit)).Operations()),
-		}},
+			Operations: JSONOperations(trail.Operations()),
+		}, authorizationService(newRequestAuthorizer(authn, az, cfg.UnsignedLimit))},
 		Audit:    s.Audit,
 		Current:  cfg.Store.Current,
 		Unsigned: netlimit.NewPerAddress(cfg.UnsignedLimit, maxLimitedAddrs, nil),
 		Internal: s.internalMux(),
-		Console:  console.New(console.Config{IAM: svc, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
+		Console:  console.New(console.Config{SignIn: svc, IAM: iamOps, Orgs: orgsOps, Trail: trail, STS: stsSvc, Tokens: ring, Audit: rec, Now: cfg.Now, Log: cfg.Log}),
 		Log:      cfg.Log,
 		Now:      cfg.Now,
+	}
+	if m != nil {
+		s.instrument(m, az, keys)
 	}
 	return s, nil
 }
@@ -287,10 +346,20 @@ func admitIAM(c *auth.Caller) error {
 	return nil
 }
 
-const healthPath = "/_mantle/health"
+const (
+	healthPath  = "/_mantle/health"
+	metricsPath = "/_mantle/metrics"
+	resetPath   = "/_mantle/reset"
+)
 
 func (s *Server) internalMux() http.Handler {
 	mux := http.NewServeMux()
+	if s.Metrics != nil {
+		mux.Handle("GET "+metricsPath, s.Metrics.Handler())
+	}
+	if s.cfg.AllowReset {
+		mux.HandleFunc("POST "+resetPath, s.serveReset)
+	}
 	mux.Handle("GET "+webtoken.PathPrefix, s.issuer)
 	mux.HandleFunc("GET "+healthPath, func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -381,6 +450,66 @@ func firstAccount(accounts []*store.Account) *store.Account {
 	return first
 }
 
+// ensureRootLogin gives the account's root user an email and console
+// password when it has none: a new account, or one created before the
+// console had root sign-in. MANTLE_ROOT_EMAIL and MANTLE_ROOT_PASSWORD
+// choose them; otherwise they are generated, appended to
+// DATA/root-credentials before the change commits (so a committed password
+// is never one nobody was told) and printed once. Only the hash is stored.
+func (s *Server) ensureRootLogin(ctx context.Context) error {
+	a, err := s.cfg.Store.Accounts().Get(ctx, s.AccountID)
+	if err != nil || a.RootPasswordHash != "" {
+		return err
+	}
+	genEmail, genPassword, err := s.IAM.NewRootLogin(s.AccountID)
+	if err != nil {
+		return err
+	}
+	email, password := s.cfg.RootEmail, s.cfg.RootPassword
+	if email == "" {
+		email = a.Email
+	}
+	if email == "" {
+		email = genEmail
+	}
+	generated := password == ""
+	if generated {
+		password = genPassword
+	}
+	var saved []byte
+	oldLen := 0
+	path := filepath.Join(s.cfg.DataDir, "root-credentials")
+	if generated {
+		old, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		oldLen = len(old)
+		saved = fmt.Appendf(old, "# The console's root user (%s/console):\nexport MANTLE_ROOT_EMAIL=%s\nexport MANTLE_ROOT_PASSWORD=%s\n", s.cfg.Endpoint, shellQuote(email), shellQuote(password))
+		if err := os.WriteFile(path, saved, 0o600); err != nil {
+			return err
+		}
+	}
+	set, err := s.IAM.SetRootLogin(ctx, s.AccountID, email, password)
+	if err != nil || !set {
+		if generated { // not committed: the file must not name it
+			_ = os.WriteFile(path, saved[:oldLen], 0o600)
+		}
+		return err
+	}
+	if generated {
+		fmt.Fprintf(s.cfg.Out, "\nThe root user signs in to the console at %s/console with\n  email:    %s\n  password: %s\n(also in %s)\n", s.cfg.Endpoint, email, password, path)
+	} else {
+		fmt.Fprintf(s.cfg.Out, "\nThe root user signs in to the console at %s/console as %s with MANTLE_ROOT_PASSWORD.\n", s.cfg.Endpoint, email)
+	}
+	return nil
+}
+
+// shellQuote quotes v for a POSIX shell.
+func shellQuote(v string) string {
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
 // repairRootKey completes a store that an earlier version bootstrapped
 // half-way (the account created, its root key refused): when the first
 // account has no root key at all and the root-key variables are set, they
@@ -424,14 +553,24 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		s.issuer.SetBase(scheme + "://" + l.Addr().String())
 	}
+	adminCtx, stopAdmin := context.WithCancel(ctx)
+	waitAdmin := s.serveAdmin(adminCtx)
 	close(s.ready)
-	err := netlimit.Serve(ctx, l, s.Handler, lc)
+	api := netlimit.New(s.Handler, lc)
+	s.api.Store(api)
+	err := api.Serve(ctx, l)
+	stopAdmin()
+	waitAdmin()
 	// Let background writes (RoleLastUsed) land before the store closes.
 	s.STS.Wait()
 	s.usage.wait()
 	s.Audit.Close()
 	return err
 }
+
+// Ready is closed once Serve has set up everything it serves (the admin
+// socket included) and is about to accept requests.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
 
 // isHealthCheck reports the requests a connection admitted beyond the
 // bound may make: health checks must answer however loaded the server is.

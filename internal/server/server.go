@@ -20,6 +20,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/awsproto"
 	"github.com/mantle-iam/mantle/internal/console"
+	"github.com/mantle-iam/mantle/internal/metrics"
 	"github.com/mantle-iam/mantle/internal/netlimit"
 	"github.com/mantle-iam/mantle/internal/sigv4"
 )
@@ -101,6 +102,10 @@ type Handler struct {
 	// otherwise grow the store without bound.
 	Unsigned *netlimit.PerAddress
 
+	// Metrics, when set, counts every answered request by service, action
+	// and outcome, and observes its latency.
+	Metrics *metrics.Registry
+
 	refusedLog atomic.Int64 // unix second of the last "refusing" log line
 }
 
@@ -138,12 +143,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		// A sign-in attempt is unauthenticated and each failure is a
-		// CloudTrail event: limited per source address like the unsigned
-		// federation calls, so no anonymous client grows the trail
-		// without bound.
-		if r.Method == http.MethodPost && r.URL.Path == console.SigninPath &&
-			h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
+		// Sign-in attempts (passwords, MFA codes, federation tokens) are
+		// unauthenticated and each failure is a CloudTrail event: limited
+		// per source address like the unsigned federation calls, so no
+		// anonymous client grows the trail without bound.
+		if console.Limited(r) && h.Unsigned != nil && !h.Unsigned.Allow(remoteIP(r.RemoteAddr)) {
 			http.Error(w, "Rate exceeded", http.StatusTooManyRequests)
 			return
 		}
@@ -320,13 +324,17 @@ func (h *Handler) begin(ctx context.Context, r *http.Request, l *logLine, servic
 // answered: a call whose event must be stored first (audit.Durable) fails
 // if it cannot be.
 func (h *Handler) record(ctx context.Context, e *audit.Entry, res wire.Auditable, err error) (wire.Auditable, error) {
-	if e == nil {
+	if e == nil || e.Unrecorded {
 		return res, err
 	}
 	if res != nil {
 		e.Output = res
 	}
-	e.Err = err
+	if err != nil {
+		// An action that answers may still record a refusal of its own
+		// (AuthorizeRequest: the client's request, not the call, failed).
+		e.Err = err
+	}
 	if rerr := h.Audit.Record(ctx, e); rerr != nil && err == nil {
 		return nil, rerr
 	}
@@ -364,6 +372,9 @@ func (h *Handler) serveJSON(w http.ResponseWriter, r *http.Request, body []byte,
 		if s.TargetPrefix == prefix || strings.HasSuffix(prefix, "."+s.TargetPrefix) {
 			svc = s
 		}
+	}
+	if svc != nil {
+		l.jsonService = svc.Name
 	}
 	sc, err := sigv4.ParseScope(r)
 	if svc == nil {
@@ -535,13 +546,14 @@ func remoteIP(addr string) string {
 
 // logLine collects what the one structured line per request says.
 type logLine struct {
-	info      *RequestInfo
-	service   *QueryService
-	action    string
-	principal string
-	status    int
-	code      string
-	cause     error
+	info        *RequestInfo
+	service     *QueryService
+	jsonService string
+	action      string
+	principal   string
+	status      int
+	code        string
+	cause       error
 }
 
 func (l *logLine) setErr(err error) {
@@ -553,12 +565,16 @@ func (l *logLine) setErr(err error) {
 }
 
 func (h *Handler) log(r *http.Request, l *logLine) {
-	if h.Log == nil {
-		return
-	}
-	svc := ""
+	svc := l.jsonService
 	if l.service != nil {
 		svc = l.service.Name
+	}
+	d := h.Now().Sub(l.info.Time)
+	if h.Metrics != nil {
+		h.Metrics.Request(svc, l.action, l.code, d)
+	}
+	if h.Log == nil {
+		return
 	}
 	attrs := []slog.Attr{
 		slog.String("request_id", l.info.ID),
@@ -567,7 +583,7 @@ func (h *Handler) log(r *http.Request, l *logLine) {
 		slog.String("principal", l.principal),
 		slog.String("source_ip", l.info.SourceIP),
 		slog.Int("status", l.status),
-		slog.Duration("duration", h.Now().Sub(l.info.Time)),
+		slog.Duration("duration", d),
 	}
 	level := slog.LevelInfo
 	if l.code != "" {

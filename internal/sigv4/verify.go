@@ -163,6 +163,37 @@ func (v *Verifier) VerifyScope(ctx context.Context, r *http.Request, body []byte
 	if err != nil {
 		return Result{}, err
 	}
+	return v.check(r, sc, secret, payloadHash, unsigned, amzDate, signedAt, s)
+}
+
+// VerifyScopeHash is VerifyScope for a request whose body this process
+// never saw: a gateway asking on its client's behalf passes the SHA-256 of
+// the body it received (64 lower-case hex digits), which takes the body's
+// place in the canonical request. The hash is always what is signed, as for
+// every service but S3, so UNSIGNED-PAYLOAD or another body's hash fail as
+// SignatureDoesNotMatch.
+func (v *Verifier) VerifyScopeHash(ctx context.Context, r *http.Request, bodySHA256 string, sc *Scope, src SecretSource) (Result, error) {
+	amzDate, signedAt, err := v.checkScope(sc)
+	if err != nil {
+		return Result{}, err
+	}
+	if err := v.checkTime(sc, signedAt); err != nil {
+		return Result{}, err
+	}
+	if len(bodySHA256) != 64 || !isLowerHex(bodySHA256) {
+		return Result{}, signatureDoesNotMatch(msgSignatureMismatch)
+	}
+	secret, err := src.SecretKey(ctx, sc.AccessKeyID, sc.sessionToken)
+	if err != nil {
+		return Result{}, err
+	}
+	s := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(s)
+	return v.check(r, sc, secret, bodySHA256, false, amzDate, signedAt, s)
+}
+
+// check compares the request's signature with the one its secret makes.
+func (v *Verifier) check(r *http.Request, sc *Scope, secret, payloadHash string, unsigned bool, amzDate string, signedAt time.Time, s *scratch) (Result, error) {
 	key := v.cache.signingKey(secret, sc.Date, sc.Region, sc.Service)
 	normalize := !v.rawPath[sc.Service]
 

@@ -64,6 +64,7 @@ type Repos interface {
 	Roles() Roles
 	Policies() Policies
 	AWSPolicies() AWSPolicies
+	Jobs() Jobs
 	Attachments() Attachments
 	InlinePolicies() InlinePolicies
 	InstanceProfiles() InstanceProfiles
@@ -109,6 +110,10 @@ type Account struct {
 	Status       string // "ACTIVE"
 	// PasswordPolicy is nil when the account has none.
 	PasswordPolicy *PasswordPolicy
+	// RootPasswordHash is the root user's console password (argon2id),
+	// "" when the root user cannot sign in to the console (member
+	// accounts created by Organizations, as on AWS).
+	RootPasswordHash string
 }
 
 // PasswordPolicy is the account password policy (UpdateAccountPasswordPolicy).
@@ -128,6 +133,9 @@ type Accounts interface {
 	Create(ctx context.Context, a *Account) error
 	Get(ctx context.Context, id string) (*Account, error)
 	GetByAlias(ctx context.Context, alias string) (*Account, error)
+	// GetByRootEmail finds the account whose root user signs in with
+	// email (ASCII case ignored) among accounts with a root password.
+	GetByRootEmail(ctx context.Context, email string) (*Account, error)
 	Update(ctx context.Context, a *Account) error
 	// List returns every account, ordered by ID.
 	List(ctx context.Context) ([]*Account, error)
@@ -190,6 +198,9 @@ type LoginProfile struct {
 	PasswordHash          string
 	PasswordResetRequired bool
 	CreatedAt             time.Time
+	// PasswordChangedAt is when the password was last set, for the
+	// password policy's MaxPasswordAge; zero means CreatedAt.
+	PasswordChangedAt time.Time
 }
 
 type LoginProfiles interface {
@@ -248,6 +259,10 @@ type Roles interface {
 	Delete(ctx context.Context, id string) error
 	List(ctx context.Context, accountID string, opt ListOptions) ([]*Role, error)
 	Count(ctx context.Context, accountID string) (int, error)
+	// SetLastUsed records that the roles with these IDs were used at at
+	// in region (RoleLastUsed), in one statement; IDs of roles deleted
+	// since are skipped.
+	SetLastUsed(ctx context.Context, at time.Time, region string, ids []string) error
 }
 
 // AWSAccount is the AccountID of AWS managed policies
@@ -325,6 +340,28 @@ type AWSPolicies interface {
 	// permissions policy or boundary, in name order from opt.After, with
 	// AttachmentCount and PermissionsBoundaryUsageCount the account's.
 	ListUsed(ctx context.Context, accountID string, opt ListOptions) ([]*ManagedPolicy, error)
+}
+
+// Job is work IAM does for an account and answers about later: a
+// service-linked role deletion task, the credential report, an access
+// advisor job. Params and Result are the kind's own encoding.
+type Job struct {
+	AccountID   string
+	ID          string // the task or job ID the caller holds
+	Kind        string
+	Status      string
+	Params      string
+	Result      string
+	CreatedAt   time.Time
+	CompletedAt *time.Time
+}
+
+// Jobs stores jobs by account and ID. Writing one is bookkeeping (Tx): no
+// node caches or decides anything on it.
+type Jobs interface {
+	// Put creates the job or replaces the one with its account and ID.
+	Put(ctx context.Context, j *Job) error
+	Get(ctx context.Context, accountID, id string) (*Job, error)
 }
 
 // EntityType names the kind of principal a policy attaches to.
@@ -479,6 +516,8 @@ type Organizations interface {
 	Get(ctx context.Context, id string) (*Organization, error)
 	// Delete removes the organization and its create-account statuses.
 	Delete(ctx context.Context, id string) error
+	// SetFeatureSet changes an organization's feature set.
+	SetFeatureSet(ctx context.Context, id, featureSet string) error
 	PutCreateAccountStatus(ctx context.Context, s *CreateAccountStatus) error
 	GetCreateAccountStatus(ctx context.Context, id string) (*CreateAccountStatus, error)
 	// ListCreateAccountStatus lists an organization's requests, oldest first.
@@ -501,6 +540,93 @@ type Organizations interface {
 	// ListAccountParents lists where each placed account of an organization
 	// is, ordered by account ID.
 	ListAccountParents(ctx context.Context, orgID string) ([]*AccountParent, error)
+
+	// CreatePolicy fails with ErrAlreadyExists when the organization has a
+	// policy of the same type and name.
+	CreatePolicy(ctx context.Context, p *OrgPolicy) error
+	GetPolicy(ctx context.Context, id string) (*OrgPolicy, error)
+	UpdatePolicy(ctx context.Context, p *OrgPolicy) error
+	DeletePolicy(ctx context.Context, id string) error
+	// ListPolicies lists an organization's own policies ordered by ID.
+	ListPolicies(ctx context.Context, orgID string) ([]*OrgPolicy, error)
+	// AttachPolicy fails with ErrAlreadyExists when already attached.
+	AttachPolicy(ctx context.Context, a *PolicyAttachment) error
+	DetachPolicy(ctx context.Context, a *PolicyAttachment) error
+	// ListAttachments lists an organization's attachments ordered by
+	// policy, then target.
+	ListAttachments(ctx context.Context, orgID string) ([]*PolicyAttachment, error)
+
+	// PutSetting fails with ErrAlreadyExists when the setting is there.
+	PutSetting(ctx context.Context, s *OrgSetting) error
+	UpdateSetting(ctx context.Context, s *OrgSetting) error
+	DeleteSetting(ctx context.Context, orgID, kind, name string) error
+	// ListSettings lists an organization's settings of one kind by name.
+	ListSettings(ctx context.Context, orgID, kind string) ([]*OrgSetting, error)
+
+	// PutTags replaces the tags of a root, OU, account or policy; no tags
+	// forgets them.
+	PutTags(ctx context.Context, orgID, resourceID string, tags []Tag) error
+	// Tags returns a resource's tags, nil when it has none.
+	Tags(ctx context.Context, orgID, resourceID string) ([]Tag, error)
+
+	// PutHandshake creates or updates a handshake.
+	PutHandshake(ctx context.Context, h *Handshake) error
+	GetHandshake(ctx context.Context, id string) (*Handshake, error)
+	// ListHandshakes lists the handshakes an organization sent (orgID) or
+	// an account received (accountID), ordered by ID.
+	ListHandshakes(ctx context.Context, orgID, accountID string) ([]*Handshake, error)
+}
+
+// OrgPolicy is a policy an organization created (AWS managed policies are
+// not stored).
+type OrgPolicy struct {
+	ID             string // p-…
+	OrganizationID string
+	Type           string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY, …
+	Name           string
+	Description    string
+	Content        string
+	CreatedAt      time.Time
+}
+
+// PolicyAttachment attaches a policy to a root, an OU or an account.
+type PolicyAttachment struct {
+	OrganizationID string
+	PolicyID       string
+	TargetID       string
+}
+
+// Kinds of OrgSetting.
+const (
+	SettingPolicyType     = "policy-type"     // Name: an enabled policy type of the root
+	SettingServiceAccess  = "service-access"  // Name: a trusted service principal
+	SettingDelegatedAdmin = "delegated-admin" // Name: ACCOUNT/SERVICE-PRINCIPAL
+	SettingIAMFeature     = "iam-feature"     // Name: RootCredentialsManagement or RootSessions
+	SettingResourcePolicy = "resource-policy" // Name: the policy's ID; Value: its content
+	SettingClosedAccount  = "closed-account"  // Name: an account closed (CloseAccount) at CreatedAt
+)
+
+// OrgSetting is one named fact about an organization.
+type OrgSetting struct {
+	OrganizationID string
+	Kind           string
+	Name           string
+	Value          string
+	CreatedAt      time.Time
+}
+
+// Handshake is an invitation from an organization to an account.
+type Handshake struct {
+	ID              string // h-…
+	OrganizationID  string
+	Action          string // INVITE
+	TargetType      string // ACCOUNT or EMAIL
+	TargetValue     string
+	TargetAccountID string
+	State           string // OPEN, ACCEPTED, DECLINED, CANCELED, EXPIRED
+	Notes           string
+	RequestedAt     time.Time
+	ExpiresAt       time.Time
 }
 
 // OrganizationalUnit is an OU: a container of accounts and OUs under the

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	stsapi "github.com/mantle-iam/mantle/internal/api/sts"
 
@@ -251,25 +250,4 @@ func sessionTags(c *auth.Caller, reqTags []stsapi.Tag, reqTransitive []string) (
 func transitiveNotTagged(string) error {
 	return awserr.New("InvalidParameterValue", http.StatusBadRequest,
 		"The specified transitive tag key must be included in the requested tags.")
-}
-
-// recordUse updates the role's RoleLastUsed at most once a minute per role
-// and off the request path: the response does not wait for the write.
-func (s *Service) recordUse(roleID, region string, now time.Time) {
-	if s.roleUse == nil {
-		return
-	}
-	minute := now.Unix() / 60
-	if v, ok := s.lastUsed.Load(roleID); ok && v.(int64) == minute {
-		return
-	}
-	if prev, loaded := s.lastUsed.Swap(roleID, minute); loaded && prev.(int64) == minute {
-		return // another request of this minute got here first
-	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		// Best effort: a lost update only makes RoleLastUsed older.
-		_ = s.roleUse.RecordRoleUse(context.Background(), roleID, region)
-	}()
 }

@@ -20,8 +20,15 @@ type roleEntry struct {
 	trust *policy.Policy // nil when the stored document no longer parses
 }
 
-// maxCached bounds each cache; when full it starts over.
-const maxCached = 10000
+// maxCached bounds the provider and trust policy caches; defaultRoleCache
+// the roles. A role entry is a few hundred bytes (the stored role without
+// its documents, and a trust policy shared by every role with the same
+// document), so 100,000 roles cost tens of megabytes, and AssumeRole on
+// any of them costs no read.
+const (
+	maxCached        = 10000
+	defaultRoleCache = 100_000
+)
 
 // role returns the role the ARN names, from the cache while nothing has
 // changed since it was loaded. A missing role is an entry with role nil.
@@ -46,10 +53,17 @@ func (s *Service) loadRole(ctx context.Context, arn string) (*roleEntry, error) 
 	if r.Path != path || r.Name != name {
 		return &roleEntry{arn: arn}, nil
 	}
-	e := &roleEntry{role: r, arn: arn}
-	if p, err := policy.Parse(r.TrustPolicy, policy.KindTrust); err == nil {
-		e.trust = p.WithID("trust-policy")
-	}
+	// Only what a session needs is kept: the documents, tags and
+	// description would multiply the cache's size.
+	e := &roleEntry{arn: arn, role: &store.Role{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Path: r.Path,
+		MaxSessionDuration: r.MaxSessionDuration}}
+	e.trust, _ = s.trusts.Get(ctx, r.TrustPolicy, func(context.Context) (*policy.Policy, error) {
+		p, err := policy.Parse(r.TrustPolicy, policy.KindTrust)
+		if err != nil {
+			return nil, nil // kept as nil: the stored document no longer parses
+		}
+		return p.WithID("trust-policy"), nil
+	})
 	return e, nil
 }
 

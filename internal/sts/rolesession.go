@@ -88,7 +88,7 @@ func (s *Service) issueRoleSession(now time.Time, rs *roleSession) (*issuedSessi
 	if err != nil {
 		return nil, err
 	}
-	s.recordUse(r.ID, rs.region, now)
+	s.uses.note(r.ID, rs.region, now)
 	return &issuedSession{
 		creds: creds,
 		user: &stsapi.AssumedRoleUser{

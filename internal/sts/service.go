@@ -1,6 +1,7 @@
 package sts
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"sync"
@@ -33,10 +34,10 @@ type MFAVerifier interface {
 	VerifyMFA(ctx context.Context, accountID, serialNumber, userID, code string) error
 }
 
-// RoleUseRecorder notes a successful AssumeRole for GetRole's RoleLastUsed.
-// internal/iam implements it.
+// RoleUseRecorder notes successful AssumeRoles for GetRole's RoleLastUsed,
+// a batch in one transaction. internal/iam implements it.
 type RoleUseRecorder interface {
-	RecordRoleUse(ctx context.Context, roleID, region string) error
+	RecordRoleUses(ctx context.Context, uses []RoleUse) error
 }
 
 // AuditRecorder stores the events of the sessions STS issues to AWS
@@ -60,6 +61,10 @@ type Config struct {
 	Generation store.Generations
 	// RoleUse records RoleLastUsed; optional.
 	RoleUse RoleUseRecorder
+	// RoleCache bounds the roles (with their compiled trust policies)
+	// kept between changes; default 100,000. Past it a role loaded evicts
+	// one at random.
+	RoleCache int
 	// Messages seals and opens encoded authorization messages; without it
 	// DecodeAuthorizationMessage refuses every message.
 	Messages *authmsg.Codec
@@ -91,9 +96,10 @@ type Service struct {
 	issuer *webtoken.Issuer
 
 	roles         *store.Cache[string, *roleEntry]
+	trusts        *store.Cache[string, *policy.Policy]      // by document
 	oidcProviders *store.Cache[string, *store.OIDCProvider] // nil: no such provider
 	samlProviders *store.Cache[string, *samlEntry]
-	lastUsed      sync.Map // role ID → unix minute of the last recorded use
+	uses          roleUses
 	bg            sync.WaitGroup
 }
 
@@ -102,13 +108,15 @@ func New(cfg Config) *Service {
 	s := &Service{
 		store: cfg.Store, authz: cfg.Authorizer, tokens: cfg.Tokens, mfa: cfg.MFA,
 		roleUse: cfg.RoleUse, messages: cfg.Messages, audit: cfg.Audit, now: cfg.Now,
-		roles:         store.NewCache[string, *roleEntry](cfg.Generation, maxCached),
+		roles:         store.NewCache[string, *roleEntry](cfg.Generation, cmp.Or(cfg.RoleCache, defaultRoleCache)),
+		trusts:        store.NewCache[string, *policy.Policy](store.Forever, maxCached),
 		oidcProviders: store.NewCache[string, *store.OIDCProvider](cfg.Generation, maxCached),
 		samlProviders: store.NewCache[string, *samlEntry](cfg.Generation, maxCached),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.uses = roleUses{rec: cfg.RoleUse, wg: &s.bg}
 	s.oidc = cfg.OIDC
 	s.issuer = cfg.Issuer
 	if s.oidc == nil {
@@ -120,6 +128,13 @@ func New(cfg Config) *Service {
 // Wait blocks until background work (RoleLastUsed updates) has finished;
 // call it before closing the store.
 func (s *Service) Wait() { s.bg.Wait() }
+
+// CacheStats reports each of the service's caches by name, for metrics.
+func (s *Service) CacheStats(report func(name string, st store.CacheStats)) {
+	report("sts_roles", s.roles.Stats())
+	report("sts_oidc_providers", s.oidcProviders.Stats())
+	report("sts_saml_providers", s.samlProviders.Stats())
+}
 
 // clock is the current time to the second, as session times are sealed.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Second) }

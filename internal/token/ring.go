@@ -88,6 +88,104 @@ type ringState struct {
 type Ring struct {
 	mu    sync.Mutex // serializes changes
 	state atomic.Pointer[ringState]
+	// sealed counts the tokens sealed by Kind, for metrics.
+	sealed [kindEnd]atomic.Uint64
+
+	// src, when set (Follow), is where the ring reloads its keys from.
+	src       Source
+	reloading sync.Mutex    // one reload at a time
+	loadedAt  atomic.Uint64 // src's generation at the last load
+	pending   atomic.Bool   // a background reload is running
+}
+
+// Source is the shared store of keys that several rings (one per node)
+// follow. Generation moves whenever the keys may have changed (the store's
+// generation moves at every change); Keys returns them with the active
+// key's ID.
+type Source interface {
+	Generation() uint64
+	Keys() (keys []Key, active uint32, err error)
+}
+
+// Follow makes the ring keep up with src: Open reloads the keys when it
+// meets a key ID the ring does not hold and src's generation has moved
+// since the last load (a key another node added), and Seal starts a
+// background reload when the generation has moved, so the ring starts
+// sealing with a key another node activated. Call it once, before use;
+// gen is src's generation at which the ring's keys were read.
+func (r *Ring) Follow(src Source, gen uint64) {
+	r.src = src
+	r.loadedAt.Store(gen)
+}
+
+// Replace makes keys the ring's keys, with active sealing: what a node
+// does when the stored keys changed. Keys no longer listed stop opening
+// tokens.
+func (r *Ring) Replace(keys []Key, active uint32) error {
+	nr, err := NewRing(keys, active)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.Store(nr.state.Load())
+	return nil
+}
+
+// reload reads the keys from src unless they were read at its current
+// generation already.
+func (r *Ring) reload() {
+	r.reloading.Lock()
+	defer r.reloading.Unlock()
+	g := r.src.Generation()
+	if g == r.loadedAt.Load() {
+		return
+	}
+	keys, active, err := r.src.Keys()
+	if err != nil || r.Replace(keys, active) != nil {
+		// Keep serving with the keys held; the next miss or seal tries
+		// again.
+		return
+	}
+	r.loadedAt.Store(g)
+}
+
+// Reload reads the keys from the source now, whatever its generation:
+// after this node changed them itself.
+func (r *Ring) Reload() error {
+	if r.src == nil {
+		return errors.New("token: the ring follows no source")
+	}
+	r.reloading.Lock()
+	defer r.reloading.Unlock()
+	g := r.src.Generation()
+	keys, active, err := r.src.Keys()
+	if err != nil {
+		return err
+	}
+	if err := r.Replace(keys, active); err != nil {
+		return err
+	}
+	r.loadedAt.Store(g)
+	return nil
+}
+
+// reloadInBackground starts a reload unless one is running.
+func (r *Ring) reloadInBackground() {
+	if r.pending.CompareAndSwap(false, true) {
+		go func() {
+			defer r.pending.Store(false)
+			r.reload()
+		}()
+	}
+}
+
+// Sealed returns how many tokens of kind the ring has sealed.
+func (r *Ring) Sealed(k Kind) uint64 {
+	if !k.Valid() {
+		return 0
+	}
+	return r.sealed[k].Load()
 }
 
 func newRingKey(k Key) (*ringKey, error) {
@@ -244,6 +342,9 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	if err := c.validate(); err != nil {
 		return "", err
 	}
+	if r.src != nil && r.src.Generation() != r.loadedAt.Load() {
+		r.reloadInBackground()
+	}
 	k := r.state.Load().active
 	bp := getBuf()
 	defer putBuf(bp)
@@ -268,6 +369,7 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	text := b[len(b) : len(b)+textLen]
 	tokenEncoding.Encode(text, b)
 	*bp = b
+	r.sealed[c.Kind].Add(1)
 	return string(text), nil
 }
 
@@ -291,7 +393,17 @@ func (r *Ring) Open(token string) (*Claims, error) {
 		return nil, ErrMalformed
 	}
 	raw := dst[:n]
-	k := r.state.Load().keys[binary.BigEndian.Uint32(raw[magicLen:adLen])]
+	id := binary.BigEndian.Uint32(raw[magicLen:adLen])
+	k := r.state.Load().keys[id]
+	if k == nil && r.src != nil {
+		// Another node may have sealed with a key it added since this
+		// ring loaded; an unknown ID costs a reload only when the keys
+		// may have changed, so made-up IDs cannot make the ring read the
+		// store at every request. Whoever reloaded (this call or one
+		// running meanwhile), the keys are looked at again.
+		r.reload()
+		k = r.state.Load().keys[id]
+	}
 	if k == nil {
 		return nil, ErrUnknownKey
 	}

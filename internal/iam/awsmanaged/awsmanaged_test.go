@@ -118,3 +118,18 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkParseReadOnlyAccess(b *testing.B) {
+	ps, _ := All()
+	var doc string
+	for _, p := range ps {
+		if p.Name == "ReadOnlyAccess" {
+			doc = p.Document
+		}
+	}
+	for b.Loop() {
+		if _, err := policy.Parse(doc, policy.KindIdentity); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -27,7 +27,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
-	current, err := sqlstore.SchemaVersion(ctx, pooled{poolQuerier{pool}}, dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	applied, err := sqlstore.AppliedVersions(ctx, pooled{poolQuerier{pool}}, dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
 		applied_at timestamptz NOT NULL
@@ -35,7 +35,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	pending, err := sqlstore.Pending(ms, current)
+	pending, err := sqlstore.Pending(ms, applied)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}

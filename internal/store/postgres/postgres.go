@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,21 @@ type Store struct {
 	feed   *feed
 	gen    store.Counter
 	*repos
+
+	// onAck, when set, is told how long each change waited for the other
+	// nodes' acknowledgements (metrics).
+	onAck atomic.Pointer[func(time.Duration)]
+}
+
+// ObserveAcks has fn told, after every change this node commits, how long
+// it waited for the other live nodes to apply it.
+func (s *Store) ObserveAcks(fn func(time.Duration)) { s.onAck.Store(&fn) }
+
+// LiveNodes counts the nodes holding a live lease, this one included.
+func (s *Store) LiveNodes(ctx context.Context) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM nodes WHERE expires_at > clock_timestamp()`).Scan(&n)
+	return n, wrap(err, "count nodes")
 }
 
 var _ store.Store = (*Store)(nil)
@@ -180,7 +196,11 @@ func (s *Store) tryTx(ctx context.Context, fn func(ctx context.Context, tx store
 	}
 	if change {
 		s.gen.Advance()
+		start := time.Now()
 		s.feed.await(ctx, st.announced, st.announcedAt)
+		if fn := s.onAck.Load(); fn != nil && st.announced != 0 {
+			(*fn)(time.Since(start))
+		}
 	}
 	return nil
 }

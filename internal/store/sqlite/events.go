@@ -102,6 +102,21 @@ func (r events) Get(ctx context.Context, id string) (*store.Event, error) {
 }
 
 func (r events) Lookup(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
+	rt, ok := r.q.(routed)
+	if !ok {
+		return r.lookup(ctx, q) // inside a write transaction
+	}
+	// One read transaction, so the lookup sees the packs as of one
+	// instant while the store merges small ones in the background.
+	tx, err := rt.read.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, wrap(err, "lookup events")
+	}
+	defer tx.Rollback()
+	return events{&repos{q: tx, atomic: inTx(tx)}}.lookup(ctx, q)
+}
+
+func (r events) lookup(ctx context.Context, q store.EventQuery) ([]*store.Event, error) {
 	var filter string
 	args := []any{q.AccountID}
 	switch q.Attribute {

@@ -33,7 +33,7 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 			_ = tx.Rollback()
 		}
 	}()
-	current, err := sqlstore.SchemaVersion(ctx, adapt(tx), dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	applied, err := sqlstore.AppliedVersions(ctx, adapt(tx), dialect, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
 		applied_at TEXT NOT NULL
@@ -41,7 +41,7 @@ func migrate(ctx context.Context, db *sql.DB) (err error) {
 	if err != nil {
 		return err
 	}
-	pending, err := sqlstore.Pending(ms, current)
+	pending, err := sqlstore.Pending(ms, applied)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
 	}

@@ -35,8 +35,11 @@ type Store struct {
 	write *sql.DB   // exactly one connection: the in-process writer lock
 	read  *stmtPool // read-only connections for reads outside Tx
 	lock  *os.File  // flocked; nil for a store opened without it (tests)
+	path  string    // the database file
 	*repos
 	gen store.Counter
+	// The background merge of small event packs (eventpacks.go).
+	stopCompact, compactDone chan struct{}
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,8 +128,9 @@ func openFile(ctx context.Context, path string) (*Store, error) {
 	r.SetConnMaxLifetime(0)
 	r.SetConnMaxIdleTime(0)
 
-	s := &Store{write: w, read: newStmtPool(r)}
+	s := &Store{write: w, read: newStmtPool(r), path: path, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
 	s.repos = newRepos(routed{read: s.read, write: w}, s.atomic)
+	go s.compactor(s.stopCompact, s.compactDone)
 	return s, nil
 }
 
@@ -156,6 +160,12 @@ func dsn(path string, readOnly bool) string {
 
 // Close closes both pools, then releases the database to other processes.
 func (s *Store) Close() error {
+	select {
+	case <-s.stopCompact:
+	default:
+		close(s.stopCompact)
+	}
+	<-s.compactDone
 	err := errors.Join(s.read.close(), s.write.Close())
 	if s.lock != nil {
 		err = errors.Join(err, s.lock.Close())

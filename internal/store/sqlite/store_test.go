@@ -21,7 +21,7 @@ import (
 	"github.com/mantle-iam/mantle/internal/store/sqlstore"
 )
 
-func open(t *testing.T, path string) *Store {
+func open(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), path)
 	if err != nil {

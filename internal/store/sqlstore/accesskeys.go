@@ -1,6 +1,8 @@
 package sqlstore
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 
@@ -61,32 +63,45 @@ type loginProfiles struct{ *Repos }
 
 func scanLoginProfile(sc scanner) (*store.LoginProfile, error) {
 	var p store.LoginProfile
-	var created string
-	if err := sc.Scan(&p.UserID, &p.PasswordHash, &p.PasswordResetRequired, &created); err != nil {
+	var created, changed string
+	if err := sc.Scan(&p.UserID, &p.PasswordHash, &p.PasswordResetRequired, &created, &changed); err != nil {
 		return nil, err
 	}
 	var err error
-	p.CreatedAt, err = decTime(created)
+	if p.CreatedAt, err = decTime(created); err != nil {
+		return nil, err
+	}
+	if changed != "" {
+		p.PasswordChangedAt, err = decTime(changed)
+	}
 	return &p, err
 }
 
 func (r loginProfiles) Create(ctx context.Context, p *store.LoginProfile) error {
 	return exec(ctx, r.q, "create login profile "+p.UserID,
-		`INSERT INTO login_profiles (user_id, password_hash, password_reset_required, created_at) VALUES ($1, $2, $3, $4)`,
-		p.UserID, p.PasswordHash, p.PasswordResetRequired, encTime(p.CreatedAt))
+		`INSERT INTO login_profiles (user_id, password_hash, password_reset_required, created_at, password_changed_at) VALUES ($1, $2, $3, $4, $5)`,
+		p.UserID, p.PasswordHash, p.PasswordResetRequired, encTime(p.CreatedAt), encOptTime(p.PasswordChangedAt))
 }
 
 func (r loginProfiles) Get(ctx context.Context, userID string) (*store.LoginProfile, error) {
 	return get(ctx, r.q, scanLoginProfile, "login profile "+userID,
-		`SELECT user_id, password_hash, password_reset_required, created_at FROM login_profiles WHERE user_id = $1`, userID)
+		`SELECT user_id, password_hash, password_reset_required, created_at, password_changed_at FROM login_profiles WHERE user_id = $1`, userID)
 }
 
 func (r loginProfiles) Update(ctx context.Context, p *store.LoginProfile) error {
 	return execOne(ctx, r.q, "update login profile "+p.UserID,
-		`UPDATE login_profiles SET password_hash = $1, password_reset_required = $2, created_at = $3 WHERE user_id = $4`,
-		p.PasswordHash, p.PasswordResetRequired, encTime(p.CreatedAt), p.UserID)
+		`UPDATE login_profiles SET password_hash = $1, password_reset_required = $2, created_at = $3, password_changed_at = $4 WHERE user_id = $5`,
+		p.PasswordHash, p.PasswordResetRequired, encTime(p.CreatedAt), encOptTime(p.PasswordChangedAt), p.UserID)
 }
 
 func (r loginProfiles) Delete(ctx context.Context, userID string) error {
 	return execOne(ctx, r.q, "delete login profile "+userID, `DELETE FROM login_profiles WHERE user_id = $1`, userID)
+}
+
+// encOptTime is "" for the zero time (a column that predates the value).
+func encOptTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return encTime(t)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/mantle-iam/mantle/internal/store"
@@ -61,4 +62,38 @@ func (r awsPolicies) ListUsed(ctx context.Context, accountID string, opt store.L
 		WHERE u.account_id = $1 AND u.policy_name_lower > $2 AND substr(p.path, 1, length(CAST($3 AS TEXT))) = $3
 		ORDER BY u.policy_name_lower LIMIT $4`,
 		accountID, opt.After, pathPrefix(opt.PathPrefix), limitArg(opt.Limit))
+}
+
+type jobs struct{ *Repos }
+
+func (r *Repos) Jobs() store.Jobs { return jobs{r} }
+
+func (r jobs) Put(ctx context.Context, j *store.Job) error {
+	return exec(ctx, r.q, "put job "+j.ID,
+		`INSERT INTO iam_jobs (account_id, id, kind, status, params, result, created_at, completed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (account_id, id) DO UPDATE SET kind = excluded.kind, status = excluded.status, params = excluded.params,
+			result = excluded.result, created_at = excluded.created_at, completed_at = excluded.completed_at`,
+		j.AccountID, j.ID, j.Kind, j.Status, j.Params, j.Result, encTime(j.CreatedAt), encTimePtr(j.CompletedAt))
+}
+
+func scanJob(sc scanner) (*store.Job, error) {
+	var j store.Job
+	var created string
+	var completed sql.NullString
+	if err := sc.Scan(&j.AccountID, &j.ID, &j.Kind, &j.Status, &j.Params, &j.Result, &created, &completed); err != nil {
+		return nil, err
+	}
+	var err error
+	if j.CreatedAt, err = decTime(created); err != nil {
+		return nil, err
+	}
+	j.CompletedAt, err = decTimePtr(completed)
+	return &j, err
+}
+
+func (r jobs) Get(ctx context.Context, accountID, id string) (*store.Job, error) {
+	return get(ctx, r.q, scanJob, "job "+id,
+		`SELECT account_id, id, kind, status, params, result, created_at, completed_at FROM iam_jobs
+		WHERE account_id = $1 AND id = $2`, accountID, id)
 }

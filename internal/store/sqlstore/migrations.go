@@ -49,26 +49,46 @@ func LoadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
 }
 
 // Pending returns the migrations of ms (in version order) that a database
-// at version current lacks, refusing one newer than ms knows: a build must
-// not run on a schema it does not understand.
-func Pending(ms []Migration, current int) ([]Migration, error) {
-	if n := len(ms); n > 0 && current > ms[n-1].Version {
-		return nil, fmt.Errorf("database schema version %d is newer than this build knows (%d)", current, ms[n-1].Version)
+// having applied the versions in applied lacks, refusing a database with a
+// version ms does not know: a build must not run on a schema it does not
+// understand. Versions are numbered per feature and may land in any order,
+// so a database at 10 can still lack 8.
+func Pending(ms []Migration, applied map[int]bool) ([]Migration, error) {
+	known := make(map[int]bool, len(ms))
+	var out []Migration
+	for _, m := range ms {
+		known[m.Version] = true
+		if !applied[m.Version] {
+			out = append(out, m)
+		}
 	}
-	i := sort.Search(len(ms), func(i int) bool { return ms[i].Version > current })
-	return ms[i:], nil
+	for v := range applied {
+		if !known[v] {
+			return nil, fmt.Errorf("database schema version %d is newer than this build knows", v)
+		}
+	}
+	return out, nil
 }
 
-// SchemaVersion makes sure the table of applied migrations exists
+// AppliedVersions makes sure the table of applied migrations exists
 // (createTable is the dialect's CREATE TABLE IF NOT EXISTS schema_migrations)
-// and returns the highest version it records, 0 for a new database.
-func SchemaVersion(ctx context.Context, q Querier, d *Dialect, createTable string) (int, error) {
+// and returns the versions it records, none for a new database.
+func AppliedVersions(ctx context.Context, q Querier, d *Dialect, createTable string) (map[int]bool, error) {
 	if _, err := q.Exec(ctx, createTable); err != nil {
-		return 0, d.Wrap(err, "migrate: create schema_migrations")
+		return nil, d.Wrap(err, "migrate: create schema_migrations")
 	}
-	var current int
-	if err := q.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-		return 0, d.Wrap(err, "migrate: read version")
+	rows, err := q.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, d.Wrap(err, "migrate: read versions")
 	}
-	return current, nil
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, d.Wrap(err, "migrate: read versions")
+		}
+		applied[v] = true
+	}
+	return applied, d.Wrap(rows.Err(), "migrate: read versions")
 }

@@ -56,19 +56,24 @@ func TestLoadMigrations(t *testing.T) {
 func TestPending(t *testing.T) {
 	ms := []Migration{{Version: 1}, {Version: 2}, {Version: 5}}
 	for _, c := range []struct {
-		current int
+		applied []int
 		want    []int
 		wantErr bool
 	}{
-		{0, []int{1, 2, 5}, false},
-		{2, []int{5}, false},
-		{3, []int{5}, false},
-		{5, nil, false},
-		{6, nil, true},
+		{nil, []int{1, 2, 5}, false},
+		{[]int{1, 2}, []int{5}, false},
+		{[]int{1, 5}, []int{2}, false}, // merged out of order
+		{[]int{1, 2, 5}, nil, false},
+		{[]int{1, 2, 5, 6}, nil, true},
+		{[]int{3}, nil, true},
 	} {
-		got, err := Pending(ms, c.current)
+		applied := map[int]bool{}
+		for _, v := range c.applied {
+			applied[v] = true
+		}
+		got, err := Pending(ms, applied)
 		if (err != nil) != c.wantErr {
-			t.Errorf("current %d: err %v", c.current, err)
+			t.Errorf("applied %v: err %v", c.applied, err)
 			continue
 		}
 		var vs []int
@@ -76,7 +81,7 @@ func TestPending(t *testing.T) {
 			vs = append(vs, m.Version)
 		}
 		if fmt.Sprint(vs) != fmt.Sprint(c.want) {
-			t.Errorf("current %d: pending %v, want %v", c.current, vs, c.want)
+			t.Errorf("applied %v: pending %v, want %v", c.applied, vs, c.want)
 		}
 	}
 }

@@ -3,6 +3,9 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -78,6 +81,25 @@ func (r roles) List(ctx context.Context, accountID string, opt store.ListOptions
 		WHERE account_id = $1 AND substr(path, 1, length(CAST($2 AS TEXT))) = $2 AND name_lower > $3
 		ORDER BY name_lower LIMIT $4`,
 		accountID, pathPrefix(opt.PathPrefix), opt.After, limitArg(opt.Limit))
+}
+
+func (r roles) SetLastUsed(ctx context.Context, at time.Time, region string, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2+len(ids))
+	args = append(args, encTime(at), region)
+	var b strings.Builder
+	b.WriteString(`UPDATE roles SET last_used_at = $1, last_used_region = $2 WHERE id IN (`)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		args = append(args, id)
+		b.WriteString("$" + strconv.Itoa(len(args)))
+	}
+	b.WriteString(")")
+	return exec(ctx, r.q, "set role last use", b.String(), args...)
 }
 
 func (r roles) Count(ctx context.Context, accountID string) (int, error) {

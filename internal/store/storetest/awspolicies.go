@@ -71,3 +71,25 @@ var awsPolicyTests = []testCase{
 		}), "used in 2")
 	}},
 }
+
+var jobTests = []testCase{
+	{name: "Jobs/PutGet", run: func(t *testing.T, f *fixture) {
+		f.accounts()
+		_, err := f.s.Jobs().Get(f.ctx, acct1, "task/x")
+		f.wantErr(err, store.ErrNotFound, "get before put")
+		j := &store.Job{AccountID: acct1, ID: "task/x", Kind: "k", Status: "IN_PROGRESS", Params: `{"a":1}`, CreatedAt: at(1)}
+		f.must(f.s.Jobs().Put(f.ctx, j), "put")
+		got, err := f.s.Jobs().Get(f.ctx, acct1, "task/x")
+		f.must(err, "get")
+		f.same(j, got, "job")
+		done := at(2)
+		j.Status, j.Result, j.CompletedAt = "SUCCEEDED", "csv,text\n", &done
+		f.must(f.s.Jobs().Put(f.ctx, j), "replace")
+		got, err = f.s.Jobs().Get(f.ctx, acct1, "task/x")
+		f.must(err, "get replaced")
+		f.same(j, got, "replaced job")
+		// Jobs are per account.
+		_, err = f.s.Jobs().Get(f.ctx, acct2, "task/x")
+		f.wantErr(err, store.ErrNotFound, "another account's job")
+	}},
+}

@@ -1,6 +1,8 @@
 package storetest
 
 import (
+	"time"
+
 	"testing"
 
 	"github.com/mantle-iam/mantle/internal/store"
@@ -16,6 +18,7 @@ var accountTests = []testCase{
 				RequireLowercaseCharacters: true, AllowUsersToChangePassword: true, MaxPasswordAge: 90,
 				PasswordReusePrevention: 5, HardExpiry: true,
 			},
+			RootPasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$a2V5",
 		}
 		f.must(f.s.Accounts().Create(f.ctx, a), "create")
 		got, err := f.s.Accounts().Get(f.ctx, acct1)
@@ -52,6 +55,21 @@ var accountTests = []testCase{
 		f.wantErr(err, store.ErrNotFound, "get by empty alias")
 		f.wantErr(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct1, Status: "ACTIVE", CreatedAt: base}),
 			store.ErrAlreadyExists, "duplicate account ID")
+	}},
+	{name: "Account/RootEmail", run: func(t *testing.T, f *fixture) {
+		// The root user signs in by email, ASCII case ignored, and only
+		// where the account has a root password.
+		f.must(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct1, Email: "Root@Example.com", RootPasswordHash: "h1", Status: "ACTIVE", CreatedAt: base}), "create")
+		f.must(f.s.Accounts().Create(f.ctx, &store.Account{ID: acct2, Email: "member@example.com", Status: "ACTIVE", CreatedAt: base}), "create member")
+		for _, email := range []string{"Root@Example.com", "root@example.com", "ROOT@EXAMPLE.COM"} {
+			got, err := f.s.Accounts().GetByRootEmail(f.ctx, email)
+			f.must(err, "get by root email %s", email)
+			f.same(acct1, got.ID, "account of %s", email)
+		}
+		for _, email := range []string{"member@example.com", "", "root@example.co", "root@example.com "} {
+			_, err := f.s.Accounts().GetByRootEmail(f.ctx, email)
+			f.wantErr(err, store.ErrNotFound, "root email %q", email)
+		}
 	}},
 	{name: "Account/ListByID", run: func(t *testing.T, f *fixture) {
 		for _, id := range []string{"300000000000", "100000000000", "200000000000"} {
@@ -162,7 +180,7 @@ var loginProfileTests = []testCase{
 		got, err := f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
 		f.same(p, got, "profile")
-		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2)}
+		p2 := &store.LoginProfile{UserID: "AIDA1", PasswordHash: "$argon2id$y", CreatedAt: at(2), PasswordChangedAt: at(3)}
 		f.must(f.s.LoginProfiles().Update(f.ctx, p2), "update")
 		got, err = f.s.LoginProfiles().Get(f.ctx, "AIDA1")
 		f.must(err, "get")
@@ -282,5 +300,22 @@ var roleTests = []testCase{
 		f.must(f.s.Roles().Delete(f.ctx, "AROA1"), "delete")
 		_, err = f.s.Roles().Get(f.ctx, acct1, "deployer2")
 		f.wantErr(err, store.ErrNotFound, "get deleted")
+	}},
+	{name: "Role/SetLastUsed", run: func(t *testing.T, f *fixture) {
+		f.accounts()
+		for _, id := range []string{"AROA1", "AROA2", "AROA3"} {
+			f.must(f.s.Roles().Create(f.ctx, &store.Role{AccountID: acct1, ID: id, Name: id, Path: "/", TrustPolicy: "{}",
+				MaxSessionDuration: 3600, CreatedAt: at(1)}), "create")
+		}
+		// A deleted role's ID is skipped, not an error.
+		f.must(f.s.Roles().SetLastUsed(f.ctx, at(5), "eu-west-1", []string{"AROA1", "AROA3", "AROAGONE"}), "set last used")
+		f.must(f.s.Roles().SetLastUsed(f.ctx, at(6), "us-east-1", nil), "set nothing")
+		for id, want := range map[string]*time.Time{"AROA1": ptr(at(5)), "AROA2": nil, "AROA3": ptr(at(5))} {
+			got, err := f.s.Roles().GetByID(f.ctx, id)
+			f.must(err, "get")
+			if (want == nil) != (got.LastUsedAt == nil) || want != nil && (!want.Equal(*got.LastUsedAt) || got.LastUsedRegion != "eu-west-1") {
+				t.Errorf("%s last used %v in %q, want %v", id, got.LastUsedAt, got.LastUsedRegion, want)
+			}
+		}
 	}},
 }

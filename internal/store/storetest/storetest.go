@@ -50,8 +50,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, optOuts ...OptOu
 	var all []testCase
 	for _, group := range [][]testCase{
 		accountTests, namedTests(), userTests, accessKeyTests, loginProfileTests, groupTests, roleTests,
-		policyTests, awsPolicyTests, attachmentTests, inlinePolicyTests, instanceProfileTests, mfaTests,
-		providerTests, organizationTests, ouTests, signingKeyTests, credentialTests, notFoundTests(), integrityTests(), txTests, changeTests, eventTests, writerEventTests(),
+		policyTests, awsPolicyTests, jobTests, attachmentTests, inlinePolicyTests, instanceProfileTests, mfaTests,
+		providerTests, organizationTests, ouTests, orgPolicyTests, signingKeyTests, credentialTests, notFoundTests(), integrityTests(), txTests, changeTests, eventTests, writerEventTests(),
 	} {
 		all = append(all, group...)
 	}

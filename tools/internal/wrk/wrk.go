@@ -21,9 +21,10 @@ type Result struct {
 	RPS      float64
 	Requests int
 	P99      time.Duration
-	// Errors counts non-2xx answers and socket errors.
-	Errors int
-	Output []byte
+	// Errors counts non-2xx answers and socket errors; Non2xx the former
+	// alone (Requests less Non2xx were answered with success).
+	Errors, Non2xx int
+	Output         []byte
 }
 
 var (
@@ -57,7 +58,8 @@ func Run(url, script string, d time.Duration, conns, threads int) (Result, error
 		r.P99 = time.Duration(v * float64(unit))
 	}
 	if m := non2xxRe.FindSubmatch(out); m != nil {
-		r.Errors, _ = strconv.Atoi(string(m[1]))
+		r.Non2xx, _ = strconv.Atoi(string(m[1]))
+		r.Errors = r.Non2xx
 	}
 	if m := sockRe.FindSubmatch(out); m != nil {
 		for _, g := range m[1:] {

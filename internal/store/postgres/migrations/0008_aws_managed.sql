@@ -42,3 +42,19 @@ SELECT account_id, name_lower, sum(a), sum(b) FROM (
 ) x GROUP BY account_id, name_lower;
 
 UPDATE policies SET attachment_count = 0, boundary_usage_count = 0 WHERE account_id = 'aws';
+
+-- Work IAM does for an account and answers later: service-linked role
+-- deletion tasks, the credential report, access advisor jobs. id is the
+-- task or job ID the caller holds ('credential-report' for the account's
+-- one report); params and result are the kind's own JSON or text.
+CREATE TABLE iam_jobs (
+    account_id   text COLLATE "C" NOT NULL REFERENCES accounts (id),
+    id           text COLLATE "C" NOT NULL,
+    kind         text NOT NULL,
+    status       text NOT NULL,
+    params       text NOT NULL DEFAULT '',
+    result       text NOT NULL DEFAULT '',
+    created_at   text COLLATE "C" NOT NULL,
+    completed_at text COLLATE "C",
+    PRIMARY KEY (account_id, id)
+);

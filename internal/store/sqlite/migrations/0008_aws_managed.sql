@@ -42,3 +42,19 @@ SELECT account_id, name_lower, sum(a), sum(b) FROM (
 ) x GROUP BY account_id, name_lower;
 
 UPDATE policies SET attachment_count = 0, boundary_usage_count = 0 WHERE account_id = 'aws';
+
+-- Work IAM does for an account and answers later: service-linked role
+-- deletion tasks, the credential report, access advisor jobs. id is the
+-- task or job ID the caller holds ('credential-report' for the account's
+-- one report); params and result are the kind's own JSON or text.
+CREATE TABLE iam_jobs (
+    account_id   TEXT NOT NULL REFERENCES accounts (id),
+    id           TEXT NOT NULL,
+    kind         TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    params       TEXT NOT NULL DEFAULT '',
+    result       TEXT NOT NULL DEFAULT '',
+    created_at   TEXT NOT NULL,
+    completed_at TEXT,
+    PRIMARY KEY (account_id, id)
+) WITHOUT ROWID;
