@@ -48,3 +48,17 @@ func TestPolicyDocumentVerdictsByPlace(t *testing.T) {
 	_, err = root.CreateRole(c, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[`)})
 	wantCode(t, err, "MalformedPolicyDocument", "This policy contains invalid Json")
 }
+
+// The service-role policies of the AWS managed set belong to service-linked
+// roles only: attaching one to a customer's role is AWS's
+// PolicyNotAttachable.
+func TestServiceRolePolicyNotAttachable(t *testing.T) {
+	e := start(t)
+	c := ctx(t)
+	root := e.iam(e.root())
+	must[*iam.CreateRoleOutput](t)(root.CreateRole(c, &iam.CreateRoleInput{RoleName: aws.String("r"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))
+	_, err := root.AttachRolePolicy(c, &iam.AttachRolePolicyInput{RoleName: aws.String("r"),
+		PolicyArn: aws.String("arn:aws:iam::aws:policy/aws-service-role/AutoScalingServiceRolePolicy")})
+	wantCode(t, err, "PolicyNotAttachable", "Cannot attach a Service Role Policy to a Customer Role.")
+}

@@ -851,6 +851,6 @@ func TestSecuritySessionTagSpoofing(t *testing.T) {
 		Tags: tag("team", "dev"), TransitiveTagKeys: []string{"team"}}))
 	for _, key := range []string{"team", "TEAM"} {
 		_, err = e.sts(session(out.Credentials)).AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String(second), RoleSessionName: aws.String("s2"), Tags: tag(key, "admin")})
-		wantAPIError(t, err, "InvalidParameterValue", "One or more of the specified session tag keys ("+key+") were already set as transitive in the calling session and cannot be overridden.")
+		wantAPIError(t, err, "InvalidParameterValue", "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.")
 	}
 }

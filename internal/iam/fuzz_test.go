@@ -32,3 +32,27 @@ func FuzzCheckOIDCURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzUserCredentialParsers feeds untrusted bodies to the parsers of
+// UploadSSHPublicKey, UploadSigningCertificate and UploadServerCertificate:
+// no panic, every refusal an AWS error, and an accepted SSH key is RSA of
+// at least 2048 bits. Seeds are in testdata/fuzz/FuzzUserCredentialParsers.
+func FuzzUserCredentialParsers(f *testing.F) {
+	f.Add("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 user@host", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+	f.Add("-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----", "x", "")
+	f.Fuzz(func(t *testing.T, sshBody, cert, key string) {
+		if pub, err := parseSSHKey(sshBody); err != nil {
+			if awserr.As(err) == nil {
+				t.Fatalf("ssh: error %T %v", err, err)
+			}
+		} else if pub.Type() != "ssh-rsa" {
+			t.Fatalf("accepted a %s key", pub.Type())
+		}
+		if _, err := parsePEMCert(cert); err != nil && awserr.As(err) == nil {
+			t.Fatalf("cert: error %T %v", err, err)
+		}
+		if _, err := checkServerCertificate(cert, key, cert); err != nil && awserr.As(err) == nil {
+			t.Fatalf("server cert: error %T %v", err, err)
+		}
+	})
+}

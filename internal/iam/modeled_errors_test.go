@@ -78,3 +78,25 @@ func TestAWSWordingRecorded(t *testing.T) {
 }
 
 func second[T any](_ T, err error) error { return err }
+
+// GetHumanReadableSummary of a managed policy says, statement by statement,
+// what its default version allows or denies; other entities are
+// NOT_SUPPORTED, other languages refused.
+func TestHumanReadableSummary(t *testing.T) {
+	e := newEnv(t)
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::b/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}},{"Effect":"Deny","NotAction":"iam:*","Resource":"*"}]}`
+	arn := must[*iamapi.CreatePolicyOutput](t)(e.s.CreatePolicy(e.ctx, e.root, &iamapi.CreatePolicyInput{PolicyName: "p", PolicyDocument: doc})).Policy.Arn
+	got := must[*iamapi.GetHumanReadableSummaryOutput](t)(e.s.GetHumanReadableSummary(e.ctx, e.root, &iamapi.GetHumanReadableSummaryInput{EntityArn: arn}))
+	want := "Allows s3:GetObject and s3:PutObject on arn:aws:s3:::b/* when aws:SourceIp IpAddress 10.0.0.0/8.\nDenies every action except iam:* on every resource."
+	if got.SummaryState != "AVAILABLE" || got.SummaryContent != want || got.Locale != "en-US" {
+		t.Errorf("summary %+v", got)
+	}
+	other := must[*iamapi.GetHumanReadableSummaryOutput](t)(e.s.GetHumanReadableSummary(e.ctx, e.root, &iamapi.GetHumanReadableSummaryInput{EntityArn: "arn:aws:iam::123456789012:role/r"}))
+	if other.SummaryState != "NOT_SUPPORTED" {
+		t.Errorf("role summary %+v", other)
+	}
+	_, err := e.s.GetHumanReadableSummary(e.ctx, e.root, &iamapi.GetHumanReadableSummaryInput{EntityArn: "arn:aws:iam::123456789012:policy/none"})
+	wantErr(t, err, "NoSuchEntity", "")
+	_, err = e.s.GetHumanReadableSummary(e.ctx, e.root, &iamapi.GetHumanReadableSummaryInput{EntityArn: arn, Locale: "fr-FR"})
+	wantErr(t, err, "InvalidInput", "")
+}

@@ -49,4 +49,6 @@ func wireCredentials(h *iamapi.Handlers, s *iam.Service) {
 	h.EnableOutboundWebIdentityFederation = s.EnableOutboundWebIdentityFederation
 	h.DisableOutboundWebIdentityFederation = s.DisableOutboundWebIdentityFederation
 	h.GetOutboundWebIdentityFederationInfo = s.GetOutboundWebIdentityFederationInfo
+
+	h.GetHumanReadableSummary = s.GetHumanReadableSummary
 }

@@ -38,8 +38,12 @@ func (s *Service) AssumeRole(ctx context.Context, c *auth.Caller, in *stsapi.Ass
 		return nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
 			"The ProviderArn %s in ProvidedContexts is not a supported context provider.", in.ProvidedContexts[0].ProviderArn)
 	}
+	if err := checkRoleARN(in.RoleArn); err != nil {
+		return nil, err
+	}
 	if _, _, _, ok := parseRoleARN(in.RoleArn); !ok {
-		return nil, awserr.ValidationError("%s is not a valid role ARN", in.RoleArn)
+		// A well-formed ARN that names no role is a role AWS cannot find.
+		return nil, notAuthorized(c, action, in.RoleArn)
 	}
 	now := s.clock()
 
@@ -207,7 +211,7 @@ func sessionTags(c *auth.Caller, reqTags []stsapi.Tag, reqTransitive []string) (
 		for _, u := range inherited {
 			if strings.EqualFold(u.Key, t.Key) {
 				return nil, nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
-					"One or more of the specified session tag keys (%s) were already set as transitive in the calling session and cannot be overridden.", t.Key)
+					"One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.")
 			}
 		}
 		tags = append(tags, token.Tag{Key: t.Key, Value: t.Value})
@@ -241,7 +245,9 @@ func sessionTags(c *auth.Caller, reqTags []stsapi.Tag, reqTransitive []string) (
 	return tags, transitive, nil
 }
 
-func transitiveNotTagged(k string) error {
+// transitiveNotTagged and the messages above are AWS's (localstack's
+// recorded AWS answers, tests/aws/services/sts/test_sts.snapshot.json).
+func transitiveNotTagged(string) error {
 	return awserr.New("InvalidParameterValue", http.StatusBadRequest,
-		"The transitive tag key %s is not one of the session tags in the request.", k)
+		"The specified transitive tag key must be included in the requested tags.")
 }

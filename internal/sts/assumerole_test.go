@@ -88,7 +88,15 @@ func TestAssumeRoleTrust(t *testing.T) {
 		{"external id wrong", carol, stsapi.AssumeRoleInput{RoleArn: roleARN(ext), ExternalId: "Unique-ID-2"}, "AccessDenied", denied(carol, roleARN(ext))},
 		{"unknown role", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/nope"}, "AccessDenied", denied(alice, "arn:aws:iam::"+acct+":role/nope")},
 		{"wrong path", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":role/x/direct"}, "AccessDenied", "is not authorized"},
-		{"not a role ARN", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":user/alice"}, "ValidationError", "is not a valid role ARN"},
+		// A well-formed ARN naming no role is a role AWS cannot find; a
+		// malformed one is "X is invalid" (localstack's recorded AWS answers,
+		// tests/aws/services/sts/test_sts.snapshot.json).
+		{"not a role ARN", alice, stsapi.AssumeRoleInput{RoleArn: "arn:aws:iam::" + acct + ":user/alice"}, "AccessDenied", "is not authorized to perform: sts:AssumeRole"},
+		{"malformed ARN", alice, stsapi.AssumeRoleInput{RoleArn: "nothing-valid-in-here"}, "ValidationError", "nothing-valid-in-here is invalid"},
+		{"ARN without partition", alice, stsapi.AssumeRoleInput{RoleArn: "arn::b:::something/test-role"}, "ValidationError", "arn::b:::something/test-role is invalid"},
+		{"ARN without service", alice, stsapi.AssumeRoleInput{RoleArn: "arn:a::::something/test-role"}, "ValidationError", "arn:a::::something/test-role is invalid"},
+		{"ARN with too few colons", alice, stsapi.AssumeRoleInput{RoleArn: "arn:a:::something/test-role"}, "ValidationError", "arn:a:::something/test-role is invalid"},
+		{"ARN without resource", alice, stsapi.AssumeRoleInput{RoleArn: "arn:a:a::aaaaaaaaaa:"}, "ValidationError", "arn:a:a::aaaaaaaaaa: is invalid"},
 		{"root", e.root(acct), stsapi.AssumeRoleInput{RoleArn: roleARN(direct)}, "AccessDenied", "Roles may not be assumed by root accounts."},
 		{"unknown condition operator never matches", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(bad)}, "AccessDenied", "is not authorized"},
 		{"provided contexts unsupported", alice, stsapi.AssumeRoleInput{RoleArn: roleARN(direct), ProvidedContexts: []stsapi.ProvidedContext{{ProviderArn: "arn:aws:iam::aws:contextProvider/IdentityCenter", ContextAssertion: "abcd"}}}, "InvalidParameterValue", "ProvidedContexts"},
@@ -252,7 +260,7 @@ func TestAssumeRoleTagsAndSourceIdentity(t *testing.T) {
 	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(noTag), RoleSessionName: "s", SourceIdentity: "alice@example.com"})
 	wantErr(t, err, "AccessDenied", "is not authorized to perform: sts:SetSourceIdentity")
 	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", TransitiveTagKeys: []string{"team"}})
-	wantErr(t, err, "InvalidParameterValue", "team")
+	wantErr(t, err, "InvalidParameterValue", "The specified transitive tag key must be included in the requested tags.")
 	_, err = e.assume(alice, &stsapi.AssumeRoleInput{RoleArn: roleARN(first), RoleSessionName: "s", Tags: []stsapi.Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}})
 	wantErr(t, err, "InvalidParameterValue", "Duplicate tag keys")
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mantle-iam/mantle/internal/audit"
 	"github.com/mantle-iam/mantle/internal/auth"
-	"github.com/mantle-iam/mantle/internal/awserr"
 	"github.com/mantle-iam/mantle/internal/federation/saml"
 	"github.com/mantle-iam/mantle/internal/store"
 )
@@ -31,9 +30,12 @@ type samlEntry struct {
 // saml: condition keys.
 func (s *Service) AssumeRoleWithSAML(ctx context.Context, c *auth.Caller, in *stsapi.AssumeRoleWithSAMLInput) (*stsapi.AssumeRoleWithSAMLOutput, error) {
 	const action = "sts:AssumeRoleWithSAML"
+	if err := checkRoleARN(in.RoleArn); err != nil {
+		return nil, err
+	}
 	account, _, _, ok := parseRoleARN(in.RoleArn)
 	if !ok {
-		return nil, awserr.ValidationError("%s is not a valid role ARN", in.RoleArn)
+		return nil, invalidARN(in.RoleArn)
 	}
 	providerName, ok := strings.CutPrefix(in.PrincipalArn, "arn:aws:iam::"+account+":saml-provider/")
 	if !ok || providerName == "" {

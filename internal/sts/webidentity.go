@@ -32,9 +32,12 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, c *auth.Caller,
 		return nil, awserr.New("InvalidParameterValue", http.StatusBadRequest,
 			"ProviderId is for OAuth 2.0 access tokens, which mantle does not accept; omit it and pass an OpenID Connect ID token.")
 	}
+	if err := checkRoleARN(in.RoleArn); err != nil {
+		return nil, err
+	}
 	account, _, _, ok := parseRoleARN(in.RoleArn)
 	if !ok {
-		return nil, awserr.ValidationError("%s is not a valid role ARN", in.RoleArn)
+		return nil, invalidARN(in.RoleArn)
 	}
 	tok, err := oidc.Parse(in.WebIdentityToken)
 	if err != nil {
