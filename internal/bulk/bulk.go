@@ -31,8 +31,8 @@ type Options struct {
 	//
 	// Policies is how many customer managed policies the entities are
 	// attached to, round robin (10 by default). The first 100 users are
-	// also attached to the AWS managed policy ReadOnlyAccess when the store
-	// has it, so both kinds of attachment are in the set.
+	// also attached to the AWS managed policy ReadOnlyAccess, so both kinds
+	// of attachment are in the set.
 	Policies int
 	// Batch is how many entities one transaction creates (500 by default).
 	Batch int
@@ -156,19 +156,17 @@ func Load(ctx context.Context, st store.Store, opt Options) (Stats, error) {
 	// A few users also get an AWS managed policy, through the IAM service
 	// (whose bookkeeping of those attachments is its own), so the data set
 	// has both kinds of attachment.
-	if _, err := st.Policies().Get(ctx, store.AWSAccount, "ReadOnlyAccess"); err == nil {
-		err = batch(func(svc *iam.Service) error {
-			for i := range min(opt.Users, awsAttached) {
-				if _, err := svc.AttachUserPolicy(ctx, caller, &iamapi.AttachUserPolicyInput{UserName: userName(opt.Prefix, i),
-					PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}); err != nil {
-					return err
-				}
+	err = batch(func(svc *iam.Service) error {
+		for i := range min(opt.Users, awsAttached) {
+			if _, err := svc.AttachUserPolicy(ctx, caller, &iamapi.AttachUserPolicyInput{UserName: userName(opt.Prefix, i),
+				PolicyArn: "arn:aws:iam::aws:policy/ReadOnlyAccess"}); err != nil {
+				return err
 			}
-			return nil
-		})
-		if err != nil {
-			return stats, fmt.Errorf("bulk: AWS managed policy: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return stats, fmt.Errorf("bulk: AWS managed policy: %w", err)
 	}
 	stats.Elapsed = time.Since(start)
 	return stats, nil
